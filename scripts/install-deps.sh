@@ -1,0 +1,34 @@
+#!/bin/sh
+# Install every Debian package that isola's build, tests and benchmarks need.
+# Idempotent: packages already present are not fetched again. Run as root.
+set -eu
+
+PKGS="
+  build-essential meson ninja-build pkg-config clang clang-format
+  libjansson-dev libseccomp-dev libcap-dev libarchive-dev
+  busybox-static python3 python3-pytest
+  iproute2 util-linux procps
+  crun runc hyperfine time
+"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages:$missing; run as root to install them" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing:$missing" >&2
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

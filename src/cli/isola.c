@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * isola: the docker-like command line. Each command lives in its own
+ * cmd_*.c file (parse arguments, call the library, print); this file only
+ * dispatches through the table below.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+static int cmd_version(int argc, char **argv)
+{
+    printf("isola version %s\n", ISOLA_VERSION);
+    return 0;
+}
+
+static const struct isola_command commands[] = {
+    {"version", cmd_version, "print the version"},
+};
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "Usage: isola [--help] [--version] COMMAND [ARG...]\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(fp, "  %-10s  %s\n", commands[i].name, commands[i].summary);
+    fprintf(fp, "\nRun `isola COMMAND --help` for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        return cmd_version(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "isola: unknown command `%s` (see `isola --help`)\n", argv[1]);
+    return 2;
+}
