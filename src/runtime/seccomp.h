@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Seccomp from the OCI config (`linux.seccomp`, runtime-spec config-linux.md
+ * "Seccomp"), built with libseccomp in two steps so the container's child
+ * process does no allocation or parsing: compile in the runtime (all errors name
+ * the field: "linux.seccomp.syscalls[3].names[0]: unknown syscall `foo`"), then
+ * install the finished BPF program with seccomp(2) as the last step before exec.
+ */
+#ifndef ISOLA_RUNTIME_SECCOMP_H
+#define ISOLA_RUNTIME_SECCOMP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "util/err.h"
+
+struct seccomp_filter;
+
+/* Compile linux.seccomp (NULL: no filter, *out = NULL). All actions (incl.
+ * SCMP_ACT_ERRNO with errnoRet, SCMP_ACT_LOG, SCMP_ACT_NOTIFY, KILL_PROCESS,
+ * TRACE), argument filters, architectures, flags. */
+int seccomp_compile(json_t *seccomp, struct seccomp_filter **out, struct err **err);
+
+/* Does the filter use SCMP_ACT_NOTIFY (so install returns a listener fd)? */
+bool seccomp_needs_notify(const struct seccomp_filter *f);
+/* listenerPath / listenerMetadata from the config, or NULL. */
+const char *seccomp_listener_path(const struct seccomp_filter *f);
+const char *seccomp_listener_metadata(const struct seccomp_filter *f);
+
+/* Install in the calling process (after no_new_privs or with CAP_SYS_ADMIN).
+ * Async-signal-safe apart from the error path. *notify_fd gets the listener fd
+ * when the filter notifies (else -1). */
+int seccomp_install(const struct seccomp_filter *f, int *notify_fd, struct err **err);
+
+void seccomp_filter_free(struct seccomp_filter *f);
+
+#endif
