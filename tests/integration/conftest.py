@@ -86,3 +86,12 @@ def rootfs(rootfs_template, tmp_root):
     dst = os.path.join(tmp_root, "rootfs")
     run(["cp", "-a", rootfs_template, dst], check=True)
     return dst
+
+
+@pytest.fixture(scope="session")
+def testinit():
+    """Path of the static tests/fixtures/testinit helper (runs in an empty root)."""
+    path = os.path.join(BUILD, "tests", "testinit")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"{path} is not built (run scripts/build.sh)")
+    return path
