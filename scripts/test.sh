@@ -6,18 +6,12 @@ set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh --asan
-fmt_fail=0
+extra=""
 if ! ./scripts/check-format.sh; then
-    fmt_fail=1
+    echo "format check failed (run scripts/check-format.sh --fix)"
+    extra="--fail clang-format"
 fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-set +e
-/usr/bin/python3 tests/runner.py --unit build --unit build-asan --integration build "$@"
-rc=$?
-set -e
-if [ $fmt_fail = 1 ]; then
-    echo "format check failed (run scripts/check-format.sh --fix)"
-    exit 1
-fi
-exit $rc
+# shellcheck disable=SC2086
+/usr/bin/python3 tests/runner.py $extra --unit build --unit build-asan --integration build "$@"
