@@ -894,6 +894,15 @@ int cgroup_update(struct cgroup *cg, json_t *resources, struct err **err)
     return cgroup_res_apply(cg, resources, err);
 }
 
+int cgroup_enter(struct cgroup *cg, pid_t pid, struct err **err)
+{
+    if (cg->ops == NULL)
+        return 0; /* manager "disabled": the process stays where it is */
+    if (cg->ops->enter(cg, pid, err) < 0)
+        return err_wrap(err, "cgroup %s", cg->path);
+    return 0;
+}
+
 int cgroup_freeze(struct cgroup *cg, bool frozen, struct err **err)
 {
     if (cg->ops == NULL)

@@ -63,6 +63,10 @@ int cgroup_manager_parse(const char *s, enum cgroup_manager *out, struct err **e
 int cgroup_create(enum cgroup_manager mgr, const char *id, const char *cgroups_path,
                   json_t *resources, pid_t pid, struct cgroup **out, struct err **err);
 
+/* Move `pid` into an existing container cgroup (every hierarchy), e.g. for
+ * `exec`: called in the runtime before the new process is released. */
+int cgroup_enter(struct cgroup *cg, pid_t pid, struct err **err);
+
 /* Check `resources` without applying it (for errors before anything is created). */
 int cgroup_validate(json_t *resources, struct err **err);
 

@@ -199,6 +199,14 @@ static void test_validate(void)
     json_decref(j);
 }
 
+static int open_devices(void)
+{
+    int a = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int b = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+    int ea = a < 0 ? errno : 0;
+    return (ea == EPERM ? 0 : 1) | (b >= 0 ? 0 : 2);
+}
+
 /* The host's own layout: memory + pids limits, pids, freeze, update, destroy. */
 static void test_host(void)
 {
@@ -219,7 +227,9 @@ static void test_host(void)
     }
     pid_t child = spawn_child(&wake, NULL);
     ok(child > 0, "child started");
-    json_t *res = J("{\"memory\":{\"limit\":67108864},\"pids\":{\"limit\":32}}");
+    json_t *res = J("{\"memory\":{\"limit\":67108864},\"pids\":{\"limit\":32},"
+                    "\"devices\":[{\"allow\":false,\"access\":\"rwm\"},{\"allow\":true,"
+                    "\"type\":\"c\",\"major\":1,\"minor\":5,\"access\":\"r\"}]}");
     int r = cgroup_create(CGROUP_MANAGER_CGROUPFS, "t", host_path, res, child, &cg, &e);
     json_decref(res);
     ok(r == 0, "create %s", host_path);
@@ -262,6 +272,34 @@ static void test_host(void)
     }
     err_free(&e);
 
+    /* Devices (v1 devices cgroup, or the v2 eBPF filter), and cgroup_enter. */
+    int wake2 = -1;
+    pid_t c2 = spawn_child(&wake2, open_devices);
+    ok(cgroup_enter(cg, c2, &e) == 0, "cgroup_enter a second child");
+    err_free(&e);
+    ok(write(wake2, "x", 1) == 1, "wake it");
+    int st2 = reap(c2);
+    ok(WIFEXITED(st2) && WEXITSTATUS(st2) == 0,
+       "devices: /dev/null EPERM, /dev/zero readable (status %d)",
+       WIFEXITED(st2) ? WEXITSTATUS(st2) : -1);
+    close(wake2);
+
+    /* Huge pages where the kernel has 2 MB pages (v2 tree on this hybrid host). */
+    if (cgroup_dir(cg, "hugetlb") != NULL &&
+        fs_exists("/sys/kernel/mm/hugepages/hugepages-2048kB")) {
+        bool v2h = cgroup_dir(cg, "hugetlb") == cgroup_dir(cg, "");
+        res = J("{\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":4194304}]}");
+        ok(cgroup_update(cg, res, &e) == 0, "hugepageLimits 2MB (%s)", v2h ? "v2" : "v1");
+        if (e)
+            printf("# %s\n", e->msg);
+        err_free(&e);
+        json_decref(res);
+        check_file(cgroup_dir(cg, "hugetlb"),
+                   v2h ? "hugetlb.2MB.max" : "hugetlb.2MB.limit_in_bytes", "4194304");
+    } else {
+        skip("no hugetlb controller or no 2 MB huge pages");
+    }
+
     /* State round trip. */
     json_t *state = cgroup_to_json(cg);
     struct cgroup *cg2 = NULL;
@@ -279,19 +317,16 @@ static void test_host(void)
     ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "the child was killed");
     for (int i = 0; i < 2; i++) {
         ok(dirs[i] && !fs_exists(dirs[i]), "%s removed", dirs[i] ? dirs[i] : "dir");
+        char *slash = dirs[i] ? strrchr(dirs[i], '/') : NULL;
+        if (slash != NULL)
+            *slash = '\0';
+        ok(dirs[i] && !fs_exists(dirs[i]), "its parent %s, created by us, removed too",
+           dirs[i] ? dirs[i] : "dir");
         free(dirs[i]);
     }
     close(wake);
     cgroup_free(cg);
     cgroup_free(cg2);
-}
-
-static int open_devices(void)
-{
-    int a = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int b = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-    int ea = a < 0 ? errno : 0;
-    return (ea == EPERM ? 0 : 1) | (b >= 0 ? 0 : 2);
 }
 
 /* The v2 driver on a pure v2 tree. */

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -92,6 +94,71 @@ static int probe_masked(int nfd)
 static int probe_notify(int nfd)
 {
     return nfd >= 0 ? 0 : 1;
+}
+
+static int count_files(const char *dir)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL)
+        n += de->d_name[0] != '.';
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+static void test_cache(void)
+{
+    const char *prof = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+                       "[\"uname\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":42}]}";
+    char dir[] = "/tmp/isola-test-seccomp-XXXXXX", sub[64], entry[4096] = "";
+    struct err *e = NULL;
+    struct seccomp_filter *a = NULL, *b = NULL, *c = NULL;
+    json_t *j = J(prof);
+    DIR *d;
+    struct dirent *de;
+
+    if (mkdtemp(dir) == NULL) {
+        ok(0, "mkdtemp");
+        return;
+    }
+    snprintf(sub, sizeof(sub), "%s/cache", dir);
+    ok(seccomp_compile_cached(j, sub, &a, &e) == 0 && a, "cached compile (miss)");
+    ok(count_files(sub) == 1, "one cache entry written");
+    ok(seccomp_compile_cached(j, sub, &b, &e) == 0 && b, "cached compile (hit)");
+    ok(a && b && seccomp_filter_len(a) == seccomp_filter_len(b) && seccomp_filter_len(a) > 0,
+       "same program length (%zu)", seccomp_filter_len(a));
+    /* Corrupt the entry: it is recompiled, not trusted. */
+    d = opendir(sub);
+    while (d != NULL && (de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.')
+            snprintf(entry, sizeof(entry), "%s/%s", sub, de->d_name);
+    if (d != NULL)
+        closedir(d);
+    FILE *f = fopen(entry, "we");
+    if (f != NULL) {
+        fputs("garbage", f);
+        fclose(f);
+    }
+    ok(seccomp_compile_cached(j, sub, &c, &e) == 0 && c &&
+           seccomp_filter_len(c) == seccomp_filter_len(a),
+       "corrupt entry: compiled again");
+    if (e)
+        printf("# %s\n", e->msg);
+    err_free(&e);
+    chmod(sub, 0755);
+    seccomp_filter_free(c);
+    c = NULL;
+    ok(seccomp_compile_cached(j, sub, &c, &e) == 0 && c,
+       "non-private cache dir: not used, still compiles");
+    seccomp_filter_free(a);
+    seccomp_filter_free(b);
+    seccomp_filter_free(c);
+    json_decref(j);
+    unlink(entry);
+    rmdir(sub);
+    rmdir(dir);
 }
 
 int main(void)
@@ -204,5 +271,6 @@ int main(void)
     is_str(seccomp_listener_metadata(f), "meta", "listenerMetadata kept");
     seccomp_filter_free(f);
     json_decref(j);
+    test_cache();
     return done_testing();
 }
