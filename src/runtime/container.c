@@ -294,6 +294,50 @@ static int connect_console(const char *path, struct err **err)
     return fd;
 }
 
+/*
+ * linux.resources with the device rules completed as runc does: the config's
+ * rules, then allow the default devices (config-linux.md "Default Devices"),
+ * /dev/pts and /dev/ptmx, and every device of linux.devices. Without this a
+ * deny-all rule would make /dev/null unusable. Returns a new reference.
+ */
+static json_t *resources_with_devices(const struct spec *s)
+{
+    static const struct {
+        const char *type;
+        int major, minor;
+    } defaults[] = {
+        {"c", 1, 3}, {"c", 1, 5}, {"c", 1, 7}, {"c", 1, 8},    {"c", 1, 9},
+        {"c", 5, 0}, {"c", 5, 1}, {"c", 5, 2}, {"c", 136, -1},
+    };
+    json_t *res = s->resources ? json_deep_copy(s->resources) : json_object();
+    json_t *devs;
+
+    if (res == NULL)
+        return NULL;
+    devs = json_object_get(res, "devices");
+    if (!json_is_array(devs)) {
+        devs = json_pack("[{s:b, s:s}]", "allow", 0, "access", "rwm");
+        json_object_set_new(res, "devices", devs);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
+        json_t *r = json_pack("{s:b, s:s, s:i, s:s}", "allow", 1, "type", defaults[i].type, "major",
+                              defaults[i].major, "access", "rwm");
+        if (r && defaults[i].minor >= 0)
+            json_object_set_new(r, "minor", json_integer(defaults[i].minor));
+        json_array_append_new(devs, r);
+    }
+    for (size_t i = 0; i < s->ndevices; i++) {
+        const struct spec_device *d = &s->devices[i];
+        if (d->type == S_IFIFO)
+            continue;
+        json_array_append_new(devs,
+                              json_pack("{s:b, s:s, s:i, s:i, s:s}", "allow", 1, "type",
+                                        d->type == S_IFBLK ? "b" : "c", "major", (int)d->major,
+                                        "minor", (int)d->minor, "access", "rwm"));
+    }
+    return res;
+}
+
 static int write_pid_file(const char *path, pid_t pid, struct err **err)
 {
     char buf[32];
@@ -301,7 +345,7 @@ static int write_pid_file(const char *path, pid_t pid, struct err **err)
     if (path == NULL)
         return 0;
     snprintf(buf, sizeof(buf), "%d", pid);
-    if (fs_write_atomic(path, buf, strlen(buf), 0644, err) < 0)
+    if (state_write_file(path, buf, strlen(buf), 0644, err) < 0)
         return err_wrap(err, "--pid-file");
     return 0;
 }
@@ -371,8 +415,6 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
     st.hooks = json_object_get(s->json, "hooks");
     st.creating = true;
     st.cgroup_manager = (int)o->cgroup_manager;
-    if (state_write(o->root, &st, err) < 0)
-        goto out;
     if (!run) {
         char fifo[PATH_MAX];
         snprintf(fifo, sizeof(fifo), "%s/exec.fifo", sdir);
@@ -401,8 +443,18 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         goto out;
     if (ns_write_idmaps(pid, s, err) < 0)
         goto out;
-    if (cgroup_create(o->cgroup_manager, o->id, s->cgroups_path, s->resources, pid, &cg, err) < 0)
+    if (o->cgroup_manager != CGROUP_MANAGER_DISABLED) {
+        _cleanup_json_ json_t *res = resources_with_devices(s);
+        if (res == NULL) {
+            err_set(err, ENOMEM, "linux.resources");
+            goto out;
+        }
+        if (cgroup_create(o->cgroup_manager, o->id, s->cgroups_path, res, pid, &cg, err) < 0)
+            goto out;
+    } else if (cgroup_create(o->cgroup_manager, o->id, s->cgroups_path, s->resources, pid, &cg,
+                             err) < 0) {
         goto out;
+    }
     st.pid = pid;
     st.start_time = state_pid_start_time(pid);
     st.cgroup = cg ? cgroup_to_json(cg) : NULL;

@@ -239,7 +239,7 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
     if (o->pid_file) {
         char pb[32];
         snprintf(pb, sizeof(pb), "%d", pid);
-        if (fs_write_atomic(o->pid_file, pb, strlen(pb), 0644, err) < 0)
+        if (state_write_file(o->pid_file, pb, strlen(pb), 0644, err) < 0)
             goto out;
     }
     if (!o->detach) {
