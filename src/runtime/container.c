@@ -178,6 +178,8 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
             child_fail(c->sync, e);
         close(c->console);
     }
+    if (mount_finalize(&mc, &e) < 0)
+        child_fail(c->sync, e);
     if (p->apparmor && p->apparmor[0]) {
         char buf[512];
         snprintf(buf, sizeof(buf), "exec %s", p->apparmor);

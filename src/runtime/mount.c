@@ -386,6 +386,13 @@ int mount_setup_rootfs(const struct mount_ctx *c, struct err **err)
         return err_sys(err, "chdir /");
     if (s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)
         return err_sys(err, "linux.rootfsPropagation: apply");
+    return 0;
+}
+
+int mount_finalize(const struct mount_ctx *c, struct err **err)
+{
+    const struct spec *s = c->spec;
+
     for (char **p = s->readonly_paths; p && *p; p++)
         if (bind_self_ro(*p, err) < 0)
             return -1;
