@@ -200,7 +200,11 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         _exit(1);
     if (msg_recv(c->sync, &kind, NULL, &e) <= 0)
         _exit(1);
+    /* The runtime exits after create: stop dying with it, and say so (it
+     * waits for this, or PDEATHSIG could still fire). */
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+    if (msg_send(c->sync, 'A', NULL, &e) < 0)
+        _exit(1);
     if (kind == 'D') {
         /* Blocks until `start` opens the fifo for reading (runc's exec.fifo). */
         int fd = openat(c->dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
@@ -494,6 +498,11 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         goto out;
     if (msg_send(sv[0], run ? 'S' : 'D', NULL, err) < 0)
         goto out;
+    if (msg_recv(sv[0], &kind, NULL, err) <= 0 || kind != 'A') {
+        if (*err == NULL)
+            err_val(err, ECHILD, "container `%s`: the init exited before it was released", o->id);
+        goto out;
+    }
     *init_pid = pid;
     rc = 0;
 out:

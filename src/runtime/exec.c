@@ -194,7 +194,6 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
         }
         /* the process: same steps as the init's, from the container's root */
         _cleanup_free_ char *path = NULL;
-        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         if (proc->terminal) {
             if (process_terminal(console, proc, false, &e) < 0)
                 fail(sv[1], e);
@@ -206,7 +205,6 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
             fail(sv[1], e);
         if (process_switch_user(proc, &e) < 0 || process_cloexec_from(3 + o->preserve_fds, &e) < 0)
             fail(sv[1], e);
-        prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
         process_exec(proc, path, proc->no_new_privs ? filter : NULL, NULL, &e);
         fail(sv[1], e);
     }

@@ -4,6 +4,7 @@ import copy
 import json
 import os
 import subprocess
+import tempfile
 
 from conftest import binary, run
 
@@ -74,6 +75,19 @@ class Oci:
 
     def cmd(self, *args, timeout=60, input=None, glob=()):
         return run([self.exe, "--root", self.root, *glob, *args], timeout=timeout, input=input)
+
+    def detached(self, *args, timeout=60, glob=()):
+        """A command that leaves a container process behind (create, run
+        --detach, exec --detach): that process inherits stdout/stderr, so they
+        go to files instead of pipes that would never reach EOF."""
+        out = tempfile.TemporaryFile(mode="w+")
+        err = tempfile.TemporaryFile(mode="w+")
+        with out, err:
+            p = subprocess.run([self.exe, "--root", self.root, *glob, *args], stdout=out,
+                               stderr=err, stdin=subprocess.DEVNULL, timeout=timeout)
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(p.args, p.returncode, out.read(), err.read())
 
     def run(self, args=None, config=None, **kw):
         """`run` of a config with process.args = args; returns (CompletedProcess, id)."""
