@@ -391,7 +391,8 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
     pid_t pid = -1;
     int rc = -1;
     bool dir_made = false;
-    _cleanup_free_ char *sdir = NULL, *created = NULL, *sjson = NULL;
+    _cleanup_free_ char *sdir = NULL, *created = NULL, *sjson = NULL, *payload = NULL;
+    char kind = 0;
 
     if (state_check_id(o->id, err) < 0)
         return -1;
@@ -476,8 +477,6 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         goto out;
     if (msg_send(sv[0], 'G', sjson, err) < 0)
         goto out;
-    char kind = 0;
-    _cleanup_free_ char *payload = NULL;
     int r = msg_recv(sv[0], &kind, &payload, err);
     if (r < 0)
         goto out;
