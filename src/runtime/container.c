@@ -208,8 +208,11 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     if (kind == 'D') {
         /* Blocks until `start` opens the fifo for reading (runc's exec.fifo). */
         int fd = openat(c->dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, "0", 1) != 1)
+        if (fd < 0 || write(fd, "0", 1) != 1) {
+            fprintf(stderr, "isola-oci: container %s: wait for start on exec.fifo: %s\n", c->o->id,
+                    strerror(errno));
             _exit(1);
+        }
         close(fd);
     }
     close(c->dirfd);
@@ -425,7 +428,8 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
     if (!run) {
         char fifo[PATH_MAX];
         snprintf(fifo, sizeof(fifo), "%s/exec.fifo", sdir);
-        if (mkfifo(fifo, 0622) < 0) {
+        /* 0622 whatever the umask: the process may run as any user by then */
+        if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) {
             err_sys(err, "mkfifo `%s`", fifo);
             goto out;
         }
