@@ -221,6 +221,17 @@ static int compile_rule(scmp_filter_ctx ctx, json_t *rule, size_t idx, uint32_t 
         js_get_arr(rule, w, "names", false, &names, err) < 0 ||
         js_get_arr(rule, w, "args", false, &args, err) < 0)
         return -1;
+    /* Pre-1.0 configs name one syscall in "name". */
+    _cleanup_json_ json_t *single = NULL;
+    if (names == NULL && json_object_get(rule, "name") != NULL) {
+        const char *one = NULL;
+        if (js_get_str(rule, w, "name", true, &one, err) < 0)
+            return -1;
+        single = json_pack("[s]", one);
+        if (single == NULL)
+            return err_set(err, ENOMEM, "%s.name", w);
+        names = single;
+    }
     if (seccomp_action_parse(action, errno_ret, &act) < 0)
         return err_val(err, EINVAL, "%s.action: unknown action `%s`", w, action);
     if (json_object_get(rule, "errnoRet") != NULL && strcmp(action, "SCMP_ACT_ERRNO") != 0 &&

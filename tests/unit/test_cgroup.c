@@ -81,6 +81,8 @@ static pid_t spawn_child(int *wake_fd, int (*after)(void))
     pid_t pid = fork();
     if (pid == 0) {
         char c;
+        signal(SIGTERM, SIG_DFL); /* not the parent's cleanup handler */
+        signal(SIGINT, SIG_DFL);
         close(p[1]);
         if (read(p[0], &c, 1) != 1)
             _exit(0);
@@ -154,6 +156,14 @@ static void cleanup(void)
     rm_leftovers(cgroup_root(), host_base);
     if (v2_root != NULL)
         rm_leftovers(v2_root, v2_base);
+}
+
+/* meson's timeout sends SIGTERM: clean up there too (not async-signal-safe,
+ * acceptable for a test that is being killed anyway). */
+static void on_signal(int sig)
+{
+    cleanup();
+    _exit(128 + sig);
 }
 
 static void test_validate(void)
@@ -284,6 +294,24 @@ static void test_host(void)
        WIFEXITED(st2) ? WEXITSTATUS(st2) : -1);
     close(wake2);
 
+    /* A signal other than SIGKILL goes to every listed process. */
+    int wake3 = -1;
+    pid_t c3 = spawn_child(&wake3, NULL);
+    ok(cgroup_enter(cg, c3, &e) == 0, "cgroup_enter a third child");
+    err_free(&e);
+    ok(cgroup_kill(cg, SIGTERM, &e) == 0, "cgroup_kill SIGTERM");
+    err_free(&e);
+    int st3 = reap(c3);
+    ok(WIFSIGNALED(st3) && WTERMSIG(st3) == SIGTERM, "the third child got SIGTERM");
+    close(wake3);
+    /* ...which also hit the first child: start over with a fresh one. */
+    ok(!has_pid(cg, child), "first child gone after SIGTERM");
+    reap(child);
+    close(wake);
+    child = spawn_child(&wake, NULL);
+    ok(cgroup_enter(cg, child, &e) == 0 && has_pid(cg, child), "a new first child joined");
+    err_free(&e);
+
     /* Huge pages where the kernel has 2 MB pages (v2 tree on this hybrid host). */
     if (cgroup_dir(cg, "hugetlb") != NULL &&
         fs_exists("/sys/kernel/mm/hugepages/hugepages-2048kB")) {
@@ -327,6 +355,48 @@ static void test_host(void)
     close(wake);
     cgroup_free(cg);
     cgroup_free(cg2);
+}
+
+/* A relative cgroupsPath lands below the runtime's own cgroup (runc), and only
+ * the leaf is removed. */
+static void test_relative(void)
+{
+    struct err *e = NULL;
+    struct cgroup *cg = NULL;
+    char rel[64];
+
+    snprintf(rel, sizeof(rel), "isola-test-%d-rel", (int)getpid());
+    int r = cgroup_create(CGROUP_MANAGER_CGROUPFS, "rel", rel, NULL, 0, &cg, &e);
+    ok(r == 0, "create relative %s", rel);
+    if (r < 0) {
+        printf("# %s\n", e->msg);
+        err_free(&e);
+        return;
+    }
+    const char *dir = cgroup_dir(cg, "pids") ? cgroup_dir(cg, "pids") : cgroup_dir(cg, "");
+    _cleanup_free_ char *parent = dir ? strdup(dir) : NULL;
+    if (parent != NULL)
+        *strrchr(parent, '/') = '\0';
+    ok(dir && fs_exists(dir) && strstr(dir, rel), "directory %s", dir ? dir : "?");
+    ok(cgroup_destroy(cg, &e) == 0, "destroy relative");
+    err_free(&e);
+    ok(dir && !fs_exists(dir) && parent && fs_exists(parent), "leaf removed, own cgroup kept");
+    cgroup_free(cg);
+
+    json_t *j = J("{\"layout\":\"v7\"}");
+    ok(cgroup_from_json(j, &cg, &e) < 0 && e &&
+           strcmp(e->msg, "cgroup.layout: unknown layout `v7`") == 0,
+       "state with an unknown layout refused");
+    err_free(&e);
+    json_decref(j);
+    ok(cgroup_create(CGROUP_MANAGER_CGROUPFS, "x", "/a/../../etc", NULL, 0, &cg, &e) < 0 && e &&
+           strstr(e->msg, "linux.cgroupsPath"),
+       "`..` in cgroupsPath refused");
+    err_free(&e);
+    ok(cgroup_create(CGROUP_MANAGER_DISABLED, "x", NULL, NULL, 0, &cg, &e) == 0 && cg,
+       "manager disabled: nothing created");
+    ok(cg && cgroup_destroy(cg, &e) == 0, "destroy of a disabled cgroup is a no-op");
+    cgroup_free(cg);
 }
 
 /* The v2 driver on a pure v2 tree. */
@@ -447,9 +517,13 @@ int main(int argc, char **argv)
     }
     err_free(&e);
     atexit(cleanup);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
 
     test_validate();
     test_host();
+    if (getuid() == 0)
+        test_relative();
     if (getuid() != 0)
         skip("v2 test needs root");
     else

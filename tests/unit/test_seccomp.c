@@ -223,6 +223,15 @@ int main(void)
     f = NULL;
     json_decref(j);
 
+    j = J("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"name\":\"uname\","
+          "\"action\":\"SCMP_ACT_ERRNO\"}]}");
+    ok(seccomp_compile(j, &f, &e) == 0 && f && seccomp_filter_len(f) > 4,
+       "pre-1.0 \"name\" accepted");
+    err_free(&e);
+    seccomp_filter_free(f);
+    f = NULL;
+    json_decref(j);
+
     int st = run_filtered("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
                           "[\"uname\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":42}]}",
                           probe_uname);
