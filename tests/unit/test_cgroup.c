@@ -25,6 +25,7 @@
 
 static char host_base[64], v2_base[64], host_path[80], v2_path[80];
 static char *v2_root;
+static pid_t main_pid;
 static pid_t children[8];
 static int nchildren;
 
@@ -78,16 +79,25 @@ static pid_t spawn_child(int *wake_fd, int (*after)(void))
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return -1;
+    /* Block the signals across fork so the child never runs the parent's
+     * cleanup handler: it resets them first, then a pending one kills it. */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, &old);
     pid_t pid = fork();
     if (pid == 0) {
         char c;
-        signal(SIGTERM, SIG_DFL); /* not the parent's cleanup handler */
+        signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &old, NULL);
         close(p[1]);
         if (read(p[0], &c, 1) != 1)
             _exit(0);
         _exit(after ? after() : 0);
     }
+    sigprocmask(SIG_SETMASK, &old, NULL);
     close(p[0]);
     *wake_fd = p[1];
     if (pid > 0 && nchildren < 8)
@@ -162,6 +172,8 @@ static void cleanup(void)
  * acceptable for a test that is being killed anyway). */
 static void on_signal(int sig)
 {
+    if (getpid() != main_pid)
+        _exit(128 + sig); /* never clean up from a child */
     cleanup();
     _exit(128 + sig);
 }
@@ -302,11 +314,13 @@ static void test_host(void)
     ok(cgroup_kill(cg, SIGTERM, &e) == 0, "cgroup_kill SIGTERM");
     err_free(&e);
     int st3 = reap(c3);
-    ok(WIFSIGNALED(st3) && WTERMSIG(st3) == SIGTERM, "the third child got SIGTERM");
+    ok(WIFSIGNALED(st3) && WTERMSIG(st3) == SIGTERM, "the third child got SIGTERM (status %#x)",
+       st3);
     close(wake3);
     /* ...which also hit the first child: start over with a fresh one. */
-    ok(!has_pid(cg, child), "first child gone after SIGTERM");
-    reap(child);
+    int st1 = reap(child);
+    ok(WIFSIGNALED(st1) && WTERMSIG(st1) == SIGTERM, "the first child got SIGTERM too");
+    ok(!has_pid(cg, child), "first child no longer listed");
     close(wake);
     child = spawn_child(&wake, NULL);
     ok(cgroup_enter(cg, child, &e) == 0 && has_pid(cg, child), "a new first child joined");
@@ -516,6 +530,7 @@ int main(int argc, char **argv)
         }
     }
     err_free(&e);
+    main_pid = getpid();
     atexit(cleanup);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
