@@ -342,6 +342,18 @@ static void test_host(void)
         skip("no hugetlb controller or no 2 MB huge pages");
     }
 
+    /* Statistics in runc's shape. */
+    json_t *stats = cgroup_stats(cg, &e);
+    ok(stats != NULL, "stats");
+    err_free(&e);
+    json_t *mu = json_object_get(json_object_get(stats, "memory"), "usage");
+    ok(json_integer_value(json_object_get(mu, "usage")) > 0, "memory.usage.usage > 0");
+    ok(json_integer_value(json_object_get(mu, "limit")) == 134217728, "memory.usage.limit");
+    ok(json_integer_value(json_object_get(json_object_get(stats, "pids"), "current")) >= 1,
+       "pids.current >= 1");
+    ok(json_object_get(json_object_get(stats, "cpu"), "usage") != NULL, "cpu.usage present");
+    json_decref(stats);
+
     /* State round trip. */
     json_t *state = cgroup_to_json(cg);
     struct cgroup *cg2 = NULL;
@@ -471,6 +483,11 @@ static void test_v2(void)
     else
         skip("no pids controller in this v2 tree");
     ok(has_pid(cg, child), "child listed");
+    json_t *stats = cgroup_stats(cg, &e);
+    ok(stats && json_object_get(json_object_get(json_object_get(stats, "cpu"), "usage"), "total"),
+       "v2 stats: cpu.usage.total from cpu.stat");
+    err_free(&e);
+    json_decref(stats);
     ok(cgroup_freeze(cg, true, &e) == 0, "cgroup.freeze 1");
     is_str(cgroup_freezer_state(cg), "paused", "paused");
     ok(cgroup_freeze(cg, false, &e) == 0, "cgroup.freeze 0");
