@@ -214,9 +214,23 @@ static int cpu(struct res *r, json_t *c, struct err **err)
                 char q[32] = "max";
                 if (hq && quota > 0)
                     snprintf(q, sizeof(q), "%" PRId64, quota);
-                if (putf(r, "cpu", "cpu.max", W ".quota", err, "%s %" PRIu64, q,
-                         hp && period ? period : 100000) < 0)
+                if (!hq && r->cg != NULL) { /* period alone: keep the current quota */
+                    char p[4200];
+                    _cleanup_free_ char *cur = NULL;
+                    size_t len;
+                    struct err *e = NULL;
+                    snprintf(p, sizeof(p), "%s/cpu.max", cgroup_dir(r->cg, "cpu"));
+                    if (fs_read_file(p, &cur, &len, &e) == 0)
+                        snprintf(q, sizeof(q), "%.*s", (int)strcspn(cur, " \n"), cur);
+                    err_free(&e);
+                }
+                /* Without a period, write the quota alone: the kernel keeps the period. */
+                if (hp && period) {
+                    if (putf(r, "cpu", "cpu.max", W ".period", err, "%s %" PRIu64, q, period) < 0)
+                        return -1;
+                } else if (put(r, "cpu", "cpu.max", q, W ".quota", err) < 0) {
                     return -1;
+                }
             }
             if (hb && putf(r, "cpu", "cpu.max.burst", W ".burst", err, "%" PRIu64, burst) < 0)
                 return -1;

@@ -306,6 +306,45 @@ static void test_host(void)
        WIFEXITED(st2) ? WEXITSTATUS(st2) : -1);
     close(wake2);
 
+    /* CPU: shares, quota/period, cpuset (v1 files or their v2 conversions). */
+    if (cgroup_dir(cg, "cpu") != NULL && cgroup_dir(cg, "cpuset") != NULL) {
+        bool v2c = cgroup_dir(cg, "cpu") == cgroup_dir(cg, "");
+        res = J("{\"cpu\":{\"shares\":1024,\"quota\":50000,\"period\":100000,\"cpus\":\"0\","
+                "\"mems\":\"0\"}}");
+        ok(cgroup_update(cg, res, &e) == 0, "cpu update (%s)", v2c ? "v2" : "v1");
+        if (e)
+            printf("# %s\n", e->msg);
+        err_free(&e);
+        json_decref(res);
+        if (v2c) {
+            check_file(cgroup_dir(cg, "cpu"), "cpu.weight", "39");
+            check_file(cgroup_dir(cg, "cpu"), "cpu.max", "50000 100000");
+        } else {
+            check_file(cgroup_dir(cg, "cpu"), "cpu.shares", "1024");
+            check_file(cgroup_dir(cg, "cpu"), "cpu.cfs_quota_us", "50000");
+            check_file(cgroup_dir(cg, "cpu"), "cpu.cfs_period_us", "100000");
+        }
+        check_file(cgroup_dir(cg, "cpuset"), "cpuset.cpus", "0");
+        res = J("{\"cpu\":{\"quota\":-1}}");
+        ok(cgroup_update(cg, res, &e) == 0, "quota -1 (unlimited)");
+        err_free(&e);
+        json_decref(res);
+        check_file(cgroup_dir(cg, "cpu"), v2c ? "cpu.max" : "cpu.cfs_quota_us",
+                   v2c ? "max 100000" : "-1");
+        res = J("{\"cpu\":{\"quota\":20000}}");
+        ok(cgroup_update(cg, res, &e) == 0, "quota alone");
+        err_free(&e);
+        json_decref(res);
+        res = J("{\"cpu\":{\"period\":200000}}");
+        ok(cgroup_update(cg, res, &e) == 0, "period alone keeps the quota");
+        err_free(&e);
+        json_decref(res);
+        check_file(cgroup_dir(cg, "cpu"), v2c ? "cpu.max" : "cpu.cfs_period_us",
+                   v2c ? "20000 200000" : "200000");
+    } else {
+        skip("no cpu or cpuset controller");
+    }
+
     /* A signal other than SIGKILL goes to every listed process. */
     int wake3 = -1;
     pid_t c3 = spawn_child(&wake3, NULL);
