@@ -370,6 +370,10 @@ static int blockio(struct res *r, json_t *b, struct err **err)
                                     cgroup_has_file(r->cg, "blkio", "blkio.bfq.weight")
                                 ? "blkio.bfq.weight"
                                 : "blkio.weight";
+            if (r->cg && !cgroup_has_file(r->cg, "blkio", f))
+                return err_val(err, ENOTSUP,
+                               W ".weight: the kernel's I/O schedulers offer no weights "
+                                 "(no blkio.weight or blkio.bfq.weight)");
             if (putf(r, "blkio", f, W ".weight", err, "%" PRId64, weight) < 0)
                 return -1;
         }

@@ -67,6 +67,19 @@ static char *slurp(const char *dir, const char *file)
     return buf;
 }
 
+static bool cgroup_has_any(struct cgroup *cg, const char *ctrl, const char *a, const char *b)
+{
+    const char *dir = cgroup_dir(cg, ctrl);
+    char p[PATH_MAX + 64];
+    if (dir == NULL)
+        return false;
+    snprintf(p, sizeof(p), "%s/%s", dir, a);
+    if (access(p, F_OK) == 0)
+        return true;
+    snprintf(p, sizeof(p), "%s/%s", dir, b);
+    return access(p, F_OK) == 0;
+}
+
 static void check_file(const char *dir, const char *file, const char *want)
 {
     _cleanup_free_ char *got = slurp(dir, file);
@@ -343,6 +356,70 @@ static void test_host(void)
                    v2c ? "20000 200000" : "200000");
     } else {
         skip("no cpu or cpuset controller");
+    }
+
+    /* Swap (memory+swap on v1, swap alone on v2), raising and lowering. */
+    if (cgroup_has_any(cg, "memory", "memory.memsw.limit_in_bytes", "memory.swap.max")) {
+        bool v2m = cgroup_dir(cg, "memory") == cgroup_dir(cg, "");
+        res = J("{\"memory\":{\"limit\":67108864,\"swap\":134217728}}");
+        ok(cgroup_update(cg, res, &e) == 0, "swap raised");
+        err_free(&e);
+        json_decref(res);
+        check_file(cgroup_dir(cg, "memory"),
+                   v2m ? "memory.swap.max" : "memory.memsw.limit_in_bytes",
+                   v2m ? "67108864" : "134217728");
+        res = J("{\"memory\":{\"limit\":33554432,\"swap\":50331648}}");
+        ok(cgroup_update(cg, res, &e) == 0, "swap lowered below the old limit (order)");
+        if (e)
+            printf("# %s\n", e->msg);
+        err_free(&e);
+        json_decref(res);
+        check_file(cgroup_dir(cg, "memory"),
+                   v2m ? "memory.swap.max" : "memory.memsw.limit_in_bytes",
+                   v2m ? "16777216" : "50331648");
+        check_file(cgroup_dir(cg, "memory"), v2m ? "memory.max" : "memory.limit_in_bytes",
+                   "33554432");
+        res = J("{\"memory\":{\"limit\":134217728,\"swap\":-1}}");
+        ok(cgroup_update(cg, res, &e) == 0, "back to 128M, swap unlimited");
+        err_free(&e);
+        json_decref(res);
+    } else {
+        skip("no swap accounting");
+    }
+
+    /* Block I/O throttling on the first disk-like device. */
+    char bdev[32] = "";
+    const char *cands[] = {"vda", "sda", "nvme0n1", "loop0"};
+    for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]) && !bdev[0]; i++) {
+        char p[96];
+        snprintf(p, sizeof(p), "/sys/block/%s", cands[i]);
+        if (!fs_exists(p))
+            continue;
+        _cleanup_free_ char *dev = slurp(p, "dev");
+        if (dev != NULL)
+            snprintf(bdev, sizeof(bdev), "%s", dev);
+    }
+    const char *iodir = cgroup_dir(cg, "io") ? cgroup_dir(cg, "io") : cgroup_dir(cg, "blkio");
+    if (bdev[0] && iodir != NULL) {
+        unsigned maj = 0, min = 0;
+        char json[256], want[96];
+        bool v2io = cgroup_dir(cg, "io") != NULL;
+        sscanf(bdev, "%u:%u", &maj, &min);
+        snprintf(json, sizeof(json),
+                 "{\"blockIO\":{\"throttleReadBpsDevice\":[{\"major\":%u,\"minor\":%u,"
+                 "\"rate\":1048576}]}}",
+                 maj, min);
+        res = J(json);
+        ok(cgroup_update(cg, res, &e) == 0, "throttleReadBpsDevice %s", bdev);
+        if (e)
+            printf("# %s\n", e->msg);
+        err_free(&e);
+        json_decref(res);
+        snprintf(want, sizeof(want),
+                 v2io ? "%s rbps=1048576 wbps=max riops=max wiops=max" : "%s 1048576", bdev);
+        check_file(iodir, v2io ? "io.max" : "blkio.throttle.read_bps_device", want);
+    } else {
+        skip("no block device or no io/blkio controller");
     }
 
     /* A signal other than SIGKILL goes to every listed process. */
