@@ -104,6 +104,21 @@ static int memory(struct res *r, json_t *m, struct err **err)
     if (need(r, "memory", W, err) < 0)
         return -1;
     int v = ver(r, "memory");
+    if (check && has_limit && limit > 0 && r->cg != NULL) {
+        /* runtime-spec: refuse a limit below what the container already uses. */
+        char p[4200];
+        _cleanup_free_ char *cur = NULL;
+        size_t len;
+        struct err *e = NULL;
+        snprintf(p, sizeof(p), "%s/%s", cgroup_dir(r->cg, "memory"),
+                 v == 2 ? "memory.current" : "memory.usage_in_bytes");
+        if (fs_read_file(p, &cur, &len, &e) == 0 && strtoll(cur, NULL, 10) > limit)
+            return err_val(err, EBUSY,
+                           W ".limit: %" PRId64 " is below the current usage %lld "
+                             "(checkBeforeUpdate)",
+                           limit, strtoll(cur, NULL, 10));
+        err_free(&e);
+    }
     if (v == 2) {
         if (has_swappiness)
             return err_val(err, ENOTSUP, R ".memory.swappiness: not supported on cgroup v2");

@@ -282,9 +282,16 @@ static int export_prog(scmp_filter_ctx ctx, struct seccomp_filter *f, struct err
         return err_sys(err, W ": seek the BPF program");
     if (fs_read_fd(fd, "seccomp BPF program", &buf, &len, err) < 0)
         return -1;
-    if (len == 0 || len % sizeof(struct sock_filter) != 0 ||
-        len / sizeof(struct sock_filter) > 0xffff)
+    if (len == 0 || len % sizeof(struct sock_filter) != 0)
         return err_set(err, EINVAL, W ": BPF program of %zu bytes", len);
+    /* Classic BPF programs are limited to BPF_MAXINSNS (4096) instructions:
+     * say so here, not with a bare EINVAL from seccomp(2) in the child. */
+    if (len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+        return err_val(err, E2BIG,
+                       W ": the filter compiles to %zu BPF instructions, the kernel accepts "
+                         "at most %d (too many rules with argument conditions?)",
+                       len / sizeof(struct sock_filter), BPF_MAXINSNS);
+
     f->prog = (struct sock_filter *)steal_ptr(&buf);
     f->len = len / sizeof(struct sock_filter);
     return 0;

@@ -458,6 +458,13 @@ static void test_host(void)
         skip("no hugetlb controller or no 2 MB huge pages");
     }
 
+    res = J("{\"memory\":{\"limit\":4096,\"checkBeforeUpdate\":true}}");
+    ok(cgroup_update(cg, res, &e) < 0 && e && strstr(e->msg, "checkBeforeUpdate") &&
+           strstr(e->msg, "linux.resources.memory.limit"),
+       "checkBeforeUpdate refuses a limit below the usage");
+    err_free(&e);
+    json_decref(res);
+
     /* Statistics in runc's shape. */
     json_t *stats = cgroup_stats(cg, &e);
     ok(stats != NULL, "stats");
@@ -587,7 +594,8 @@ static void test_v2(void)
         check_file(cgroup_dir(cg, ""), "memory.swap.max", "67108864");
     } else {
         res = J("{\"memory\":{\"limit\":1048576}}");
-        ok(cgroup_update(cg, res, &e) < 0 && e &&
+        r = cgroup_update(cg, res, &e);
+        ok(r < 0 && e &&
                strcmp(e->msg, "linux.resources.memory: the memory controller is not available "
                               "(cgroup layout v2)") == 0,
            "memory without the controller is an error naming the field: %s", e ? e->msg : "");
