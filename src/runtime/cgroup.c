@@ -614,7 +614,7 @@ int cgroup_from_json(json_t *j, struct cgroup **out, struct err **err)
     cg->created = (int)created;
     if ((cg->path = strdup(path)) == NULL || (v2 && (cg->v2_dir = strdup(v2)) == NULL))
         return err_set(err, ENOMEM, "cgroup state");
-    if ((cg->layout == CGROUP_LAYOUT_V2 || cg->layout == CGROUP_LAYOUT_HYBRID) && v2 == NULL)
+    if (cg->layout == CGROUP_LAYOUT_V2 && v2 == NULL)
         return err_val(err, EINVAL, "cgroup.v2: required for layout %s", layout);
     json_object_foreach (v1, key, v) {
         if (!json_is_string(v) || cg->n_v1 == CG_MAX_HIER)

@@ -18,6 +18,7 @@
 #include "runtime/cgroup_priv.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 
 /* mkdir -p that counts the components it created. */
 static int mkdir_count(const char *dir, int *created, struct err **err)
@@ -373,38 +374,57 @@ static int v2_rmdirs(struct cgroup *cg, struct err **err)
 
 static int hy_mkdirs(struct cgroup *cg, struct err **err)
 {
-    return v1_mkdirs(cg, err) < 0 ? -1 : v2_mkdirs(cg, err);
+    struct err *e = NULL;
+
+    if (v1_mkdirs(cg, err) < 0)
+        return -1;
+    /* The v2 tree of a hybrid host is secondary (here it holds only hugetlb):
+     * without access to it (rootless, read-only) the container still runs
+     * under its v1 limits, and a resource that needs it fails by name. */
+    if (v2_mkdirs(cg, &e) < 0) {
+        log_warn("cgroup %s: not using the cgroup v2 tree: %s", cg->path, e->msg);
+        err_free(&e);
+        free(cg->v2_dir);
+        cg->v2_dir = NULL;
+    }
+    return 0;
 }
 
 static int hy_enter(struct cgroup *cg, pid_t pid, struct err **err)
 {
-    return v1_enter(cg, pid, err) < 0 ? -1 : v2_enter(cg, pid, err);
+    if (v1_enter(cg, pid, err) < 0)
+        return -1;
+    return cg->v2_dir ? v2_enter(cg, pid, err) : 0;
 }
 
 static int hy_freeze(struct cgroup *cg, bool frozen, struct err **err)
 {
+    if (cgroup_v1_dir(cg, "freezer") == NULL && cg->v2_dir == NULL)
+        return err_val(err, ENOTSUP, "freeze cgroup %s: no freezer", cg->path);
     return cgroup_v1_dir(cg, "freezer") ? v1_freeze(cg, frozen, err) : v2_freeze(cg, frozen, err);
 }
 
 static const char *hy_freezer_state(struct cgroup *cg)
 {
+    if (cgroup_v1_dir(cg, "freezer") == NULL && cg->v2_dir == NULL)
+        return "unknown";
     return cgroup_v1_dir(cg, "freezer") ? v1_freezer_state(cg) : v2_freezer_state(cg);
 }
 
 static const char *hy_procs_dir(struct cgroup *cg)
 {
-    return cg->v2_dir;
+    return cg->v2_dir ? cg->v2_dir : v1_procs_dir(cg);
 }
 
 static int hy_kill(struct cgroup *cg, int sig, struct err **err)
 {
-    return v2_kill(cg, sig, err);
+    return cg->v2_dir ? v2_kill(cg, sig, err) : v1_kill(cg, sig, err);
 }
 
 static int hy_rmdirs(struct cgroup *cg, struct err **err)
 {
     int r = v1_rmdirs(cg, err);
-    if (v2_rmdirs(cg, r < 0 ? NULL : err) < 0)
+    if (cg->v2_dir != NULL && v2_rmdirs(cg, r < 0 ? NULL : err) < 0)
         r = -1;
     return r;
 }
