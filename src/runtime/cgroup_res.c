@@ -511,6 +511,38 @@ static int network(struct res *r, json_t *n, struct err **err)
     return 0;
 }
 
+/* ---- rdma: {"mlx5_1": {"hcaHandles": 3, "hcaObjects": 10000}} (same file in v1 and v2) ---- */
+
+static int rdma(struct res *r, json_t *o, struct err **err)
+{
+    static const char *const known[] = {"hcaHandles", "hcaObjects", NULL};
+    const char *dev;
+    json_t *d;
+
+    json_object_foreach (o, dev, d) {
+        char w[160], h[32] = "max", ob[32] = "max";
+        uint32_t handles = 0, objects = 0;
+        int hh, ho;
+        snprintf(w, sizeof(w), R ".rdma.%s", dev);
+        if (dev[0] == '\0' || strpbrk(dev, " \n=") != NULL)
+            return err_val(err, EINVAL, "%s: not an RDMA device name", w);
+        if (!json_is_object(d))
+            return err_val(err, EINVAL, "%s: expected an object, got %s", w, js_type_name(d));
+        if (js_check_keys(d, w, known, err) < 0 ||
+            (hh = js_get_u32(d, w, "hcaHandles", false, &handles, err)) < 0 ||
+            (ho = js_get_u32(d, w, "hcaObjects", false, &objects, err)) < 0)
+            return -1;
+        if (hh)
+            snprintf(h, sizeof(h), "%" PRIu32, handles);
+        if (ho)
+            snprintf(ob, sizeof(ob), "%" PRIu32, objects);
+        if (need(r, "rdma", w, err) < 0 ||
+            putf(r, "rdma", "rdma.max", w, err, "%s hca_handle=%s hca_object=%s", dev, h, ob) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- unified (v2 only) ---- */
 
 static int unified(struct res *r, json_t *u, struct err **err)
@@ -637,8 +669,8 @@ int cgroup_res_apply(struct cgroup *cg, json_t *resources, struct err **err)
         network(&r, v, err) < 0)
         return -1;
     if ((v = json_object_get(resources, "rdma")) != NULL && !json_is_null(v) &&
-        json_object_size(v) > 0 && cg != NULL)
-        return err_val(err, ENOTSUP, R ".rdma: not supported by isola");
+        rdma(&r, v, err) < 0)
+        return -1;
     if ((v = json_object_get(resources, "unified")) != NULL && !json_is_null(v) &&
         unified(&r, v, err) < 0)
         return -1;

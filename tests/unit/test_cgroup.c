@@ -220,6 +220,10 @@ static void test_validate(void)
         "linux.resources.devices[0].access: `rwx` is not a combination of r, w, m");
     bad("{\"devices\":[{\"type\":\"c\"}]}",
         "linux.resources.devices[0].allow: required field is missing");
+    bad("{\"rdma\":{\"mlx5_0\":{\"hcaHandles\":-1}}}",
+        "linux.resources.rdma.mlx5_0.hcaHandles: -1 is out of range [0, 4294967295]");
+    bad("{\"rdma\":{\"mlx5_0\":{\"hcaHandlez\":1}}}",
+        "linux.resources.rdma.mlx5_0.hcaHandlez: unknown field");
     bad("{\"unified\":{\"memory.max\":5}}",
         "linux.resources.unified.memory.max: expected a string, got integer");
     json_t *j = J("{\"memory\":{\"limit\":67108864,\"swap\":-1},\"cpu\":{\"shares\":512,"
