@@ -28,3 +28,31 @@ def test_runtime_sec_units_on_pure_v2(request, name, args):
     r = th.run([exe] + args, timeout=180)
     assert r.returncode == 0, r
     assert "not ok" not in r.stdout, r.stdout
+
+
+# Delegate a subtree to `nobody` (cgroup-v2.rst "Delegation Containment"), move
+# the shell there as root, then run the cgroup test as nobody: the cgroup code
+# needs no root, only the files the delegation made the user's.
+ROOTLESS = r'''
+set -u
+D=/sys/fs/cgroup/isola-deleg-$$
+mkdir "$D" "$D/runtime" || exit 90
+echo "+memory +pids" > "$D/cgroup.subtree_control" || exit 91
+chown -R 65534:65534 "$D" || exit 92
+echo $$ > "$D/runtime/cgroup.procs" || exit 93
+setpriv --reuid 65534 --regid 65534 --clear-groups -- "$1" --rootless-path "/isola-deleg-$$/c"
+rc=$?
+echo $$ > /sys/fs/cgroup/cgroup.procs
+rmdir "$D/c" 2>/dev/null; rmdir "$D/runtime" "$D"
+exit $rc
+'''
+
+
+def test_cgroup_rootless_in_delegated_subtree(request):
+    exe = os.path.join(BUILD, "tests", "test-cgroup")
+    if not os.path.exists(exe):
+        pytest.skip(f"{exe} not built")
+    th = _testhost(request)
+    r = th.run(["sh", "-c", ROOTLESS, "sh", exe], timeout=180)
+    assert r.returncode == 0, r
+    assert "not ok" not in r.stdout and "# rootless as uid 65534" in r.stdout, r.stdout

@@ -652,6 +652,46 @@ static void test_v2(void)
     cgroup_set_root(NULL, NULL);
 }
 
+/* Rootless: as a non-root user, in a subtree delegated to it (cgroup-v2.rst
+ * "Delegation"), with nothing but the files the delegation made ours. */
+static void test_rootless(const char *path)
+{
+    struct err *e = NULL;
+    struct cgroup *cg = NULL;
+    int wake = -1;
+
+    printf("# rootless as uid %u in %s\n", (unsigned)getuid(), path);
+    pid_t child = spawn_child(&wake, NULL);
+    json_t *res = J("{\"memory\":{\"limit\":33554432},\"pids\":{\"limit\":8}}");
+    int r = cgroup_create(CGROUP_MANAGER_CGROUPFS, "rl", path, res, child, &cg, &e);
+    json_decref(res);
+    ok(r == 0, "create %s without root", path);
+    if (r < 0) {
+        printf("# %s\n", e->msg);
+        err_free(&e);
+        close(wake);
+        reap(child);
+        return;
+    }
+    check_file(cgroup_dir(cg, "memory"), "memory.max", "33554432");
+    check_file(cgroup_dir(cg, "pids"), "pids.max", "8");
+    ok(has_pid(cg, child), "child listed");
+    ok(cgroup_freeze(cg, true, &e) == 0 && strcmp(cgroup_freezer_state(cg), "paused") == 0,
+       "freeze");
+    ok(cgroup_freeze(cg, false, &e) == 0, "thaw");
+    err_free(&e);
+    _cleanup_free_ char *dir = strdup(cgroup_dir(cg, ""));
+    ok(cgroup_destroy(cg, &e) == 0, "destroy");
+    if (e)
+        printf("# %s\n", e->msg);
+    err_free(&e);
+    int st = reap(child);
+    ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "child killed by destroy");
+    ok(!fs_exists(dir), "removed");
+    close(wake);
+    cgroup_free(cg);
+}
+
 int main(int argc, char **argv)
 {
     char unified[PATH_MAX];
@@ -663,9 +703,13 @@ int main(int argc, char **argv)
     /* The cgroups are base/c: destroy must also remove the parent it made. */
     snprintf(host_path, sizeof(host_path), "%s/c", host_base);
     snprintf(v2_path, sizeof(v2_path), "%s/c", v2_base);
-    for (int i = 1; i + 1 < argc; i++)
+    const char *rootless = NULL;
+    for (int i = 1; i + 1 < argc; i++) {
         if (strcmp(argv[i], "--v2-root") == 0)
             v2_root = argv[i + 1];
+        if (strcmp(argv[i], "--rootless-path") == 0)
+            rootless = argv[i + 1];
+    }
     if (v2_root == NULL && cgroup_layout_detect(&layout, &e) == 0) {
         if (layout == CGROUP_LAYOUT_V2)
             v2_root = (char *)cgroup_root();
@@ -681,6 +725,10 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
 
     test_validate();
+    if (rootless != NULL) { /* only what a delegated user can do */
+        test_rootless(rootless);
+        return done_testing();
+    }
     test_host();
     if (getuid() == 0)
         test_relative();
