@@ -662,7 +662,8 @@ static void test_rootless(const char *path)
 
     printf("# rootless as uid %u in %s\n", (unsigned)getuid(), path);
     pid_t child = spawn_child(&wake, NULL);
-    json_t *res = J("{\"memory\":{\"limit\":33554432},\"pids\":{\"limit\":8}}");
+    json_t *res = J("{\"memory\":{\"limit\":33554432},\"pids\":{\"limit\":8},"
+                    "\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]}");
     int r = cgroup_create(CGROUP_MANAGER_CGROUPFS, "rl", path, res, child, &cg, &e);
     json_decref(res);
     ok(r == 0, "create %s without root", path);
