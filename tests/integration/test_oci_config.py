@@ -246,3 +246,27 @@ def test_exec_refused_before_start(oci):
     assert oci.detached("create", "--bundle", oci.bundle, cid).returncode == 0
     p = oci.cmd("exec", cid, "true")
     assert p.returncode != 0 and "start it first" in p.stderr
+
+
+def test_personality_iopriority_scheduler(oci):
+    cfg = copy.deepcopy(oci.config)
+    cfg["linux"]["personality"] = {"domain": "LINUX32"}
+    cfg["process"]["ioPriority"] = {"class": "IOPRIO_CLASS_BE", "priority": 6}
+    cfg["process"]["scheduler"] = {"policy": "SCHED_BATCH", "nice": 7}
+    # /proc/PID/stat: field 19 is nice, field 41 the policy (SCHED_BATCH = 3)
+    p, _ = oci.run(sh("uname -m; ionice -p $$; cut -d' ' -f19,41 /proc/self/stat"), config=cfg)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout
+    assert out.splitlines()[0] in ("i686", "i386")
+    assert "best-effort" in out and "prio 6" in out
+    assert out.splitlines()[-1].split() == ["7", "3"]
+
+
+def test_no_new_keyring_and_new_session_keyring(oci):
+    p, _ = oci.run(sh("cat /proc/self/status | grep -c ."))  # runs with a new keyring
+    assert p.returncode == 0, p.stderr
+    cfg = copy.deepcopy(oci.config)
+    oci.write(cfg)
+    cid = oci.new_id()
+    p = oci.cmd("run", "--no-new-keyring", "--bundle", oci.bundle, cid)
+    assert p.returncode == 0, p.stderr
