@@ -40,6 +40,7 @@
 #include "runtime/seccomp.h"
 #include "runtime/selfexec.h"
 #include "runtime/state.h"
+#include "runtime/terminal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
@@ -386,7 +387,8 @@ static void create_rollback(const struct container_opts *o, pid_t pid, struct cg
     }
 }
 
-static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, struct err **err)
+static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, int *console_rx,
+                     struct err **err)
 {
     struct spec *s = NULL;
     struct seccomp_filter *filter = NULL;
@@ -404,7 +406,7 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         return -1;
     if (spec_load(o->bundle ? o->bundle : ".", o->config, &s, err) < 0)
         return -1;
-    if (s->process.terminal && o->console_socket == NULL)
+    if (s->process.terminal && o->console_socket == NULL && (!run || o->detach))
         return spec_free(s),
                err_val(err, EINVAL,
                        "process.terminal is true: a --console-socket is needed to pass the pty");
@@ -445,8 +447,18 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         err_sys(err, "open `%s`", sdir);
         goto out;
     }
-    if (s->process.terminal && (console = connect_console(o->console_socket, err)) < 0)
+    if (s->process.terminal && o->console_socket == NULL) {
+        /* foreground run: the pty comes back to us and we relay it */
+        int cs[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) < 0) {
+            err_sys(err, "socketpair");
+            goto out;
+        }
+        console = cs[1];
+        *console_rx = cs[0];
+    } else if (s->process.terminal && (console = connect_console(o->console_socket, err)) < 0) {
         goto out;
+    }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         err_sys(err, "socketpair");
         goto out;
@@ -517,6 +529,10 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
 out:
     if (rc < 0 && dir_made)
         create_rollback(o, pid, cg);
+    if (rc < 0 && *console_rx >= 0) {
+        close(*console_rx);
+        *console_rx = -1;
+    }
     if (sv[0] >= 0)
         close(sv[0]);
     if (sv[1] >= 0)
@@ -532,8 +548,9 @@ out:
 int container_create(const struct container_opts *o, struct err **err)
 {
     pid_t pid;
+    int console_rx = -1;
 
-    return do_create(o, false, &pid, err);
+    return do_create(o, false, &pid, &console_rx, err);
 }
 
 static int poststart(const char *root, const char *id, struct err **err)
@@ -561,12 +578,21 @@ int container_run(const struct container_opts *o, int *status, struct err **err)
     pid_t pid = -1;
     int ws = 0;
 
+    _cleanup_close_ int console_rx = -1, master = -1;
+
     *status = 0;
-    if (do_create(o, true, &pid, err) < 0)
+    if (do_create(o, true, &pid, &console_rx, err) < 0)
         return -1;
     poststart(o->root, o->id, err);
     if (o->detach)
         return 0;
+    if (console_rx >= 0) {
+        struct err *e = NULL;
+        if (terminal_recv_fd(console_rx, &master, &e) < 0 || terminal_relay(master, &e) < 0) {
+            log_err(e);
+            err_free(&e);
+        }
+    }
     while (waitpid(pid, &ws, 0) < 0)
         if (errno != EINTR)
             return err_sys(err, "wait for container `%s`", o->id);
