@@ -120,9 +120,10 @@ struct init_ctx {
     const struct container_opts *o;
     struct spec *spec;
     struct seccomp_filter *filter;
-    int sync;    /* child end */
-    int dirfd;   /* O_PATH of the state dir (exec.fifo) */
-    int console; /* connected --console-socket, or -1 */
+    int sync;     /* child end */
+    int dirfd;    /* O_PATH of the state dir (exec.fifo) */
+    int console;  /* connected --console-socket, or -1 */
+    int listener; /* connected linux.seccomp.listenerPath, or -1 */
     char *state_json;
 };
 
@@ -194,7 +195,8 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         child_fail(c->sync, e);
     /* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it
      * while the process still has it (runc's order). */
-    if (c->filter && !p->no_new_privs && seccomp_install(c->filter, NULL, &e) < 0)
+    if (c->filter && !p->no_new_privs &&
+        process_seccomp(p, c->filter, false, c->listener, c->state_json, &e) < 0)
         child_fail(c->sync, e);
     if (process_switch_user(p, &e) < 0)
         child_fail(c->sync, e);
@@ -225,7 +227,9 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         fprintf(stderr, "isola-oci: %s\n", e->msg);
         _exit(127);
     }
-    process_exec(p, path, p->no_new_privs ? c->filter : NULL, NULL, &e);
+    if (process_seccomp(p, p->no_new_privs ? c->filter : NULL, true, c->listener, c->state_json,
+                        &e) == 0)
+        process_execve(p, path, &e);
     fprintf(stderr, "isola-oci: %s\n", e ? e->msg : "exec failed");
     _exit(127);
 }
@@ -394,7 +398,7 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
     struct seccomp_filter *filter = NULL;
     struct cgroup *cg = NULL;
     struct state st = {0};
-    _cleanup_close_ int dirfd = -1, console = -1;
+    _cleanup_close_ int dirfd = -1, console = -1, listener = -1;
     int sv[2] = {-1, -1};
     pid_t pid = -1;
     int rc = -1;
@@ -415,8 +419,9 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         goto out;
     if (seccomp_compile(s->seccomp, &filter, err) < 0)
         goto out;
-    if (filter && seccomp_needs_notify(filter)) {
-        err_val(err, ENOTSUP, "linux.seccomp: SCMP_ACT_NOTIFY (listenerPath) is not supported yet");
+    if (filter && seccomp_needs_notify(filter) &&
+        (listener = connect_console(seccomp_listener_path(filter), err)) < 0) {
+        err_wrap(err, "linux.seccomp.listenerPath");
         goto out;
     }
     if (state_create_dir(o->root, o->id, err) < 0)
@@ -463,8 +468,13 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         err_sys(err, "socketpair");
         goto out;
     }
-    struct init_ctx ic = {
-        .o = o, .spec = s, .filter = filter, .sync = sv[1], .dirfd = dirfd, .console = console};
+    struct init_ctx ic = {.o = o,
+                          .spec = s,
+                          .filter = filter,
+                          .sync = sv[1],
+                          .dirfd = dirfd,
+                          .console = console,
+                          .listener = listener};
     pid = spawn_init(&ic, sv[0], err);
     close(sv[1]);
     sv[1] = -1;

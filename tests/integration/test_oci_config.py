@@ -270,3 +270,44 @@ def test_no_new_keyring_and_new_session_keyring(oci):
     cid = oci.new_id()
     p = oci.cmd("run", "--no-new-keyring", "--bundle", oci.bundle, cid)
     assert p.returncode == 0, p.stderr
+
+
+def test_seccomp_notify_sends_fd_and_state_to_listener(oci, tmp_root):
+    import array
+    import json
+    import socket
+    import threading
+    path = os.path.join(tmp_root, "listener.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(30)
+    got = {}
+
+    def serve():
+        conn, _ = srv.accept()
+        with conn:
+            msg, anc, _, _ = conn.recvmsg(65536, socket.CMSG_LEN(4))
+            got["msg"] = json.loads(msg)
+            for level, typ, data in anc:
+                if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                    fd = array.array("i", data[:4])[0]
+                    got["fd"] = fd
+                    os.close(fd)  # no supervisor: notifying syscalls get ENOSYS
+
+    t = threading.Thread(target=serve)
+    t.start()
+    cfg = copy.deepcopy(oci.config)
+    cfg["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": path,
+                               "listenerMetadata": "meta",
+                               "syscalls": [{"names": ["mkdir", "mkdirat"],
+                                             "action": "SCMP_ACT_NOTIFY"}]}
+    try:
+        p, cid = oci.run(sh("mkdir /tmp/z 2>&1; echo done"), config=cfg)
+    finally:
+        t.join(timeout=30)
+        srv.close()
+    assert p.returncode == 0, p.stderr
+    assert "Function not implemented" in p.stdout
+    assert got["msg"]["fds"] == ["seccompFd"] and got["msg"]["metadata"] == "meta"
+    assert got["msg"]["state"]["id"] == cid and got["msg"]["pid"] > 0
