@@ -787,6 +787,9 @@ int container_delete(const char *root, const char *id, bool force, struct err **
             err_free(&e);
         if (signal_init(st, SIGKILL, &e) < 0)
             err_free(&e);
+        /* a frozen process cannot die: thaw a paused container */
+        if (cg != NULL && strcmp(status, "paused") == 0 && cgroup_freeze(cg, false, &e) < 0)
+            err_free(&e);
         wait_gone(st);
     }
     if (cg != NULL && cgroup_destroy(cg, err) < 0) {

@@ -168,6 +168,9 @@ def test_pause_resume(oci):
     assert p.returncode != 0 and "paused" in p.stderr
     assert oci.cmd("resume", cid).returncode == 0
     assert oci.state(cid)["status"] == "running"
+    # a paused container is thawed to be deleted
+    assert oci.cmd("pause", cid).returncode == 0
+    assert oci.cmd("delete", "--force", cid).returncode == 0
 
 
 def test_update_resources(oci, tmp_root):
