@@ -311,3 +311,17 @@ def test_seccomp_notify_sends_fd_and_state_to_listener(oci, tmp_root):
     assert "Function not implemented" in p.stdout
     assert got["msg"]["fds"] == ["seccompFd"] and got["msg"]["metadata"] == "meta"
     assert got["msg"]["state"]["id"] == cid and got["msg"]["pid"] > 0
+
+
+def test_user_namespace_shifted_mapping(oci):
+    cfg = copy.deepcopy(oci.config)
+    cfg["mounts"] = [m for m in cfg["mounts"] if m["type"] != "cgroup"]  # v1: not in a userns
+    cfg["linux"]["namespaces"].append({"type": "user"})
+    cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    p, cid = oci.run(sh("id -u; cat /proc/self/uid_map; echo x > /dev/null && echo dev-ok"),
+                     config=cfg)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.split("\n")
+    assert lines[0] == "0" and lines[1].split() == ["0", "100000", "65536"]
+    assert "dev-ok" in p.stdout
