@@ -313,7 +313,8 @@ def test_seccomp_notify_sends_fd_and_state_to_listener(oci, tmp_root):
     assert got["msg"]["state"]["id"] == cid and got["msg"]["pid"] > 0
 
 
-def test_user_namespace_shifted_mapping(oci):
+def test_user_namespace_shifted_mapping(oci, tmp_root):
+    os.chmod(tmp_root, 0o755)  # the mapped root (host uid 100000) must reach the rootfs
     cfg = copy.deepcopy(oci.config)
     cfg["mounts"] = [m for m in cfg["mounts"] if m["type"] != "cgroup"]  # v1: not in a userns
     cfg["linux"]["namespaces"].append({"type": "user"})
