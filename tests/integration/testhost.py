@@ -15,6 +15,8 @@ unchanged. A writable exchange directory appears at the same path on both sides.
 QEMU runs as a child of this process and is killed by pid in every outcome. The
 serial console of the last run is kept at `<cache>/last-console.log`.
 """
+import ctypes
+import glob
 import os
 import shlex
 import shutil
@@ -31,6 +33,24 @@ SCRIPTS = os.path.join(ROOT, "scripts", "testhost")
 L1_MODULES = ("kvm-amd virtio_pci 9pnet_virtio 9p overlay tun bridge veth loop "
               "ext4 vhost_net vhost_vsock virtio_blk virtio_net")
 L1_CMDLINE = "console=ttyS0 quiet mitigations=off panic=-1"
+
+
+def _die_with_parent():
+    """In the QEMU child: be killed when the process that started it dies, so a
+    killed test run leaves no L1 behind (prctl PR_SET_PDEATHSIG)."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _remove_stale_workdirs():
+    """Remove work directories of test hosts whose owner process is gone."""
+    for d in glob.glob(os.path.join(tempfile.gettempdir(), "isola-testhost-*-*")):
+        try:
+            pid = int(os.path.basename(d).split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def cache_dir():
@@ -114,6 +134,7 @@ class TestHost:
     # -- lifecycle --------------------------------------------------------
     def start(self):
         self.kdir = prepare()
+        _remove_stale_workdirs()
         self.workdir = tempfile.mkdtemp(prefix=f"isola-testhost-{os.getpid()}-")
         try:
             self._boot()
@@ -146,7 +167,8 @@ class TestHost:
         self.qemu_err = open(os.path.join(self.workdir, "qemu.err"), "w")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=self.qemu_err, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     preexec_fn=_die_with_parent)
         ready = os.path.join(self.xchg, "ready")
         while not os.path.exists(ready):
             if self.proc.poll() is not None:
@@ -209,6 +231,11 @@ class TestHost:
         self.stop()
 
     # -- commands ---------------------------------------------------------
+    @property
+    def kernel(self):
+        """Debian's stock kernel (bzImage), for guests booted inside L1."""
+        return os.path.join(self.kdir, "vmlinuz")
+
     def path(self, name):
         """A path in the exchange directory: writable, the same on both sides."""
         return os.path.join(self.xchg, name)
