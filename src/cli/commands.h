@@ -10,4 +10,13 @@ struct isola_command {
     const char *summary;
 };
 
+/* Image commands (src/cli/cmd_images.c ...). */
+int cmd_images(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+
 #endif

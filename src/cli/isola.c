@@ -17,6 +17,11 @@ static int cmd_version(int argc, char **argv)
 
 static const struct isola_command commands[] = {
     {"version", cmd_version, "print the version"},
+    {"images", cmd_images, "list images"},
+    {"image", cmd_image, "manage images (prune, check, ls, inspect, rm)"},
+    {"tag", cmd_tag, "give an image another name"},
+    {"rmi", cmd_rmi, "remove images"},
+    {"inspect", cmd_inspect, "show an image's manifest and config"},
 };
 
 static void usage(FILE *fp)
