@@ -22,6 +22,8 @@ static const struct isola_command commands[] = {
     {"tag", cmd_tag, "give an image another name"},
     {"rmi", cmd_rmi, "remove images"},
     {"inspect", cmd_inspect, "show an image's manifest and config"},
+    {"load", cmd_load, "load images from an OCI layout or docker-archive"},
+    {"save", cmd_save, "save images as an OCI layout or docker-archive"},
 };
 
 static void usage(FILE *fp)
