@@ -18,5 +18,6 @@ int cmd_rmi(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_save(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@ static const struct isola_command commands[] = {
     {"inspect", cmd_inspect, "show an image's manifest and config"},
     {"load", cmd_load, "load images from an OCI layout or docker-archive"},
     {"save", cmd_save, "save images as an OCI layout or docker-archive"},
+    {"bundle", cmd_bundle, "make an OCI runtime bundle from an image"},
 };
 
 static void usage(FILE *fp)
