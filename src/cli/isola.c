@@ -18,7 +18,15 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct isola_command commands[] = {
+    {"bundle", cmd_bundle, "make an OCI runtime bundle from an image"},
+    {"image", cmd_image, "manage images (prune, check, ls, inspect, rm)"},
+    {"images", cmd_images, "list images"},
+    {"inspect", cmd_inspect, "show an image's manifest and config"},
+    {"load", cmd_load, "load images from an OCI layout or docker-archive"},
+    {"rmi", cmd_rmi, "remove images"},
     {"run", cmd_run, "run a command in a container from a root filesystem directory"},
+    {"save", cmd_save, "save images as an OCI layout or docker-archive"},
+    {"tag", cmd_tag, "give an image another name"},
     {"version", cmd_version, "print the version"},
     {"vm", cmd_vm, "run a KVM microVM (isola vm run --help)"},
 };
