@@ -95,3 +95,13 @@ def testinit():
     if not os.access(path, os.X_OK):
         pytest.fail(f"{path} is not built (run scripts/build.sh)")
     return path
+
+
+@pytest.fixture(scope="session")
+def oci_runtime():
+    """The OCI runtime that peer tests (podman, containerd) drive: isola-oci.
+
+    ISOLA_PEER_RUNTIME names another runtime binary, to check the peer setup
+    itself against runc or crun.
+    """
+    return os.environ.get("ISOLA_PEER_RUNTIME") or binary("isola-oci")
