@@ -5,6 +5,8 @@ import os
 import re
 import subprocess
 
+import pytest
+
 from conftest import BUILD
 import testhost as th_mod
 
@@ -113,3 +115,14 @@ def test_nested_stock_kernel_under_qemu_kvm(testhost):
     kver = os.path.basename(testhost.kdir)
     assert f"L2 up: {kver} cpus=2" in r.stdout, r
     assert "isola-init: exit 0" in r.stdout, r
+
+
+def test_c_unit_test_binary_runs(testhost):
+    """A C unit test of the build directory runs in L1 and reports TAP."""
+    exe = os.path.join(BUILD, "tests", "test-fs")
+    if not os.access(exe, os.X_OK):
+        pytest.fail(f"{exe} is not built (run scripts/build.sh)")
+    r = testhost.run([exe], timeout=120)
+    assert r.returncode == 0, r
+    assert re.search(r"^1\.\.\d+$", r.stdout, re.M), r
+    assert "not ok" not in r.stdout, r
