@@ -126,3 +126,15 @@ def test_c_unit_test_binary_runs(testhost):
     assert r.returncode == 0, r
     assert re.search(r"^1\.\.\d+$", r.stdout, re.M), r
     assert "not ok" not in r.stdout, r
+
+
+def test_devices_for_nested_guests(testhost):
+    """What a monitor in L1 needs: tun, vhost, a bridge and a tap it creates."""
+    br, tap = f"thbr{os.getpid() % 100000}", f"thtap{os.getpid() % 100000}"
+    r = testhost.run(f"ls /dev/net/tun /dev/vhost-net /dev/vhost-vsock && "
+                     f"ip link add {br} type bridge && ip tuntap add {tap} mode tap && "
+                     f"ip link set {tap} master {br} && ip link set {br} up && "
+                     f"ip -o link show {tap}; rc=$?; "
+                     f"ip link del {tap} 2>/dev/null; ip link del {br} 2>/dev/null; exit $rc")
+    assert r.returncode == 0, r
+    assert f"master {br}" in r.stdout
