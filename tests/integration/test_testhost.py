@@ -138,3 +138,46 @@ def test_devices_for_nested_guests(testhost):
                      f"ip link del {tap} 2>/dev/null; ip link del {br} 2>/dev/null; exit $rc")
     assert r.returncode == 0, r
     assert f"master {br}" in r.stdout
+
+
+def test_mkguest_initrd_contents(tmp_root):
+    """The initramfs holds busybox, the modules in dependency order, extra files
+    and the init command (checked on this host, no VM needed)."""
+    try:
+        kdir = th_mod.prepare()
+    except th_mod.TestHostUnavailable as e:
+        pytest.skip(f"test host unavailable: {e}")
+    extra = os.path.join(tmp_root, "extra.txt")
+    with open(extra, "w") as f:
+        f.write("payload\n")
+    out = th_mod.mkguest_initrd(os.path.join(tmp_root, "g.cpio"), kdir=kdir,
+                                modules="kvm-amd,ext4", files=[f"{extra}:/etc/extra.txt"],
+                                command="echo hi")
+    d = os.path.join(tmp_root, "x")
+    os.mkdir(d)
+    with open(out, "rb") as f:
+        subprocess.run(["cpio", "-id", "--quiet"], stdin=f, cwd=d, check=True, timeout=60)
+    with open(os.path.join(d, "etc", "modules.load")) as f:
+        order = f.read().split()
+    for before, after in [("irqbypass.ko", "kvm.ko"), ("kvm.ko", "kvm-amd.ko"),
+                          ("ccp.ko", "kvm-amd.ko"), ("jbd2.ko", "ext4.ko"),
+                          ("mbcache.ko", "ext4.ko")]:
+        assert order.index(before) < order.index(after), order
+    assert len(order) == len(set(order))
+    for m in order:
+        assert os.path.isfile(os.path.join(d, "lib", "modules", m))
+    assert os.access(os.path.join(d, "init"), os.X_OK)
+    assert os.access(os.path.join(d, "bin", "busybox"), os.X_OK)
+    with open(os.path.join(d, "etc", "extra.txt")) as f:
+        assert f.read() == "payload\n"
+    with open(os.path.join(d, "etc", "init.cmd")) as f:
+        assert f.read() == "echo hi\n"
+
+
+def test_missing_qemu_is_reported_as_unavailable(monkeypatch):
+    """Without qemu the fixture skips with the reason instead of failing."""
+    real = th_mod.shutil.which
+    monkeypatch.setattr(th_mod.shutil, "which",
+                        lambda name: None if name == "qemu-system-x86_64" else real(name))
+    with pytest.raises(th_mod.TestHostUnavailable, match="qemu-system-x86_64 not found"):
+        th_mod.prepare()
