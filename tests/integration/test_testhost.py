@@ -181,3 +181,17 @@ def test_missing_qemu_is_reported_as_unavailable(monkeypatch):
                         lambda name: None if name == "qemu-system-x86_64" else real(name))
     with pytest.raises(th_mod.TestHostUnavailable, match="qemu-system-x86_64 not found"):
         th_mod.prepare()
+
+
+def test_host_files_created_after_boot_are_visible(testhost, tmp_root):
+    """A test's private directory on the host, made after L1 booted, is seen
+    (read-only view: writes there stay in L1's overlay)."""
+    path = os.path.join(tmp_root, "data.txt")
+    with open(path, "w") as f:
+        f.write("one\n")
+    assert testhost.run(["cat", path], check=True).stdout == "one\n"
+    with open(path, "w") as f:
+        f.write("two\n")
+    assert testhost.run(["cat", path], check=True).stdout == "two\n"
+    testhost.run(f"echo from-l1 > {tmp_root}/l1.txt", check=True)
+    assert not os.path.exists(os.path.join(tmp_root, "l1.txt"))
