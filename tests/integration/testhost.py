@@ -288,7 +288,11 @@ class TestHost:
             if self.proc.poll() is not None:
                 raise TestHostError(f"L1 died while running {cmd!r}\n{self._diagnostics()}")
             if time.monotonic() > deadline:
-                raise TestHostError(f"L1 did not answer {timeout + 30}s after {cmd!r}")
+                # L1 is hung: kill it now, so later commands fail at once.
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+                raise TestHostError(f"L1 did not answer {timeout + 30}s after {cmd!r}; "
+                                    f"killed it\n{self._diagnostics()}")
             time.sleep(0.02)
         with open(rc_path) as f:
             rc = int(f.read().strip() or "255")
