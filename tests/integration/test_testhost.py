@@ -138,6 +138,9 @@ def test_devices_for_nested_guests(testhost):
                      f"ip link del {tap} 2>/dev/null; ip link del {br} 2>/dev/null; exit $rc")
     assert r.returncode == 0, r
     assert f"master {br}" in r.stdout
+    # Any module of the prepared kernel loads on demand.
+    r = testhost.run("modprobe virtio_console && grep -c ^virtio_console /proc/modules")
+    assert (r.returncode, r.stdout) == (0, "1\n"), r
 
 
 def test_mkguest_initrd_contents(tmp_root):

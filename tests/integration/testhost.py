@@ -169,7 +169,7 @@ class TestHost:
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-serial", "mon:stdio" if interactive else f"file:{self.console}",
             "-kernel", os.path.join(self.kdir, "vmlinuz"), "-initrd", initrd,
-            "-append", f"{L1_CMDLINE} isola.xchg={self.xchg}" +
+            "-append", f"{L1_CMDLINE} isola.xchg={self.xchg} isola.kdir={self.kdir}" +
                        (" isola.shell=1" if interactive else ""),
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,"
                        "multidevs=remap",
