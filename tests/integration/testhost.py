@@ -143,7 +143,19 @@ class TestHost:
             raise
         return self
 
-    def _boot(self):
+    def shell(self):
+        """Boot L1 with an interactive shell on this terminal instead of the
+        command loop; return QEMU's exit status when the shell exits."""
+        self.kdir = prepare()
+        _remove_stale_workdirs()
+        self.workdir = tempfile.mkdtemp(prefix=f"isola-testhost-{os.getpid()}-")
+        try:
+            self._boot(interactive=True)
+            return self.proc.wait()
+        finally:
+            self.stop()
+
+    def _boot(self, interactive=False):
         self.xchg = os.path.join(self.workdir, "x")
         os.makedirs(self.xchg)
         initrd = os.path.join(self.workdir, "l1.cpio")
@@ -155,16 +167,22 @@ class TestHost:
             "qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "EPYC",
             "-smp", str(self.cpus), "-m", str(self.memory_mb),
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-            "-serial", f"file:{self.console}", "-monitor", "none",
+            "-serial", "mon:stdio" if interactive else f"file:{self.console}",
             "-kernel", os.path.join(self.kdir, "vmlinuz"), "-initrd", initrd,
-            "-append", f"{L1_CMDLINE} isola.xchg={self.xchg}",
+            "-append", f"{L1_CMDLINE} isola.xchg={self.xchg} isola.kdir={self.kdir}" +
+                       (" isola.shell=1" if interactive else ""),
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,"
                        "multidevs=remap",
             "-virtfs", f"local,path={self.xchg},mount_tag=xchg,security_model=none,"
                        "multidevs=remap",
         ]
+        if not interactive:
+            argv += ["-monitor", "none"]
         t0 = time.monotonic()
         self.qemu_err = open(os.path.join(self.workdir, "qemu.err"), "w")
+        if interactive:
+            self.proc = subprocess.Popen(argv, stderr=self.qemu_err, preexec_fn=_die_with_parent)
+            return
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=self.qemu_err, stderr=subprocess.STDOUT,
                                      start_new_session=True,
@@ -270,7 +288,11 @@ class TestHost:
             if self.proc.poll() is not None:
                 raise TestHostError(f"L1 died while running {cmd!r}\n{self._diagnostics()}")
             if time.monotonic() > deadline:
-                raise TestHostError(f"L1 did not answer {timeout + 30}s after {cmd!r}")
+                # L1 is hung: kill it now, so later commands fail at once.
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+                raise TestHostError(f"L1 did not answer {timeout + 30}s after {cmd!r}; "
+                                    f"killed it\n{self._diagnostics()}")
             time.sleep(0.02)
         with open(rc_path) as f:
             rc = int(f.read().strip() or "255")
