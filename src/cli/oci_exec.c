@@ -67,6 +67,7 @@ int oci_exec(struct oci_global *g, int argc, char **argv)
     bool tty = false, nnp = false;
     _cleanup_strv_ char **envs = NULL, **caps = NULL, **gids = NULL;
     int c, status = 0;
+    _cleanup_json_ json_t *j = NULL; /* --process: proc's strings point into it */
 
     while ((c = getopt_long_only(argc, argv, "+p:dtu:e:g:c:", opts, NULL)) != -1) {
         switch (c) {
@@ -124,7 +125,6 @@ int oci_exec(struct oci_global *g, int argc, char **argv)
         return oci_fail(e);
     }
     if (process_file) {
-        _cleanup_json_ json_t *j = NULL;
         if (optind < argc)
             return oci_usage("exec", "--process and a command are exclusive");
         if (js_load_file(process_file, &j, &e) < 0 ||

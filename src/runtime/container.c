@@ -38,6 +38,7 @@
 #include "runtime/ns.h"
 #include "runtime/process.h"
 #include "runtime/seccomp.h"
+#include "runtime/selfexec.h"
 #include "runtime/state.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -142,6 +143,8 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     bool userns = false;
 
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    /* not ptrace-able (/proc/PID/exe, mem) until execve resets it */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (msg_recv(c->sync, &kind, &c->state_json, &e) <= 0 || kind != 'G')
         _exit(1);
     const struct spec_ns *u = spec_ns_find(s, CLONE_NEWUSER);
@@ -178,6 +181,8 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
             child_fail(c->sync, e);
         close(c->console);
     }
+    if (mount_finalize(&mc, &e) < 0)
+        child_fail(c->sync, e);
     if (p->apparmor && p->apparmor[0]) {
         char buf[512];
         snprintf(buf, sizeof(buf), "exec %s", p->apparmor);
@@ -198,12 +203,19 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         _exit(1);
     if (msg_recv(c->sync, &kind, NULL, &e) <= 0)
         _exit(1);
+    /* The runtime exits after create: stop dying with it, and say so (it
+     * waits for this, or PDEATHSIG could still fire). */
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+    if (msg_send(c->sync, 'A', NULL, &e) < 0)
+        _exit(1);
     if (kind == 'D') {
         /* Blocks until `start` opens the fifo for reading (runc's exec.fifo). */
         int fd = openat(c->dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, "0", 1) != 1)
+        if (fd < 0 || write(fd, "0", 1) != 1) {
+            fprintf(stderr, "isola-oci: container %s: wait for start on exec.fifo: %s\n", c->o->id,
+                    strerror(errno));
             _exit(1);
+        }
         close(fd);
     }
     close(c->dirfd);
@@ -294,6 +306,50 @@ static int connect_console(const char *path, struct err **err)
     return fd;
 }
 
+/*
+ * linux.resources with the device rules completed as runc does: the config's
+ * rules, then allow the default devices (config-linux.md "Default Devices"),
+ * /dev/pts and /dev/ptmx, and every device of linux.devices. Without this a
+ * deny-all rule would make /dev/null unusable. Returns a new reference.
+ */
+static json_t *resources_with_devices(const struct spec *s)
+{
+    static const struct {
+        const char *type;
+        int major, minor;
+    } defaults[] = {
+        {"c", 1, 3}, {"c", 1, 5}, {"c", 1, 7}, {"c", 1, 8},    {"c", 1, 9},
+        {"c", 5, 0}, {"c", 5, 1}, {"c", 5, 2}, {"c", 136, -1},
+    };
+    json_t *res = s->resources ? json_deep_copy(s->resources) : json_object();
+    json_t *devs;
+
+    if (res == NULL)
+        return NULL;
+    devs = json_object_get(res, "devices");
+    if (!json_is_array(devs)) {
+        devs = json_pack("[{s:b, s:s}]", "allow", 0, "access", "rwm");
+        json_object_set_new(res, "devices", devs);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
+        json_t *r = json_pack("{s:b, s:s, s:i, s:s}", "allow", 1, "type", defaults[i].type, "major",
+                              defaults[i].major, "access", "rwm");
+        if (r && defaults[i].minor >= 0)
+            json_object_set_new(r, "minor", json_integer(defaults[i].minor));
+        json_array_append_new(devs, r);
+    }
+    for (size_t i = 0; i < s->ndevices; i++) {
+        const struct spec_device *d = &s->devices[i];
+        if (d->type == S_IFIFO)
+            continue;
+        json_array_append_new(devs,
+                              json_pack("{s:b, s:s, s:i, s:i, s:s}", "allow", 1, "type",
+                                        d->type == S_IFBLK ? "b" : "c", "major", (int)d->major,
+                                        "minor", (int)d->minor, "access", "rwm"));
+    }
+    return res;
+}
+
 static int write_pid_file(const char *path, pid_t pid, struct err **err)
 {
     char buf[32];
@@ -301,7 +357,7 @@ static int write_pid_file(const char *path, pid_t pid, struct err **err)
     if (path == NULL)
         return 0;
     snprintf(buf, sizeof(buf), "%d", pid);
-    if (fs_write_atomic(path, buf, strlen(buf), 0644, err) < 0)
+    if (state_write_file(path, buf, strlen(buf), 0644, err) < 0)
         return err_wrap(err, "--pid-file");
     return 0;
 }
@@ -341,7 +397,8 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
     pid_t pid = -1;
     int rc = -1;
     bool dir_made = false;
-    _cleanup_free_ char *sdir = NULL, *created = NULL, *sjson = NULL;
+    _cleanup_free_ char *sdir = NULL, *created = NULL, *sjson = NULL, *payload = NULL;
+    char kind = 0;
 
     if (state_check_id(o->id, err) < 0)
         return -1;
@@ -351,6 +408,9 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         return spec_free(s),
                err_val(err, EINVAL,
                        "process.terminal is true: a --console-socket is needed to pass the pty");
+    const struct spec_ns *pidns = spec_ns_find(s, CLONE_NEWPID);
+    if ((pidns == NULL || pidns->path != NULL) && selfexec_reexec(err) < 0)
+        goto out;
     if (seccomp_compile(s->seccomp, &filter, err) < 0)
         goto out;
     if (filter && seccomp_needs_notify(filter)) {
@@ -371,12 +431,11 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
     st.hooks = json_object_get(s->json, "hooks");
     st.creating = true;
     st.cgroup_manager = (int)o->cgroup_manager;
-    if (state_write(o->root, &st, err) < 0)
-        goto out;
     if (!run) {
         char fifo[PATH_MAX];
         snprintf(fifo, sizeof(fifo), "%s/exec.fifo", sdir);
-        if (mkfifo(fifo, 0622) < 0) {
+        /* 0622 whatever the umask: the process may run as any user by then */
+        if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) {
             err_sys(err, "mkfifo `%s`", fifo);
             goto out;
         }
@@ -401,8 +460,18 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         goto out;
     if (ns_write_idmaps(pid, s, err) < 0)
         goto out;
-    if (cgroup_create(o->cgroup_manager, o->id, s->cgroups_path, s->resources, pid, &cg, err) < 0)
+    if (o->cgroup_manager != CGROUP_MANAGER_DISABLED) {
+        _cleanup_json_ json_t *res = resources_with_devices(s);
+        if (res == NULL) {
+            err_set(err, ENOMEM, "linux.resources");
+            goto out;
+        }
+        if (cgroup_create(o->cgroup_manager, o->id, s->cgroups_path, res, pid, &cg, err) < 0)
+            goto out;
+    } else if (cgroup_create(o->cgroup_manager, o->id, s->cgroups_path, s->resources, pid, &cg,
+                             err) < 0) {
         goto out;
+    }
     st.pid = pid;
     st.start_time = state_pid_start_time(pid);
     st.cgroup = cg ? cgroup_to_json(cg) : NULL;
@@ -418,8 +487,6 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         goto out;
     if (msg_send(sv[0], 'G', sjson, err) < 0)
         goto out;
-    char kind = 0;
-    _cleanup_free_ char *payload = NULL;
     int r = msg_recv(sv[0], &kind, &payload, err);
     if (r < 0)
         goto out;
@@ -440,6 +507,11 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         goto out;
     if (msg_send(sv[0], run ? 'S' : 'D', NULL, err) < 0)
         goto out;
+    if (msg_recv(sv[0], &kind, NULL, err) <= 0 || kind != 'A') {
+        if (*err == NULL)
+            err_val(err, ECHILD, "container `%s`: the init exited before it was released", o->id);
+        goto out;
+    }
     *init_pid = pid;
     rc = 0;
 out:

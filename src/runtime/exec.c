@@ -146,6 +146,13 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
         err_val(err, ESRCH, "container `%s` is not running", id);
         goto out;
     }
+    char fifo[PATH_MAX];
+    snprintf(fifo, sizeof(fifo), "%s/%s/exec.fifo", root, id);
+    if (fs_exists(fifo)) {
+        /* the init is still the runtime's own code: nothing may join it yet */
+        err_val(err, EINVAL, "container `%s` is created but not started: start it first", id);
+        goto out;
+    }
     if (spec_load(st->bundle, NULL, &s, err) < 0)
         goto out;
     if (seccomp_compile(s->seccomp, &filter, err) < 0)
@@ -194,7 +201,6 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
         }
         /* the process: same steps as the init's, from the container's root */
         _cleanup_free_ char *path = NULL;
-        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         if (proc->terminal) {
             if (process_terminal(console, proc, false, &e) < 0)
                 fail(sv[1], e);
@@ -206,7 +212,6 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
             fail(sv[1], e);
         if (process_switch_user(proc, &e) < 0 || process_cloexec_from(3 + o->preserve_fds, &e) < 0)
             fail(sv[1], e);
-        prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
         process_exec(proc, path, proc->no_new_privs ? filter : NULL, NULL, &e);
         fail(sv[1], e);
     }
@@ -239,7 +244,7 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
     if (o->pid_file) {
         char pb[32];
         snprintf(pb, sizeof(pb), "%d", pid);
-        if (fs_write_atomic(o->pid_file, pb, strlen(pb), 0644, err) < 0)
+        if (state_write_file(o->pid_file, pb, strlen(pb), 0644, err) < 0)
             goto out;
     }
     if (!o->detach) {

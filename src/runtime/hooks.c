@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,6 +52,8 @@ static int run_one(const struct spec_hook *h, const char *where, const char *sta
     if (pid == 0) {
         dup2(pipefd[0], 0);
         setpgid(0, 0);
+        /* a hook does not outlive a runtime killed during create */
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         execve(h->path, h->args ? h->args : default_args, h->env ? h->env : empty_env);
         e = errno;
         if (write(errp[1], &e, sizeof(e)) < 0)

@@ -19,8 +19,11 @@ struct mount_ctx {
 };
 
 /* Every mount, the devices, pivot_root (or chroot with --no-pivot), then
- * rootfsPropagation, readonlyPaths, maskedPaths and root.readonly. */
+ * rootfsPropagation. */
 int mount_setup_rootfs(const struct mount_ctx *c, struct err **err);
+/* After sysctl (which writes /proc/sys): readonlyPaths, maskedPaths and
+ * root.readonly, in runc's order. */
+int mount_finalize(const struct mount_ctx *c, struct err **err);
 
 /* Bind the pty slave at /dev/console (after the rootfs is set up). */
 int mount_console(const char *slave, struct err **err);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/sched/types.h>
 #include <stdio.h>
@@ -148,6 +149,17 @@ int process_switch_user(const struct spec_process *p, struct err **err)
         return err_sys(err, "prctl PR_SET_KEEPCAPS");
     if (setresuid(p->uid, p->uid, p->uid) < 0)
         return err_sys(err, "process.user.uid: setresuid %u", p->uid);
+    /* setresuid away from 0 cleared the effective set; caps_apply needs
+     * CAP_SETPCAP to shrink the bounding set, so raise effective to permitted
+     * (kept by PR_SET_KEEPCAPS) first. */
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &hdr, data) < 0)
+        return err_sys(err, "capget");
+    data[0].effective = data[0].permitted;
+    data[1].effective = data[1].permitted;
+    if (syscall(SYS_capset, &hdr, data) < 0)
+        return err_sys(err, "capset");
     struct caps none = {0};
     if (caps_apply(p->has_caps ? &p->caps : &none, err) < 0)
         return err_wrap(err, "process.capabilities");

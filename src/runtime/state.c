@@ -61,6 +61,28 @@ int state_create_dir(const char *root, const char *id, struct err **err)
     return 0;
 }
 
+int state_write_file(const char *path, const char *data, size_t len, mode_t mode, struct err **err)
+{
+    _cleanup_free_ char *tmp = NULL;
+    _cleanup_close_ int fd = -1;
+
+    if (asprintf(&tmp, "%s.tmp-%d", path, getpid()) < 0)
+        return err_set(err, ENOMEM, "write `%s`", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0)
+        return err_sys(err, "create `%s`", tmp);
+    if (fs_write_all(fd, data, len, tmp, err) < 0) {
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) < 0) {
+        int e = errno;
+        unlink(tmp);
+        return err_set(err, e, "rename `%s` to `%s`", tmp, path);
+    }
+    return 0;
+}
+
 int state_write(const char *root, const struct state *st, struct err **err)
 {
     _cleanup_json_ json_t *j = state_to_oci(st, st->creating ? "creating" : "created");
@@ -77,7 +99,10 @@ int state_write(const char *root, const struct state *st, struct err **err)
     if (st->hooks)
         json_object_set(priv, "hooks", st->hooks);
     json_object_set_new(j, "isola", priv);
-    return js_write_file(path, j, 0600, err);
+    _cleanup_free_ char *text = js_dump(j);
+    if (text == NULL)
+        return err_set(err, ENOMEM, "state of `%s`", st->id);
+    return state_write_file(path, text, strlen(text), 0600, err);
 }
 
 static int dup_str(json_t *j, const char *key, char **out)

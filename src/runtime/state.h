@@ -36,6 +36,10 @@ int state_check_id(const char *id, struct err **err);
 char *state_dir(const char *root, const char *id);
 /* mkdir ROOT (0700) and ROOT/ID (0711); "container `id` already exists". */
 int state_create_dir(const char *root, const char *id, struct err **err);
+/* Replace path with data through a temporary file and rename(2), without
+ * fsync: runtime state lives on tmpfs (/run) and dies with a reboot anyway, and
+ * an fsync per container start costs milliseconds on a disk-backed /run. */
+int state_write_file(const char *path, const char *data, size_t len, mode_t mode, struct err **err);
 int state_write(const char *root, const struct state *st, struct err **err);
 /* "container `id` does not exist" (ENOENT) when there is no state dir. A state dir
  * without state.json (a crash early in create) loads as a creating container. */

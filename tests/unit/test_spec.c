@@ -97,7 +97,7 @@ int main(void)
     expect_err("linux", "{\"sysctl\": {\"net.ipv4.ip_forward\": 1}}", "expected a string",
                "sysctl value type");
     expect_err("linux", "{\"intelRdt\": {}}", "linux.intelRdt: not supported", "intelRdt refused");
-    expect_err("linux", "{\"namespaces\": [{\"type\": \"pid\"}]}", "a mount namespace is required",
+    expect_err("linux", "{\"namespaces\": [{\"type\": \"uts\"}]}", "a mount namespace is required",
                "mount namespace required");
     expect_err("",
                "{\"mounts\": [{\"destination\": \"/x\", \"type\": \"bind\", \"source\": "
