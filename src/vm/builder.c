@@ -35,7 +35,9 @@ int builder_build(const struct vm_config *c, int console_fd, struct vm_machine *
     struct boot_entry entry;
     uint64_t rsdp;
 
-    if (config_validate(c, err) < 0 || machine_create(m, c->cpus, c->memory, err) < 0 ||
+    machine_init(m);
+    if (config_validate(c, err) < 0 || boot_probe(&bc, err) < 0 ||
+        machine_create(m, c->cpus, c->memory, err) < 0 ||
         builder_serial(m, console_fd, serial, err) < 0 || platform_install(m, err) < 0)
         return -1;
     if (c->ndisks > 0 || c->nnets > 0 || c->vsock_cid != 0)

@@ -46,7 +46,7 @@ static int machine_map_ram(struct vm_machine *m, uint64_t gpa, uint64_t size, st
     return kvm_add_ram(&m->kvm, m->mem.nregions - 1, gpa, size, p, err);
 }
 
-int machine_create(struct vm_machine *m, unsigned int ncpus, uint64_t ram_size, struct err **err)
+void machine_init(struct vm_machine *m)
 {
     memset(m, 0, sizeof(*m));
     m->kvm.sys_fd = m->kvm.vm_fd = -1;
@@ -55,6 +55,10 @@ int machine_create(struct vm_machine *m, unsigned int ncpus, uint64_t ram_size, 
     m->next_virtio_mmio = VM_MMIO_VIRTIO;
     for (unsigned int i = 0; i < VM_MAX_CPUS; i++)
         m->vcpus[i].fd = -1;
+}
+
+int machine_create(struct vm_machine *m, unsigned int ncpus, uint64_t ram_size, struct err **err)
+{
     if (ncpus == 0 || ncpus > VM_MAX_CPUS)
         return err_val(err, EINVAL, "vCPUs: %u is not in 1..%d", ncpus, VM_MAX_CPUS);
     if (ram_size < (2ULL << 20))

@@ -74,7 +74,10 @@ struct vm_machine {
     atomic_bool stopping;
 };
 
-/* Create the KVM VM, its irqchip, ncpus vCPUs and ram_size bytes of RAM
+/* An empty machine that machine_destroy() accepts. */
+void machine_init(struct vm_machine *m);
+
+/* Create (on a machine_init()ed m) the KVM VM, its irqchip, ncpus vCPUs and ram_size bytes of RAM
  * (split around the 3-4 GiB hole). */
 int machine_create(struct vm_machine *m, unsigned int ncpus, uint64_t ram_size, struct err **err);
 void machine_destroy(struct vm_machine *m);
