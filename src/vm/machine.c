@@ -130,6 +130,15 @@ int machine_add_device(struct vm_machine *m, struct vm_dev *dev, bool want_irq, 
     return 0;
 }
 
+int machine_alloc_gsi(struct vm_machine *m, uint32_t *gsi, struct err **err)
+{
+    if (m->next_gsi_index >= ARRAY_SIZE(device_gsis))
+        return err_val(err, ENOSPC, "no free interrupt line (at most %zu devices)",
+                       ARRAY_SIZE(device_gsis));
+    *gsi = device_gsis[m->next_gsi_index++];
+    return 0;
+}
+
 uint64_t machine_next_mmio(struct vm_machine *m)
 {
     return m->next_virtio_mmio;
