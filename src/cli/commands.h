@@ -10,4 +10,6 @@ struct isola_command {
     const char *summary;
 };
 
+int cmd_vm(int argc, char **argv);
+
 #endif

@@ -17,6 +17,7 @@ static int cmd_version(int argc, char **argv)
 
 static const struct isola_command commands[] = {
     {"version", cmd_version, "print the version"},
+    {"vm", cmd_vm, "run a KVM microVM (isola vm run --help)"},
 };
 
 static void usage(FILE *fp)
