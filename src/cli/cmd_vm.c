@@ -34,6 +34,7 @@ static void vm_usage(FILE *fp)
                 "  --net tap=NAME[,mac=MAC]  virtio-net on a tap (repeatable)\n"
                 "  --vsock CID          virtio-vsock with guest CID (--vsock-uds PATH)\n"
                 "  --vsock-uds PATH     host socket prefix: PATH_<port> (default vsock-CID.sock)\n"
+                "  --rng                virtio-rng (host getrandom)\n"
                 "  --console terminal|none|file=PATH   serial console (default terminal)\n"
                 "  --config FILE.json   settings from a file (options after it override)\n"
                 "\n"
@@ -89,7 +90,8 @@ static int vm_run(int argc, char **argv)
         O_VSOCK_UDS,
         O_CONSOLE,
         O_CONFIG,
-        O_BOOT
+        O_BOOT,
+        O_RNG
     };
     static const struct option opts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -104,6 +106,7 @@ static int vm_run(int argc, char **argv)
         {"console", required_argument, NULL, O_CONSOLE},
         {"config", required_argument, NULL, O_CONFIG},
         {"boot", required_argument, NULL, O_BOOT},
+        {"rng", no_argument, NULL, O_RNG},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -177,6 +180,9 @@ static int vm_run(int argc, char **argv)
                 cfg.boot = BOOT_LINUX64;
             else
                 r = err_val(&err, EINVAL, "--boot `%s`: expected linux64 or pvh", optarg);
+            break;
+        case O_RNG:
+            cfg.rng = true;
             break;
         case 'h':
             vm_usage(stdout);

@@ -399,6 +399,36 @@ out:
     return r;
 }
 
+int boot_probe(const struct boot_cfg *cfg, struct err **err)
+{
+    struct kfile k;
+    int r = 0;
+
+    if (cfg->kernel == NULL)
+        return err_val(err, EINVAL, "no kernel given (--kernel PATH)");
+    if (kfile_map(cfg->kernel, "kernel", &k, err) < 0)
+        return -1;
+    if (k.len >= 4 && memcmp(k.p, ELFMAG, SELFMAG) == 0) {
+        const Elf64_Ehdr *eh = (const Elf64_Ehdr *)k.p;
+        if (k.len < sizeof(*eh) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+            eh->e_machine != EM_X86_64 || eh->e_type != ET_EXEC)
+            r = err_val(err, ENOEXEC, "kernel `%s`: not an x86-64 executable ELF file",
+                        cfg->kernel);
+    } else if (!(k.len >= 0x264 && get16(k.p, BP_BOOT_FLAG) == 0xaa55 &&
+                 get32(k.p, BP_HEADER) == HDRS_MAGIC)) {
+        r = err_val(err, ENOEXEC,
+                    "kernel `%s`: not a Linux kernel (neither a bzImage nor an ELF file)",
+                    cfg->kernel);
+    }
+    kfile_unmap(&k);
+    if (r == 0 && cfg->initrd != NULL) {
+        if (kfile_map(cfg->initrd, "initrd", &k, err) < 0)
+            return -1;
+        kfile_unmap(&k);
+    }
+    return r;
+}
+
 /* --- vCPU state --- */
 
 static void boot_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code64, bool db)

@@ -50,6 +50,10 @@ struct boot_entry {
 int boot_load(struct vm_machine *m, const struct boot_cfg *cfg, uint64_t acpi_rsdp,
               struct boot_entry *entry, struct err **err);
 
+/* Check, before any VM exists, that path is a kernel isola can boot (bzImage
+ * with a 64-bit entry, or x86-64 ELF) and that the initrd (if any) is readable. */
+int boot_probe(const struct boot_cfg *cfg, struct err **err);
+
 /* Per-vCPU state: CPUID (from KVM_GET_SUPPORTED_CPUID, with this vCPU's APIC id),
  * MSRs, LAPIC LINT0/LINT1; for vCPU 0 also the registers of the entry. */
 int boot_setup_vcpu(struct vm_machine *m, unsigned int id, const struct boot_entry *entry,

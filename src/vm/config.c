@@ -190,7 +190,8 @@ int config_load_file(struct vm_config *c, const char *path, struct err **err)
         goto fail;
     if (json_object_get(j, "memory_mib") != NULL)
         c->memory = (uint64_t)n << 20;
-    if (js_get_str(j, "", "boot", false, &boot, err) < 0)
+    if (js_get_bool(j, "", "rng", false, &c->rng, err) < 0 ||
+        js_get_str(j, "", "boot", false, &boot, err) < 0)
         goto fail;
     if (boot != NULL) {
         if (strcmp(boot, "pvh") == 0)

@@ -4,7 +4,7 @@
  * {"kernel": PATH, "initrd": PATH, "cmdline": STR, "cpus": N, "memory_mib": N,
  *  "boot": "linux64"|"pvh", "disks": [{"path": P, "readonly": B}],
  *  "nets": [{"tap": NAME, "mac": "52:54:00:..."}], "vsock": {"cid": N, "uds": PATH},
- *  "console": "terminal" | "none" | {"file": PATH}}
+ *  "rng": B, "console": "terminal" | "none" | {"file": PATH}}
  */
 #ifndef ISOLA_VM_CONFIG_H
 #define ISOLA_VM_CONFIG_H
@@ -35,6 +35,7 @@ struct vm_config {
     unsigned int nnets;
     uint32_t vsock_cid; /* 0: no vsock device */
     char *vsock_uds;    /* host socket path prefix */
+    bool rng;           /* a virtio-rng device */
     bool console_none;
     char *console_file; /* NULL: the terminal (stdin/stdout) */
 };

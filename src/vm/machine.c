@@ -17,6 +17,8 @@
 
 /* GSIs for devices: IOAPIC pins not taken by the PC platform (0 timer, 1 kbd,
  * 2 cascade, 4 COM1, 3 COM2, 8 RTC, 9 ACPI SCI, 12 mouse). */
+#define HUGE_2M (2ULL << 20)
+
 static const uint32_t device_gsis[] = {5, 6, 7, 10, 11, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};
 
 static int machine_map_ram(struct vm_machine *m, uint64_t gpa, uint64_t size, struct err **err)
@@ -26,11 +28,16 @@ static int machine_map_ram(struct vm_machine *m, uint64_t gpa, uint64_t size, st
 
     if (m->mem.nregions >= VM_MEM_MAX_REGIONS)
         return err_val(err, ENOSPC, "guest RAM: too many regions");
-    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-             0);
-    if (p == MAP_FAILED)
+    /* 2 MiB-aligned, transparent huge pages: fewer (nested) paging faults. */
+    uint8_t *raw = mmap(NULL, size + HUGE_2M, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (raw == MAP_FAILED)
         return err_sys(err, "guest RAM: mmap %llu MiB", (unsigned long long)(size >> 20));
-    madvise(p, size, MADV_MERGEABLE);
+    p = (void *)(((uintptr_t)raw + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1));
+    if ((uint8_t *)p > raw)
+        munmap(raw, (size_t)((uint8_t *)p - raw));
+    munmap((uint8_t *)p + size, (size_t)(raw + HUGE_2M - (uint8_t *)p));
+    madvise(p, size, MADV_HUGEPAGE);
     r = &m->mem.regions[m->mem.nregions];
     r->gpa = gpa;
     r->size = size;
@@ -39,7 +46,7 @@ static int machine_map_ram(struct vm_machine *m, uint64_t gpa, uint64_t size, st
     return kvm_add_ram(&m->kvm, m->mem.nregions - 1, gpa, size, p, err);
 }
 
-int machine_create(struct vm_machine *m, unsigned int ncpus, uint64_t ram_size, struct err **err)
+void machine_init(struct vm_machine *m)
 {
     memset(m, 0, sizeof(*m));
     m->kvm.sys_fd = m->kvm.vm_fd = -1;
@@ -48,6 +55,10 @@ int machine_create(struct vm_machine *m, unsigned int ncpus, uint64_t ram_size, 
     m->next_virtio_mmio = VM_MMIO_VIRTIO;
     for (unsigned int i = 0; i < VM_MAX_CPUS; i++)
         m->vcpus[i].fd = -1;
+}
+
+int machine_create(struct vm_machine *m, unsigned int ncpus, uint64_t ram_size, struct err **err)
+{
     if (ncpus == 0 || ncpus > VM_MAX_CPUS)
         return err_val(err, EINVAL, "vCPUs: %u is not in 1..%d", ncpus, VM_MAX_CPUS);
     if (ram_size < (2ULL << 20))
@@ -116,6 +127,15 @@ int machine_add_device(struct vm_machine *m, struct vm_dev *dev, bool want_irq, 
     if (dev->kind == VM_DEV_MMIO && dev->base + dev->size > m->next_virtio_mmio &&
         dev->base >= VM_MMIO_VIRTIO)
         m->next_virtio_mmio = dev->base + dev->size;
+    return 0;
+}
+
+int machine_alloc_gsi(struct vm_machine *m, uint32_t *gsi, struct err **err)
+{
+    if (m->next_gsi_index >= ARRAY_SIZE(device_gsis))
+        return err_val(err, ENOSPC, "no free interrupt line (at most %zu devices)",
+                       ARRAY_SIZE(device_gsis));
+    *gsi = device_gsis[m->next_gsi_index++];
     return 0;
 }
 

@@ -74,7 +74,10 @@ struct vm_machine {
     atomic_bool stopping;
 };
 
-/* Create the KVM VM, its irqchip, ncpus vCPUs and ram_size bytes of RAM
+/* An empty machine that machine_destroy() accepts. */
+void machine_init(struct vm_machine *m);
+
+/* Create (on a machine_init()ed m) the KVM VM, its irqchip, ncpus vCPUs and ram_size bytes of RAM
  * (split around the 3-4 GiB hole). */
 int machine_create(struct vm_machine *m, unsigned int ncpus, uint64_t ram_size, struct err **err);
 void machine_destroy(struct vm_machine *m);
@@ -82,6 +85,8 @@ void machine_destroy(struct vm_machine *m);
 /* Install a device, giving it the next free GSI when want_irq (ISA-style GSIs
  * 5..23, skipping those the PC platform uses). */
 int machine_add_device(struct vm_machine *m, struct vm_dev *dev, bool want_irq, struct err **err);
+/* Take the next free device GSI. */
+int machine_alloc_gsi(struct vm_machine *m, uint32_t *gsi, struct err **err);
 /* The next free virtio-mmio window base. */
 uint64_t machine_next_mmio(struct vm_machine *m);
 /* An irq that drives GSI gsi of the in-kernel irqchip. */

@@ -36,6 +36,7 @@ struct fg {
     struct vm_dev dev;
     int irq_level, irq_raises;
     uint64_t data_next; /* bump allocator in the data area */
+    uint64_t data_base; /* where it wraps to (tests raise it to keep buffers) */
     struct fg_queue q[VIRTIO_MMIO_MAX_QUEUES];
 };
 
@@ -66,7 +67,7 @@ static inline int fg_init(struct fg *g)
     g->mem.regions[0].gpa = FG_RAM_BASE;
     g->mem.regions[0].size = FG_RAM_SIZE;
     g->mem.regions[0].hva = g->ram;
-    g->data_next = FG_DATA_AREA;
+    g->data_next = g->data_base = FG_DATA_AREA;
     return 0;
 }
 
@@ -96,9 +97,9 @@ static inline uint64_t fg_alloc(struct fg *g, uint32_t len)
 {
     uint64_t gpa = g->data_next;
 
-    g->data_next += (len + 15) & ~15u;
-    if (g->data_next > FG_RAM_BASE + FG_RAM_SIZE)
-        g->data_next = FG_DATA_AREA, gpa = FG_DATA_AREA;
+    if (gpa + len > FG_RAM_BASE + FG_RAM_SIZE)
+        gpa = g->data_base;
+    g->data_next = gpa + ((len + 15) & ~15u);
     return gpa;
 }
 
