@@ -25,6 +25,7 @@ static const struct isola_command commands[] = {
     {"load", cmd_load, "load images from an OCI layout or docker-archive"},
     {"save", cmd_save, "save images as an OCI layout or docker-archive"},
     {"bundle", cmd_bundle, "make an OCI runtime bundle from an image"},
+    {"build", cmd_build, "build an image from a Dockerfile"},
     {"pull", cmd_pull, "pull an image from a registry"},
     {"push", cmd_push, "push an image to a registry"},
 };
