@@ -251,7 +251,21 @@ static int do_from(struct ctx *ctx, const struct df_insn *in, struct err **err)
                 json_object_setn_new(st.vars, kv, (size_t)(eq - kv), json_string(eq + 1));
         }
     }
-    json_object_del(st.config, "history");
+    /* config.md "history": one non-empty entry per layer. Images without it
+     * (or with a wrong count) get one entry per layer, which buildah needs. */
+    {
+        json_t *h = json_object_get(st.config, "history"), *e;
+        size_t i, nonempty = 0;
+        json_array_foreach (h, i, e)
+            if (!json_is_true(json_object_get(e, "empty_layer")))
+                nonempty++;
+        if (st.config && (!json_is_array(h) || nonempty != json_array_size(st.layers))) {
+            h = json_array();
+            for (i = 0; i < json_array_size(st.layers); i++)
+                json_array_append_new(h, json_pack("{s:s}", "created_by", "(base layer)"));
+            json_object_set_new(st.config, "history", h);
+        }
+    }
     struct stage *n = realloc(ctx->stages, (ctx->n_stages + 1) * sizeof(*n));
     if (n == NULL || st.config == NULL) {
         stage_release(&st);
@@ -755,6 +769,15 @@ static int do_copy(struct ctx *ctx, struct stage *st, const struct df_insn *in, 
                 }
             }
             globfree(&g);
+        }
+        /* New directories get the --chown owner too (Dockerfile reference, COPY). */
+        {
+            struct stat tst;
+            if (chown_spec && lstat(target, &tst) == 0 && S_ISDIR(tst.st_mode) &&
+                lchown(target, (uid_t)c.uid, (gid_t)c.gid) < 0) {
+                err_sys(err, "chown `%s`", dest);
+                goto out;
+            }
         }
         digest_final(c.sum, sum);
         c.sum = NULL;
