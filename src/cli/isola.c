@@ -9,6 +9,8 @@
 
 #include "cli/commands.h"
 
+int cmd_run(int argc, char **argv);
+
 static int cmd_version(int argc, char **argv)
 {
     printf("isola version %s\n", ISOLA_VERSION);
@@ -16,6 +18,7 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct isola_command commands[] = {
+    {"run", cmd_run, "run a command in a container from a root filesystem directory"},
     {"version", cmd_version, "print the version"},
     {"images", cmd_images, "list images"},
     {"image", cmd_image, "manage images (prune, check, ls, inspect, rm)"},

@@ -12,7 +12,8 @@ struct caps {
     uint64_t bounding, effective, inheritable, permitted, ambient;
 };
 
-/* Parse process.capabilities (NULL: all sets empty). Unknown names are an error
+/* Parse process.capabilities (NULL: all sets empty), in the runtime, before
+ * the container's child is created. Unknown names are an error
  * naming the set and index ("process.capabilities.bounding[2]: unknown capability
  * `CAP_FOO`"); names the running kernel lacks are dropped with a warning, as runc
  * does. */
@@ -25,8 +26,10 @@ const char *caps_name(int cap);
 int caps_last_cap(void);
 
 /* In the container's process, after the uid/gid switch was prepared with
- * PR_SET_KEEPCAPS: drop the bounding set to `bounding`, set inheritable,
- * permitted and effective, then raise the ambient set. */
+ * PR_SET_KEEPCAPS (and after setuid/setgid, which clear the effective set):
+ * drop the bounding set to `bounding`, set inheritable, permitted and
+ * effective with capset(2), then clear and raise the ambient set. Before
+ * seccomp_install() and execve. Allocation-free apart from the error path. */
 int caps_apply(const struct caps *c, struct err **err);
 
 #endif

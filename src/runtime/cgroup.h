@@ -3,7 +3,17 @@
  * A container's cgroup, behind one interface with a driver per hierarchy layout:
  * pure v2 (unified), v1 (one hierarchy per controller), and the hybrid layout
  * (v1 controllers plus a v2 tree, possibly holding only some controllers).
- * The layout is detected at run time from /proc/self/mountinfo.
+ * The layout is detected at run time: statfs(2) of the cgroup root (default
+ * /sys/fs/cgroup; override with cgroup_set_root() or ISOLA_CGROUP_ROOT) gives
+ * CGROUP2_SUPER_MAGIC for pure v2; otherwise a cgroup2 mount at <root>/unified
+ * means hybrid, else v1. The v1 hierarchies and their controllers come from
+ * /proc/self/mountinfo (cgroup mounts directly below the root).
+ *
+ * Which process calls what: the runtime (not the container's child) calls
+ * everything here; cgroup_create() after the child was cloned and before it
+ * is released to exec, so the container's first instruction already runs
+ * inside its limits. Nothing here assumes root: a failing mkdir/write is
+ * reported with the path and errno (EACCES for rootless without delegation).
  *
  * Resources come straight from the OCI config (`linux.resources`, runtime-spec
  * config-linux.md "Control groups"), so callers need no intermediate struct.
@@ -24,7 +34,22 @@ enum cgroup_manager {
     CGROUP_MANAGER_DISABLED,     /* crun's "disabled": no cgroup is created or joined */
 };
 
+enum cgroup_layout {
+    CGROUP_LAYOUT_NONE = 0, /* no cgroup filesystem (or manager "disabled") */
+    CGROUP_LAYOUT_V1,
+    CGROUP_LAYOUT_V2,
+    CGROUP_LAYOUT_HYBRID,
+};
+
 struct cgroup;
+
+/* Point the drivers at another cgroup root (tests: a cgroup2 tree mounted
+ * elsewhere). NULL restores the default (ISOLA_CGROUP_ROOT, else /sys/fs/cgroup).
+ * Not thread-safe; call before creating cgroups. */
+int cgroup_set_root(const char *root, struct err **err);
+const char *cgroup_root(void);
+/* Layout of the cgroup filesystem at the current root. */
+int cgroup_layout_detect(enum cgroup_layout *out, struct err **err);
 
 /* Parse "cgroupfs" / "disabled" (crun's --cgroup-manager); "systemd" is a clear error. */
 int cgroup_manager_parse(const char *s, enum cgroup_manager *out, struct err **err);
@@ -37,6 +62,10 @@ int cgroup_manager_parse(const char *s, enum cgroup_manager *out, struct err **e
  */
 int cgroup_create(enum cgroup_manager mgr, const char *id, const char *cgroups_path,
                   json_t *resources, pid_t pid, struct cgroup **out, struct err **err);
+
+/* Move `pid` into an existing container cgroup (every hierarchy), e.g. for
+ * `exec`: called in the runtime before the new process is released. */
+int cgroup_enter(struct cgroup *cg, pid_t pid, struct err **err);
 
 /* Check `resources` without applying it (for errors before anything is created). */
 int cgroup_validate(json_t *resources, struct err **err);
@@ -67,6 +96,12 @@ void cgroup_free(struct cgroup *cg);
 
 /* Cgroup-namespace support: the path the container's cgroup has in each
  * hierarchy, for mounting `cgroup` inside the container. */
-const char *cgroup_layout_name(void); /* "v1", "v2", "hybrid" */
+const char *cgroup_layout_name(void); /* "v1", "v2", "hybrid", "none" */
+
+/* The resolved cgroup path ("/isola/<id>"), and the container's directory for a
+ * controller ("memory", "pids", ... or "" for the v2 directory); NULL if none.
+ * The strings belong to cg. */
+const char *cgroup_path(const struct cgroup *cg);
+const char *cgroup_dir(const struct cgroup *cg, const char *ctrl);
 
 #endif
