@@ -29,6 +29,7 @@ static const struct isola_command commands[] = {
     {"save", cmd_save, "save images as an OCI layout or docker-archive"},
     {"bundle", cmd_bundle, "make an OCI runtime bundle from an image"},
     {"build", cmd_build, "build an image from a Dockerfile"},
+    {"import", cmd_import, "make an image from a root filesystem (directory or tar)"},
     {"pull", cmd_pull, "pull an image from a registry"},
     {"push", cmd_push, "push an image to a registry"},
 };
