@@ -19,6 +19,7 @@
 #include "image/layer.h"
 #include "image/manifest.h"
 #include "image/registry.h"
+#include "runtime/container.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
@@ -278,13 +279,41 @@ static int do_from(struct ctx *ctx, const struct df_insn *in, struct err **err)
 
 /* ---- RUN ---- */
 
+/* An external OCI runtime (--runtime, $ISOLA_BUILD_RUNTIME), or NULL: isola's own. */
 static const char *runtime_of(struct ctx *ctx)
 {
     const char *r = ctx->o->runtime;
 
     if (r == NULL)
         r = getenv("ISOLA_BUILD_RUNTIME");
-    return r && *r ? r : "runc";
+    return r && *r ? r : NULL;
+}
+
+/* Run the bundle in dir to completion; *status is the exit code. */
+static int run_bundle(struct ctx *ctx, const char *dir, const char *state, const char *id,
+                      int *status, struct err **err)
+{
+    const char *rt = runtime_of(ctx);
+
+    fflush(stdout);
+    if (rt == NULL) {
+        struct container_opts co = {
+            .root = state, .id = id, .bundle = dir, .cgroup_manager = CGROUP_MANAGER_CGROUPFS};
+        return container_run(&co, status, err);
+    }
+    char *const rargv[] = {(char *)rt, "--root",    (char *)state, "run",
+                           "-b",       (char *)dir, (char *)id,    NULL};
+    struct proc_opts po = {.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+    pid_t pid = -1;
+    int ws = 0;
+    if (proc_spawn(rargv, &po, &pid, err) < 0)
+        return -1;
+    if (proc_wait(pid, -1, &ws, err) < 0) {
+        proc_kill_reap(pid);
+        return -1;
+    }
+    *status = proc_exit_code(ws);
+    return 0;
 }
 
 static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, struct err **err)
@@ -299,7 +328,6 @@ static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, s
     int64_t size = 0;
     bool mounted = false;
     int status = 0, rc = -1;
-    pid_t pid = -1;
     size_t i;
 
     if (in->argv) {
@@ -372,6 +400,17 @@ static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, s
     bo.hostname = "isola-build";
     if (bundle_spec(st->config, "build", rootfs, &bo, &spec, err) < 0)
         goto out;
+    if (runtime_of(ctx) == NULL) {
+        /* isola's runtime defaults (cgroups, devices) around the step's process. */
+        json_t *def = spec_default(false);
+        json_object_set(def, "process", json_object_get(spec, "process"));
+        json_object_set_new(def, "hostname", json_string("isola-build"));
+        json_object_set_new(json_object_get(def, "root"), "path", json_string(rootfs));
+        json_object_set_new(json_object_get(def, "root"), "readonly", json_false());
+        json_object_del(json_object_get(json_object_get(def, "linux"), "resources"), "devices");
+        json_decref(spec);
+        spec = def;
+    }
     /* Build steps use the host's network (as `docker build` does by default). */
     {
         json_t *ns = json_object_get(json_object_get(spec, "linux"), "namespaces"), *e;
@@ -387,19 +426,11 @@ static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, s
     }
     if (js_write_file(cfgpath, spec, 0644, err) < 0)
         goto out;
-    {
-        const char *rt = runtime_of(ctx);
-        char *const rargv[] = {(char *)rt, "--root", state, "run", "-b", dir, id, NULL};
-        struct proc_opts po = {.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
-        fflush(stdout);
-        if (proc_spawn(rargv, &po, &pid, err) < 0 || proc_wait(pid, -1, &status, err) < 0)
-            goto out;
-        pid = -1;
-        if (proc_exit_code(status) != 0) {
-            err_val(err, EIO, "`%s` returned a non-zero code: %d", in->rest,
-                    proc_exit_code(status));
-            goto out;
-        }
+    if (run_bundle(ctx, dir, state, id, &status, err) < 0)
+        goto out;
+    if (status != 0) {
+        err_val(err, EIO, "`%s` returned a non-zero code: %d", in->rest, status);
+        goto out;
     }
     if (umount2(rootfs, 0) < 0 && umount2(rootfs, MNT_DETACH) < 0) {
         err_sys(err, "unmount `%s`", rootfs);
@@ -413,11 +444,14 @@ static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, s
     history(st, keytext, false);
     rc = 0;
 out:
-    if (pid > 0)
-        proc_kill_reap(pid);
     if (id && state) {
-        char *const del[] = {(char *)runtime_of(ctx), "--root", state, "delete", "-f", id, NULL};
-        proc_run(del, 30000, NULL, NULL);
+        if (runtime_of(ctx)) {
+            char *const del[] = {
+                (char *)runtime_of(ctx), "--root", state, "delete", "-f", id, NULL};
+            proc_run(del, 30000, NULL, NULL);
+        } else {
+            container_delete(state, id, true, NULL);
+        }
     }
     if (mounted)
         umount2(rootfs, MNT_DETACH);
