@@ -20,5 +20,9 @@ int cmd_inspect(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 
 #endif

@@ -137,13 +137,13 @@ static void append_strv(json_t *arr, json_t *src)
             json_array_append(arr, v);
 }
 
-int bundle_spec(const struct image *img, const char *rootfs, const struct bundle_opts *o,
-                json_t **out, struct err **err)
+int bundle_spec(json_t *image_config, const char *name, const char *rootfs,
+                const struct bundle_opts *o, json_t **out, struct err **err)
 {
     _cleanup_free_ char *text = expand_template();
     _cleanup_json_ json_t *spec = NULL;
     _cleanup_close_ int rootfd = -1;
-    json_t *cfg = json_object_get(img->config, "config");
+    json_t *cfg = json_object_get(image_config, "config");
     json_t *process, *args, *env, *ann;
     const char *user = o->user, *cwd = o->workdir, *stop = NULL;
     bool has_path = false;
@@ -174,8 +174,7 @@ int bundle_spec(const struct image *img, const char *rootfs, const struct bundle
         append_strv(args, json_object_get(cfg, "Cmd"));
     }
     if (json_array_size(args) == 0)
-        return err_val(err, EINVAL, "image %s has no Entrypoint or Cmd; give a command",
-                       img->ref ? img->ref : img->m.config.digest);
+        return err_val(err, EINVAL, "image %s has no Entrypoint or Cmd; give a command", name);
     append_strv(env, json_object_get(cfg, "Env"));
     for (char *const *e = o->env; e && *e; e++)
         json_array_append_new(env, json_string(*e));
@@ -224,8 +223,8 @@ int bundle_spec(const struct image *img, const char *rootfs, const struct bundle
     }
     if (js_get_str(cfg, "config", "StopSignal", false, &stop, NULL) > 0)
         json_object_set_new(ann, "org.opencontainers.image.stopSignal", json_string(stop));
-    if (img->ref)
-        json_object_set_new(ann, "org.opencontainers.image.ref.name", json_string(img->ref));
+    if (name && strncmp(name, "sha256:", 7) != 0)
+        json_object_set_new(ann, "org.opencontainers.image.ref.name", json_string(name));
     /* Volumes: the directories exist in the root (Docker creates them too). */
     {
         const char *k;
@@ -256,7 +255,9 @@ int bundle_create(struct store *s, const char *image, const char *dir, const str
         return -1;
     if (layer_rootfs(s, img, dir, o->copy, &mounted, err) < 0)
         goto fail;
-    if (bundle_spec(img, rootfs, o, &spec, err) < 0 || js_write_file(cfgpath, spec, 0644, err) < 0)
+    if (bundle_spec(img->config, img->ref ? img->ref : img->m.config.digest, rootfs, o, &spec,
+                    err) < 0 ||
+        js_write_file(cfgpath, spec, 0644, err) < 0)
         goto fail;
     return 0;
 fail:

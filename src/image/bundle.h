@@ -27,8 +27,8 @@ struct bundle_opts {
  * The runtime spec (config.json) for img, whose root is rootfs (for user
  * names, looked up in its /etc/passwd and /etc/group). *out is new.
  */
-int bundle_spec(const struct image *img, const char *rootfs, const struct bundle_opts *o,
-                json_t **out, struct err **err);
+int bundle_spec(json_t *image_config, const char *name, const char *rootfs,
+                const struct bundle_opts *o, json_t **out, struct err **err);
 
 /* Create the bundle in dir (created if missing, must not hold a bundle). */
 int bundle_create(struct store *s, const char *image, const char *dir, const struct bundle_opts *o,

@@ -374,7 +374,7 @@ fail:
     return err_wrap(err, "unpack layer %s", layer->digest);
 }
 
-static int rootfs_copy(struct store *s, const struct image *img, const char *rootfs,
+static int rootfs_copy(struct store *s, const struct desc *layers, size_t n, const char *rootfs,
                        struct err **err)
 {
     _cleanup_close_ int rootfd = -1;
@@ -385,10 +385,9 @@ static int rootfs_copy(struct store *s, const struct image *img, const char *roo
     rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return err_sys(err, "open `%s`", rootfs);
-    for (size_t i = 0; i < img->m.n_layers; i++) {
-        _cleanup_close_ int fd =
-            store_blob_open(s, img->m.layers[i].digest, img->m.layers[i].size, err);
-        if (fd < 0 || layer_extract_fd(fd, img->m.layers[i].digest, rootfd, &o, err) < 0)
+    for (size_t i = 0; i < n; i++) {
+        _cleanup_close_ int fd = store_blob_open(s, layers[i].digest, layers[i].size, err);
+        if (fd < 0 || layer_extract_fd(fd, layers[i].digest, rootfd, &o, err) < 0)
             return err_wrap(err, "copy the image into `%s`", rootfs);
     }
     return 0;
@@ -396,6 +395,12 @@ static int rootfs_copy(struct store *s, const struct image *img, const char *roo
 
 int layer_rootfs(struct store *s, const struct image *img, const char *dir, bool copy,
                  bool *mounted, struct err **err)
+{
+    return layer_rootfs_descs(s, img->m.layers, img->m.n_layers, dir, copy, mounted, err);
+}
+
+int layer_rootfs_descs(struct store *s, const struct desc *layers, size_t nl, const char *dir,
+                       bool copy, bool *mounted, struct err **err)
 {
     _cleanup_free_ char *rootfs = NULL, *upper = NULL, *work = NULL, *empty = NULL;
     _cleanup_free_ char *opts = NULL;
@@ -406,14 +411,14 @@ int layer_rootfs(struct store *s, const struct image *img, const char *dir, bool
         asprintf(&work, "%s/work", dir) < 0 || asprintf(&empty, "%s/empty", dir) < 0)
         return err_set(err, ENOMEM, "rootfs");
     if (copy)
-        return rootfs_copy(s, img, rootfs, err);
+        return rootfs_copy(s, layers, nl, rootfs, err);
     if (fs_mkdir_p(rootfs, 0755, err) < 0 || fs_mkdir_p(upper, 0755, err) < 0 ||
         fs_mkdir_p(work, 0700, err) < 0)
         return -1;
     /* lowerdir lists the top layer first (overlayfs.rst "Multiple lower layers"). */
-    for (size_t i = img->m.n_layers; i-- > 0;) {
+    for (size_t i = nl; i-- > 0;) {
         _cleanup_free_ char *p = NULL;
-        if (layer_unpack(s, &img->m.layers[i], false, &p, err) < 0)
+        if (layer_unpack(s, &layers[i], false, &p, err) < 0)
             return -1;
         if (strpbrk(p, ":,") != NULL)
             return err_val(err, EINVAL, "layer path `%s` cannot be given to overlayfs", p);
@@ -423,7 +428,7 @@ int layer_rootfs(struct store *s, const struct image *img, const char *dir, bool
         opts = n;
         len += (size_t)sprintf(opts + len, "%s%s", len ? ":" : "lowerdir=", p);
     }
-    if (img->m.n_layers == 0) {
+    if (nl == 0) {
         if (fs_mkdir_p(empty, 0755, err) < 0 || asprintf(&opts, "lowerdir=%s", empty) < 0)
             return -1;
         len = strlen(opts);
@@ -445,5 +450,5 @@ int layer_rootfs(struct store *s, const struct image *img, const char *dir, bool
     }
     rmdir(upper);
     rmdir(work);
-    return rootfs_copy(s, img, rootfs, err);
+    return rootfs_copy(s, layers, nl, rootfs, err);
 }

@@ -41,5 +41,8 @@ int layer_unpack(struct store *s, const struct desc *layer, bool allow_devices, 
  */
 int layer_rootfs(struct store *s, const struct image *img, const char *dir, bool copy,
                  bool *mounted, struct err **err);
+/* The same for a list of layer descriptors (bottom first). */
+int layer_rootfs_descs(struct store *s, const struct desc *layers, size_t n, const char *dir,
+                       bool copy, bool *mounted, struct err **err);
 
 #endif

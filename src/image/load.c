@@ -9,6 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+#include <time.h>
+
+#include "image/diff.h"
 #include "image/layer.h"
 #include "image/manifest.h"
 #include "image/transfer.h"
@@ -286,4 +291,85 @@ int transfer_load(struct store *s, const char *path, const char *tag, const char
     if (tmp)
         fs_rm_rf(tmp, NULL);
     return r;
+}
+
+/* An uncompressed copy of a (possibly compressed) tar as a blob. */
+static int import_tar(struct store *s, const char *path, char digest[DIGEST_LEN + 1], int64_t *size,
+                      struct err **err)
+{
+    struct archive *a = archive_read_new();
+    struct archive_entry *e;
+    struct blob_writer *w = NULL;
+    char buf[65536];
+    la_ssize_t n;
+    int rc = -1;
+
+    if (a == NULL)
+        return err_set(err, ENOMEM, "import `%s`", path);
+    archive_read_support_filter_all(a);
+    archive_read_support_format_raw(a);
+    if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK ||
+        archive_read_next_header(a, &e) != ARCHIVE_OK) {
+        err_val(err, EINVAL, "import `%s`: %s", path, archive_error_string(a));
+        goto out;
+    }
+    if (store_blob_writer_new(s, path, &w, err) < 0)
+        goto out;
+    while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+        if (store_blob_writer_write(w, buf, (size_t)n, err) < 0)
+            goto out;
+    if (n < 0) {
+        err_val(err, EINVAL, "import `%s`: %s", path, archive_error_string(a));
+        goto out;
+    }
+    *size = store_blob_writer_size(w);
+    rc = store_blob_writer_commit(w, NULL, -1, digest, err);
+    w = NULL;
+out:
+    store_blob_writer_abort(w);
+    archive_read_free(a);
+    return rc;
+}
+
+int transfer_import(struct store *s, const char *path, const char *name, char *const cmd[],
+                    char digest[DIGEST_LEN + 1], struct err **err)
+{
+    _cleanup_json_ json_t *config = NULL, *manifest = NULL, *entry = NULL;
+    _cleanup_free_ char *cfgtext = NULL, *mtext = NULL, *norm = NULL;
+    char layer[DIGEST_LEN + 1], cfgd[DIGEST_LEN + 1], now[32];
+    int64_t size = 0;
+    struct stat st;
+    time_t t = time(NULL);
+    struct tm tm;
+
+    if (stat(path, &st) < 0)
+        return err_sys(err, "import `%s`", path);
+    if ((S_ISDIR(st.st_mode) ? diff_dir_to_layer(s, path, false, layer, &size, err)
+                             : import_tar(s, path, layer, &size, err)) < 0)
+        return err_wrap(err, "import");
+    gmtime_r(&t, &tm);
+    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    config = json_pack("{s:s, s:s, s:s, s:{}, s:{s:s, s:[s]}, s:[{s:s}]}", "created", now,
+                       "architecture", "amd64", "os", "linux", "config", "rootfs", "type", "layers",
+                       "diff_ids", layer, "history", "created_by", "isola import");
+    if (config == NULL)
+        return err_set(err, ENOMEM, "import");
+    if (cmd && cmd[0]) {
+        json_t *a = json_array();
+        for (char *const *c = cmd; *c; c++)
+            json_array_append_new(a, json_string(*c));
+        json_object_set_new(json_object_get(config, "config"), "Cmd", a);
+    }
+    cfgtext = js_dump(config);
+    if (cfgtext == NULL || store_blob_put_buf(s, cfgtext, strlen(cfgtext), NULL, cfgd, err) < 0)
+        return err_wrap(err, "import");
+    manifest = json_pack("{s:i, s:s, s:o, s:[o]}", "schemaVersion", 2, "mediaType", MT_OCI_MANIFEST,
+                         "config", desc_new(MT_OCI_CONFIG, cfgd, (int64_t)strlen(cfgtext)),
+                         "layers", desc_new(MT_OCI_LAYER, layer, size));
+    mtext = manifest ? js_dump(manifest) : NULL;
+    if (mtext == NULL || store_blob_put_buf(s, mtext, strlen(mtext), NULL, digest, err) < 0)
+        return err_wrap(err, "import");
+    entry = desc_new(MT_OCI_MANIFEST, digest, (int64_t)strlen(mtext));
+    norm = name ? store_ref_normalize(name) : NULL;
+    return store_tag(s, norm, entry, err);
 }

@@ -165,25 +165,102 @@ static int blob_commit(struct store *s, const char *tmp, const char *digest, str
     return 0;
 }
 
+struct blob_writer {
+    struct store *s;
+    char *tmp;
+    int fd;
+    struct digest_ctx *c;
+    int64_t size;
+    char *what;
+};
+
+int store_blob_writer_new(struct store *s, const char *what, struct blob_writer **out,
+                          struct err **err)
+{
+    struct blob_writer *w = calloc(1, sizeof(*w));
+
+    if (w == NULL || asprintf(&w->tmp, "%s/tmp/blob-XXXXXX", s->root) < 0 ||
+        (w->what = strdup(what)) == NULL || (w->c = digest_new()) == NULL) {
+        if (w) {
+            free(w->what);
+            free(w->tmp);
+            free(w);
+        }
+        return err_set(err, ENOMEM, "store %s", what);
+    }
+    w->s = s;
+    w->fd = mkostemp(w->tmp, O_CLOEXEC);
+    if (w->fd < 0) {
+        err_sys(err, "create a temporary file for %s", what);
+        w->tmp[0] = '\0';
+        store_blob_writer_abort(w);
+        return -1;
+    }
+    *out = w;
+    return 0;
+}
+
+int store_blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct err **err)
+{
+    digest_update(w->c, buf, len);
+    w->size += (int64_t)len;
+    return fs_write_all(w->fd, buf, len, w->tmp, err);
+}
+
+int64_t store_blob_writer_size(const struct blob_writer *w)
+{
+    return w->size;
+}
+
+void store_blob_writer_abort(struct blob_writer *w)
+{
+    if (w == NULL)
+        return;
+    if (w->fd >= 0)
+        close(w->fd);
+    if (w->tmp && w->tmp[0])
+        unlink(w->tmp);
+    digest_free(w->c);
+    free(w->tmp);
+    free(w->what);
+    free(w);
+}
+
+int store_blob_writer_commit(struct blob_writer *w, const char *expect, int64_t expect_size,
+                             char out[DIGEST_LEN + 1], struct err **err)
+{
+    char got[DIGEST_LEN + 1];
+    int r = -1;
+
+    digest_final(w->c, got);
+    w->c = NULL;
+    if (check_digest(w->what, got, w->size, expect, expect_size, err) < 0)
+        goto done;
+    if (fsync(w->fd) < 0) {
+        err_sys(err, "fsync `%s`", w->tmp);
+        goto done;
+    }
+    if (blob_commit(w->s, w->tmp, got, err) < 0)
+        goto done;
+    w->tmp[0] = '\0';
+    memcpy(out, got, DIGEST_LEN + 1);
+    r = 0;
+done:
+    store_blob_writer_abort(w);
+    return r;
+}
+
 int store_blob_put_fd(struct store *s, int fd, const char *what, const char *expect,
                       int64_t expect_size, char out[DIGEST_LEN + 1], int64_t *size,
                       struct err **err)
 {
-    _cleanup_free_ char *tmp = NULL;
-    _cleanup_close_ int tfd = -1;
-    struct digest_ctx *c = NULL;
-    char buf[65536], got[DIGEST_LEN + 1];
-    int64_t total = 0;
+    struct blob_writer *w = NULL;
+    char buf[65536];
 
     if (expect && digest_check(expect, what, err) < 0)
         return -1;
-    if (asprintf(&tmp, "%s/tmp/blob-XXXXXX", s->root) < 0 || (c = digest_new()) == NULL)
-        return err_set(err, ENOMEM, "store %s", what);
-    tfd = mkostemp(tmp, O_CLOEXEC);
-    if (tfd < 0) {
-        digest_free(c);
-        return err_sys(err, "create a temporary file for %s", what);
-    }
+    if (store_blob_writer_new(s, what, &w, err) < 0)
+        return -1;
     for (;;) {
         ssize_t n = read(fd, buf, sizeof(buf));
         if (n < 0 && errno == EINTR)
@@ -194,33 +271,19 @@ int store_blob_put_fd(struct store *s, int fd, const char *what, const char *exp
         }
         if (n == 0)
             break;
-        digest_update(c, buf, (size_t)n);
-        total += n;
-        if (expect_size >= 0 && total > expect_size) {
+        if (expect_size >= 0 && w->size + n > expect_size) {
             err_val(err, EBADMSG, "%s: size mismatch: more than the expected %lld bytes", what,
                     (long long)expect_size);
             goto fail;
         }
-        if (fs_write_all(tfd, buf, (size_t)n, tmp, err) < 0)
+        if (store_blob_writer_write(w, buf, (size_t)n, err) < 0)
             goto fail;
     }
-    digest_final(c, got);
-    c = NULL;
-    if (check_digest(what, got, total, expect, expect_size, err) < 0)
-        goto fail;
-    if (fsync(tfd) < 0) {
-        err_sys(err, "fsync `%s`", tmp);
-        goto fail;
-    }
-    if (blob_commit(s, tmp, got, err) < 0)
-        goto fail;
-    memcpy(out, got, DIGEST_LEN + 1);
     if (size)
-        *size = total;
-    return 0;
+        *size = w->size;
+    return store_blob_writer_commit(w, expect, expect_size, out, err);
 fail:
-    digest_free(c);
-    unlink(tmp);
+    store_blob_writer_abort(w);
     return -1;
 }
 

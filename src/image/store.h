@@ -69,6 +69,21 @@ int store_blob_put_buf(struct store *s, const void *buf, size_t len, const char 
 int store_blob_put_file(struct store *s, const char *path, const char *expect, int64_t expect_size,
                         char out[DIGEST_LEN + 1], int64_t *size, struct err **err);
 
+/*
+ * A blob written piece by piece (network downloads): data goes to a temporary
+ * file in ROOT/tmp, hashed on the way; commit checks digest and size and
+ * renames it into place; abort (or a crash) leaves nothing visible.
+ */
+struct blob_writer;
+int store_blob_writer_new(struct store *s, const char *what, struct blob_writer **w,
+                          struct err **err);
+int store_blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct err **err);
+int64_t store_blob_writer_size(const struct blob_writer *w);
+/* Always frees w. */
+int store_blob_writer_commit(struct blob_writer *w, const char *expect, int64_t expect_size,
+                             char out[DIGEST_LEN + 1], struct err **err);
+void store_blob_writer_abort(struct blob_writer *w);
+
 /* Open a blob after checking its digest and size (size -1: any); fd at 0. */
 int store_blob_open(struct store *s, const char *digest, int64_t size, struct err **err);
 int store_blob_read(struct store *s, const char *digest, int64_t size, char **buf, size_t *len,

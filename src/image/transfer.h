@@ -28,6 +28,14 @@ int transfer_parse_format(const char *s, enum transfer_format *f, struct err **e
 int transfer_load(struct store *s, const char *path, const char *tag, const char *platform,
                   char ***names, struct err **err);
 
+/*
+ * A root filesystem (a directory, or a tar, compressed or not) as a new
+ * single-layer image named name (`docker import`). cmd (may be NULL) becomes
+ * the config's Cmd. *digest gets the manifest digest.
+ */
+int transfer_import(struct store *s, const char *path, const char *name, char *const cmd[],
+                    char digest[DIGEST_LEN + 1], struct err **err);
+
 /* Write the images `refs` (NULL-terminated) to path in format f. */
 int transfer_save(struct store *s, char *const refs[], const char *path, enum transfer_format f,
                   struct err **err);

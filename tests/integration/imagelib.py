@@ -63,7 +63,8 @@ def write_layout(dest, layers, name="test:latest", config_extra=None, gz=True):
     config = {"architecture": "amd64", "os": "linux",
               "created": "2026-01-01T00:00:00Z",
               "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]},
-              "rootfs": {"type": "layers", "diff_ids": diff_ids}}
+              "rootfs": {"type": "layers", "diff_ids": diff_ids},
+              "history": [{"created_by": f"test layer {i}"} for i in range(len(layers))]}
     if config_extra:
         config["config"].update(config_extra)
     cfg = json.dumps(config).encode()
