@@ -1,7 +1,9 @@
 #!/bin/sh
 # README's main job: install the Debian packages, build isola, build a busybox
-# root filesystem and run a command in a container, printing what the container
-# sees (its hostname, its user, its memory limit, its processes).
+# root filesystem, make it an image in isola's store (`isola import`) and run a
+# command in a container from that image (overlayfs of its read-only layer and
+# a private upper layer), printing what the container sees (its hostname, its
+# user, its memory limit, its processes).
 #   scripts/demo.sh [CMD...]      default: a short tour inside the container
 set -eu
 cd "$(dirname "$0")/.."
@@ -18,5 +20,8 @@ if [ $# -eq 0 ]; then
             cat /sys/fs/cgroup/memory.max)";
         echo "processes:"; ps -o pid,user,args'
 fi
-echo "+ isola run --rm -m 64m --hostname isola-demo $rootfs $*" >&2
-exec ./build/src/cli/isola run --rm -m 64m --hostname isola-demo "$rootfs" "$@"
+image=isola-demo/busybox:latest
+echo "+ isola import $rootfs $image" >&2
+./build/src/cli/isola import "$rootfs" "$image" >/dev/null
+echo "+ isola run --rm -m 64m --hostname isola-demo $image $*" >&2
+exec ./build/src/cli/isola run --rm -m 64m --hostname isola-demo "$image" "$@"

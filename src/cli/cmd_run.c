@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * isola run [--rm] [-m MEM] [--name NAME] [--hostname H] ROOTFS_DIR CMD...
+ * isola run [--rm] [-m MEM] [--name NAME] [--hostname H] IMAGE [CMD...]
  * Writes an OCI bundle for ROOTFS_DIR in a temporary directory under
- * /run/isola (ISOLA_RUN_DIR) and runs it with the container library.
+ * /run/isola (ISOLA_RUN_DIR) and runs it with the container library. When the
+ * first argument is not a directory it names an image in the store
+ * ($ISOLA_ROOT): the bundle's root is then an overlayfs of the image's layers
+ * with a private upper layer, and its config comes from the image's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "image/bundle.h"
 #include "runtime/container.h"
 #include "runtime/spec.h"
 #include "util/cleanup.h"
@@ -87,17 +93,21 @@ int cmd_run(int argc, char **argv)
             break;
         case 'h':
             printf("Usage: isola run [--rm] [-m MEM] [--name NAME] [--hostname H] ROOTFS_DIR "
-                   "CMD...\n");
+                   "CMD...\n"
+                   "       isola run [--rm] [-m MEM] [--name NAME] [--hostname H] IMAGE "
+                   "[CMD...]\n");
             return 0;
         default:
             return 2;
         }
     }
-    if (argc - optind < 2) {
+    struct stat st;
+    bool from_image = argc - optind >= 1 && stat(argv[optind], &st) < 0 && errno == ENOENT;
+    if (argc - optind < 2 && !from_image) {
         fprintf(stderr, "isola run: need ROOTFS_DIR and a command (see `isola run --help`)\n");
         return 2;
     }
-    if (realpath(argv[optind], rootfs) == NULL) {
+    if (!from_image && realpath(argv[optind], rootfs) == NULL) {
         err_sys(&e, "rootfs `%s`", argv[optind]);
         err_print(e, "isola run", stderr);
         err_free(&e);
@@ -117,12 +127,36 @@ int cmd_run(int argc, char **argv)
         snprintf(idbuf, sizeof(idbuf), "isola-%s", strrchr(dir, '-') + 1);
         name = idbuf;
     }
-    cfg = spec_default(false);
+    if (from_image) {
+        /* The image's config (Entrypoint, Cmd, Env, User...) and layers. */
+        _cleanup_store_ struct store *s = NULL;
+        struct bundle_opts bo = {.args = argv + optind + 1};
+        char cfgp[PATH_MAX + 16];
+        snprintf(cfgp, sizeof(cfgp), "%s/config.json", dir);
+        if (snprintf(rootfs, sizeof(rootfs), "%s/rootfs", dir) >= (int)sizeof(rootfs)) {
+            err_set(&e, ENAMETOOLONG, "bundle `%s`", dir);
+            goto fail_rm;
+        }
+        if (store_open(store_default_root(NULL), &s, &e) < 0 ||
+            bundle_create(s, argv[optind], dir, &bo, &e) < 0 || js_load_file(cfgp, &cfg, &e) < 0)
+            goto fail_rm;
+        json_t *img_proc = json_object_get(cfg, "process");
+        json_t *def = spec_default(false);
+        /* The runtime's defaults (cgroups, devices, ...) around the image's process. */
+        json_object_set(def, "process", img_proc);
+        json_object_set(def, "annotations", json_object_get(cfg, "annotations"));
+        json_decref(cfg);
+        cfg = def;
+    } else {
+        cfg = spec_default(false);
+    }
     json_t *proc = json_object_get(cfg, "process");
-    json_t *args = json_array();
-    for (int i = optind + 1; i < argc; i++)
-        json_array_append_new(args, json_string(argv[i]));
-    json_object_set_new(proc, "args", args);
+    if (!from_image) {
+        json_t *args = json_array();
+        for (int i = optind + 1; i < argc; i++)
+            json_array_append_new(args, json_string(argv[i]));
+        json_object_set_new(proc, "args", args);
+    }
     json_object_set_new(proc, "terminal", json_false());
     json_object_set_new(json_object_get(cfg, "root"), "path", json_string(rootfs));
     json_object_set_new(json_object_get(cfg, "root"), "readonly", json_false());
@@ -156,16 +190,16 @@ int cmd_run(int argc, char **argv)
     int rc = container_run(&o, &status, &e);
     if (rm) {
         struct err *e2 = NULL;
-        if (fs_rm_rf(dir, &e2) < 0)
+        if ((from_image ? bundle_remove(dir, &e2) : fs_rm_rf(dir, &e2)) < 0)
             err_free(&e2);
     }
     if (rc < 0)
         goto fail;
     return status;
 fail_rm:
-    if (rm) {
+    if (rm || from_image) {
         struct err *e2 = NULL;
-        if (fs_rm_rf(dir, &e2) < 0)
+        if ((from_image ? bundle_remove(dir, &e2) : fs_rm_rf(dir, &e2)) < 0)
             err_free(&e2);
     }
 fail:
