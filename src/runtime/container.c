@@ -37,6 +37,7 @@
 #include "runtime/mount.h"
 #include "runtime/ns.h"
 #include "runtime/process.h"
+#include "runtime/container_priv.h"
 #include "runtime/seccomp.h"
 #include "runtime/selfexec.h"
 #include "runtime/state.h"
@@ -292,6 +293,19 @@ static pid_t spawn_init(struct init_ctx *c, int parent_sync, struct err **err)
     return (pid_t)atoi(payload);
 }
 
+int container_seccomp_compile(const char *root, json_t *seccomp, struct seccomp_filter **out,
+                              struct err **err)
+{
+    _cleanup_free_ char *dir = NULL;
+
+    *out = NULL;
+    if (seccomp == NULL)
+        return 0;
+    if (asprintf(&dir, "%s/" CONTAINER_SECCOMP_CACHE, root) < 0)
+        return err_set(err, ENOMEM, "seccomp cache path");
+    return seccomp_compile_cached(seccomp, dir, out, err);
+}
+
 static int connect_console(const char *path, struct err **err)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -417,7 +431,7 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
     const struct spec_ns *pidns = spec_ns_find(s, CLONE_NEWPID);
     if ((pidns == NULL || pidns->path != NULL) && selfexec_reexec(err) < 0)
         goto out;
-    if (seccomp_compile(s->seccomp, &filter, err) < 0)
+    if (container_seccomp_compile(o->root, s->seccomp, &filter, err) < 0)
         goto out;
     if (filter && seccomp_needs_notify(filter) &&
         (listener = connect_console(seccomp_listener_path(filter), err)) < 0) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "runtime/container.h"
+#include "runtime/container_priv.h"
 #include "runtime/ns.h"
 #include "runtime/process.h"
 #include "runtime/seccomp.h"
@@ -155,7 +156,7 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
     }
     if (spec_load(st->bundle, NULL, &s, err) < 0)
         goto out;
-    if (seccomp_compile(s->seccomp, &filter, err) < 0)
+    if (container_seccomp_compile(root, s->seccomp, &filter, err) < 0)
         goto out;
     if (proc->terminal) {
         if (o->console_socket == NULL) {

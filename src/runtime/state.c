@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/container_priv.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
@@ -27,6 +28,9 @@ int state_check_id(const char *id, struct err **err)
         return err_val(err, EINVAL, "container id `%.32s...` is longer than 1024 bytes", id);
     if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
         return err_val(err, EINVAL, "invalid container id `%s`", id);
+    if (strcmp(id, CONTAINER_SECCOMP_CACHE) == 0)
+        return err_val(err, EINVAL, "invalid container id `%s`: reserved for the seccomp cache",
+                       id);
     for (const char *c = id; *c; c++)
         if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
               *c == '_' || *c == '+' || *c == '-' || *c == '.'))
