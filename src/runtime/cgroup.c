@@ -446,8 +446,25 @@ int cgroup_validate(json_t *resources, struct err **err)
     return cgroup_res_apply(NULL, resources, err);
 }
 
-int cgroup_create(enum cgroup_manager mgr, const char *id, const char *cgroups_path,
-                  json_t *resources, pid_t pid, struct cgroup **out, struct err **err)
+/* How many trailing components of dir do not exist yet (what mkdirs would
+ * create), so a plan recorded before cgroup_create() removes no more. */
+static int count_missing(const char *dir)
+{
+    _cleanup_free_ char *p = strdup(dir);
+    int n = 0;
+
+    while (p != NULL && access(p, F_OK) < 0 && errno == ENOENT) {
+        char *slash = strrchr(p, '/');
+        if (slash == NULL || slash == p)
+            break;
+        n++;
+        *slash = '\0';
+    }
+    return n;
+}
+
+static int plan(enum cgroup_manager mgr, const char *id, const char *cgroups_path,
+                struct cgroup **out, struct err **err)
 {
     _cleanup_cgroup_ struct cgroup *cg = calloc(1, sizeof(*cg));
     _cleanup_free_ char *def = NULL;
@@ -456,8 +473,6 @@ int cgroup_create(enum cgroup_manager mgr, const char *id, const char *cgroups_p
     if (cg == NULL)
         return err_set(err, ENOMEM, "cgroup for container `%s`", id);
     cg->mgr = mgr;
-    if (cgroup_validate(resources, err) < 0)
-        return -1;
     if (cgroups_path == NULL || cgroups_path[0] == '\0') {
         if (asprintf(&def, "/isola/%s", id) < 0)
             return err_set(err, ENOMEM, "cgroup for container `%s`", id);
@@ -471,14 +486,44 @@ int cgroup_create(enum cgroup_manager mgr, const char *id, const char *cgroups_p
     path_normalize(cg->path);
     if (cg->path[0] == '\0' || strcmp(cg->path, "/") == 0)
         return err_val(err, EINVAL, "linux.cgroupsPath: `%s` names the root cgroup", cgroups_path);
+    if (mgr != CGROUP_MANAGER_DISABLED && cgroup_resolve(cg, cg->path, err) < 0)
+        return err_wrap(err, "cgroup for container `%s`", id);
+    *out = steal_ptr(&cg);
+    return 0;
+}
+
+int cgroup_plan(enum cgroup_manager mgr, const char *id, const char *cgroups_path,
+                struct cgroup **out, struct err **err)
+{
+    struct cgroup *cg;
+
+    if (plan(mgr, id, cgroups_path, &cg, err) < 0)
+        return -1;
+    for (size_t i = 0; i < cg->n_v1; i++) {
+        int n = count_missing(cg->v1[i].dir);
+        if (n > cg->created)
+            cg->created = n;
+    }
+    if (cg->v2_dir != NULL && count_missing(cg->v2_dir) > cg->created)
+        cg->created = count_missing(cg->v2_dir);
+    *out = cg;
+    return 0;
+}
+
+int cgroup_create(enum cgroup_manager mgr, const char *id, const char *cgroups_path,
+                  json_t *resources, pid_t pid, struct cgroup **out, struct err **err)
+{
+    _cleanup_cgroup_ struct cgroup *cg = NULL;
+
+    *out = NULL;
+    if (cgroup_validate(resources, err) < 0 || plan(mgr, id, cgroups_path, &cg, err) < 0)
+        return -1;
     if (mgr == CGROUP_MANAGER_DISABLED) {
         if (resources != NULL && json_object_size(resources) > 0)
             log_warn("container %s: cgroup manager is disabled, linux.resources ignored", id);
         *out = steal_ptr(&cg);
         return 0;
     }
-    if (cgroup_resolve(cg, cg->path, err) < 0)
-        return err_wrap(err, "cgroup for container `%s`", id);
     if (cg->ops->mkdirs(cg, err) < 0 || cgroup_res_apply(cg, resources, err) < 0 ||
         (pid > 0 && cg->ops->enter(cg, pid, err) < 0)) {
         struct err *e = NULL;

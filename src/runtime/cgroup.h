@@ -63,6 +63,16 @@ int cgroup_manager_parse(const char *s, enum cgroup_manager *out, struct err **e
 int cgroup_create(enum cgroup_manager mgr, const char *id, const char *cgroups_path,
                   json_t *resources, pid_t pid, struct cgroup **out, struct err **err);
 
+/*
+ * The cgroup cgroup_create() would make, without creating anything: the
+ * resolved directories, and as `created` the trailing components missing now.
+ * Recorded in the state before cgroup_create() so a runtime killed inside it
+ * leaves a cgroup that `delete --force` finds (cgroup_destroy() tolerates
+ * directories that were never made).
+ */
+int cgroup_plan(enum cgroup_manager mgr, const char *id, const char *cgroups_path,
+                struct cgroup **out, struct err **err);
+
 /* Move `pid` into an existing container cgroup (every hierarchy), e.g. for
  * `exec`: called in the runtime before the new process is released. */
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct err **err);

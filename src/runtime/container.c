@@ -482,6 +482,22 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         err_sys(err, "socketpair");
         goto out;
     }
+    /* The state names the cgroup before it exists (pid 0, "creating"): a
+     * runtime killed inside cgroup_create() leaves directories that
+     * `delete --force` then finds and removes. */
+    struct cgroup *planned = NULL;
+    if (cgroup_plan(o->cgroup_manager, o->id, s->cgroups_path, &planned, err) < 0)
+        goto out;
+    st.cgroup = cgroup_to_json(planned);
+    cgroup_free(planned);
+    if (st.cgroup == NULL) {
+        err_set(err, ENOMEM, "state");
+        goto out;
+    }
+    if (state_write(o->root, &st, err) < 0)
+        goto out;
+    json_decref(st.cgroup);
+    st.cgroup = NULL;
     struct init_ctx ic = {.o = o,
                           .spec = s,
                           .filter = filter,

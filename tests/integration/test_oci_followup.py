@@ -4,7 +4,11 @@ killed mid-create, exec --tty in the foreground."""
 import copy
 import json
 import os
+import shutil
+import signal
 import stat
+import subprocess
+import time
 
 import pytest
 
@@ -64,3 +68,63 @@ def test_seccomp_cache_in_exec(oci):
     assert "Operation not permitted" in p.stdout, p.stdout + p.stderr
     assert len(os.listdir(os.path.join(oci.root, ".seccomp-cache"))) == 1
     assert oci.cmd("delete", "--force", cid).returncode == 0
+
+
+def gone(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_runtime_killed_inside_cgroup_create(oci):
+    """kill -9 of the runtime while cgroup_create() is half done (strace holds
+    its mkdir of the last directory): `delete --force` still finds and removes
+    every cgroup directory, because the state named them before they existed."""
+    if shutil.which("strace") is None:
+        pytest.skip("strace missing (Debian package strace): cannot stop the runtime mid-mkdir")
+    if not os.path.isdir("/sys/fs/cgroup/memory") or not os.path.isdir("/sys/fs/cgroup/unified"):
+        pytest.skip("needs this host's hybrid layout (v1 memory + /sys/fs/cgroup/unified)")
+    cfg = copy.deepcopy(oci.config)
+    cfg["process"]["args"] = ["sleep", "100"]
+    oci.write(cfg)
+    cid = oci.new_id()
+    v1 = os.path.join("/sys/fs/cgroup/memory/isola", cid)
+    v2 = os.path.join("/sys/fs/cgroup/unified/isola", cid)
+    # hybrid: every v1 directory is made before the v2 one, whose mkdir strace delays
+    tracer = subprocess.Popen(
+        ["strace", "-f", "-o", "/dev/null", "-P", v2, "-e", "trace=mkdir",
+         "-e", "inject=mkdir:delay_enter=60000000", oci.exe, "--root", oci.root, "create",
+         "--bundle", oci.bundle, cid],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(400):
+            if os.path.isdir(v1):
+                break
+            time.sleep(0.05)
+        assert os.path.isdir(v1), "the runtime never reached cgroup_create"
+        children = open(f"/proc/{tracer.pid}/task/{tracer.pid}/children").read().split()
+        assert len(children) == 1, children
+        runtime = int(children[0])
+        os.kill(runtime, signal.SIGKILL)
+        # a killed tracee waits in its exit stop for the tracer: let strace go
+        # (the held mkdir is never executed: SIGKILL ends the syscall-entry stop)
+        time.sleep(0.5)
+        tracer.kill()
+        tracer.wait(timeout=30)
+        for _ in range(400):
+            if gone(runtime):
+                break
+            time.sleep(0.05)
+        assert gone(runtime)
+    finally:
+        tracer.kill()
+        tracer.wait(timeout=30)
+    st = json.load(open(os.path.join(oci.root, cid, "state.json")))
+    assert st["pid"] == 0 and st["isola"]["creating"], st
+    assert oci.state(cid)["status"] == "creating"
+    p = oci.cmd("delete", "--force", cid)
+    assert p.returncode == 0, p.stderr
+    assert not oci.leftovers(cid)
+    assert not os.path.exists(v2)
