@@ -65,9 +65,19 @@ static int run_one(const struct spec_hook *h, const char *where, const char *sta
     /* The state is small; a pipe holds 64 KiB, so this write does not block
      * on a hook that never reads. */
     size_t len = strlen(state_json);
-    if (len < 65536 && write(pipefd[1], state_json, len) < 0 && errno != EPIPE) {
-        /* the hook may exit without reading: not an error */
+    /* A hook that exits (or fails to exec) before reading closes the pipe:
+     * that is not an error, and the SIGPIPE must not kill the runtime. Block
+     * it around the write and consume the one this write raised. */
+    sigset_t pipe_set, old_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &pipe_set, &old_set);
+    if (len < 65536 && write(pipefd[1], state_json, len) < 0 && errno == EPIPE &&
+        !sigismember(&old_set, SIGPIPE)) {
+        const struct timespec zero = {0, 0};
+        sigtimedwait(&pipe_set, NULL, &zero);
     }
+    sigprocmask(SIG_SETMASK, &old_set, NULL);
     close(pipefd[1]);
     if (read(errp[0], &e, sizeof(e)) == (ssize_t)sizeof(e)) {
         close(errp[0]);
