@@ -306,7 +306,7 @@ int container_seccomp_compile(const char *root, json_t *seccomp, struct seccomp_
     return seccomp_compile_cached(seccomp, dir, out, err);
 }
 
-static int connect_console(const char *path, struct err **err)
+int container_connect_console(const char *path, struct err **err)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     int fd;
@@ -434,7 +434,7 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
     if (container_seccomp_compile(o->root, s->seccomp, &filter, err) < 0)
         goto out;
     if (filter && seccomp_needs_notify(filter) &&
-        (listener = connect_console(seccomp_listener_path(filter), err)) < 0) {
+        (listener = container_connect_console(seccomp_listener_path(filter), err)) < 0) {
         err_wrap(err, "linux.seccomp.listenerPath");
         goto out;
     }
@@ -475,7 +475,8 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         }
         console = cs[1];
         *console_rx = cs[0];
-    } else if (s->process.terminal && (console = connect_console(o->console_socket, err)) < 0) {
+    } else if (s->process.terminal &&
+               (console = container_connect_console(o->console_socket, err)) < 0) {
         goto out;
     }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -655,6 +656,22 @@ static int load_alive(const char *root, const char *id, struct state **st, struc
     return 0;
 }
 
+/* load_alive() of a container whose init runs (kill, update): ESRCH otherwise. */
+static int load_running(const char *root, const char *id, struct state **st, struct cgroup **cg,
+                        struct err **err)
+{
+    if (load_alive(root, id, st, cg, err) < 0)
+        return -1;
+    if (!state_init_alive(*st)) {
+        cgroup_free(*cg);
+        state_free(*st);
+        *cg = NULL;
+        *st = NULL;
+        return err_val(err, ESRCH, "container `%s` is not running", id);
+    }
+    return 0;
+}
+
 static const char *status_of(const char *root, const struct state *st, struct cgroup *cg)
 {
     return state_status(root, st, cg ? cgroup_freezer_state(cg) : NULL);
@@ -767,11 +784,9 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct e
     struct cgroup *cg = NULL;
     int rc;
 
-    if (load_alive(root, id, &st, &cg, err) < 0)
+    if (load_running(root, id, &st, &cg, err) < 0)
         return -1;
-    if (!state_init_alive(st))
-        rc = err_val(err, ESRCH, "container `%s` is not running", id);
-    else if (all && cg != NULL)
+    if (all && cg != NULL)
         rc = cgroup_kill(cg, sig, err);
     else
         rc = signal_init(st, sig, err);
@@ -874,12 +889,10 @@ int container_update(const char *root, const char *id, json_t *resources, struct
     struct cgroup *cg = NULL;
     int rc;
 
-    if (load_alive(root, id, &st, &cg, err) < 0)
+    if (load_running(root, id, &st, &cg, err) < 0)
         return -1;
-    if (!state_init_alive(st))
-        rc = err_val(err, ESRCH, "container `%s` is not running", id);
-    else if ((rc = need_cgroup(id, cg, "update", err)) == 0 &&
-             (rc = cgroup_validate(resources, err)) == 0)
+    if ((rc = need_cgroup(id, cg, "update", err)) == 0 &&
+        (rc = cgroup_validate(resources, err)) == 0)
         rc = cgroup_update(cg, resources, err);
     cgroup_free(cg);
     state_free(st);

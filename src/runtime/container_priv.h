@@ -20,4 +20,8 @@
 int container_seccomp_compile(const char *root, json_t *seccomp, struct seccomp_filter **out,
                               struct err **err);
 
+/* A connected AF_UNIX stream socket to path (--console-socket, also
+ * linux.seccomp.listenerPath), close-on-exec. */
+int container_connect_console(const char *path, struct err **err);
+
 #endif

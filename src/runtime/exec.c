@@ -109,25 +109,6 @@ static __attribute__((noreturn)) void fail(int sock, struct err *e)
     _exit(1);
 }
 
-static int connect_console(const char *path, struct err **err)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int fd;
-
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return err_val(err, ENAMETOOLONG, "--console-socket `%s`: path too long", path);
-    strcpy(sa.sun_path, path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return err_sys(err, "--console-socket: socket");
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        err_sys(err, "--console-socket: connect `%s`", path);
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 int container_exec(const char *root, const char *id, struct spec_process *proc,
                    const struct exec_opts *o, int *status, struct err **err)
 {
@@ -163,7 +144,7 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
             err_val(err, EINVAL, "exec --tty needs --console-socket");
             goto out;
         }
-        if ((console = connect_console(o->console_socket, err)) < 0)
+        if ((console = container_connect_console(o->console_socket, err)) < 0)
             goto out;
     }
     if (cgroup_procs_paths(st->pid, &procs, err) < 0)
