@@ -488,18 +488,21 @@ static int boot_set_msrs(struct vm_vcpu *v, struct err **err)
         0xc0000102, /* KERNEL_GS_BASE */
         0x10,       /* TSC */
     };
-    struct {
+    /* struct kvm_msrs ends in a flexible array: room for its entries behind
+     * it (a union, not a struct member after it, which clang rejects) */
+    union {
         struct kvm_msrs hdr;
-        struct kvm_msr_entry e[ARRAY_SIZE(zero) + 1];
+        char buf[sizeof(struct kvm_msrs) + (ARRAY_SIZE(zero) + 1) * sizeof(struct kvm_msr_entry)];
     } msrs;
+    struct kvm_msr_entry *e = msrs.hdr.entries;
     int r;
 
     memset(&msrs, 0, sizeof(msrs));
     for (unsigned int i = 0; i < ARRAY_SIZE(zero); i++)
-        msrs.e[i].index = zero[i];
-    msrs.e[ARRAY_SIZE(zero)].index = 0x1a0; /* IA32_MISC_ENABLE: fast strings */
-    msrs.e[ARRAY_SIZE(zero)].data = 1;
-    msrs.hdr.nmsrs = ARRAY_SIZE(msrs.e);
+        e[i].index = zero[i];
+    e[ARRAY_SIZE(zero)].index = 0x1a0; /* IA32_MISC_ENABLE: fast strings */
+    e[ARRAY_SIZE(zero)].data = 1;
+    msrs.hdr.nmsrs = ARRAY_SIZE(zero) + 1;
     r = ioctl(v->fd, KVM_SET_MSRS, &msrs);
     if (r < 0)
         return err_sys(err, "vCPU %u: KVM_SET_MSRS", v->id);

@@ -153,9 +153,11 @@ static void vcpu_kick_handler(int sig)
 
 int vcpu_start(struct vm_vcpu *v, struct err **err)
 {
-    struct {
+    /* kvm_signal_mask ends in a flexible array: a union leaves room for the
+     * 8-byte kernel sigset behind it (clang rejects a member after it) */
+    union {
         struct kvm_signal_mask hdr;
-        uint8_t set[8];
+        uint8_t buf[sizeof(struct kvm_signal_mask) + 8];
     } kmask;
     sigset_t set;
     struct sigaction sa = {.sa_handler = vcpu_kick_handler};
@@ -168,7 +170,7 @@ int vcpu_start(struct vm_vcpu *v, struct err **err)
     pthread_sigmask(SIG_BLOCK, NULL, &set);
     sigdelset(&set, VCPU_KICK_SIGNAL);
     kmask.hdr.len = 8;
-    memcpy(kmask.set, &set, 8);
+    memcpy(kmask.hdr.sigset, &set, 8);
     if (ioctl(v->fd, KVM_SET_SIGNAL_MASK, &kmask) < 0)
         return err_sys(err, "vCPU %u: KVM_SET_SIGNAL_MASK", v->id);
     r = pthread_create(&v->thread, NULL, vcpu_thread, v);

@@ -58,7 +58,6 @@ int main(void)
     is_str(buf, "two!", "replaced content");
     free(buf);
     /* No temp files are left next to the target. */
-    _cleanup_free_ char *lsout = NULL;
     DIR *d = opendir(dir);
     int entries = 0;
     for (struct dirent *de; d && (de = readdir(d));)
