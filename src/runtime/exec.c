@@ -24,8 +24,10 @@
 #include "runtime/process.h"
 #include "runtime/seccomp.h"
 #include "runtime/state.h"
+#include "runtime/terminal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/proc.h"
 
 /* cgroup.procs files of every hierarchy pid belongs to (from /proc/PID/cgroup
@@ -116,7 +118,7 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
     struct spec *s = NULL;
     struct seccomp_filter *filter = NULL;
     _cleanup_strv_ char **procs = NULL;
-    _cleanup_close_ int console = -1;
+    _cleanup_close_ int console = -1, console_rx = -1;
     int sv[2] = {-1, -1};
     int rc = -1;
     pid_t helper = -1, pid = -1;
@@ -139,13 +141,23 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
         goto out;
     if (container_seccomp_compile(root, s->seccomp, &filter, err) < 0)
         goto out;
-    if (proc->terminal) {
-        if (o->console_socket == NULL) {
-            err_val(err, EINVAL, "exec --tty needs --console-socket");
+    if (proc->terminal && o->console_socket == NULL) {
+        /* foreground: the pty master comes back to us and we relay it, as
+         * `run` does (terminal.h); detached there is nobody to relay to */
+        int cs[2];
+        if (o->detach) {
+            err_val(err, EINVAL, "exec --tty --detach needs --console-socket");
             goto out;
         }
-        if ((console = container_connect_console(o->console_socket, err)) < 0)
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) < 0) {
+            err_sys(err, "socketpair");
             goto out;
+        }
+        console = cs[1];
+        console_rx = cs[0];
+    } else if (proc->terminal &&
+               (console = container_connect_console(o->console_socket, err)) < 0) {
+        goto out;
     }
     if (cgroup_procs_paths(st->pid, &procs, err) < 0)
         goto out;
@@ -199,6 +211,10 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
     }
     close(sv[1]);
     sv[1] = -1;
+    if (console >= 0) { /* the process holds it now: EOF on console_rx if it fails */
+        close(console);
+        console = -1;
+    }
     waitpid(helper, NULL, 0);
     char buf[4200];
     ssize_t n = recv(sv[0], buf, sizeof(buf) - 1, 0);
@@ -228,6 +244,14 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
         snprintf(pb, sizeof(pb), "%d", pid);
         if (state_write_file(o->pid_file, pb, strlen(pb), 0644, err) < 0)
             goto out;
+    }
+    if (console_rx >= 0) {
+        _cleanup_close_ int master = -1;
+        struct err *e = NULL;
+        if (terminal_recv_fd(console_rx, &master, &e) < 0 || terminal_relay(master, &e) < 0) {
+            log_err(e);
+            err_free(&e);
+        }
     }
     if (!o->detach) {
         int ws;

@@ -113,3 +113,20 @@ def test_runtime_killed_inside_cgroup_create(oci):
     assert p.returncode == 0, p.stderr
     assert not oci.leftovers(cid)
     assert not os.path.exists(v2)
+
+
+def test_exec_tty_without_console_socket_relays_the_pty(oci):
+    cfg = copy.deepcopy(oci.config)
+    cfg["process"]["args"] = ["sleep", "60"]
+    oci.write(cfg)
+    cid = oci.new_id()
+    p = oci.detached("run", "--detach", "--bundle", oci.bundle, cid)
+    assert p.returncode == 0, p.stderr
+    p = oci.cmd("exec", "--tty", cid, "sh", "-c", "tty; read x; echo got $x; exit 4",
+                input="hello\n")
+    assert p.returncode == 4, p.stderr
+    assert "/dev/pts/" in p.stdout and "got hello" in p.stdout, p.stdout
+    # detached, nobody could relay it: a clear error
+    p = oci.detached("exec", "--tty", "--detach", cid, "true")
+    assert p.returncode != 0 and "--console-socket" in p.stderr, p.stderr
+    assert oci.cmd("delete", "--force", cid).returncode == 0
