@@ -113,6 +113,9 @@ def test_runtime_killed_inside_cgroup_create(oci):
     assert p.returncode == 0, p.stderr
     assert not oci.leftovers(cid)
     assert not os.path.exists(v2)
+    with open("/proc/self/mountinfo") as f:
+        mounts = f.read()
+    assert cid not in mounts and oci.bundle not in mounts
 
 
 def test_exec_tty_without_console_socket_relays_the_pty(oci):
