@@ -51,6 +51,7 @@ timeout 120 nc 10.202.0.1 8080 </dev/null > /tmp/blob
 echo "net-rx: $(md5sum < /tmp/blob)"
 timeout 120 nc 10.202.0.1 8081 < /tmp/r > /dev/null && echo "net-tx: sent"
 timeout 120 guest-tool vsock-echo 7000 && echo "vsock-echo: done"
+sleep 2  # let the console drain: the exit port stops the VM at once
 guest-tool exit 9
 """
 
@@ -168,6 +169,7 @@ rm -rf $d
         os.unlink(client)
         os.unlink(server)
     out = r.stdout
+    print(out)  # shown by pytest when an assertion fails
     assert "status=9" in out, r
     assert "disks: rw=/dev/vd" in out and "ro=/dev/vd" in out, r
     src = field(out, "rw-src")
