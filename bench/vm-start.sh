@@ -20,23 +20,31 @@ guest=/tmp/vm-start-guest.$$
 trap 'rm -f "$guest"' EXIT
 
 ISOLA="$isola vm run --kernel $guest --boot pvh --memory 64M --cmdline mode=exit"
-QEMU="qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off -accel kvm -cpu host -m 64M \
+QEMU="timeout 60 qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off -accel kvm -cpu host -m 64M \
 -nodefaults -no-user-config -display none -serial stdio -no-reboot \
 -device isa-debug-exit,iobase=0x501,iosize=1 -kernel $guest -append mode=exit"
 
-first_output() { # median ms from exec to the first byte on stdout
+first_output() { # median ms from exec to the first byte (or line with $3) on stdout
     python3 - "$runs" "$@" <<'PY'
 import subprocess, sys, time, statistics
-n = int(sys.argv[1]); cmd = sys.argv[2]
+n = int(sys.argv[1]); cmd = sys.argv[2]; marker = sys.argv[3] if len(sys.argv) > 3 else None
 ts = []
 for _ in range(n):
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, shell=True, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
-    p.stdout.read(1)
-    ts.append((time.monotonic() - t0) * 1000)
+    if marker is None:
+        got = p.stdout.read(1)
+    else:
+        got = b""
+        for line in p.stdout:
+            if marker.encode() in line:
+                got = line
+                break
+    if got:
+        ts.append((time.monotonic() - t0) * 1000)
     p.stdout.read(); p.wait()
-print(f"{statistics.median(ts):.1f}")
+print(f"{statistics.median(ts):.1f}" if ts else "no output")
 PY
 }
 
@@ -69,3 +77,28 @@ printf '| isola | %s | %s | %s |\n' "$(first_output "$ISOLA")" "$(peak_rss "$ISO
     "$(per_second "$ISOLA")"
 printf '| qemu -M microvm | %s | %s | %s |\n' "$(first_output "$QEMU")" "$(peak_rss "$QEMU")" \
     "$(per_second "$QEMU")"
+
+# Debian's stock kernel to /init (needs scripts/testhost/prepare's kernel; in L1).
+kdir="${ISOLA_CACHE:-$HOME/.cache/isola}/testhost/current"
+if [ -f "$kdir/vmlinuz" ] && [ "${STOCK:-1}" = 1 ]; then
+    runs=${STOCK_RUNS:-3}
+    w=$(mktemp -d /tmp/vm-start.XXXXXX)
+    scripts/testhost/mkguest-initrd -o "$w/initrd" -c true
+    cp "$kdir/vmlinuz" "$w/bzImage"
+    "$isola" vm extract-kernel "$w/bzImage" "$w/vmlinux"
+    cl="console=ttyS0 quiet mitigations=off noxsave panic=-1"
+    I="$isola vm run --initrd $w/initrd --memory 256M --cpus 2 --cmdline '$cl'"
+    Q="timeout 120 qemu-system-x86_64 -accel kvm -cpu host -smp 2 -m 256 -nodefaults \
+-no-user-config -display none -no-reboot -serial stdio -initrd $w/initrd -append '$cl'"
+    echo
+    printf '| stock kernel, launch to /init (ms, median of %s) | |\n|---|---|\n' "$runs"
+    printf '| isola, bzImage | %s |\n' "$(first_output "$I --kernel $w/bzImage" isola-init)"
+    printf '| isola, vmlinux (extract-kernel) | %s |\n' \
+        "$(first_output "$I --kernel $w/vmlinux" isola-init)"
+    printf '| isola, vmlinux, PVH entry | %s |\n' \
+        "$(first_output "$I --kernel $w/vmlinux --boot pvh" isola-init)"
+    printf '| qemu -M pc, bzImage | %s |\n' "$(first_output "$Q -kernel $w/bzImage" isola-init)"
+    printf '| qemu -M microvm, bzImage | %s |\n' \
+        "$(first_output "$Q -M microvm -kernel $w/bzImage" isola-init)"
+    rm -rf "$w"
+fi
