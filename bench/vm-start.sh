@@ -20,7 +20,7 @@ guest=/tmp/vm-start-guest.$$
 trap 'rm -f "$guest"' EXIT
 
 ISOLA="$isola vm run --kernel $guest --boot pvh --memory 64M --cmdline mode=exit"
-QEMU="timeout 60 qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off -accel kvm -cpu host -m 64M \
+QEMU="timeout 60 qemu-system-x86_64 -M microvm -accel kvm -cpu host -m 64M \
 -nodefaults -no-user-config -display none -serial stdio -no-reboot \
 -device isa-debug-exit,iobase=0x501,iosize=1 -kernel $guest -append mode=exit"
 
@@ -81,7 +81,7 @@ printf '| qemu -M microvm | %s | %s | %s |\n' "$(first_output "$QEMU")" "$(peak_
 # Debian's stock kernel to /init (needs scripts/testhost/prepare's kernel; in L1).
 kdir="${ISOLA_CACHE:-$HOME/.cache/isola}/testhost/current"
 if [ -f "$kdir/vmlinuz" ] && [ "${STOCK:-1}" = 1 ]; then
-    runs=${STOCK_RUNS:-3}
+    runs=${STOCK_RUNS:-1}
     w=$(mktemp -d /tmp/vm-start.XXXXXX)
     scripts/testhost/mkguest-initrd -o "$w/initrd" -c true
     cp "$kdir/vmlinuz" "$w/bzImage"
