@@ -11,5 +11,18 @@ struct isola_command {
 };
 
 int cmd_vm(int argc, char **argv);
+/* Image commands (src/cli/cmd_images.c ...). */
+int cmd_images(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 
 #endif

@@ -114,3 +114,13 @@ def testhost():
         yield th
     finally:
         th.stop()
+
+
+@pytest.fixture(scope="session")
+def oci_runtime():
+    """The OCI runtime that peer tests (podman, containerd) drive: isola-oci.
+
+    ISOLA_PEER_RUNTIME names another runtime binary, to check the peer setup
+    itself against runc or crun.
+    """
+    return os.environ.get("ISOLA_PEER_RUNTIME") or binary("isola-oci")

@@ -5,6 +5,8 @@ import os
 import re
 import subprocess
 
+import pytest
+
 from conftest import BUILD
 import testhost as th_mod
 
@@ -113,3 +115,86 @@ def test_nested_stock_kernel_under_qemu_kvm(testhost):
     kver = os.path.basename(testhost.kdir)
     assert f"L2 up: {kver} cpus=2" in r.stdout, r
     assert "isola-init: exit 0" in r.stdout, r
+
+
+def test_c_unit_test_binary_runs(testhost):
+    """A C unit test of the build directory runs in L1 and reports TAP."""
+    exe = os.path.join(BUILD, "tests", "test-fs")
+    if not os.access(exe, os.X_OK):
+        pytest.fail(f"{exe} is not built (run scripts/build.sh)")
+    r = testhost.run([exe], timeout=120)
+    assert r.returncode == 0, r
+    assert re.search(r"^1\.\.\d+$", r.stdout, re.M), r
+    assert "not ok" not in r.stdout, r
+
+
+def test_devices_for_nested_guests(testhost):
+    """What a monitor in L1 needs: tun, vhost, a bridge and a tap it creates."""
+    br, tap = f"thbr{os.getpid() % 100000}", f"thtap{os.getpid() % 100000}"
+    r = testhost.run(f"ls /dev/net/tun /dev/vhost-net /dev/vhost-vsock && "
+                     f"ip link add {br} type bridge && ip tuntap add {tap} mode tap && "
+                     f"ip link set {tap} master {br} && ip link set {br} up && "
+                     f"ip -o link show {tap}; rc=$?; "
+                     f"ip link del {tap} 2>/dev/null; ip link del {br} 2>/dev/null; exit $rc")
+    assert r.returncode == 0, r
+    assert f"master {br}" in r.stdout
+    # Any module of the prepared kernel loads on demand.
+    r = testhost.run("modprobe virtio_console && grep -c ^virtio_console /proc/modules")
+    assert (r.returncode, r.stdout) == (0, "1\n"), r
+
+
+def test_mkguest_initrd_contents(tmp_root):
+    """The initramfs holds busybox, the modules in dependency order, extra files
+    and the init command (checked on this host, no VM needed)."""
+    try:
+        kdir = th_mod.prepare()
+    except th_mod.TestHostUnavailable as e:
+        pytest.skip(f"test host unavailable: {e}")
+    extra = os.path.join(tmp_root, "extra.txt")
+    with open(extra, "w") as f:
+        f.write("payload\n")
+    out = th_mod.mkguest_initrd(os.path.join(tmp_root, "g.cpio"), kdir=kdir,
+                                modules="kvm-amd,ext4", files=[f"{extra}:/etc/extra.txt"],
+                                command="echo hi")
+    d = os.path.join(tmp_root, "x")
+    os.mkdir(d)
+    with open(out, "rb") as f:
+        subprocess.run(["cpio", "-id", "--quiet"], stdin=f, cwd=d, check=True, timeout=60)
+    with open(os.path.join(d, "etc", "modules.load")) as f:
+        order = f.read().split()
+    for before, after in [("irqbypass.ko", "kvm.ko"), ("kvm.ko", "kvm-amd.ko"),
+                          ("ccp.ko", "kvm-amd.ko"), ("jbd2.ko", "ext4.ko"),
+                          ("mbcache.ko", "ext4.ko")]:
+        assert order.index(before) < order.index(after), order
+    assert len(order) == len(set(order))
+    for m in order:
+        assert os.path.isfile(os.path.join(d, "lib", "modules", m))
+    assert os.access(os.path.join(d, "init"), os.X_OK)
+    assert os.access(os.path.join(d, "bin", "busybox"), os.X_OK)
+    with open(os.path.join(d, "etc", "extra.txt")) as f:
+        assert f.read() == "payload\n"
+    with open(os.path.join(d, "etc", "init.cmd")) as f:
+        assert f.read() == "echo hi\n"
+
+
+def test_missing_qemu_is_reported_as_unavailable(monkeypatch):
+    """Without qemu the fixture skips with the reason instead of failing."""
+    real = th_mod.shutil.which
+    monkeypatch.setattr(th_mod.shutil, "which",
+                        lambda name: None if name == "qemu-system-x86_64" else real(name))
+    with pytest.raises(th_mod.TestHostUnavailable, match="qemu-system-x86_64 not found"):
+        th_mod.prepare()
+
+
+def test_host_files_created_after_boot_are_visible(testhost, tmp_root):
+    """A test's private directory on the host, made after L1 booted, is seen
+    (read-only view: writes there stay in L1's overlay)."""
+    path = os.path.join(tmp_root, "data.txt")
+    with open(path, "w") as f:
+        f.write("one\n")
+    assert testhost.run(["cat", path], check=True).stdout == "one\n"
+    with open(path, "w") as f:
+        f.write("two\n")
+    assert testhost.run(["cat", path], check=True).stdout == "two\n"
+    testhost.run(f"echo from-l1 > {tmp_root}/l1.txt", check=True)
+    assert not os.path.exists(os.path.join(tmp_root, "l1.txt"))

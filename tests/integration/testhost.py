@@ -15,6 +15,8 @@ unchanged. A writable exchange directory appears at the same path on both sides.
 QEMU runs as a child of this process and is killed by pid in every outcome. The
 serial console of the last run is kept at `<cache>/last-console.log`.
 """
+import ctypes
+import glob
 import os
 import shlex
 import shutil
@@ -31,6 +33,24 @@ SCRIPTS = os.path.join(ROOT, "scripts", "testhost")
 L1_MODULES = ("kvm-amd virtio_pci 9pnet_virtio 9p overlay tun bridge veth loop "
               "ext4 vhost_net vhost_vsock virtio_blk virtio_net")
 L1_CMDLINE = "console=ttyS0 quiet mitigations=off panic=-1"
+
+
+def _die_with_parent():
+    """In the QEMU child: be killed when the process that started it dies, so a
+    killed test run leaves no L1 behind (prctl PR_SET_PDEATHSIG)."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _remove_stale_workdirs():
+    """Remove work directories of test hosts whose owner process is gone."""
+    for d in glob.glob(os.path.join(tempfile.gettempdir(), "isola-testhost-*-*")):
+        try:
+            pid = int(os.path.basename(d).split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def cache_dir():
@@ -114,6 +134,7 @@ class TestHost:
     # -- lifecycle --------------------------------------------------------
     def start(self):
         self.kdir = prepare()
+        _remove_stale_workdirs()
         self.workdir = tempfile.mkdtemp(prefix=f"isola-testhost-{os.getpid()}-")
         try:
             self._boot()
@@ -122,7 +143,19 @@ class TestHost:
             raise
         return self
 
-    def _boot(self):
+    def shell(self):
+        """Boot L1 with an interactive shell on this terminal instead of the
+        command loop; return QEMU's exit status when the shell exits."""
+        self.kdir = prepare()
+        _remove_stale_workdirs()
+        self.workdir = tempfile.mkdtemp(prefix=f"isola-testhost-{os.getpid()}-")
+        try:
+            self._boot(interactive=True)
+            return self.proc.wait()
+        finally:
+            self.stop()
+
+    def _boot(self, interactive=False):
         self.xchg = os.path.join(self.workdir, "x")
         os.makedirs(self.xchg)
         initrd = os.path.join(self.workdir, "l1.cpio")
@@ -134,19 +167,26 @@ class TestHost:
             "qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "EPYC",
             "-smp", str(self.cpus), "-m", str(self.memory_mb),
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-            "-serial", f"file:{self.console}", "-monitor", "none",
+            "-serial", "mon:stdio" if interactive else f"file:{self.console}",
             "-kernel", os.path.join(self.kdir, "vmlinuz"), "-initrd", initrd,
-            "-append", f"{L1_CMDLINE} isola.xchg={self.xchg}",
+            "-append", f"{L1_CMDLINE} isola.xchg={self.xchg} isola.kdir={self.kdir}" +
+                       (" isola.shell=1" if interactive else ""),
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,"
                        "multidevs=remap",
             "-virtfs", f"local,path={self.xchg},mount_tag=xchg,security_model=none,"
                        "multidevs=remap",
         ]
+        if not interactive:
+            argv += ["-monitor", "none"]
         t0 = time.monotonic()
         self.qemu_err = open(os.path.join(self.workdir, "qemu.err"), "w")
+        if interactive:
+            self.proc = subprocess.Popen(argv, stderr=self.qemu_err, preexec_fn=_die_with_parent)
+            return
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=self.qemu_err, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     preexec_fn=_die_with_parent)
         ready = os.path.join(self.xchg, "ready")
         while not os.path.exists(ready):
             if self.proc.poll() is not None:
@@ -209,6 +249,11 @@ class TestHost:
         self.stop()
 
     # -- commands ---------------------------------------------------------
+    @property
+    def kernel(self):
+        """Debian's stock kernel (bzImage), for guests booted inside L1."""
+        return os.path.join(self.kdir, "vmlinuz")
+
     def path(self, name):
         """A path in the exchange directory: writable, the same on both sides."""
         return os.path.join(self.xchg, name)
@@ -243,7 +288,11 @@ class TestHost:
             if self.proc.poll() is not None:
                 raise TestHostError(f"L1 died while running {cmd!r}\n{self._diagnostics()}")
             if time.monotonic() > deadline:
-                raise TestHostError(f"L1 did not answer {timeout + 30}s after {cmd!r}")
+                # L1 is hung: kill it now, so later commands fail at once.
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+                raise TestHostError(f"L1 did not answer {timeout + 30}s after {cmd!r}; "
+                                    f"killed it\n{self._diagnostics()}")
             time.sleep(0.02)
         with open(rc_path) as f:
             rc = int(f.read().strip() or "255")

@@ -5,6 +5,7 @@
  * both ways, shutdown, reset, credit violations and malformed packets.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/virtio_vsock.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -326,6 +327,19 @@ int main(void)
     ok(virtio_vsock_create(&o, &g.mem, fg_irq(&g), &g.dev, &e) < 0 && e, "CID 2 refused");
     err_free(&e);
     o.guest_cid = CID;
+    int f = open(uds, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    close(f);
+    ok(virtio_vsock_create(&o, &g.mem, fg_irq(&g), &g.dev, &e) < 0 && e &&
+           strstr(e->msg, "not a socket"),
+       "a regular file at the socket path is not replaced");
+    err_free(&e);
+    unlink(uds);
+    /* A stale socket (nobody listening) is replaced. */
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", uds);
+    int stale = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ok(stale >= 0 && bind(stale, (struct sockaddr *)&sa, sizeof(sa)) == 0, "stale socket made");
+    close(stale);
     ok(virtio_vsock_create(&o, &g.mem, fg_irq(&g), &g.dev, &e) == 0, "virtio-vsock created%s%s",
        e ? ": " : "", e ? e->msg : "");
     if (g.dev.ops == NULL)

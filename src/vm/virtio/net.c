@@ -36,6 +36,7 @@ struct net {
     bool thread_started;
     bool stop;       /* under the transport lock */
     bool rx_blocked; /* no rx buffers: stop reading the tap until a notify */
+    bool tap_dead;   /* the tap failed (deleted?): never polled again */
     uint64_t rx_dropped, tx_dropped;
     struct virtqueue_chain tx_chain, rx_chain; /* scratch, used under the lock */
     uint32_t pkt_len;                          /* pending received frame, 0 if none */
@@ -156,7 +157,7 @@ static void *net_rx_thread(void *arg)
     for (;;) {
         struct pollfd p[2] = {{.fd = n->wake, .events = POLLIN}, {.fd = n->tap, .events = POLLIN}};
         virtio_mmio_lock(n->t);
-        bool stop = n->stop, blocked = n->rx_blocked;
+        bool stop = n->stop, blocked = n->rx_blocked || n->tap_dead;
         virtio_mmio_unlock(n->t);
         if (stop)
             return NULL;
@@ -172,12 +173,18 @@ static void *net_rx_thread(void *arg)
         }
         for (;;) {
             virtio_mmio_lock(n->t);
-            if (n->stop || n->rx_blocked) {
+            if (n->stop || n->rx_blocked || n->tap_dead) {
                 virtio_mmio_unlock(n->t);
                 break;
             }
             if (n->pkt_len == 0) {
                 ssize_t r = read(n->tap, n->pkt, sizeof(n->pkt));
+                if (r < 0 && errno != EAGAIN && errno != EINTR) {
+                    /* Without this the thread would spin on POLLERR. */
+                    log_warn("virtio-net: tap `%s` failed, receive stopped: %s", n->name,
+                             strerror(errno));
+                    n->tap_dead = true;
+                }
                 if (r < 0) {
                     virtio_mmio_unlock(n->t);
                     break; /* EAGAIN: wait in poll */

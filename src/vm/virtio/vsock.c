@@ -606,6 +606,8 @@ static short conn_events(const struct vsock *v, const struct conn *c)
 {
     short ev = 0;
 
+    if (c->dead || c->want_rst)
+        return 0; /* nothing to learn from the socket; a hang-up would spin */
     switch (c->state) {
     case CS_CONNECT_LINE:
         return POLLIN;

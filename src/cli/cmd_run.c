@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * isola run [--rm] [-m MEM] [--name NAME] [--hostname H] ROOTFS_DIR CMD...
+ * isola run [--rm] [-m MEM] [--name NAME] [--hostname H] IMAGE [CMD...]
+ * Writes an OCI bundle for ROOTFS_DIR in a temporary directory under
+ * /run/isola (ISOLA_RUN_DIR) and runs it with the container library. When the
+ * first argument is not a directory it names an image in the store
+ * ($ISOLA_ROOT): the bundle's root is then an overlayfs of the image's layers
+ * with a private upper layer, and its config comes from the image's.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "image/bundle.h"
+#include "runtime/container.h"
+#include "runtime/spec.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/js.h"
+
+int cmd_run(int argc, char **argv);
+
+static int parse_size(const char *s, long long *out)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+
+    if (end == s || v < 0)
+        return -1;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        v <<= 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        v <<= 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        v <<= 30;
+        end++;
+        break;
+    }
+    if (*end == 'b' || *end == 'B')
+        end++;
+    if (*end != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"rm", no_argument, NULL, 'r'},         {"memory", required_argument, NULL, 'm'},
+        {"name", required_argument, NULL, 'n'}, {"hostname", required_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+    };
+    bool rm = false;
+    long long mem = -1;
+    const char *name = NULL, *hostname = "isola";
+    struct err *e = NULL;
+    char rootfs[PATH_MAX], dir[PATH_MAX], idbuf[64];
+    int c, status = 0;
+    _cleanup_json_ json_t *cfg = NULL;
+
+    while ((c = getopt_long(argc, argv, "+m:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            rm = true;
+            break;
+        case 'm':
+            if (parse_size(optarg, &mem) < 0) {
+                fprintf(stderr, "isola run: -m `%s`: expected a size like 64m\n", optarg);
+                return 2;
+            }
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'H':
+            hostname = optarg;
+            break;
+        case 'h':
+            printf("Usage: isola run [--rm] [-m MEM] [--name NAME] [--hostname H] ROOTFS_DIR "
+                   "CMD...\n"
+                   "       isola run [--rm] [-m MEM] [--name NAME] [--hostname H] IMAGE "
+                   "[CMD...]\n");
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    struct stat st;
+    bool from_image = argc - optind >= 1 && stat(argv[optind], &st) < 0 && errno == ENOENT;
+    if (argc - optind < 2 && !from_image) {
+        fprintf(stderr, "isola run: need ROOTFS_DIR and a command (see `isola run --help`)\n");
+        return 2;
+    }
+    if (!from_image && realpath(argv[optind], rootfs) == NULL) {
+        err_sys(&e, "rootfs `%s`", argv[optind]);
+        err_print(e, "isola run", stderr);
+        err_free(&e);
+        return 1;
+    }
+    const char *base = getenv("ISOLA_RUN_DIR");
+    if (base == NULL || base[0] == '\0')
+        base = "/run/isola";
+    if (fs_mkdir_p(base, 0700, &e) < 0)
+        goto fail;
+    snprintf(dir, sizeof(dir), "%s/bundle-XXXXXX", base);
+    if (mkdtemp(dir) == NULL) {
+        err_sys(&e, "mkdtemp `%s`", dir);
+        goto fail;
+    }
+    if (name == NULL) {
+        snprintf(idbuf, sizeof(idbuf), "isola-%s", strrchr(dir, '-') + 1);
+        name = idbuf;
+    }
+    if (from_image) {
+        /* The image's config (Entrypoint, Cmd, Env, User...) and layers. */
+        _cleanup_store_ struct store *s = NULL;
+        struct bundle_opts bo = {.args = argv + optind + 1};
+        char cfgp[PATH_MAX + 16];
+        snprintf(cfgp, sizeof(cfgp), "%s/config.json", dir);
+        if (snprintf(rootfs, sizeof(rootfs), "%s/rootfs", dir) >= (int)sizeof(rootfs)) {
+            err_set(&e, ENAMETOOLONG, "bundle `%s`", dir);
+            goto fail_rm;
+        }
+        if (store_open(store_default_root(NULL), &s, &e) < 0 ||
+            bundle_create(s, argv[optind], dir, &bo, &e) < 0 || js_load_file(cfgp, &cfg, &e) < 0)
+            goto fail_rm;
+        json_t *img_proc = json_object_get(cfg, "process");
+        json_t *def = spec_default(false);
+        /* The runtime's defaults (cgroups, devices, ...) around the image's process. */
+        json_object_set(def, "process", img_proc);
+        json_object_set(def, "annotations", json_object_get(cfg, "annotations"));
+        json_decref(cfg);
+        cfg = def;
+    } else {
+        cfg = spec_default(false);
+    }
+    json_t *proc = json_object_get(cfg, "process");
+    if (!from_image) {
+        json_t *args = json_array();
+        for (int i = optind + 1; i < argc; i++)
+            json_array_append_new(args, json_string(argv[i]));
+        json_object_set_new(proc, "args", args);
+    }
+    json_object_set_new(proc, "terminal", json_false());
+    json_object_set_new(json_object_get(cfg, "root"), "path", json_string(rootfs));
+    json_object_set_new(json_object_get(cfg, "root"), "readonly", json_false());
+    json_object_set_new(cfg, "hostname", json_string(hostname));
+    /* docker's default capability set */
+    json_t *caps = json_pack("[s,s,s,s,s,s,s,s,s,s,s,s,s,s]", "CAP_CHOWN", "CAP_DAC_OVERRIDE",
+                             "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
+                             "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+                             "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE");
+    json_t *capobj = json_object_get(proc, "capabilities");
+    json_object_set(capobj, "bounding", caps);
+    json_object_set(capobj, "effective", caps);
+    json_object_set_new(capobj, "permitted", caps);
+    json_t *lnx = json_object_get(cfg, "linux");
+    json_t *res = json_object_get(lnx, "resources");
+    json_object_del(res, "devices");
+    if (mem > 0)
+        json_object_set_new(res, "memory", json_pack("{s:I}", "limit", (json_int_t)mem));
+    char cfgpath[PATH_MAX + 16];
+    snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", dir);
+    if (js_write_file(cfgpath, cfg, 0600, &e) < 0)
+        goto fail_rm;
+    char state_root[PATH_MAX + 8];
+    snprintf(state_root, sizeof(state_root), "%s/oci", base);
+    struct container_opts o = {
+        .root = state_root,
+        .id = name,
+        .bundle = dir,
+        .cgroup_manager = CGROUP_MANAGER_CGROUPFS,
+    };
+    int rc = container_run(&o, &status, &e);
+    if (rm) {
+        struct err *e2 = NULL;
+        if ((from_image ? bundle_remove(dir, &e2) : fs_rm_rf(dir, &e2)) < 0)
+            err_free(&e2);
+    }
+    if (rc < 0)
+        goto fail;
+    return status;
+fail_rm:
+    if (rm || from_image) {
+        struct err *e2 = NULL;
+        if ((from_image ? bundle_remove(dir, &e2) : fs_rm_rf(dir, &e2)) < 0)
+            err_free(&e2);
+    }
+fail:
+    err_print(e, "isola run", stderr);
+    err_free(&e);
+    return 125;
+}

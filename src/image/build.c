@@ -1,0 +1,1121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "image/build.h"
+#include "image/bundle.h"
+#include "image/diff.h"
+#include "image/dockerfile.h"
+#include "image/image.h"
+#include "image/layer.h"
+#include "image/manifest.h"
+#include "image/registry.h"
+#include "runtime/container.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/js.h"
+#include "util/proc.h"
+
+struct stage {
+    char *name;
+    json_t *config; /* image config (config.md) */
+    json_t *layers; /* layer descriptors, bottom first */
+    json_t *vars;   /* ARG and ENV values for expansion */
+    json_t *shell;  /* SHELL, default ["/bin/sh","-c"] */
+    char key[DIGEST_LEN + 1];
+    bool cmd_set;
+};
+
+struct ctx {
+    struct store *s;
+    const struct build_opts *o;
+    const struct dockerfile *df;
+    json_t *global_args; /* ARGs before the first FROM */
+    json_t *build_args;  /* --build-arg */
+    json_t *ignore;      /* .dockerignore patterns */
+    struct stage *stages;
+    size_t n_stages;
+    int runs;
+};
+
+static void stage_release(struct stage *st)
+{
+    free(st->name);
+    json_decref(st->config);
+    json_decref(st->layers);
+    json_decref(st->vars);
+    json_decref(st->shell);
+}
+
+static void chain(struct stage *st, const char *what)
+{
+    struct digest_ctx *c = digest_new();
+
+    if (c == NULL)
+        return;
+    digest_update(c, st->key, strlen(st->key));
+    digest_update(c, "\n", 1);
+    digest_update(c, what, strlen(what));
+    digest_final(c, st->key);
+}
+
+#define AT(in) ctx->df->path, (in)->line, (in)->col
+
+static int insn_err(struct ctx *ctx, const struct df_insn *in, struct err **err)
+{
+    return err_wrap(err, "%s:%d:%d: %s", AT(in), in->cmd);
+}
+
+/* ---- config helpers ---- */
+
+static json_t *cfg_obj(struct stage *st)
+{
+    json_t *c = json_object_get(st->config, "config");
+
+    if (!json_is_object(c)) {
+        c = json_object();
+        json_object_set_new(st->config, "config", c);
+    }
+    return c;
+}
+
+static void env_set(struct stage *st, const char *k, const char *v)
+{
+    json_t *c = cfg_obj(st), *env = json_object_get(c, "Env"), *e;
+    size_t kl = strlen(k), i;
+    char *kv = NULL;
+
+    if (!json_is_array(env)) {
+        env = json_array();
+        json_object_set_new(c, "Env", env);
+    }
+    if (asprintf(&kv, "%s=%s", k, v) < 0)
+        return;
+    json_array_foreach (env, i, e) {
+        const char *s = json_string_value(e);
+        if (s && strncmp(s, k, kl) == 0 && s[kl] == '=') {
+            json_array_set_new(env, i, json_string(kv));
+            free(kv);
+            json_object_set_new(st->vars, k, json_string(v));
+            return;
+        }
+    }
+    json_array_append_new(env, json_string(kv));
+    free(kv);
+    json_object_set_new(st->vars, k, json_string(v));
+}
+
+static void history(struct stage *st, const char *by, bool empty)
+{
+    json_t *h = json_object_get(st->config, "history");
+
+    if (!json_is_array(h)) {
+        h = json_array();
+        json_object_set_new(st->config, "history", h);
+    }
+    json_array_append_new(h, empty ? json_pack("{s:s, s:b}", "created_by", by, "empty_layer", 1)
+                                   : json_pack("{s:s}", "created_by", by));
+}
+
+static void add_layer(struct stage *st, const char *digest, int64_t size)
+{
+    json_t *rootfs = json_object_get(st->config, "rootfs");
+
+    json_array_append_new(st->layers, desc_new(MT_OCI_LAYER, digest, size));
+    if (!json_is_object(rootfs)) {
+        rootfs = json_pack("{s:s, s:[]}", "type", "layers", "diff_ids");
+        json_object_set_new(st->config, "rootfs", rootfs);
+    }
+    /* Uncompressed layers: the digest is the diff_id. */
+    json_array_append_new(json_object_get(rootfs, "diff_ids"), json_string(digest));
+}
+
+static int descs_of(json_t *layers, struct desc **out, struct err **err)
+{
+    size_t n = json_array_size(layers);
+    struct desc *d = calloc(n + 1, sizeof(*d));
+
+    if (d == NULL)
+        return err_set(err, ENOMEM, "layers");
+    for (size_t i = 0; i < n; i++)
+        if (desc_parse(json_array_get(layers, i), "layer", &d[i], err) < 0) {
+            free(d);
+            return -1;
+        }
+    *out = d;
+    return 0;
+}
+
+/* ---- cache ---- */
+
+static char *cache_path(struct ctx *ctx, const char *key)
+{
+    char *p = NULL;
+
+    if (asprintf(&p, "%s/build-cache/%s", ctx->s->root, digest_hex(key)) < 0)
+        return NULL;
+    return p;
+}
+
+static bool cache_get(struct ctx *ctx, struct stage *st)
+{
+    _cleanup_free_ char *p = cache_path(ctx, st->key);
+    _cleanup_json_ json_t *j = NULL;
+    struct desc d;
+
+    if (ctx->o->no_cache || p == NULL || js_load_file(p, &j, NULL) < 0 ||
+        desc_parse(j, "cache", &d, NULL) < 0 || !store_blob_exists(ctx->s, d.digest))
+        return false;
+    add_layer(st, d.digest, d.size);
+    return true;
+}
+
+static void cache_put(struct ctx *ctx, struct stage *st, const char *digest, int64_t size)
+{
+    _cleanup_free_ char *p = cache_path(ctx, st->key), *dir = NULL;
+    _cleanup_json_ json_t *d = desc_new(MT_OCI_LAYER, digest, size);
+
+    if (p == NULL || asprintf(&dir, "%s/build-cache", ctx->s->root) < 0 ||
+        fs_mkdir_p(dir, 0700, NULL) < 0)
+        return;
+    js_write_file(p, d, 0600, NULL);
+}
+
+/* ---- FROM ---- */
+
+static int do_from(struct ctx *ctx, const struct df_insn *in, struct err **err)
+{
+    _cleanup_strv_ char **w = NULL;
+    _cleanup_free_ char *expanded = NULL;
+    struct stage st = {0};
+    const char *base;
+
+    if (dockerfile_expand(in->rest, ctx->global_args, &expanded, "FROM", err) < 0 ||
+        dockerfile_words(expanded, &w, err) < 0)
+        return insn_err(ctx, in, err);
+    if (w[0] == NULL || (w[1] && (w[2] == NULL || strcasecmp(w[1], "AS") != 0 || w[3])))
+        return err_val(err, EINVAL, "%s:%d:%d: expected FROM IMAGE [AS NAME]", AT(in));
+    base = w[0];
+    st.name = w[1] ? strdup(w[2]) : NULL;
+    st.vars = json_object();
+    st.layers = json_array();
+    st.shell = json_pack("[s,s]", "/bin/sh", "-c");
+    if (strcmp(base, "scratch") == 0) {
+        st.config = json_pack("{s:s, s:s, s:{}, s:{s:s, s:[]}}", "architecture", "amd64", "os",
+                              "linux", "config", "rootfs", "type", "layers", "diff_ids");
+        digest_buf("scratch", 7, st.key);
+    } else {
+        struct stage *prev = NULL;
+        for (size_t i = 0; i < ctx->n_stages; i++)
+            if (ctx->stages[i].name && strcmp(ctx->stages[i].name, base) == 0)
+                prev = &ctx->stages[i];
+        if (prev) {
+            st.config = json_deep_copy(prev->config);
+            st.layers = (json_decref(st.layers), json_deep_copy(prev->layers));
+            memcpy(st.key, prev->key, sizeof(st.key));
+        } else {
+            _cleanup_image_ struct image *img = NULL;
+            _cleanup_err_ struct err *e2 = NULL;
+            if (image_open(ctx->s, base, NULL, &img, &e2) < 0) {
+                struct registry_opts ro = {.progress = true,
+                                           .creds = getenv("ISOLA_REGISTRY_CREDS")};
+                if (e2->code != ENOENT || registry_pull(ctx->s, base, &ro, NULL, err) < 0 ||
+                    image_open(ctx->s, base, NULL, &img, err) < 0) {
+                    if (err && *err == NULL) {
+                        *err = e2;
+                        e2 = NULL;
+                    }
+                    stage_release(&st);
+                    return insn_err(ctx, in, err);
+                }
+            }
+            st.config = json_deep_copy(img->config);
+            for (size_t i = 0; i < img->m.n_layers; i++)
+                json_array_append(st.layers, img->m.layers[i].json);
+            memcpy(st.key, img->manifest_digest, sizeof(st.key));
+        }
+        /* ENV of the base image is visible to expansion. */
+        json_t *env = json_object_get(json_object_get(st.config, "config"), "Env"), *e;
+        size_t i;
+        json_array_foreach (env, i, e) {
+            const char *kv = json_string_value(e), *eq = kv ? strchr(kv, '=') : NULL;
+            if (eq)
+                json_object_setn_new(st.vars, kv, (size_t)(eq - kv), json_string(eq + 1));
+        }
+    }
+    /* config.md "history": one non-empty entry per layer. Images without it
+     * (or with a wrong count) get one entry per layer, which buildah needs. */
+    {
+        json_t *h = json_object_get(st.config, "history"), *e;
+        size_t i, nonempty = 0;
+        json_array_foreach (h, i, e)
+            if (!json_is_true(json_object_get(e, "empty_layer")))
+                nonempty++;
+        if (st.config && (!json_is_array(h) || nonempty != json_array_size(st.layers))) {
+            h = json_array();
+            for (i = 0; i < json_array_size(st.layers); i++)
+                json_array_append_new(h, json_pack("{s:s}", "created_by", "(base layer)"));
+            json_object_set_new(st.config, "history", h);
+        }
+    }
+    struct stage *n = realloc(ctx->stages, (ctx->n_stages + 1) * sizeof(*n));
+    if (n == NULL || st.config == NULL) {
+        stage_release(&st);
+        return err_set(err, ENOMEM, "FROM");
+    }
+    ctx->stages = n;
+    ctx->stages[ctx->n_stages++] = st;
+    return 0;
+}
+
+/* ---- RUN ---- */
+
+/* An external OCI runtime (--runtime, $ISOLA_BUILD_RUNTIME), or NULL: isola's own. */
+static const char *runtime_of(struct ctx *ctx)
+{
+    const char *r = ctx->o->runtime;
+
+    if (r == NULL)
+        r = getenv("ISOLA_BUILD_RUNTIME");
+    return r && *r ? r : NULL;
+}
+
+/* Run the bundle in dir to completion; *status is the exit code. */
+static int run_bundle(struct ctx *ctx, const char *dir, const char *state, const char *id,
+                      int *status, struct err **err)
+{
+    const char *rt = runtime_of(ctx);
+
+    fflush(stdout);
+    if (rt == NULL) {
+        struct container_opts co = {
+            .root = state, .id = id, .bundle = dir, .cgroup_manager = CGROUP_MANAGER_CGROUPFS};
+        return container_run(&co, status, err);
+    }
+    char *const rargv[] = {(char *)rt, "--root",    (char *)state, "run",
+                           "-b",       (char *)dir, (char *)id,    NULL};
+    struct proc_opts po = {.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+    pid_t pid = -1;
+    int ws = 0;
+    if (proc_spawn(rargv, &po, &pid, err) < 0)
+        return -1;
+    if (proc_wait(pid, -1, &ws, err) < 0) {
+        proc_kill_reap(pid);
+        return -1;
+    }
+    *status = proc_exit_code(ws);
+    return 0;
+}
+
+static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, struct err **err)
+{
+    _cleanup_free_ char *dir = NULL, *rootfs = NULL, *upper = NULL, *cfgpath = NULL, *state = NULL,
+                        *id = NULL, *text = NULL, *keytext = NULL;
+    _cleanup_json_ json_t *argv = NULL, *spec = NULL;
+    _cleanup_free_ struct desc *descs = NULL;
+    _cleanup_strv_ char **args = NULL, **env = NULL;
+    struct bundle_opts bo = {0};
+    char digest[DIGEST_LEN + 1];
+    int64_t size = 0;
+    bool mounted = false;
+    int status = 0, rc = -1;
+    size_t i;
+
+    if (in->argv) {
+        argv = json_incref(in->argv);
+    } else {
+        argv = json_deep_copy(st->shell);
+        json_array_append_new(argv, json_string(in->rest));
+    }
+    text = js_dump(argv);
+    if (text == NULL || asprintf(&keytext, "RUN %s", text) < 0)
+        return err_set(err, ENOMEM, "RUN");
+    /* Build args are part of the key: they are in the step's environment. */
+    {
+        _cleanup_free_ char *vars = js_dump(st->vars);
+        _cleanup_free_ char *k2 = NULL;
+        if (vars && asprintf(&k2, "%s %s", keytext, vars) >= 0) {
+            free(keytext);
+            keytext = steal_ptr(&k2);
+        }
+    }
+    chain(st, keytext);
+    if (cache_get(ctx, st)) {
+        printf(" ---> Using cache\n");
+        history(st, keytext, false);
+        return 0;
+    }
+    args = calloc(json_array_size(argv) + 1, sizeof(char *));
+    env = calloc(json_object_size(st->vars) + 1, sizeof(char *));
+    if (args == NULL || env == NULL)
+        return err_set(err, ENOMEM, "RUN");
+    for (i = 0; i < json_array_size(argv); i++)
+        args[i] = strdup(json_string_value(json_array_get(argv, i)));
+    /* ARG values are in the environment of RUN (not in the image). */
+    {
+        const char *k;
+        json_t *v;
+        size_t n = 0;
+        json_t *cenv = json_object_get(cfg_obj(st), "Env");
+        json_object_foreach (st->vars, k, v) {
+            bool in_env = false;
+            size_t j;
+            json_t *e;
+            json_array_foreach (cenv, j, e)
+                if (strncmp(json_string_value(e), k, strlen(k)) == 0 &&
+                    json_string_value(e)[strlen(k)] == '=')
+                    in_env = true;
+            if (!in_env && asprintf(&env[n], "%s=%s", k, json_string_value(v)) >= 0)
+                n++;
+        }
+    }
+    if (store_mkdtemp(ctx->s, "build", &dir, err) < 0)
+        return -1;
+    if (asprintf(&rootfs, "%s/rootfs", dir) < 0 || asprintf(&upper, "%s/upper", dir) < 0 ||
+        asprintf(&cfgpath, "%s/config.json", dir) < 0 || asprintf(&state, "%s/state", dir) < 0 ||
+        asprintf(&id, "isola-build-%d-%d", (int)getpid(), ++ctx->runs) < 0) {
+        err_set(err, ENOMEM, "RUN");
+        goto out;
+    }
+    if (descs_of(st->layers, &descs, err) < 0 ||
+        layer_rootfs_descs(ctx->s, descs, json_array_size(st->layers), dir, false, &mounted, err) <
+            0)
+        goto out;
+    if (!mounted) {
+        err_val(err, ENOTSUP, "RUN needs overlayfs, which is not available here");
+        goto out;
+    }
+    bo.args = args;
+    bo.entrypoint = "";
+    bo.env = env;
+    bo.hostname = "isola-build";
+    if (bundle_spec(st->config, "build", rootfs, &bo, &spec, err) < 0)
+        goto out;
+    if (runtime_of(ctx) == NULL) {
+        /* isola's runtime defaults (cgroups, devices) around the step's process. */
+        json_t *def = spec_default(false);
+        json_object_set(def, "process", json_object_get(spec, "process"));
+        json_object_set_new(def, "hostname", json_string("isola-build"));
+        json_object_set_new(json_object_get(def, "root"), "path", json_string(rootfs));
+        json_object_set_new(json_object_get(def, "root"), "readonly", json_false());
+        json_object_del(json_object_get(json_object_get(def, "linux"), "resources"), "devices");
+        json_decref(spec);
+        spec = def;
+    }
+    /* Build steps use the host's network (as `docker build` does by default). */
+    {
+        json_t *ns = json_object_get(json_object_get(spec, "linux"), "namespaces"), *e;
+        json_array_foreach (ns, i, e)
+            if (strcmp(json_string_value(json_object_get(e, "type")) ?: "", "network") == 0) {
+                json_array_remove(ns, i);
+                break;
+            }
+        json_array_append_new(json_object_get(spec, "mounts"),
+                              json_pack("{s:s, s:s, s:s, s:[s,s]}", "destination",
+                                        "/etc/resolv.conf", "type", "bind", "source",
+                                        "/etc/resolv.conf", "options", "rbind", "ro"));
+    }
+    if (js_write_file(cfgpath, spec, 0644, err) < 0)
+        goto out;
+    if (run_bundle(ctx, dir, state, id, &status, err) < 0)
+        goto out;
+    if (status != 0) {
+        err_val(err, EIO, "`%s` returned a non-zero code: %d", in->rest, status);
+        goto out;
+    }
+    if (umount2(rootfs, 0) < 0 && umount2(rootfs, MNT_DETACH) < 0) {
+        err_sys(err, "unmount `%s`", rootfs);
+        goto out;
+    }
+    mounted = false;
+    if (diff_dir_to_layer(ctx->s, upper, true, digest, &size, err) < 0)
+        goto out;
+    add_layer(st, digest, size);
+    cache_put(ctx, st, digest, size);
+    history(st, keytext, false);
+    rc = 0;
+out:
+    if (id && state) {
+        if (runtime_of(ctx)) {
+            char *const del[] = {
+                (char *)runtime_of(ctx), "--root", state, "delete", "-f", id, NULL};
+            proc_run(del, 30000, NULL, NULL);
+        } else {
+            container_delete(state, id, true, NULL);
+        }
+    }
+    if (mounted)
+        umount2(rootfs, MNT_DETACH);
+    if (dir)
+        fs_rm_rf(dir, NULL);
+    return rc < 0 ? insn_err(ctx, in, err) : 0;
+}
+
+/* ---- COPY / ADD ---- */
+
+static bool ignored(struct ctx *ctx, const char *rel)
+{
+    bool ign = false;
+    json_t *p;
+    size_t i;
+
+    json_array_foreach (ctx->ignore, i, p) {
+        const char *pat = json_string_value(p);
+        bool neg = pat[0] == '!';
+        if (neg)
+            pat++;
+        /* A pattern matches the path or any of its parent directories. */
+        _cleanup_free_ char *cur = strdup(rel);
+        bool m = false;
+        while (cur && *cur) {
+            if (fnmatch(pat, cur, FNM_PATHNAME) == 0) {
+                m = true;
+                break;
+            }
+            char *sl = strrchr(cur, '/');
+            if (sl == NULL)
+                break;
+            *sl = '\0';
+        }
+        if (m)
+            ign = !neg;
+    }
+    return ign;
+}
+
+static int load_ignore(struct ctx *ctx, struct err **err)
+{
+    _cleanup_free_ char *p = NULL, *buf = NULL;
+    char *line, *save = NULL;
+    size_t len;
+
+    ctx->ignore = json_array();
+    if (asprintf(&p, "%s/.dockerignore", ctx->o->context) < 0)
+        return err_set(err, ENOMEM, ".dockerignore");
+    if (!fs_exists(p))
+        return 0;
+    if (fs_read_file(p, &buf, &len, err) < 0)
+        return -1;
+    for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *s = line + strspn(line, " \t");
+        size_t n = strlen(s);
+        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\r' || s[n - 1] == '/'))
+            s[--n] = '\0';
+        if (*s == '\0' || *s == '#')
+            continue;
+        bool neg = *s == '!';
+        char *pat = neg ? s + 1 : s;
+        while (*pat == '/' || strncmp(pat, "./", 2) == 0)
+            pat += *pat == '/' ? 1 : 2;
+        char *full = NULL;
+        if (asprintf(&full, "%s%s", neg ? "!" : "", pat) >= 0)
+            json_array_append_new(ctx->ignore, json_string(full));
+        free(full);
+    }
+    return 0;
+}
+
+struct copy {
+    struct ctx *ctx;
+    bool from_context;
+    const char *srcroot;
+    long uid, gid; /* -1: keep the source's */
+    struct digest_ctx *sum;
+    size_t strip; /* length of the staging prefix of destination paths */
+};
+
+static int copy_tree(struct copy *c, const char *src, const char *rel, const char *dst,
+                     struct err **err);
+
+static int copy_one(struct copy *c, const char *src, const char *rel, const char *dst,
+                    struct err **err)
+{
+    struct stat st;
+    char meta[128];
+
+    if (c->from_context && *rel && ignored(c->ctx, rel))
+        return 0;
+    if (lstat(src, &st) < 0)
+        return err_sys(err, "stat `%s`", src);
+    snprintf(meta, sizeof(meta), "%s\n%o", rel, st.st_mode);
+    digest_update(c->sum, meta, strlen(meta));
+    digest_update(c->sum, dst + c->strip, strlen(dst) - c->strip);
+    if (S_ISDIR(st.st_mode)) {
+        if (mkdir(dst, st.st_mode & 07777) < 0 && errno != EEXIST)
+            return err_sys(err, "mkdir `%s`", dst);
+        if (copy_tree(c, src, rel, dst, err) < 0)
+            return -1;
+    } else if (S_ISLNK(st.st_mode)) {
+        char t[4096];
+        ssize_t n = readlink(src, t, sizeof(t) - 1);
+        if (n < 0)
+            return err_sys(err, "readlink `%s`", src);
+        t[n] = '\0';
+        digest_update(c->sum, t, (size_t)n);
+        unlink(dst);
+        if (symlink(t, dst) < 0)
+            return err_sys(err, "symlink `%s`", dst);
+    } else if (S_ISREG(st.st_mode)) {
+        _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_close_ int out = -1;
+        char buf[65536];
+        ssize_t n;
+        if (in < 0)
+            return err_sys(err, "open `%s`", src);
+        out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (out < 0)
+            return err_sys(err, "create `%s`", dst);
+        while ((n = read(in, buf, sizeof(buf))) > 0) {
+            digest_update(c->sum, buf, (size_t)n);
+            if (fs_write_all(out, buf, (size_t)n, dst, err) < 0)
+                return -1;
+        }
+        if (n < 0)
+            return err_sys(err, "read `%s`", src);
+        fchmod(out, st.st_mode & 07777);
+    } else {
+        return err_val(err, ENOTSUP, "`%s`: only files, directories and symlinks are copied", rel);
+    }
+    if (lchown(dst, c->uid >= 0 ? (uid_t)c->uid : st.st_uid,
+               c->gid >= 0 ? (gid_t)c->gid : st.st_gid) < 0)
+        return err_sys(err, "chown `%s`", dst);
+    if (!S_ISLNK(st.st_mode))
+        chmod(dst, st.st_mode & 07777); /* chown clears set-id bits */
+    struct timespec ts[2] = {st.st_atim, st.st_mtim};
+    utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW);
+    return 0;
+}
+
+static int copy_tree(struct copy *c, const char *src, const char *rel, const char *dst,
+                     struct err **err)
+{
+    struct dirent **list = NULL;
+    int n = scandir(src, &list, NULL, alphasort), r = 0;
+
+    if (n < 0)
+        return err_sys(err, "read directory `%s`", src);
+    for (int i = 0; i < n; i++) {
+        const char *b = list[i]->d_name;
+        if (r == 0 && strcmp(b, ".") && strcmp(b, "..")) {
+            _cleanup_free_ char *s2 = NULL, *r2 = NULL, *d2 = NULL;
+            if (asprintf(&s2, "%s/%s", src, b) < 0 ||
+                asprintf(&r2, "%s%s%s", rel, *rel ? "/" : "", b) < 0 ||
+                asprintf(&d2, "%s/%s", dst, b) < 0)
+                r = err_set(err, ENOMEM, "copy");
+            else
+                r = copy_one(c, s2, r2, d2, err);
+        }
+        free(list[i]);
+    }
+    free(list);
+    return r;
+}
+
+/* Parse --chown=USER[:GROUP] (numeric, or names from the stage's /etc/passwd). */
+static int parse_chown(struct ctx *ctx, struct stage *st, const char *spec, long *uid, long *gid,
+                       const char *rootfs, struct err **err)
+{
+    _cleanup_json_ json_t *cfg =
+        json_pack("{s:{s:s, s:[s]}}", "config", "User", spec, "Cmd", "true");
+    _cleanup_json_ json_t *out = NULL;
+    struct bundle_opts bo = {0};
+
+    /* bundle_spec resolves users the way the runtime will. */
+    if (bundle_spec(cfg, "chown", rootfs, &bo, &out, err) < 0)
+        return -1;
+    *uid = json_integer_value(
+        json_object_get(json_object_get(json_object_get(out, "process"), "user"), "uid"));
+    *gid = json_integer_value(
+        json_object_get(json_object_get(json_object_get(out, "process"), "user"), "gid"));
+    return 0;
+}
+
+static int do_copy(struct ctx *ctx, struct stage *st, const struct df_insn *in, bool add,
+                   struct err **err)
+{
+    _cleanup_strv_ char **words = NULL;
+    _cleanup_free_ char *expanded = NULL, *stage_dir = NULL, *view = NULL, *srcroot = NULL,
+                        *dest = NULL, *keytext = NULL;
+    _cleanup_free_ struct desc *descs = NULL;
+    const char *from = json_string_value(json_object_get(in->flags, "from"));
+    const char *chown_spec = json_string_value(json_object_get(in->flags, "chown"));
+    struct copy c = {.ctx = ctx, .uid = 0, .gid = 0};
+    char sum[DIGEST_LEN + 1], digest[DIGEST_LEN + 1];
+    bool view_mounted = false;
+    size_t nw = 0;
+    int64_t size = 0;
+    int rc = -1;
+
+    if (in->argv) {
+        words = calloc(json_array_size(in->argv) + 1, sizeof(char *));
+        for (size_t i = 0; words && i < json_array_size(in->argv); i++) {
+            if (dockerfile_expand(json_string_value(json_array_get(in->argv, i)), st->vars,
+                                  &words[i], in->cmd, err) < 0)
+                return insn_err(ctx, in, err);
+        }
+    } else if (dockerfile_expand(in->rest, st->vars, &expanded, in->cmd, err) < 0 ||
+               dockerfile_words(expanded, &words, err) < 0) {
+        return insn_err(ctx, in, err);
+    }
+    while (words && words[nw])
+        nw++;
+    if (nw < 2)
+        return err_val(err, EINVAL, "%s:%d:%d: %s needs a source and a destination", AT(in),
+                       in->cmd);
+    for (size_t i = 0; i + 1 < nw; i++)
+        if (add && (strstr(words[i], "://") != NULL))
+            return err_val(err, ENOTSUP, "%s:%d:%d: ADD from a URL is not supported", AT(in));
+    /* Destination: relative to WORKDIR. */
+    {
+        const char *wd = json_string_value(json_object_get(cfg_obj(st), "WorkingDir"));
+        const char *d = words[nw - 1];
+        if (d[0] == '/')
+            dest = strdup(d);
+        else if (asprintf(&dest, "%s/%s", wd && *wd ? wd : "", d) < 0)
+            dest = NULL;
+        if (dest == NULL)
+            return err_set(err, ENOMEM, "COPY");
+    }
+    if (store_mkdtemp(ctx->s, "copy", &stage_dir, err) < 0)
+        return -1;
+    c.sum = digest_new();
+    if (c.sum == NULL) {
+        err_set(err, ENOMEM, "COPY");
+        goto out;
+    }
+    /* Source: the context, or a flattened view of an earlier stage. */
+    if (from) {
+        struct stage *src = NULL;
+        for (size_t i = 0; i < ctx->n_stages; i++)
+            if ((ctx->stages[i].name && strcmp(ctx->stages[i].name, from) == 0) ||
+                (strspn(from, "0123456789") == strlen(from) && (size_t)atoi(from) == i))
+                src = &ctx->stages[i];
+        if (src == NULL || src == st) {
+            err_val(err, ENOENT, "--from=%s: no such earlier stage", from);
+            goto out;
+        }
+        if (asprintf(&view, "%s/view", stage_dir) < 0 || descs_of(src->layers, &descs, err) < 0 ||
+            layer_rootfs_descs(ctx->s, descs, json_array_size(src->layers), view, true,
+                               &view_mounted, err) < 0)
+            goto out;
+        if (asprintf(&srcroot, "%s/rootfs", view) < 0)
+            goto out;
+        digest_update(c.sum, src->key, strlen(src->key));
+    } else {
+        srcroot = realpath(ctx->o->context, NULL);
+        c.from_context = true;
+        if (srcroot == NULL) {
+            err_sys(err, "context `%s`", ctx->o->context);
+            goto out;
+        }
+    }
+    c.srcroot = srcroot;
+    if (chown_spec) {
+        /* Names resolve against this stage's files: flatten them once. */
+        _cleanup_free_ char *cv = NULL, *croot = NULL;
+        _cleanup_free_ struct desc *sd = NULL;
+        bool m = false;
+        if (asprintf(&cv, "%s/chown", stage_dir) < 0 || asprintf(&croot, "%s/rootfs", cv) < 0 ||
+            descs_of(st->layers, &sd, err) < 0)
+            goto out;
+        if (strspn(chown_spec, "0123456789:") == strlen(chown_spec)) {
+            fs_mkdir_p(croot, 0755, NULL);
+        } else if (layer_rootfs_descs(ctx->s, sd, json_array_size(st->layers), cv, true, &m, err) <
+                   0) {
+            goto out;
+        }
+        if (parse_chown(ctx, st, chown_spec, &c.uid, &c.gid, croot, err) < 0)
+            goto out;
+    }
+    {
+        _cleanup_free_ char *out_root = NULL, *target = NULL;
+        bool dir_dest = dest[strlen(dest) - 1] == '/' || nw > 2;
+        if (asprintf(&out_root, "%s/layer", stage_dir) < 0 ||
+            asprintf(&target, "%s%s", out_root, dest) < 0 || fs_mkdir_p(out_root, 0755, err) < 0)
+            goto out;
+        c.strip = strlen(out_root);
+        for (size_t i = 0; i + 1 < nw; i++) {
+            _cleanup_free_ char *pat = NULL;
+            glob_t g;
+            const char *w = words[i];
+            if (strstr(w, "..") && (strcmp(w, "..") == 0 || strncmp(w, "../", 3) == 0 ||
+                                    strstr(w, "/../") || strstr(w, "/..") == w + strlen(w) - 3)) {
+                err_val(err, EPERM, "source `%s` leaves the build context", w);
+                goto out;
+            }
+            while (*w == '/')
+                w++;
+            if (asprintf(&pat, "%s/%s", srcroot, w) < 0)
+                goto out;
+            if (glob(pat, GLOB_NOSORT, NULL, &g) != 0) {
+                err_val(err, ENOENT, "source `%s`: no such file or directory in the %s", words[i],
+                        from ? "stage" : "context");
+                goto out;
+            }
+            if (g.gl_pathc > 1)
+                dir_dest = true;
+            for (size_t j = 0; j < g.gl_pathc; j++) {
+                const char *sp = g.gl_pathv[j];
+                const char *rel = sp + strlen(srcroot);
+                struct stat sst;
+                _cleanup_free_ char *dst = NULL;
+                while (*rel == '/')
+                    rel++;
+                if (lstat(sp, &sst) < 0 || (c.from_context && *rel && ignored(ctx, rel)))
+                    continue;
+                if (S_ISDIR(sst.st_mode)) {
+                    /* The contents of a directory are copied, not the directory. */
+                    if (fs_mkdir_p(target, 0755, err) < 0 ||
+                        copy_tree(&c, sp, rel, target, err) < 0) {
+                        globfree(&g);
+                        goto out;
+                    }
+                    continue;
+                }
+                const char *bn = strrchr(sp, '/');
+                if (dir_dest) {
+                    if (fs_mkdir_p(target, 0755, err) < 0 ||
+                        asprintf(&dst, "%s/%s", target, bn ? bn + 1 : sp) < 0) {
+                        globfree(&g);
+                        goto out;
+                    }
+                } else {
+                    _cleanup_free_ char *parent = strdup(target);
+                    char *sl = parent ? strrchr(parent, '/') : NULL;
+                    if (sl)
+                        *sl = '\0';
+                    if (parent && *parent)
+                        fs_mkdir_p(parent, 0755, NULL);
+                    dst = strdup(target);
+                }
+                if (dst == NULL || copy_one(&c, sp, rel, dst, err) < 0) {
+                    globfree(&g);
+                    goto out;
+                }
+            }
+            globfree(&g);
+        }
+        /* New directories get the --chown owner too (Dockerfile reference, COPY). */
+        {
+            struct stat tst;
+            if (chown_spec && lstat(target, &tst) == 0 && S_ISDIR(tst.st_mode) &&
+                lchown(target, (uid_t)c.uid, (gid_t)c.gid) < 0) {
+                err_sys(err, "chown `%s`", dest);
+                goto out;
+            }
+        }
+        digest_final(c.sum, sum);
+        c.sum = NULL;
+        if (asprintf(&keytext, "%s %s %s chown=%s", in->cmd, in->rest, sum,
+                     chown_spec ? chown_spec : "") < 0)
+            goto out;
+        chain(st, keytext);
+        if (cache_get(ctx, st)) {
+            printf(" ---> Using cache\n");
+        } else {
+            if (diff_dir_to_layer(ctx->s, out_root, false, digest, &size, err) < 0)
+                goto out;
+            add_layer(st, digest, size);
+            cache_put(ctx, st, digest, size);
+        }
+        history(st, keytext, false);
+    }
+    rc = 0;
+out:
+    digest_free(c.sum);
+    if (stage_dir)
+        fs_rm_rf(stage_dir, NULL);
+    return rc < 0 ? insn_err(ctx, in, err) : 0;
+}
+
+/* ---- metadata instructions ---- */
+
+static int argv_or_shell(struct stage *st, const struct df_insn *in, json_t **out)
+{
+    if (in->argv) {
+        *out = json_incref(in->argv);
+        return 0;
+    }
+    *out = json_deep_copy(st->shell);
+    json_array_append_new(*out, json_string(in->rest));
+    return 0;
+}
+
+static int do_meta(struct ctx *ctx, struct stage *st, const struct df_insn *in, struct err **err)
+{
+    _cleanup_free_ char *x = NULL;
+    _cleanup_strv_ char **w = NULL;
+    json_t *c = cfg_obj(st);
+    const char *cmd = in->cmd;
+
+    if (strcmp(cmd, "CMD") == 0 || strcmp(cmd, "ENTRYPOINT") == 0 || strcmp(cmd, "SHELL") == 0) {
+        json_t *a = NULL;
+        argv_or_shell(st, in, &a);
+        if (strcmp(cmd, "SHELL") == 0) {
+            if (in->argv == NULL) {
+                json_decref(a);
+                return err_val(err, EINVAL, "%s:%d:%d: SHELL needs a JSON array", AT(in));
+            }
+            json_decref(st->shell);
+            st->shell = a;
+        } else {
+            json_object_set_new(c, strcmp(cmd, "CMD") == 0 ? "Cmd" : "Entrypoint", a);
+            if (strcmp(cmd, "CMD") == 0)
+                st->cmd_set = true;
+            else if (!st->cmd_set)
+                json_object_del(c, "Cmd");
+        }
+        goto done;
+    }
+    if (dockerfile_expand(in->rest, st->vars, &x, cmd, err) < 0)
+        return insn_err(ctx, in, err);
+    if (strcmp(cmd, "WORKDIR") == 0) {
+        const char *cur = json_string_value(json_object_get(c, "WorkingDir"));
+        _cleanup_free_ char *wd = NULL;
+        if (x[0] == '/')
+            wd = strdup(x);
+        else if (asprintf(&wd, "%s/%s", cur && *cur ? cur : "", x) < 0)
+            wd = NULL;
+        json_object_set_new(c, "WorkingDir", json_string(wd ? wd : x));
+        goto done;
+    }
+    if (strcmp(cmd, "USER") == 0) {
+        json_object_set_new(c, "User", json_string(x));
+        goto done;
+    }
+    if (strcmp(cmd, "STOPSIGNAL") == 0) {
+        json_object_set_new(c, "StopSignal", json_string(x));
+        goto done;
+    }
+    if (strcmp(cmd, "VOLUME") == 0 && in->argv) {
+        json_t *v;
+        size_t i;
+        json_t *vols = json_object_get(c, "Volumes");
+        if (!json_is_object(vols))
+            json_object_set_new(c, "Volumes", vols = json_object());
+        json_array_foreach (in->argv, i, v)
+            json_object_set_new(vols, json_string_value(v), json_object());
+        goto done;
+    }
+    if (dockerfile_words(x, &w, err) < 0)
+        return insn_err(ctx, in, err);
+    if (strcmp(cmd, "ENV") == 0 || strcmp(cmd, "LABEL") == 0) {
+        bool env = strcmp(cmd, "ENV") == 0;
+        json_t *labels = json_object_get(c, "Labels");
+        if (!env && !json_is_object(labels))
+            json_object_set_new(c, "Labels", labels = json_object());
+        if (w[0] && strchr(w[0], '=') == NULL) {
+            /* Legacy `ENV KEY VALUE...`: the value is the rest of the line. */
+            const char *v = x + strlen(w[0]);
+            v += strspn(v, " \t");
+            if (env)
+                env_set(st, w[0], v);
+            else
+                json_object_set_new(labels, w[0], json_string(v));
+            goto done;
+        }
+        for (char **p = w; *p; p++) {
+            char *eq = strchr(*p, '=');
+            if (eq == NULL)
+                return err_val(err, EINVAL, "%s:%d:%d: %s: expected KEY=VALUE, got `%s`", AT(in),
+                               cmd, *p);
+            *eq = '\0';
+            if (env)
+                env_set(st, *p, eq + 1);
+            else
+                json_object_set_new(labels, *p, json_string(eq + 1));
+        }
+        goto done;
+    }
+    if (strcmp(cmd, "ARG") == 0) {
+        for (char **p = w; *p; p++) {
+            char *eq = strchr(*p, '=');
+            if (eq)
+                *eq = '\0';
+            json_t *given = json_object_get(ctx->build_args, *p);
+            json_t *global = json_object_get(ctx->global_args, *p);
+            /* ENV of the same name wins over ARG (Dockerfile reference, "ARG"). */
+            bool env = false;
+            json_t *e;
+            size_t i;
+            json_array_foreach (json_object_get(c, "Env"), i, e)
+                if (strncmp(json_string_value(e), *p, strlen(*p)) == 0 &&
+                    json_string_value(e)[strlen(*p)] == '=')
+                    env = true;
+            if (env)
+                continue;
+            if (given)
+                json_object_set(st->vars, *p, given);
+            else if (eq)
+                json_object_set_new(st->vars, *p, json_string(eq + 1));
+            else if (global)
+                json_object_set(st->vars, *p, global);
+        }
+        goto done;
+    }
+    if (strcmp(cmd, "EXPOSE") == 0) {
+        json_t *ports = json_object_get(c, "ExposedPorts");
+        if (!json_is_object(ports))
+            json_object_set_new(c, "ExposedPorts", ports = json_object());
+        for (char **p = w; *p; p++) {
+            char port[64];
+            snprintf(port, sizeof(port), "%s%s", *p, strchr(*p, '/') ? "" : "/tcp");
+            json_object_set_new(ports, port, json_object());
+        }
+        goto done;
+    }
+    if (strcmp(cmd, "VOLUME") == 0) {
+        json_t *vols = json_object_get(c, "Volumes");
+        if (!json_is_object(vols))
+            json_object_set_new(c, "Volumes", vols = json_object());
+        for (char **p = w; *p; p++)
+            json_object_set_new(vols, *p, json_object());
+        goto done;
+    }
+    if (strcmp(cmd, "MAINTAINER") == 0) {
+        json_object_set_new(st->config, "author", json_string(x));
+        goto done;
+    }
+    return err_val(err, ENOTSUP, "%s:%d:%d: %s is not supported", AT(in), cmd);
+done : {
+    _cleanup_free_ char *k = NULL;
+    if (asprintf(&k, "%s %s", cmd, in->rest) >= 0) {
+        chain(st, k);
+        history(st, k, true);
+    }
+}
+    return 0;
+}
+
+/* ---- the whole build ---- */
+
+static int commit_image(struct ctx *ctx, struct stage *st, char digest[DIGEST_LEN + 1],
+                        struct err **err)
+{
+    _cleanup_free_ char *cfgtext = NULL, *mtext = NULL;
+    _cleanup_json_ json_t *manifest = NULL, *entry = NULL;
+    char cfgd[DIGEST_LEN + 1], now[32];
+    time_t t = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_object_set_new(st->config, "created", json_string(now));
+    cfgtext = js_dump(st->config);
+    if (cfgtext == NULL ||
+        store_blob_put_buf(ctx->s, cfgtext, strlen(cfgtext), NULL, cfgd, err) < 0)
+        return err_wrap(err, "store the image config");
+    manifest = json_pack("{s:i, s:s, s:o, s:O}", "schemaVersion", 2, "mediaType", MT_OCI_MANIFEST,
+                         "config", desc_new(MT_OCI_CONFIG, cfgd, (int64_t)strlen(cfgtext)),
+                         "layers", st->layers);
+    mtext = manifest ? js_dump(manifest) : NULL;
+    if (mtext == NULL || store_blob_put_buf(ctx->s, mtext, strlen(mtext), NULL, digest, err) < 0)
+        return err_wrap(err, "store the manifest");
+    entry = desc_new(MT_OCI_MANIFEST, digest, (int64_t)strlen(mtext));
+    if (ctx->o->tag) {
+        _cleanup_free_ char *norm = store_ref_normalize(ctx->o->tag);
+        return store_tag(ctx->s, norm, entry, err);
+    }
+    return store_tag(ctx->s, NULL, entry, err);
+}
+
+int build_run(struct store *s, const struct build_opts *o, char digest[DIGEST_LEN + 1],
+              struct err **err)
+{
+    _cleanup_free_ char *dfpath = NULL, *text = NULL;
+    struct dockerfile df = {0};
+    struct ctx ctx = {.s = s, .o = o, .df = &df};
+    size_t len;
+    int rc = -1;
+
+    if (o->dockerfile)
+        dfpath = strdup(o->dockerfile);
+    else if (asprintf(&dfpath, "%s/Dockerfile", o->context) < 0)
+        dfpath = NULL;
+    if (dfpath == NULL)
+        return err_set(err, ENOMEM, "build");
+    if (fs_read_file(dfpath, &text, &len, err) < 0 || dockerfile_parse(dfpath, text, &df, err) < 0)
+        return -1;
+    ctx.global_args = json_object();
+    ctx.build_args = json_object();
+    for (char *const *a = o->build_args; a && *a; a++) {
+        const char *eq = strchr(*a, '=');
+        if (eq)
+            json_object_setn_new(ctx.build_args, *a, (size_t)(eq - *a), json_string(eq + 1));
+        else if (getenv(*a))
+            json_object_set_new(ctx.build_args, *a, json_string(getenv(*a)));
+    }
+    if (load_ignore(&ctx, err) < 0)
+        goto out;
+    for (size_t i = 0; i < df.n; i++) {
+        const struct df_insn *in = &df.insns[i];
+        struct stage *st = ctx.n_stages ? &ctx.stages[ctx.n_stages - 1] : NULL;
+        int r;
+
+        printf("STEP %zu/%zu: %s %s\n", i + 1, df.n, in->cmd, in->rest);
+        fflush(stdout);
+        if (strcmp(in->cmd, "FROM") == 0) {
+            if (st && o->target && st->name && strcmp(st->name, o->target) == 0)
+                break;
+            r = do_from(&ctx, in, err);
+        } else if (st == NULL) {
+            /* ARG before the first FROM: global, for FROM lines. */
+            _cleanup_strv_ char **w = NULL;
+            r = dockerfile_words(in->rest, &w, err);
+            for (char **p = w; r == 0 && *p; p++) {
+                char *eq = strchr(*p, '=');
+                if (eq)
+                    *eq = '\0';
+                json_t *given = json_object_get(ctx.build_args, *p);
+                if (given)
+                    json_object_set(ctx.global_args, *p, given);
+                else if (eq)
+                    json_object_set_new(ctx.global_args, *p, json_string(eq + 1));
+            }
+        } else if (strcmp(in->cmd, "RUN") == 0) {
+            r = do_run(&ctx, st, in, err);
+        } else if (strcmp(in->cmd, "COPY") == 0 || strcmp(in->cmd, "ADD") == 0) {
+            r = do_copy(&ctx, st, in, strcmp(in->cmd, "ADD") == 0, err);
+        } else if (strcmp(in->cmd, "HEALTHCHECK") == 0 || strcmp(in->cmd, "ONBUILD") == 0) {
+            fprintf(stderr, "%s:%d:%d: warning: %s is ignored\n", dfpath, in->line, in->col,
+                    in->cmd);
+            r = 0;
+        } else {
+            r = do_meta(&ctx, st, in, err);
+        }
+        if (r < 0)
+            goto out;
+    }
+    {
+        struct stage *last = &ctx.stages[ctx.n_stages - 1];
+        if (o->target) {
+            last = NULL;
+            for (size_t i = 0; i < ctx.n_stages; i++)
+                if (ctx.stages[i].name && strcmp(ctx.stages[i].name, o->target) == 0)
+                    last = &ctx.stages[i];
+            if (last == NULL) {
+                err_val(err, ENOENT, "%s: no stage named `%s`", dfpath, o->target);
+                goto out;
+            }
+        }
+        rc = commit_image(&ctx, last, digest, err);
+    }
+out:
+    for (size_t i = 0; i < ctx.n_stages; i++)
+        stage_release(&ctx.stages[i]);
+    free(ctx.stages);
+    json_decref(ctx.global_args);
+    json_decref(ctx.build_args);
+    json_decref(ctx.ignore);
+    dockerfile_release(&df);
+    return rc;
+}

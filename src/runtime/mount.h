@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The container's filesystem (config.md "Root", "Mounts"; config-linux.md "Devices",
+ * "Masked Paths", "Readonly Paths", "Rootfs Mount Propagation"). Runs in the
+ * container's init, in its new mount namespace. */
+#ifndef ISOLA_RUNTIME_MOUNT_H
+#define ISOLA_RUNTIME_MOUNT_H
+
+#include <stdbool.h>
+
+#include "runtime/spec.h"
+
+struct mount_ctx {
+    const struct spec *spec;
+    bool no_pivot;
+    bool userns; /* in a new user namespace: devices are bind mounts, locked flags kept */
+    /* Called after the mounts and before pivot_root (createContainer hooks). */
+    int (*before_pivot)(void *arg, struct err **err);
+    void *arg;
+};
+
+/* Every mount, the devices, pivot_root (or chroot with --no-pivot), then
+ * rootfsPropagation. */
+int mount_setup_rootfs(const struct mount_ctx *c, struct err **err);
+/* After sysctl (which writes /proc/sys): readonlyPaths, maskedPaths and
+ * root.readonly, in runc's order. */
+int mount_finalize(const struct mount_ctx *c, struct err **err);
+
+/* Bind the pty slave at /dev/console (after the rootfs is set up). */
+int mount_console(const char *slave, struct err **err);
+
+#endif

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The container process (config.md "Process", config-linux.md "Sysctl",
+ * "Personality"): run in the container's init or exec child, after the rootfs
+ * is in place, up to execve. */
+#ifndef ISOLA_RUNTIME_PROCESS_H
+#define ISOLA_RUNTIME_PROCESS_H
+
+#include <stdbool.h>
+
+#include "runtime/seccomp.h"
+#include "runtime/spec.h"
+
+/* hostname, domainname, sysctl, personality (container-wide settings). */
+int process_container_settings(const struct spec *s, struct err **err);
+/* rlimits, oomScoreAdj, ioPriority, scheduler, umask. */
+int process_limits(const struct spec_process *p, struct err **err);
+/* chdir(cwd), then resolve args[0] with the PATH of p->env (*path: caller frees). */
+int process_prepare_exec(const struct spec_process *p, char **path, struct err **err);
+/* additionalGids, gid, uid (with capabilities kept), then the five capability sets. */
+int process_switch_user(const struct spec_process *p, struct err **err);
+/* Create a pty, send its master over console_sock (SCM_RIGHTS), make the slave
+ * the controlling terminal and stdio; bind it at /dev/console if `console`. */
+int process_terminal(int console_sock, const struct spec_process *p, bool console,
+                     struct err **err);
+/* Mark every fd >= 3 + preserve_fds close-on-exec. */
+int process_cloexec_from(int first, struct err **err);
+/* no_new_privs (when asked), then the seccomp filter, then execve. Returns only
+ * on failure. The filter is installed whether or not no_new_privs is set. */
+int process_exec(const struct spec_process *p, const char *path, const struct seccomp_filter *f,
+                 int *notify_fd, struct err **err);
+
+#endif
