@@ -2,7 +2,8 @@
 /*
  * Container cgroups (runtime-spec config-linux.md "Control groups"): layout
  * detection, the v1 / v2 / hybrid drivers, lifecycle and state persistence.
- * Resource files are written by cgroup_res.c; the v2 device filter is cgroup_bpf.c.
+ * The drivers are in cgroup_driver.c, resource files are written by
+ * cgroup_res.c, the v2 device filter is cgroup_bpf.c, usage is cgroup_stats.c.
  * Kernel interfaces: Documentation/admin-guide/cgroup-v1/ and cgroup-v2.rst.
  */
 #include "runtime/cgroup.h"
@@ -122,7 +123,7 @@ int cgroup_manager_parse(const char *s, enum cgroup_manager *out, struct err **e
 
 /* ---- helpers ---- */
 
-static bool list_has(const char *list, const char *item)
+bool cgroup_list_has(const char *list, const char *item)
 {
     size_t n = strlen(item);
     for (const char *p = list; p != NULL && *p != '\0';) {
@@ -151,7 +152,7 @@ static bool words_have(const char *words, const char *item)
     return false;
 }
 
-static char *read_small(const char *path)
+char *cgroup_read_small(const char *path)
 {
     char *buf = NULL;
     size_t len;
@@ -164,7 +165,7 @@ static char *read_small(const char *path)
     return buf;
 }
 
-static void sleep_ms(long ms)
+void cgroup_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -264,10 +265,10 @@ static int scan_v1(struct cgroup *cg, const char *root, const char *rel, struct 
     return 0;
 }
 
-static const char *v1_dir(const struct cgroup *cg, const char *ctrl)
+const char *cgroup_v1_dir(const struct cgroup *cg, const char *ctrl)
 {
     for (size_t i = 0; i < cg->n_v1; i++)
-        if (list_has(cg->v1[i].ctrls, ctrl))
+        if (cgroup_list_has(cg->v1[i].ctrls, ctrl))
             return cg->v1[i].dir;
     return NULL;
 }
@@ -276,13 +277,13 @@ static bool v2_has_ctrl(const char *dir, const char *ctrl)
 {
     char p[PATH_MAX];
     snprintf(p, sizeof(p), "%s/cgroup.controllers", dir);
-    _cleanup_free_ char *c = read_small(p);
+    _cleanup_free_ char *c = cgroup_read_small(p);
     return c != NULL && words_have(c, ctrl);
 }
 
 int cgroup_ctrl_version(struct cgroup *cg, const char *ctrl)
 {
-    if (cg->layout != CGROUP_LAYOUT_V2 && v1_dir(cg, ctrl) != NULL)
+    if (cg->layout != CGROUP_LAYOUT_V2 && cgroup_v1_dir(cg, ctrl) != NULL)
         return 1;
     if (cg->v2_dir != NULL && v2_has_ctrl(cg->v2_dir, ctrl))
         return 2;
@@ -292,7 +293,7 @@ int cgroup_ctrl_version(struct cgroup *cg, const char *ctrl)
 static const char *ctrl_dir(struct cgroup *cg, const char *ctrl)
 {
     int v = cgroup_ctrl_version(cg, ctrl);
-    return v == 1 ? v1_dir(cg, ctrl) : v == 2 ? cg->v2_dir : NULL;
+    return v == 1 ? cgroup_v1_dir(cg, ctrl) : v == 2 ? cg->v2_dir : NULL;
 }
 
 bool cgroup_has_file(struct cgroup *cg, const char *ctrl, const char *file)
@@ -318,109 +319,6 @@ int cgroup_write(struct cgroup *cg, const char *ctrl, const char *file, const ch
     snprintf(p, sizeof(p), "%s/%s", dir, file);
     if (fs_write_str(p, value, err) < 0)
         return err_wrap(err, "%s", field);
-    return 0;
-}
-
-/* mkdir -p that counts the components it created. */
-static int mkdir_count(const char *dir, int *created, struct err **err)
-{
-    _cleanup_free_ char *p = strdup(dir);
-    int n = 0;
-
-    if (p == NULL)
-        return err_set(err, ENOMEM, "mkdir `%s`", dir);
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0755) == 0)
-            n++;
-        else if (errno != EEXIST)
-            return err_sys(err, "mkdir `%s`", p);
-        else
-            n = 0; /* an existing component resets: we only own a trailing run */
-        *s = c;
-        if (c == '\0')
-            break;
-    }
-    if (n > *created)
-        *created = n;
-    return 0;
-}
-
-/* v1 cpuset: a new cgroup starts with empty cpus/mems and refuses tasks
- * (ENOSPC); copy them down from the parent at every level. */
-static int cpuset_init(const char *dir, struct err **err)
-{
-    _cleanup_free_ char *parent = strdup(dir);
-    char *slash;
-
-    if (parent == NULL || (slash = strrchr(parent, '/')) == NULL || slash == parent)
-        return 0;
-    *slash = '\0';
-    if (cpuset_init(parent, err) < 0)
-        return -1;
-    static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
-    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-        char p[PATH_MAX], pp[PATH_MAX];
-        snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
-        snprintf(pp, sizeof(pp), "%s/%s", parent, files[i]);
-        _cleanup_free_ char *cur = read_small(p);
-        if (cur == NULL || strspn(cur, " \n") != strlen(cur))
-            continue; /* not a cpuset dir, or already set */
-        _cleanup_free_ char *val = read_small(pp);
-        if (val == NULL)
-            continue;
-        val[strcspn(val, "\n")] = '\0';
-        if (val[0] != '\0' && fs_write_str(p, val, err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* Enable every controller the v2 root offers down to the leaf's parent
- * (cgroup-v2.rst "Enabling and Disabling"). Best effort: a level with its
- * own processes refuses (no internal processes), and a resource that needs
- * a missing controller then fails with its field name. */
-static void v2_enable_in(const char *level)
-{
-    char p[PATH_MAX + 64];
-
-    snprintf(p, sizeof(p), "%s/cgroup.controllers", level);
-    _cleanup_free_ char *here = read_small(p);
-    snprintf(p, sizeof(p), "%s/cgroup.subtree_control", level);
-    for (char *tok = here ? strtok(here, " \n") : NULL; tok; tok = strtok(NULL, " \n")) {
-        char plus[64];
-        struct err *e = NULL;
-        snprintf(plus, sizeof(plus), "+%s", tok);
-        if (fs_write_str(p, plus, &e) < 0)
-            err_free(&e);
-    }
-}
-
-static void v2_enable_ctrls(const char *mount, const char *dir)
-{
-    size_t mlen = strlen(mount);
-
-    if (strncmp(dir, mount, mlen) != 0)
-        return;
-    /* Ancestors only: mount, mount/a, ... up to the leaf's parent. */
-    for (size_t end = mlen; dir[end] == '/'; end += 1 + strcspn(dir + end + 1, "/")) {
-        char level[PATH_MAX];
-        snprintf(level, sizeof(level), "%.*s", (int)end, dir);
-        v2_enable_in(level);
-    }
-}
-
-static int write_pid(const char *dir, pid_t pid, struct err **err)
-{
-    char p[PATH_MAX], v[32];
-
-    snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
-    snprintf(v, sizeof(v), "%d", (int)pid);
-    if (fs_write_str(p, v, err) < 0)
-        return err_wrap(err, "move pid %d into cgroup", (int)pid);
     return 0;
 }
 
@@ -459,318 +357,6 @@ static int collect_pids(const char *dir, pid_t **pids, size_t *n, size_t *cap, s
             return -1;
     }
     return 0;
-}
-
-/* rmdir dir and its sub-cgroups (cgroupfs dirs hold only control files,
- * which rmdir(2) accepts), retrying EBUSY while processes exit. */
-static int rmdir_tree(const char *dir, struct err **err)
-{
-    _cleanup_closedir_ DIR *d = opendir(dir);
-    struct dirent *de;
-
-    if (d == NULL)
-        return errno == ENOENT ? 0 : err_sys(err, "open `%s`", dir);
-    while ((de = readdir(d)) != NULL) {
-        char p[PATH_MAX];
-        if (de->d_type != DT_DIR || de->d_name[0] == '.')
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-        if (rmdir_tree(p, err) < 0)
-            return -1;
-    }
-    for (int i = 0;; i++) {
-        if (rmdir(dir) == 0 || errno == ENOENT)
-            return 0;
-        if (errno != EBUSY || i >= 100)
-            return err_sys(err, "remove cgroup `%s`", dir);
-        sleep_ms(20);
-    }
-}
-
-/* Remove the `created` parents above dir that we made, if empty. */
-static void rmdir_parents(const char *dir, int created)
-{
-    _cleanup_free_ char *p = strdup(dir);
-    for (int i = 1; p != NULL && i < created; i++) {
-        char *slash = strrchr(p, '/');
-        if (slash == NULL || slash == p)
-            return;
-        *slash = '\0';
-        if (rmdir(p) < 0)
-            return;
-    }
-}
-
-/* ---- v1 driver ---- */
-
-static int v1_mkdirs(struct cgroup *cg, struct err **err)
-{
-    for (size_t i = 0; i < cg->n_v1; i++) {
-        if (mkdir_count(cg->v1[i].dir, &cg->created, err) < 0)
-            return -1;
-        if (list_has(cg->v1[i].ctrls, "cpuset") && cpuset_init(cg->v1[i].dir, err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int v1_enter(struct cgroup *cg, pid_t pid, struct err **err)
-{
-    for (size_t i = 0; i < cg->n_v1; i++)
-        if (write_pid(cg->v1[i].dir, pid, err) < 0)
-            return -1;
-    return 0;
-}
-
-static const char *v1_freezer_state(struct cgroup *cg)
-{
-    const char *dir = v1_dir(cg, "freezer");
-    char p[PATH_MAX];
-
-    if (dir == NULL)
-        return "unknown";
-    snprintf(p, sizeof(p), "%s/freezer.state", dir);
-    _cleanup_free_ char *s = read_small(p);
-    if (s == NULL)
-        return "unknown";
-    if (strncmp(s, "FROZEN", 6) == 0)
-        return "paused";
-    if (strncmp(s, "THAWED", 6) == 0)
-        return "running";
-    return "unknown"; /* FREEZING */
-}
-
-static int v1_freeze(struct cgroup *cg, bool frozen, struct err **err)
-{
-    const char *dir = v1_dir(cg, "freezer");
-    const char *want = frozen ? "FROZEN" : "THAWED";
-    char p[PATH_MAX];
-
-    if (dir == NULL)
-        return err_val(err, ENOTSUP, "freeze cgroup %s: no freezer hierarchy", cg->path);
-    snprintf(p, sizeof(p), "%s/freezer.state", dir);
-    /* A write can leave the cgroup FREEZING (a task in an uninterruptible
-     * sleep); write again until the kernel reports the state, bounded. */
-    for (int i = 0; i < 200; i++) {
-        if (fs_write_str(p, want, err) < 0)
-            return -1;
-        _cleanup_free_ char *s = read_small(p);
-        if (s != NULL && strncmp(s, want, strlen(want)) == 0)
-            return 0;
-        sleep_ms(10);
-    }
-    if (frozen) {
-        struct err *e = NULL;
-        if (fs_write_str(p, "THAWED", &e) < 0)
-            err_free(&e);
-    }
-    return err_set(err, ETIMEDOUT, "freeze cgroup %s: still not %s after 2 s", cg->path, want);
-}
-
-static const char *v1_procs_dir(struct cgroup *cg)
-{
-    const char *d = v1_dir(cg, "pids");
-    if (d == NULL)
-        d = v1_dir(cg, "freezer");
-    return d != NULL ? d : cg->n_v1 > 0 ? cg->v1[0].dir : NULL;
-}
-
-static int kill_listed(struct cgroup *cg, int sig, struct err **err)
-{
-    _cleanup_free_ pid_t *pids = NULL;
-    size_t n = 0;
-
-    if (cgroup_pids(cg, &pids, &n, err) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (kill(pids[i], sig) < 0 && errno != ESRCH)
-            return err_sys(err, "kill pid %d of cgroup %s with signal %d", (int)pids[i], cg->path,
-                           sig);
-    return 0;
-}
-
-static int v1_kill(struct cgroup *cg, int sig, struct err **err)
-{
-    /* Freeze first so no process forks past the signal (runc kill --all). */
-    bool froze = sig == SIGKILL && v1_dir(cg, "freezer") != NULL &&
-                 strcmp(v1_freezer_state(cg), "running") == 0;
-    struct err *e = NULL;
-
-    if (froze && v1_freeze(cg, true, &e) < 0) {
-        err_free(&e);
-        froze = false;
-    }
-    int r = kill_listed(cg, sig, err);
-    if (froze && v1_freeze(cg, false, &e) < 0)
-        err_free(&e);
-    return r;
-}
-
-static int v1_rmdirs(struct cgroup *cg, struct err **err)
-{
-    int r = 0;
-    for (size_t i = 0; i < cg->n_v1; i++) {
-        struct err *e = NULL;
-        if (rmdir_tree(cg->v1[i].dir, &e) < 0) {
-            if (r == 0 && err != NULL && *err == NULL)
-                *err = e;
-            else
-                err_free(&e);
-            r = -1;
-            continue;
-        }
-        rmdir_parents(cg->v1[i].dir, cg->created);
-    }
-    return r;
-}
-
-/* ---- v2 driver ---- */
-
-static int v2_mkdirs(struct cgroup *cg, struct err **err)
-{
-    if (mkdir_count(cg->v2_dir, &cg->created, err) < 0)
-        return -1;
-    const char *mount = cgroup_root();
-    char unified[PATH_MAX];
-    if (cg->layout == CGROUP_LAYOUT_HYBRID) {
-        snprintf(unified, sizeof(unified), "%s/unified", mount);
-        mount = unified;
-    }
-    v2_enable_ctrls(mount, cg->v2_dir);
-    return 0;
-}
-
-static int v2_enter(struct cgroup *cg, pid_t pid, struct err **err)
-{
-    return write_pid(cg->v2_dir, pid, err);
-}
-
-static const char *v2_freezer_state(struct cgroup *cg)
-{
-    char p[PATH_MAX];
-
-    snprintf(p, sizeof(p), "%s/cgroup.freeze", cg->v2_dir);
-    _cleanup_free_ char *s = read_small(p);
-    if (s == NULL)
-        return "unknown";
-    return s[0] == '1' ? "paused" : "running";
-}
-
-static bool v2_events_frozen(const char *dir, bool frozen)
-{
-    char p[PATH_MAX];
-
-    snprintf(p, sizeof(p), "%s/cgroup.events", dir);
-    _cleanup_free_ char *s = read_small(p);
-    const char *f = s ? strstr(s, "frozen ") : NULL;
-    return f != NULL && (f[7] == '1') == frozen;
-}
-
-static int v2_freeze(struct cgroup *cg, bool frozen, struct err **err)
-{
-    char p[PATH_MAX];
-
-    snprintf(p, sizeof(p), "%s/cgroup.freeze", cg->v2_dir);
-    if (access(p, F_OK) < 0)
-        return err_val(err, ENOTSUP, "freeze cgroup %s: no cgroup.freeze (kernel < 5.2)", cg->path);
-    if (fs_write_str(p, frozen ? "1" : "0", err) < 0)
-        return -1;
-    for (int i = 0; i < 200; i++) {
-        if (v2_events_frozen(cg->v2_dir, frozen))
-            return 0;
-        sleep_ms(10);
-    }
-    return err_set(err, ETIMEDOUT, "%s cgroup %s: not done after 2 s", frozen ? "freeze" : "thaw",
-                   cg->path);
-}
-
-static const char *v2_procs_dir(struct cgroup *cg)
-{
-    return cg->v2_dir;
-}
-
-static int v2_kill(struct cgroup *cg, int sig, struct err **err)
-{
-    char p[PATH_MAX];
-
-    snprintf(p, sizeof(p), "%s/cgroup.kill", cg->v2_dir);
-    if (sig == SIGKILL && access(p, F_OK) == 0) /* Linux 5.14: atomic, no fork race */
-        return fs_write_str(p, "1", err);
-    return kill_listed(cg, sig, err);
-}
-
-static int v2_rmdirs(struct cgroup *cg, struct err **err)
-{
-    if (rmdir_tree(cg->v2_dir, err) < 0)
-        return -1;
-    rmdir_parents(cg->v2_dir, cg->created);
-    return 0;
-}
-
-/* ---- hybrid: the v1 driver plus the v2 tree (which may hold controllers,
- * here hugetlb). Processes join both; the v1 freezer is used when mounted. */
-
-static int hy_mkdirs(struct cgroup *cg, struct err **err)
-{
-    return v1_mkdirs(cg, err) < 0 ? -1 : v2_mkdirs(cg, err);
-}
-
-static int hy_enter(struct cgroup *cg, pid_t pid, struct err **err)
-{
-    return v1_enter(cg, pid, err) < 0 ? -1 : v2_enter(cg, pid, err);
-}
-
-static int hy_freeze(struct cgroup *cg, bool frozen, struct err **err)
-{
-    return v1_dir(cg, "freezer") ? v1_freeze(cg, frozen, err) : v2_freeze(cg, frozen, err);
-}
-
-static const char *hy_freezer_state(struct cgroup *cg)
-{
-    return v1_dir(cg, "freezer") ? v1_freezer_state(cg) : v2_freezer_state(cg);
-}
-
-static const char *hy_procs_dir(struct cgroup *cg)
-{
-    return cg->v2_dir;
-}
-
-static int hy_kill(struct cgroup *cg, int sig, struct err **err)
-{
-    return v2_kill(cg, sig, err);
-}
-
-static int hy_rmdirs(struct cgroup *cg, struct err **err)
-{
-    int r = v1_rmdirs(cg, err);
-    if (v2_rmdirs(cg, r < 0 ? NULL : err) < 0)
-        r = -1;
-    return r;
-}
-
-static const struct cgroup_ops ops_v1 = {
-    "v1", v1_mkdirs, v1_enter, v1_freeze, v1_freezer_state, v1_procs_dir, v1_kill, v1_rmdirs,
-};
-static const struct cgroup_ops ops_v2 = {
-    "v2", v2_mkdirs, v2_enter, v2_freeze, v2_freezer_state, v2_procs_dir, v2_kill, v2_rmdirs,
-};
-static const struct cgroup_ops ops_hybrid = {
-    "hybrid", hy_mkdirs, hy_enter, hy_freeze, hy_freezer_state, hy_procs_dir, hy_kill, hy_rmdirs,
-};
-
-static const struct cgroup_ops *ops_for(enum cgroup_layout l)
-{
-    switch (l) {
-    case CGROUP_LAYOUT_V1:
-        return &ops_v1;
-    case CGROUP_LAYOUT_V2:
-        return &ops_v2;
-    case CGROUP_LAYOUT_HYBRID:
-        return &ops_hybrid;
-    case CGROUP_LAYOUT_NONE:
-        break;
-    }
-    return NULL;
 }
 
 /* ---- public API ---- */
@@ -818,7 +404,7 @@ static int cgroup_resolve(struct cgroup *cg, const char *path, struct err **err)
         return -1;
     if (cg->layout == CGROUP_LAYOUT_NONE)
         return err_val(err, ENOENT, "cgroups: no cgroup filesystem at `%s`", root);
-    cg->ops = ops_for(cg->layout);
+    cg->ops = cgroup_driver_ops(cg->layout);
     if (cg->layout != CGROUP_LAYOUT_V2 && scan_v1(cg, root, path, err) < 0)
         return -1;
     if (cg->layout != CGROUP_LAYOUT_V1) {
@@ -964,7 +550,7 @@ int cgroup_destroy(struct cgroup *cg, struct err **err)
             break;
         if (i % 10 == 0 && cg->ops->kill(cg, SIGKILL, &e) < 0)
             err_free(&e);
-        sleep_ms(20);
+        cgroup_sleep_ms(20);
     }
     if (cg->ops->rmdirs(cg, err) < 0)
         return err_wrap(err, "destroy cgroup %s", cg->path);
@@ -1024,11 +610,11 @@ int cgroup_from_json(json_t *j, struct cgroup **out, struct err **err)
         cg->layout = CGROUP_LAYOUT_HYBRID;
     else if (strcmp(layout, "none") != 0)
         return err_val(err, EINVAL, "cgroup.layout: unknown layout `%s`", layout);
-    cg->ops = ops_for(cg->layout);
+    cg->ops = cgroup_driver_ops(cg->layout);
     cg->created = (int)created;
     if ((cg->path = strdup(path)) == NULL || (v2 && (cg->v2_dir = strdup(v2)) == NULL))
         return err_set(err, ENOMEM, "cgroup state");
-    if ((cg->layout == CGROUP_LAYOUT_V2 || cg->layout == CGROUP_LAYOUT_HYBRID) && v2 == NULL)
+    if (cg->layout == CGROUP_LAYOUT_V2 && v2 == NULL)
         return err_val(err, EINVAL, "cgroup.v2: required for layout %s", layout);
     json_object_foreach (v1, key, v) {
         if (!json_is_string(v) || cg->n_v1 == CG_MAX_HIER)

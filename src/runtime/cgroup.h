@@ -84,6 +84,11 @@ int cgroup_pids(struct cgroup *cg, pid_t **pids, size_t *n, struct err **err);
 /* Send sig to every process in the cgroup. */
 int cgroup_kill(struct cgroup *cg, int sig, struct err **err);
 
+/* Resource usage in runc's `events --stats` shape ("cpu", "memory", "pids",
+ * "hugetlb" objects; v1 and v2 files mapped to the same fields, bytes and
+ * nanoseconds). Controllers that are absent are left out. NULL on error. */
+json_t *cgroup_stats(struct cgroup *cg, struct err **err);
+
 /* Remove the cgroup directories (processes must have exited; kills what remains
  * with SIGKILL first and waits for it, bounded). */
 int cgroup_destroy(struct cgroup *cg, struct err **err);

@@ -39,6 +39,15 @@ struct cgroup_ops {
     int (*rmdirs)(struct cgroup *cg, struct err **err);
 };
 
+/* cgroup_driver.c: the driver of a layout (NULL for CGROUP_LAYOUT_NONE). */
+const struct cgroup_ops *cgroup_driver_ops(enum cgroup_layout l);
+
+/* cgroup.c helpers shared with the drivers. */
+const char *cgroup_v1_dir(const struct cgroup *cg, const char *ctrl);
+bool cgroup_list_has(const char *list, const char *item); /* comma-separated */
+char *cgroup_read_small(const char *path);                /* NULL on any error */
+void cgroup_sleep_ms(long ms);
+
 /* Where a controller lives for this cgroup: 0 absent, 1 a v1 hierarchy, 2 the v2 tree. */
 int cgroup_ctrl_version(struct cgroup *cg, const char *ctrl);
 /* Write `value` to `file` of controller `ctrl` (file name includes the

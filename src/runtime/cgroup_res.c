@@ -104,6 +104,21 @@ static int memory(struct res *r, json_t *m, struct err **err)
     if (need(r, "memory", W, err) < 0)
         return -1;
     int v = ver(r, "memory");
+    if (check && has_limit && limit > 0 && r->cg != NULL) {
+        /* runtime-spec: refuse a limit below what the container already uses. */
+        char p[4200];
+        _cleanup_free_ char *cur = NULL;
+        size_t len;
+        struct err *e = NULL;
+        snprintf(p, sizeof(p), "%s/%s", cgroup_dir(r->cg, "memory"),
+                 v == 2 ? "memory.current" : "memory.usage_in_bytes");
+        if (fs_read_file(p, &cur, &len, &e) == 0 && strtoll(cur, NULL, 10) > limit)
+            return err_val(err, EBUSY,
+                           W ".limit: %" PRId64 " is below the current usage %lld "
+                             "(checkBeforeUpdate)",
+                           limit, strtoll(cur, NULL, 10));
+        err_free(&e);
+    }
     if (v == 2) {
         if (has_swappiness)
             return err_val(err, ENOTSUP, R ".memory.swappiness: not supported on cgroup v2");
@@ -214,9 +229,23 @@ static int cpu(struct res *r, json_t *c, struct err **err)
                 char q[32] = "max";
                 if (hq && quota > 0)
                     snprintf(q, sizeof(q), "%" PRId64, quota);
-                if (putf(r, "cpu", "cpu.max", W ".quota", err, "%s %" PRIu64, q,
-                         hp && period ? period : 100000) < 0)
+                if (!hq && r->cg != NULL) { /* period alone: keep the current quota */
+                    char p[4200];
+                    _cleanup_free_ char *cur = NULL;
+                    size_t len;
+                    struct err *e = NULL;
+                    snprintf(p, sizeof(p), "%s/cpu.max", cgroup_dir(r->cg, "cpu"));
+                    if (fs_read_file(p, &cur, &len, &e) == 0)
+                        snprintf(q, sizeof(q), "%.*s", (int)strcspn(cur, " \n"), cur);
+                    err_free(&e);
+                }
+                /* Without a period, write the quota alone: the kernel keeps the period. */
+                if (hp && period) {
+                    if (putf(r, "cpu", "cpu.max", W ".period", err, "%s %" PRIu64, q, period) < 0)
+                        return -1;
+                } else if (put(r, "cpu", "cpu.max", q, W ".quota", err) < 0) {
                     return -1;
+                }
             }
             if (hb && putf(r, "cpu", "cpu.max.burst", W ".burst", err, "%" PRIu64, burst) < 0)
                 return -1;
@@ -356,6 +385,10 @@ static int blockio(struct res *r, json_t *b, struct err **err)
                                     cgroup_has_file(r->cg, "blkio", "blkio.bfq.weight")
                                 ? "blkio.bfq.weight"
                                 : "blkio.weight";
+            if (r->cg && !cgroup_has_file(r->cg, "blkio", f))
+                return err_val(err, ENOTSUP,
+                               W ".weight: the kernel's I/O schedulers offer no weights "
+                                 "(no blkio.weight or blkio.bfq.weight)");
             if (putf(r, "blkio", f, W ".weight", err, "%" PRId64, weight) < 0)
                 return -1;
         }
@@ -473,6 +506,38 @@ static int network(struct res *r, json_t *n, struct err **err)
             return -1;
         if (need(r, "net_prio", w, err) < 0 ||
             putf(r, "net_prio", "net_prio.ifpriomap", w, err, "%s %" PRIu32, name, prio) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- rdma: {"mlx5_1": {"hcaHandles": 3, "hcaObjects": 10000}} (same file in v1 and v2) ---- */
+
+static int rdma(struct res *r, json_t *o, struct err **err)
+{
+    static const char *const known[] = {"hcaHandles", "hcaObjects", NULL};
+    const char *dev;
+    json_t *d;
+
+    json_object_foreach (o, dev, d) {
+        char w[160], h[32] = "max", ob[32] = "max";
+        uint32_t handles = 0, objects = 0;
+        int hh, ho;
+        snprintf(w, sizeof(w), R ".rdma.%s", dev);
+        if (dev[0] == '\0' || strpbrk(dev, " \n=") != NULL)
+            return err_val(err, EINVAL, "%s: not an RDMA device name", w);
+        if (!json_is_object(d))
+            return err_val(err, EINVAL, "%s: expected an object, got %s", w, js_type_name(d));
+        if (js_check_keys(d, w, known, err) < 0 ||
+            (hh = js_get_u32(d, w, "hcaHandles", false, &handles, err)) < 0 ||
+            (ho = js_get_u32(d, w, "hcaObjects", false, &objects, err)) < 0)
+            return -1;
+        if (hh)
+            snprintf(h, sizeof(h), "%" PRIu32, handles);
+        if (ho)
+            snprintf(ob, sizeof(ob), "%" PRIu32, objects);
+        if (need(r, "rdma", w, err) < 0 ||
+            putf(r, "rdma", "rdma.max", w, err, "%s hca_handle=%s hca_object=%s", dev, h, ob) < 0)
             return -1;
     }
     return 0;
@@ -604,8 +669,8 @@ int cgroup_res_apply(struct cgroup *cg, json_t *resources, struct err **err)
         network(&r, v, err) < 0)
         return -1;
     if ((v = json_object_get(resources, "rdma")) != NULL && !json_is_null(v) &&
-        json_object_size(v) > 0 && cg != NULL)
-        return err_val(err, ENOTSUP, R ".rdma: not supported by isola");
+        rdma(&r, v, err) < 0)
+        return -1;
     if ((v = json_object_get(resources, "unified")) != NULL && !json_is_null(v) &&
         unified(&r, v, err) < 0)
         return -1;

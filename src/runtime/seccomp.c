@@ -221,6 +221,17 @@ static int compile_rule(scmp_filter_ctx ctx, json_t *rule, size_t idx, uint32_t 
         js_get_arr(rule, w, "names", false, &names, err) < 0 ||
         js_get_arr(rule, w, "args", false, &args, err) < 0)
         return -1;
+    /* Pre-1.0 configs name one syscall in "name". */
+    _cleanup_json_ json_t *single = NULL;
+    if (names == NULL && json_object_get(rule, "name") != NULL) {
+        const char *one = NULL;
+        if (js_get_str(rule, w, "name", true, &one, err) < 0)
+            return -1;
+        single = json_pack("[s]", one);
+        if (single == NULL)
+            return err_set(err, ENOMEM, "%s.name", w);
+        names = single;
+    }
     if (seccomp_action_parse(action, errno_ret, &act) < 0)
         return err_val(err, EINVAL, "%s.action: unknown action `%s`", w, action);
     if (json_object_get(rule, "errnoRet") != NULL && strcmp(action, "SCMP_ACT_ERRNO") != 0 &&
@@ -271,9 +282,16 @@ static int export_prog(scmp_filter_ctx ctx, struct seccomp_filter *f, struct err
         return err_sys(err, W ": seek the BPF program");
     if (fs_read_fd(fd, "seccomp BPF program", &buf, &len, err) < 0)
         return -1;
-    if (len == 0 || len % sizeof(struct sock_filter) != 0 ||
-        len / sizeof(struct sock_filter) > 0xffff)
+    if (len == 0 || len % sizeof(struct sock_filter) != 0)
         return err_set(err, EINVAL, W ": BPF program of %zu bytes", len);
+    /* Classic BPF programs are limited to BPF_MAXINSNS (4096) instructions:
+     * say so here, not with a bare EINVAL from seccomp(2) in the child. */
+    if (len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+        return err_val(err, E2BIG,
+                       W ": the filter compiles to %zu BPF instructions, the kernel accepts "
+                         "at most %d (too many rules with argument conditions?)",
+                       len / sizeof(struct sock_filter), BPF_MAXINSNS);
+
     f->prog = (struct sock_filter *)steal_ptr(&buf);
     f->len = len / sizeof(struct sock_filter);
     return 0;

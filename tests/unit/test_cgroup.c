@@ -25,6 +25,7 @@
 
 static char host_base[64], v2_base[64], host_path[80], v2_path[80];
 static char *v2_root;
+static pid_t main_pid;
 static pid_t children[8];
 static int nchildren;
 
@@ -66,6 +67,19 @@ static char *slurp(const char *dir, const char *file)
     return buf;
 }
 
+static bool cgroup_has_any(struct cgroup *cg, const char *ctrl, const char *a, const char *b)
+{
+    const char *dir = cgroup_dir(cg, ctrl);
+    char p[PATH_MAX + 64];
+    if (dir == NULL)
+        return false;
+    snprintf(p, sizeof(p), "%s/%s", dir, a);
+    if (access(p, F_OK) == 0)
+        return true;
+    snprintf(p, sizeof(p), "%s/%s", dir, b);
+    return access(p, F_OK) == 0;
+}
+
 static void check_file(const char *dir, const char *file, const char *want)
 {
     _cleanup_free_ char *got = slurp(dir, file);
@@ -78,14 +92,25 @@ static pid_t spawn_child(int *wake_fd, int (*after)(void))
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return -1;
+    /* Block the signals across fork so the child never runs the parent's
+     * cleanup handler: it resets them first, then a pending one kills it. */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, &old);
     pid_t pid = fork();
     if (pid == 0) {
         char c;
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &old, NULL);
         close(p[1]);
         if (read(p[0], &c, 1) != 1)
             _exit(0);
         _exit(after ? after() : 0);
     }
+    sigprocmask(SIG_SETMASK, &old, NULL);
     close(p[0]);
     *wake_fd = p[1];
     if (pid > 0 && nchildren < 8)
@@ -156,6 +181,16 @@ static void cleanup(void)
         rm_leftovers(v2_root, v2_base);
 }
 
+/* meson's timeout sends SIGTERM: clean up there too (not async-signal-safe,
+ * acceptable for a test that is being killed anyway). */
+static void on_signal(int sig)
+{
+    if (getpid() != main_pid)
+        _exit(128 + sig); /* never clean up from a child */
+    cleanup();
+    _exit(128 + sig);
+}
+
 static void test_validate(void)
 {
     struct err *e = NULL;
@@ -185,6 +220,10 @@ static void test_validate(void)
         "linux.resources.devices[0].access: `rwx` is not a combination of r, w, m");
     bad("{\"devices\":[{\"type\":\"c\"}]}",
         "linux.resources.devices[0].allow: required field is missing");
+    bad("{\"rdma\":{\"mlx5_0\":{\"hcaHandles\":-1}}}",
+        "linux.resources.rdma.mlx5_0.hcaHandles: -1 is out of range [0, 4294967295]");
+    bad("{\"rdma\":{\"mlx5_0\":{\"hcaHandlez\":1}}}",
+        "linux.resources.rdma.mlx5_0.hcaHandlez: unknown field");
     bad("{\"unified\":{\"memory.max\":5}}",
         "linux.resources.unified.memory.max: expected a string, got integer");
     json_t *j = J("{\"memory\":{\"limit\":67108864,\"swap\":-1},\"cpu\":{\"shares\":512,"
@@ -284,6 +323,129 @@ static void test_host(void)
        WIFEXITED(st2) ? WEXITSTATUS(st2) : -1);
     close(wake2);
 
+    /* CPU: shares, quota/period, cpuset (v1 files or their v2 conversions). */
+    if (cgroup_dir(cg, "cpu") != NULL && cgroup_dir(cg, "cpuset") != NULL) {
+        bool v2c = cgroup_dir(cg, "cpu") == cgroup_dir(cg, "");
+        res = J("{\"cpu\":{\"shares\":1024,\"quota\":50000,\"period\":100000,\"cpus\":\"0\","
+                "\"mems\":\"0\"}}");
+        ok(cgroup_update(cg, res, &e) == 0, "cpu update (%s)", v2c ? "v2" : "v1");
+        if (e)
+            printf("# %s\n", e->msg);
+        err_free(&e);
+        json_decref(res);
+        if (v2c) {
+            check_file(cgroup_dir(cg, "cpu"), "cpu.weight", "39");
+            check_file(cgroup_dir(cg, "cpu"), "cpu.max", "50000 100000");
+        } else {
+            check_file(cgroup_dir(cg, "cpu"), "cpu.shares", "1024");
+            check_file(cgroup_dir(cg, "cpu"), "cpu.cfs_quota_us", "50000");
+            check_file(cgroup_dir(cg, "cpu"), "cpu.cfs_period_us", "100000");
+        }
+        check_file(cgroup_dir(cg, "cpuset"), "cpuset.cpus", "0");
+        res = J("{\"cpu\":{\"quota\":-1}}");
+        ok(cgroup_update(cg, res, &e) == 0, "quota -1 (unlimited)");
+        err_free(&e);
+        json_decref(res);
+        check_file(cgroup_dir(cg, "cpu"), v2c ? "cpu.max" : "cpu.cfs_quota_us",
+                   v2c ? "max 100000" : "-1");
+        res = J("{\"cpu\":{\"quota\":20000}}");
+        ok(cgroup_update(cg, res, &e) == 0, "quota alone");
+        err_free(&e);
+        json_decref(res);
+        res = J("{\"cpu\":{\"period\":200000}}");
+        ok(cgroup_update(cg, res, &e) == 0, "period alone keeps the quota");
+        err_free(&e);
+        json_decref(res);
+        check_file(cgroup_dir(cg, "cpu"), v2c ? "cpu.max" : "cpu.cfs_period_us",
+                   v2c ? "20000 200000" : "200000");
+    } else {
+        skip("no cpu or cpuset controller");
+    }
+
+    /* Swap (memory+swap on v1, swap alone on v2), raising and lowering. */
+    if (cgroup_has_any(cg, "memory", "memory.memsw.limit_in_bytes", "memory.swap.max")) {
+        bool v2m = cgroup_dir(cg, "memory") == cgroup_dir(cg, "");
+        res = J("{\"memory\":{\"limit\":67108864,\"swap\":134217728}}");
+        ok(cgroup_update(cg, res, &e) == 0, "swap raised");
+        err_free(&e);
+        json_decref(res);
+        check_file(cgroup_dir(cg, "memory"),
+                   v2m ? "memory.swap.max" : "memory.memsw.limit_in_bytes",
+                   v2m ? "67108864" : "134217728");
+        res = J("{\"memory\":{\"limit\":33554432,\"swap\":50331648}}");
+        ok(cgroup_update(cg, res, &e) == 0, "swap lowered below the old limit (order)");
+        if (e)
+            printf("# %s\n", e->msg);
+        err_free(&e);
+        json_decref(res);
+        check_file(cgroup_dir(cg, "memory"),
+                   v2m ? "memory.swap.max" : "memory.memsw.limit_in_bytes",
+                   v2m ? "16777216" : "50331648");
+        check_file(cgroup_dir(cg, "memory"), v2m ? "memory.max" : "memory.limit_in_bytes",
+                   "33554432");
+        res = J("{\"memory\":{\"limit\":134217728,\"swap\":-1}}");
+        ok(cgroup_update(cg, res, &e) == 0, "back to 128M, swap unlimited");
+        err_free(&e);
+        json_decref(res);
+    } else {
+        skip("no swap accounting");
+    }
+
+    /* Block I/O throttling on the first disk-like device. */
+    char bdev[32] = "";
+    const char *cands[] = {"vda", "sda", "nvme0n1", "loop0"};
+    for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]) && !bdev[0]; i++) {
+        char p[96];
+        snprintf(p, sizeof(p), "/sys/block/%s", cands[i]);
+        if (!fs_exists(p))
+            continue;
+        _cleanup_free_ char *dev = slurp(p, "dev");
+        if (dev != NULL)
+            snprintf(bdev, sizeof(bdev), "%s", dev);
+    }
+    const char *iodir = cgroup_dir(cg, "io") ? cgroup_dir(cg, "io") : cgroup_dir(cg, "blkio");
+    if (bdev[0] && iodir != NULL) {
+        unsigned maj = 0, min = 0;
+        char json[256], want[96];
+        bool v2io = cgroup_dir(cg, "io") != NULL;
+        sscanf(bdev, "%u:%u", &maj, &min);
+        snprintf(json, sizeof(json),
+                 "{\"blockIO\":{\"throttleReadBpsDevice\":[{\"major\":%u,\"minor\":%u,"
+                 "\"rate\":1048576}]}}",
+                 maj, min);
+        res = J(json);
+        ok(cgroup_update(cg, res, &e) == 0, "throttleReadBpsDevice %s", bdev);
+        if (e)
+            printf("# %s\n", e->msg);
+        err_free(&e);
+        json_decref(res);
+        snprintf(want, sizeof(want),
+                 v2io ? "%s rbps=1048576 wbps=max riops=max wiops=max" : "%s 1048576", bdev);
+        check_file(iodir, v2io ? "io.max" : "blkio.throttle.read_bps_device", want);
+    } else {
+        skip("no block device or no io/blkio controller");
+    }
+
+    /* A signal other than SIGKILL goes to every listed process. */
+    int wake3 = -1;
+    pid_t c3 = spawn_child(&wake3, NULL);
+    ok(cgroup_enter(cg, c3, &e) == 0, "cgroup_enter a third child");
+    err_free(&e);
+    ok(cgroup_kill(cg, SIGTERM, &e) == 0, "cgroup_kill SIGTERM");
+    err_free(&e);
+    int st3 = reap(c3);
+    ok(WIFSIGNALED(st3) && WTERMSIG(st3) == SIGTERM, "the third child got SIGTERM (status %#x)",
+       st3);
+    close(wake3);
+    /* ...which also hit the first child: start over with a fresh one. */
+    int st1 = reap(child);
+    ok(WIFSIGNALED(st1) && WTERMSIG(st1) == SIGTERM, "the first child got SIGTERM too");
+    ok(!has_pid(cg, child), "first child no longer listed");
+    close(wake);
+    child = spawn_child(&wake, NULL);
+    ok(cgroup_enter(cg, child, &e) == 0 && has_pid(cg, child), "a new first child joined");
+    err_free(&e);
+
     /* Huge pages where the kernel has 2 MB pages (v2 tree on this hybrid host). */
     if (cgroup_dir(cg, "hugetlb") != NULL &&
         fs_exists("/sys/kernel/mm/hugepages/hugepages-2048kB")) {
@@ -299,6 +461,25 @@ static void test_host(void)
     } else {
         skip("no hugetlb controller or no 2 MB huge pages");
     }
+
+    res = J("{\"memory\":{\"limit\":4096,\"checkBeforeUpdate\":true}}");
+    ok(cgroup_update(cg, res, &e) < 0 && e && strstr(e->msg, "checkBeforeUpdate") &&
+           strstr(e->msg, "linux.resources.memory.limit"),
+       "checkBeforeUpdate refuses a limit below the usage");
+    err_free(&e);
+    json_decref(res);
+
+    /* Statistics in runc's shape. */
+    json_t *stats = cgroup_stats(cg, &e);
+    ok(stats != NULL, "stats");
+    err_free(&e);
+    json_t *mu = json_object_get(json_object_get(stats, "memory"), "usage");
+    ok(json_integer_value(json_object_get(mu, "usage")) > 0, "memory.usage.usage > 0");
+    ok(json_integer_value(json_object_get(mu, "limit")) == 134217728, "memory.usage.limit");
+    ok(json_integer_value(json_object_get(json_object_get(stats, "pids"), "current")) >= 1,
+       "pids.current >= 1");
+    ok(json_object_get(json_object_get(stats, "cpu"), "usage") != NULL, "cpu.usage present");
+    json_decref(stats);
 
     /* State round trip. */
     json_t *state = cgroup_to_json(cg);
@@ -327,6 +508,48 @@ static void test_host(void)
     close(wake);
     cgroup_free(cg);
     cgroup_free(cg2);
+}
+
+/* A relative cgroupsPath lands below the runtime's own cgroup (runc), and only
+ * the leaf is removed. */
+static void test_relative(void)
+{
+    struct err *e = NULL;
+    struct cgroup *cg = NULL;
+    char rel[64];
+
+    snprintf(rel, sizeof(rel), "isola-test-%d-rel", (int)getpid());
+    int r = cgroup_create(CGROUP_MANAGER_CGROUPFS, "rel", rel, NULL, 0, &cg, &e);
+    ok(r == 0, "create relative %s", rel);
+    if (r < 0) {
+        printf("# %s\n", e->msg);
+        err_free(&e);
+        return;
+    }
+    const char *dir = cgroup_dir(cg, "pids") ? cgroup_dir(cg, "pids") : cgroup_dir(cg, "");
+    _cleanup_free_ char *parent = dir ? strdup(dir) : NULL;
+    if (parent != NULL)
+        *strrchr(parent, '/') = '\0';
+    ok(dir && fs_exists(dir) && strstr(dir, rel), "directory %s", dir ? dir : "?");
+    ok(cgroup_destroy(cg, &e) == 0, "destroy relative");
+    err_free(&e);
+    ok(dir && !fs_exists(dir) && parent && fs_exists(parent), "leaf removed, own cgroup kept");
+    cgroup_free(cg);
+
+    json_t *j = J("{\"layout\":\"v7\"}");
+    ok(cgroup_from_json(j, &cg, &e) < 0 && e &&
+           strcmp(e->msg, "cgroup.layout: unknown layout `v7`") == 0,
+       "state with an unknown layout refused");
+    err_free(&e);
+    json_decref(j);
+    ok(cgroup_create(CGROUP_MANAGER_CGROUPFS, "x", "/a/../../etc", NULL, 0, &cg, &e) < 0 && e &&
+           strstr(e->msg, "linux.cgroupsPath"),
+       "`..` in cgroupsPath refused");
+    err_free(&e);
+    ok(cgroup_create(CGROUP_MANAGER_DISABLED, "x", NULL, NULL, 0, &cg, &e) == 0 && cg,
+       "manager disabled: nothing created");
+    ok(cg && cgroup_destroy(cg, &e) == 0, "destroy of a disabled cgroup is a no-op");
+    cgroup_free(cg);
 }
 
 /* The v2 driver on a pure v2 tree. */
@@ -375,7 +598,8 @@ static void test_v2(void)
         check_file(cgroup_dir(cg, ""), "memory.swap.max", "67108864");
     } else {
         res = J("{\"memory\":{\"limit\":1048576}}");
-        ok(cgroup_update(cg, res, &e) < 0 && e &&
+        r = cgroup_update(cg, res, &e);
+        ok(r < 0 && e &&
                strcmp(e->msg, "linux.resources.memory: the memory controller is not available "
                               "(cgroup layout v2)") == 0,
            "memory without the controller is an error naming the field: %s", e ? e->msg : "");
@@ -387,6 +611,11 @@ static void test_v2(void)
     else
         skip("no pids controller in this v2 tree");
     ok(has_pid(cg, child), "child listed");
+    json_t *stats = cgroup_stats(cg, &e);
+    ok(stats && json_object_get(json_object_get(json_object_get(stats, "cpu"), "usage"), "total"),
+       "v2 stats: cpu.usage.total from cpu.stat");
+    err_free(&e);
+    json_decref(stats);
     ok(cgroup_freeze(cg, true, &e) == 0, "cgroup.freeze 1");
     is_str(cgroup_freezer_state(cg), "paused", "paused");
     ok(cgroup_freeze(cg, false, &e) == 0, "cgroup.freeze 0");
@@ -423,6 +652,46 @@ static void test_v2(void)
     cgroup_set_root(NULL, NULL);
 }
 
+/* Rootless: as a non-root user, in a subtree delegated to it (cgroup-v2.rst
+ * "Delegation"), with nothing but the files the delegation made ours. */
+static void test_rootless(const char *path)
+{
+    struct err *e = NULL;
+    struct cgroup *cg = NULL;
+    int wake = -1;
+
+    printf("# rootless as uid %u in %s\n", (unsigned)getuid(), path);
+    pid_t child = spawn_child(&wake, NULL);
+    json_t *res = J("{\"memory\":{\"limit\":33554432},\"pids\":{\"limit\":8}}");
+    int r = cgroup_create(CGROUP_MANAGER_CGROUPFS, "rl", path, res, child, &cg, &e);
+    json_decref(res);
+    ok(r == 0, "create %s without root", path);
+    if (r < 0) {
+        printf("# %s\n", e->msg);
+        err_free(&e);
+        close(wake);
+        reap(child);
+        return;
+    }
+    check_file(cgroup_dir(cg, "memory"), "memory.max", "33554432");
+    check_file(cgroup_dir(cg, "pids"), "pids.max", "8");
+    ok(has_pid(cg, child), "child listed");
+    ok(cgroup_freeze(cg, true, &e) == 0 && strcmp(cgroup_freezer_state(cg), "paused") == 0,
+       "freeze");
+    ok(cgroup_freeze(cg, false, &e) == 0, "thaw");
+    err_free(&e);
+    _cleanup_free_ char *dir = strdup(cgroup_dir(cg, ""));
+    ok(cgroup_destroy(cg, &e) == 0, "destroy");
+    if (e)
+        printf("# %s\n", e->msg);
+    err_free(&e);
+    int st = reap(child);
+    ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "child killed by destroy");
+    ok(!fs_exists(dir), "removed");
+    close(wake);
+    cgroup_free(cg);
+}
+
 int main(int argc, char **argv)
 {
     char unified[PATH_MAX];
@@ -434,9 +703,13 @@ int main(int argc, char **argv)
     /* The cgroups are base/c: destroy must also remove the parent it made. */
     snprintf(host_path, sizeof(host_path), "%s/c", host_base);
     snprintf(v2_path, sizeof(v2_path), "%s/c", v2_base);
-    for (int i = 1; i + 1 < argc; i++)
+    const char *rootless = NULL;
+    for (int i = 1; i + 1 < argc; i++) {
         if (strcmp(argv[i], "--v2-root") == 0)
             v2_root = argv[i + 1];
+        if (strcmp(argv[i], "--rootless-path") == 0)
+            rootless = argv[i + 1];
+    }
     if (v2_root == NULL && cgroup_layout_detect(&layout, &e) == 0) {
         if (layout == CGROUP_LAYOUT_V2)
             v2_root = (char *)cgroup_root();
@@ -446,10 +719,19 @@ int main(int argc, char **argv)
         }
     }
     err_free(&e);
+    main_pid = getpid();
     atexit(cleanup);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
 
     test_validate();
+    if (rootless != NULL) { /* only what a delegated user can do */
+        test_rootless(rootless);
+        return done_testing();
+    }
     test_host();
+    if (getuid() == 0)
+        test_relative();
     if (getuid() != 0)
         skip("v2 test needs root");
     else

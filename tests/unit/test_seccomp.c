@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -94,6 +97,68 @@ static int probe_masked(int nfd)
 static int probe_notify(int nfd)
 {
     return nfd >= 0 ? 0 : 1;
+}
+
+/* SCMP_ACT_NOTIFY end to end: the child installs the filter and calls uname;
+ * the parent takes the listener fd (pidfd_getfd), receives the notification
+ * and answers ENOTTY, which the child's uname returns. */
+static void test_notify_roundtrip(void)
+{
+    const char *prof = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/x\","
+                       "\"syscalls\":[{\"names\":[\"uname\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}";
+    struct err *e = NULL;
+    struct seccomp_filter *f = NULL;
+    json_t *j = J(prof);
+    int p[2];
+
+    if (seccomp_compile(j, &f, &e) < 0 || pipe2(p, O_CLOEXEC) < 0) {
+        ok(0, "notify setup");
+        err_free(&e);
+        json_decref(j);
+        return;
+    }
+    json_decref(j);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int nfd = -1;
+        struct utsname u;
+        close(p[0]);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || seccomp_install(f, &nfd, NULL) < 0)
+            _exit(100);
+        if (write(p[1], &nfd, sizeof(nfd)) != sizeof(nfd))
+            _exit(101);
+        _exit(uname(&u) < 0 ? errno : 0);
+    }
+    close(p[1]);
+    int child_fd = -1, nfd = -1, st = -1;
+    bool got = false, answered = false;
+    if (read(p[0], &child_fd, sizeof(child_fd)) == sizeof(child_fd)) {
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        nfd = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, child_fd, 0) : -1;
+        if (pidfd >= 0)
+            close(pidfd);
+    }
+    if (nfd >= 0) {
+        struct seccomp_notif req;
+        struct seccomp_notif_resp resp;
+        memset(&req, 0, sizeof(req));
+        if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
+            got = req.data.nr == SYS_uname && req.pid == (uint32_t)pid;
+            memset(&resp, 0, sizeof(resp));
+            resp.id = req.id;
+            resp.error = -ENOTTY;
+            answered = ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0;
+        }
+        close(nfd);
+    }
+    if (!answered) /* the child would wait in uname forever */
+        kill(pid, SIGKILL);
+    close(p[0]);
+    waitpid(pid, &st, 0);
+    seccomp_filter_free(f);
+    ok(got, "notification received for uname from the child");
+    ok(WIFEXITED(st) && WEXITSTATUS(st) == ENOTTY, "the agent's answer (ENOTTY) reached the child");
 }
 
 static int count_files(const char *dir)
@@ -223,6 +288,15 @@ int main(void)
     f = NULL;
     json_decref(j);
 
+    j = J("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"name\":\"uname\","
+          "\"action\":\"SCMP_ACT_ERRNO\"}]}");
+    ok(seccomp_compile(j, &f, &e) == 0 && f && seccomp_filter_len(f) > 4,
+       "pre-1.0 \"name\" accepted");
+    err_free(&e);
+    seccomp_filter_free(f);
+    f = NULL;
+    json_decref(j);
+
     int st = run_filtered("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
                           "[\"uname\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":42}]}",
                           probe_uname);
@@ -272,5 +346,6 @@ int main(void)
     seccomp_filter_free(f);
     json_decref(j);
     test_cache();
+    test_notify_roundtrip();
     return done_testing();
 }
