@@ -674,6 +674,25 @@ static int sweep(const char *dir, json_t *keep, bool *is_tmp_dir, int *removed, 
     return 0;
 }
 
+/* Layer directories that a mounted overlayfs uses (running containers). */
+static void layers_in_use(struct store *s, json_t *keep)
+{
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+    _cleanup_free_ char *line = NULL, *prefix = NULL;
+    size_t cap = 0;
+
+    if (f == NULL || asprintf(&prefix, "%s/layers/sha256/", s->root) < 0)
+        return;
+    while (getline(&line, &cap, f) > 0) {
+        for (char *p = strstr(line, prefix); p; p = strstr(p + 1, prefix)) {
+            char digest[DIGEST_LEN + 1];
+            snprintf(digest, sizeof(digest), "sha256:%.64s", p + strlen(prefix));
+            if (digest_valid(digest))
+                json_object_set_new(keep, digest, json_integer(-1));
+        }
+    }
+}
+
 int store_prune(struct store *s, struct store_gc_stats *st, struct err **err)
 {
     _cleanup_json_ json_t *keep = NULL;
@@ -688,6 +707,7 @@ int store_prune(struct store *s, struct store_gc_stats *st, struct err **err)
         return -1;
     if (reach_all(s, &keep, err) < 0)
         return err_wrap(err, "prune: refusing to delete anything");
+    layers_in_use(s, keep);
     if (sweep(tmp, NULL, NULL, &st->tmp_removed, NULL, err) < 0 ||
         sweep(blobs, keep, NULL, &st->blobs_removed, &st->bytes_freed, err) < 0 ||
         sweep(layers, keep, NULL, &st->layers_removed, NULL, err) < 0)
