@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -1118,4 +1119,35 @@ out:
     json_decref(ctx.ignore);
     dockerfile_release(&df);
     return rc;
+}
+
+int build_reap_stale(struct store *s, struct err **err)
+{
+    _cleanup_free_ char *tmp = NULL;
+    _cleanup_closedir_ DIR *d = NULL;
+    struct dirent *de;
+
+    if (asprintf(&tmp, "%s/tmp", s->root) < 0)
+        return err_set(err, ENOMEM, "reap");
+    d = opendir(tmp);
+    if (d == NULL)
+        return errno == ENOENT ? 0 : err_sys(err, "open `%s`", tmp);
+    while ((de = readdir(d)) != NULL) {
+        _cleanup_free_ char *state = NULL;
+        _cleanup_json_ json_t *list = NULL;
+        json_t *c;
+        size_t i;
+
+        if (strncmp(de->d_name, "build-", 6) != 0 ||
+            asprintf(&state, "%s/%s/state", tmp, de->d_name) < 0 || !fs_exists(state))
+            continue;
+        if (container_list(state, &list, NULL) < 0)
+            continue;
+        json_array_foreach (list, i, c) {
+            const char *id = json_string_value(json_object_get(c, "id"));
+            if (id)
+                container_delete(state, id, true, NULL);
+        }
+    }
+    return 0;
 }
