@@ -10,6 +10,7 @@ struct isola_command {
     const char *summary;
 };
 
+int cmd_vm(int argc, char **argv);
 /* Image commands (src/cli/cmd_images.c ...). */
 int cmd_images(int argc, char **argv);
 int cmd_image(int argc, char **argv);

@@ -84,7 +84,7 @@ static void usage(FILE *fp)
 
 static bool enters_container(const char *verb)
 {
-    return strcmp(verb, "create") == 0 || strcmp(verb, "run") == 0 || strcmp(verb, "exec") == 0;
+    return strcmp(verb, "exec") == 0;
 }
 
 int main(int argc, char **argv)
@@ -167,7 +167,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(verb, commands[i].name) != 0)
             continue;
-        /* CVE-2019-5736: only a sealed copy of this binary enters a container */
+        /* CVE-2019-5736: only a sealed copy of this binary enters a container's
+         * namespaces; create/run decide once they know the pid namespace */
+        selfexec_init(argv);
         if (enters_container(verb) && selfexec_ensure_sealed(argv, &e) < 0)
             return oci_fail(e);
         int sub_argc = argc - optind;

@@ -18,20 +18,21 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct isola_command commands[] = {
-    {"run", cmd_run, "run a command in a container from a root filesystem directory"},
-    {"version", cmd_version, "print the version"},
-    {"images", cmd_images, "list images"},
+    {"build", cmd_build, "build an image from a Dockerfile"},
+    {"bundle", cmd_bundle, "make an OCI runtime bundle from an image"},
     {"image", cmd_image, "manage images (prune, check, ls, inspect, rm)"},
-    {"tag", cmd_tag, "give an image another name"},
-    {"rmi", cmd_rmi, "remove images"},
+    {"images", cmd_images, "list images"},
+    {"import", cmd_import, "make an image from a root filesystem (directory or tar)"},
     {"inspect", cmd_inspect, "show an image's manifest and config"},
     {"load", cmd_load, "load images from an OCI layout or docker-archive"},
-    {"save", cmd_save, "save images as an OCI layout or docker-archive"},
-    {"bundle", cmd_bundle, "make an OCI runtime bundle from an image"},
-    {"build", cmd_build, "build an image from a Dockerfile"},
-    {"import", cmd_import, "make an image from a root filesystem (directory or tar)"},
     {"pull", cmd_pull, "pull an image from a registry"},
     {"push", cmd_push, "push an image to a registry"},
+    {"rmi", cmd_rmi, "remove images"},
+    {"run", cmd_run, "run a command in a container from a root filesystem directory"},
+    {"save", cmd_save, "save images as an OCI layout or docker-archive"},
+    {"tag", cmd_tag, "give an image another name"},
+    {"version", cmd_version, "print the version"},
+    {"vm", cmd_vm, "run a KVM microVM (isola vm run --help)"},
 };
 
 static void usage(FILE *fp)

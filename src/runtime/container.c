@@ -38,6 +38,7 @@
 #include "runtime/ns.h"
 #include "runtime/process.h"
 #include "runtime/seccomp.h"
+#include "runtime/selfexec.h"
 #include "runtime/state.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -142,6 +143,8 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     bool userns = false;
 
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    /* not ptrace-able (/proc/PID/exe, mem) until execve resets it */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (msg_recv(c->sync, &kind, &c->state_json, &e) <= 0 || kind != 'G')
         _exit(1);
     const struct spec_ns *u = spec_ns_find(s, CLONE_NEWUSER);
@@ -208,8 +211,11 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     if (kind == 'D') {
         /* Blocks until `start` opens the fifo for reading (runc's exec.fifo). */
         int fd = openat(c->dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, "0", 1) != 1)
+        if (fd < 0 || write(fd, "0", 1) != 1) {
+            fprintf(stderr, "isola-oci: container %s: wait for start on exec.fifo: %s\n", c->o->id,
+                    strerror(errno));
             _exit(1);
+        }
         close(fd);
     }
     close(c->dirfd);
@@ -402,6 +408,9 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         return spec_free(s),
                err_val(err, EINVAL,
                        "process.terminal is true: a --console-socket is needed to pass the pty");
+    const struct spec_ns *pidns = spec_ns_find(s, CLONE_NEWPID);
+    if ((pidns == NULL || pidns->path != NULL) && selfexec_reexec(err) < 0)
+        goto out;
     if (seccomp_compile(s->seccomp, &filter, err) < 0)
         goto out;
     if (filter && seccomp_needs_notify(filter)) {
@@ -425,7 +434,8 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
     if (!run) {
         char fifo[PATH_MAX];
         snprintf(fifo, sizeof(fifo), "%s/exec.fifo", sdir);
-        if (mkfifo(fifo, 0622) < 0) {
+        /* 0622 whatever the umask: the process may run as any user by then */
+        if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) {
             err_sys(err, "mkfifo `%s`", fifo);
             goto out;
         }

@@ -146,6 +146,13 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
         err_val(err, ESRCH, "container `%s` is not running", id);
         goto out;
     }
+    char fifo[PATH_MAX];
+    snprintf(fifo, sizeof(fifo), "%s/%s/exec.fifo", root, id);
+    if (fs_exists(fifo)) {
+        /* the init is still the runtime's own code: nothing may join it yet */
+        err_val(err, EINVAL, "container `%s` is created but not started: start it first", id);
+        goto out;
+    }
     if (spec_load(st->bundle, NULL, &s, err) < 0)
         goto out;
     if (seccomp_compile(s->seccomp, &filter, err) < 0)

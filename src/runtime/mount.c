@@ -7,14 +7,18 @@
  */
 #include "runtime/mount.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <libgen.h>
 #include <linux/mount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -113,15 +117,58 @@ static int apply_after(int rootfd, const struct spec_mount *m, bool userns, stru
     return 0;
 }
 
-static int mount_cgroup(int rootfd, int dfd, const struct spec_mount *m, struct err **err)
+/* Without a cgroup namespace, runc's way: bind the container's own cgroup
+ * directory of each hierarchy, never the host's whole tree. The target is
+ * `name` in the directory dirfd (reopened after the bind to reach the new mount). */
+static int mount_one_hierarchy(bool own_ns, const char *type, const char *opts,
+                               const char *host_dir, const char *cpath, int dirfd, const char *name,
+                               unsigned long flags, struct err **err)
+{
+    char p[64];
+    _cleanup_close_ int fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0)
+        return err_sys(err, "open `%s`", name);
+    if (own_ns) {
+        if (mount(type, FDPATH(p, fd), type, flags, opts) < 0)
+            return err_sys(err, "mount %s `%s`", type, opts ? opts : "");
+        return 0;
+    }
+    char src[PATH_MAX];
+    snprintf(src, sizeof(src), "%s%s", host_dir, cpath);
+    if (mount(src, FDPATH(p, fd), NULL, MS_BIND | MS_REC, NULL) < 0)
+        return err_sys(err, "bind the container's cgroup `%s`", src);
+    _cleanup_close_ int top = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (top < 0 || mount(NULL, FDPATH(p, top), NULL,
+                         MS_BIND | MS_REMOUNT |
+                             (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME)),
+                         NULL) < 0)
+        return err_sys(err, "remount the cgroup bind `%s`", src);
+    return 0;
+}
+
+static int mount_cgroup(int rootfd, int dfd, const struct spec_mount *m, bool own_ns,
+                        struct err **err)
 {
     char p[64];
     unsigned long fl = (m->flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
     const char *layout = cgroup_layout_name();
 
     if (strcmp(layout, "v2") == 0) {
-        if (mount("cgroup2", FDPATH(p, dfd), "cgroup2", m->flags, NULL) < 0)
-            return err_sys(err, "mount cgroup2 at `%s`", m->destination);
+        char self[PATH_MAX] = "/";
+        _cleanup_fclose_ FILE *f2 = fopen("/proc/self/cgroup", "re");
+        if (f2 != NULL && fgets(self, sizeof(self), f2) != NULL && strncmp(self, "0::", 3) == 0) {
+            memmove(self, self + 3, strlen(self + 3) + 1);
+            self[strcspn(self, "\n")] = '\0';
+        }
+        _cleanup_close_ int parent = openat(dfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *copy = strdup(m->destination);
+        const char *base = copy ? strrchr(copy, '/') + 1 : "";
+        if (parent < 0 || copy == NULL || base[0] == '\0')
+            return err_sys(err, "open the parent of `%s`", m->destination);
+        if (mount_one_hierarchy(own_ns, "cgroup2", NULL, "/sys/fs/cgroup", self, parent, base,
+                                m->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, err) < 0)
+            return err_wrap(err, "mount cgroup2 at `%s`", m->destination);
         return 0;
     }
     /* v1 / hybrid: a tmpfs holding one mount per hierarchy, as runc and crun do. */
@@ -140,8 +187,10 @@ static int mount_cgroup(int rootfd, int dfd, const struct spec_mount *m, struct 
             continue;
         *c2 = '\0';
         const char *ctrl = c1 + 1;
+        char *cpath = c2 + 1;
+        cpath[strcspn(cpath, "\n")] = '\0';
         const char *type = "cgroup", *opts = ctrl;
-        char name[128];
+        char name[128], host_dir[PATH_MAX];
         if (ctrl[0] == '\0') {
             if (!fs_exists("/sys/fs/cgroup/unified"))
                 continue;
@@ -151,14 +200,14 @@ static int mount_cgroup(int rootfd, int dfd, const struct spec_mount *m, struct 
         } else {
             snprintf(name, sizeof(name), "%s", strncmp(ctrl, "name=", 5) == 0 ? ctrl + 5 : ctrl);
         }
+        snprintf(host_dir, sizeof(host_dir), "/sys/fs/cgroup/%s", name);
+        if (!own_ns && !fs_exists(host_dir))
+            continue;
         if (mkdirat(tfd, name, 0755) < 0 && errno != EEXIST)
             return err_sys(err, "mkdir `%s/%s`", m->destination, name);
-        _cleanup_close_ int sfd = openat(tfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sfd < 0)
-            return err_sys(err, "open `%s/%s`", m->destination, name);
-        if (mount(type, FDPATH(p, sfd), type, m->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) <
-            0)
-            return err_sys(err, "mount %s `%s` at `%s/%s`", type, ctrl, m->destination, name);
+        if (mount_one_hierarchy(own_ns, type, opts, host_dir, cpath, tfd, name,
+                                m->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, err) < 0)
+            return err_wrap(err, "`%s/%s`", m->destination, name);
         if (strchr(name, ',') != NULL) {
             char *save = NULL;
             for (char *t = strtok_r(name, ",", &save); t; t = strtok_r(NULL, ",", &save))
@@ -173,7 +222,70 @@ static int mount_cgroup(int rootfd, int dfd, const struct spec_mount *m, struct 
     return 0;
 }
 
-static int do_mount(int rootfd, const struct spec_mount *m, bool userns, struct err **err)
+/* Copy the tree below dir fd `from` into dir fd `to` (tmpcopyup): regular
+ * files, directories, symlinks, with modes and owners. */
+static int copy_tree(int from, int to, const char *where, int depth, struct err **err)
+{
+    _cleanup_closedir_ DIR *d = NULL;
+    struct dirent *e;
+    int dfd = dup(from);
+
+    if (depth > 32)
+        return err_val(err, ELOOP, "tmpcopyup `%s`: too deep", where);
+    if (dfd < 0 || (d = fdopendir(dfd)) == NULL) {
+        if (dfd >= 0)
+            close(dfd);
+        return err_sys(err, "tmpcopyup: read `%s`", where);
+    }
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (fstatat(from, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            return err_sys(err, "tmpcopyup: stat `%s/%s`", where, e->d_name);
+        if (S_ISDIR(st.st_mode)) {
+            if (mkdirat(to, e->d_name, st.st_mode & 07777) < 0 && errno != EEXIST)
+                return err_sys(err, "tmpcopyup: mkdir `%s/%s`", where, e->d_name);
+            _cleanup_close_ int a =
+                openat(from, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            _cleanup_close_ int b =
+                openat(to, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (a < 0 || b < 0)
+                return err_sys(err, "tmpcopyup: open `%s/%s`", where, e->d_name);
+            if (copy_tree(a, b, where, depth + 1, err) < 0)
+                return -1;
+        } else if (S_ISLNK(st.st_mode)) {
+            char target[PATH_MAX];
+            ssize_t n = readlinkat(from, e->d_name, target, sizeof(target) - 1);
+            if (n < 0)
+                return err_sys(err, "tmpcopyup: readlink `%s/%s`", where, e->d_name);
+            target[n] = '\0';
+            if (symlinkat(target, to, e->d_name) < 0)
+                return err_sys(err, "tmpcopyup: symlink `%s/%s`", where, e->d_name);
+        } else if (S_ISREG(st.st_mode)) {
+            _cleanup_close_ int a = openat(from, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+            _cleanup_close_ int b =
+                openat(to, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
+            if (a < 0 || b < 0)
+                return err_sys(err, "tmpcopyup: copy `%s/%s`", where, e->d_name);
+            for (off_t done = 0; done < st.st_size;) {
+                ssize_t n = sendfile(b, a, NULL, (size_t)(st.st_size - done));
+                if (n <= 0)
+                    return err_sys(err, "tmpcopyup: copy `%s/%s`", where, e->d_name);
+                done += n;
+            }
+        } else {
+            continue; /* devices, fifos, sockets: not copied */
+        }
+        if (fchownat(to, e->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 &&
+            errno != EPERM && errno != EINVAL)
+            return err_sys(err, "tmpcopyup: chown `%s/%s`", where, e->d_name);
+    }
+    return 0;
+}
+
+static int do_mount(int rootfd, const struct spec_mount *m, bool userns, bool cgns,
+                    struct err **err)
 {
     char p[64];
     bool dir = true;
@@ -191,9 +303,28 @@ static int do_mount(int rootfd, const struct spec_mount *m, bool userns, struct 
         if (mount(m->source, FDPATH(p, dfd), NULL, MS_BIND | (m->rec ? MS_REC : 0), NULL) < 0)
             return err_sys(err, "bind mount `%s` at `%s`", m->source, m->destination);
     } else if (strcmp(m->type, "cgroup") == 0) {
-        return mount_cgroup(rootfd, dfd, m, err) < 0 ? -1 : apply_after(rootfd, m, userns, err);
-    } else if (mount(m->source, FDPATH(p, dfd), m->type, m->flags & ~MS_REMOUNT, m->data) < 0) {
-        return err_sys(err, "mount %s at `%s`", m->type, m->destination);
+        return mount_cgroup(rootfd, dfd, m, cgns, err) < 0 ? -1
+                                                           : apply_after(rootfd, m, userns, err);
+    } else {
+        _cleanup_close_ int below = -1;
+        if (m->tmpcopyup) {
+            below = fs_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY, 0, err);
+            if (below < 0)
+                return -1;
+        }
+        unsigned long fl = m->flags & ~MS_REMOUNT;
+        /* a read-only tmpfs is filled first, then made read-only */
+        if (mount(m->source, FDPATH(p, dfd), m->type, below >= 0 ? fl & ~MS_RDONLY : fl, m->data) <
+            0)
+            return err_sys(err, "mount %s at `%s`", m->type, m->destination);
+        if (below >= 0) {
+            _cleanup_close_ int top =
+                fs_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY, 0, err);
+            if (top < 0 || copy_tree(below, top, m->destination, 0, err) < 0)
+                return -1;
+            if ((fl & MS_RDONLY) && mount(NULL, FDPATH(p, top), NULL, MS_REMOUNT | fl, m->data) < 0)
+                return err_sys(err, "remount `%s` read-only", m->destination);
+        }
     }
     return apply_after(rootfd, m, userns, err);
 }
@@ -349,7 +480,8 @@ int mount_setup_rootfs(const struct mount_ctx *c, struct err **err)
 
     bool dev_done = false;
     for (size_t i = 0; i < s->nmounts; i++) {
-        if (do_mount(rootfd, &s->mounts[i], c->userns, err) < 0)
+        if (do_mount(rootfd, &s->mounts[i], c->userns, spec_ns_find(s, CLONE_NEWCGROUP) != NULL,
+                     err) < 0)
             return err_wrap(err, "mounts[%zu]", i);
         /* devices go in once /dev and its sub-mounts (/dev/pts) exist */
         bool next_in_dev =

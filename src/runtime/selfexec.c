@@ -42,3 +42,19 @@ int selfexec_ensure_sealed(char **argv, struct err **err)
     fexecve(mfd, argv, environ);
     return err_sys(err, "re-execute the runtime from its sealed memfd");
 }
+
+static char **saved_argv;
+
+void selfexec_init(char **argv)
+{
+    saved_argv = argv;
+}
+
+int selfexec_reexec(struct err **err)
+{
+    if (saved_argv == NULL)
+        return err_val(err, ENOTSUP,
+                       "this container shares a pid namespace: the runtime must re-execute "
+                       "itself from a sealed copy, which this program cannot do");
+    return selfexec_ensure_sealed(saved_argv, err);
+}

@@ -14,4 +14,13 @@
  * on success (fexecve with the same argv and environ). */
 int selfexec_ensure_sealed(char **argv, struct err **err);
 
+/* Remember argv (main's) so the library can re-execute when it finds it must:
+ * a container whose init shares or joins a pid namespace can see the runtime's
+ * process before exec. With a new pid namespace nothing else runs in it until
+ * the init has exec'd the container's program (and `exec` is refused before
+ * start), so create/run skip the copy. */
+void selfexec_init(char **argv);
+/* selfexec_ensure_sealed() with the remembered argv; an error if there is none. */
+int selfexec_reexec(struct err **err);
+
 #endif

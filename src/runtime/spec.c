@@ -197,8 +197,13 @@ int spec_mount_options(json_t *options, const char *where, struct spec_mount *m,
             }
         if (done)
             continue;
-        if (strcmp(s, "idmap") == 0 || strcmp(s, "ridmap") == 0 || strcmp(s, "tmpcopyup") == 0 ||
-            strcmp(s, "copy-symlink") == 0)
+        if (strcmp(s, "tmpcopyup") == 0) {
+            if (m->type == NULL || strcmp(m->type, "tmpfs") != 0)
+                return err_val(err, EINVAL, "%s.options[%zu]: `tmpcopyup` needs a tmpfs", where, i);
+            m->tmpcopyup = true;
+            continue;
+        }
+        if (strcmp(s, "idmap") == 0 || strcmp(s, "ridmap") == 0 || strcmp(s, "copy-symlink") == 0)
             return err_val(err, ENOTSUP, "%s.options[%zu]: `%s` is not supported", where, i, s);
         if (strchr(s, '=') == NULL && m->type == NULL)
             return err_val(err, EINVAL, "%s.options[%zu]: unknown bind mount option `%s`", where, i,

@@ -27,6 +27,7 @@ struct spec_mount {
     uint64_t attr_set, attr_clr; /* MOUNT_ATTR_* applied recursively (mount_setattr) */
     char *data;                  /* filesystem options ("mode=755,size=64k") or NULL */
     bool bind, rec;              /* bind / rbind */
+    bool tmpcopyup;              /* tmpfs: copy what was below into it (crun's option) */
 };
 
 struct spec_idmap {

@@ -95,3 +95,32 @@ def testinit():
     if not os.access(path, os.X_OK):
         pytest.fail(f"{path} is not built (run scripts/build.sh)")
     return path
+
+
+@pytest.fixture(scope="session")
+def testhost():
+    """The test host (tests/integration/testhost.py): Debian's kernel in QEMU TCG
+    with an SVM CPU, real /dev/kvm, pure cgroup v2; booted once per session.
+    `testhost.run(cmd, timeout)` runs a command there in the host's tree. Skips
+    with the reason when qemu or the kernel package cannot be had."""
+    from testhost import TestHost, TestHostUnavailable
+
+    th = TestHost(log=os.path.join(BUILD, "testhost-console.log"))
+    try:
+        th.start()
+    except TestHostUnavailable as e:
+        pytest.skip(f"test host unavailable: {e}")
+    try:
+        yield th
+    finally:
+        th.stop()
+
+
+@pytest.fixture(scope="session")
+def oci_runtime():
+    """The OCI runtime that peer tests (podman, containerd) drive: isola-oci.
+
+    ISOLA_PEER_RUNTIME names another runtime binary, to check the peer setup
+    itself against runc or crun.
+    """
+    return os.environ.get("ISOLA_PEER_RUNTIME") or binary("isola-oci")

@@ -199,3 +199,50 @@ def test_hooks_receive_state(oci, tmp_root):
     for k in ("prestart", "createRuntime", "poststart", "poststop"):
         assert f" {k}\n" in text
     assert f'"id":"{cid}"' in text
+
+
+def test_cgroup_mount_without_cgroup_namespace_shows_own_cgroup(oci):
+    cfg = copy.deepcopy(oci.config)
+    cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != "cgroup"]
+    cfg["linux"]["resources"] = {"pids": {"limit": 42}}
+    p, _ = oci.run(sh("cat /sys/fs/cgroup/pids/pids.max"), config=cfg)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "42"
+
+
+def test_tmpcopyup(oci, rootfs):
+    os.makedirs(os.path.join(rootfs, "seed"))
+    with open(os.path.join(rootfs, "seed", "f"), "w") as f:
+        f.write("seeded\n")
+    cfg = copy.deepcopy(oci.config)
+    cfg["mounts"].append({"destination": "/seed", "type": "tmpfs", "source": "tmpfs",
+                          "options": ["tmpcopyup", "ro"]})
+    p, _ = oci.run(sh("cat /seed/f; touch /seed/g 2>&1; grep ' /seed ' /proc/self/mounts"),
+                   config=cfg)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("seeded\n") and "Read-only" in p.stdout and "tmpfs" in p.stdout
+
+
+def test_host_pid_namespace_reexecs_sealed(oci):
+    # Sharing the host's pid namespace: the runtime re-executes itself from a
+    # sealed memfd first (CVE-2019-5736), so the init's exe is not the binary.
+    cfg = copy.deepcopy(oci.config)
+    cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != "pid"]
+    cfg["process"]["args"] = ["sh", "-c", "echo $$"]
+    oci.write(cfg)
+    cid = oci.new_id()
+    p = oci.detached("create", "--bundle", oci.bundle, cid)
+    assert p.returncode == 0, p.stderr
+    pid = oci.state(cid)["pid"]
+    exe = os.readlink(f"/proc/{pid}/exe")
+    assert exe.startswith("/memfd:isola-oci"), exe
+
+
+def test_exec_refused_before_start(oci):
+    cfg = copy.deepcopy(oci.config)
+    cfg["process"]["args"] = ["sleep", "100"]
+    oci.write(cfg)
+    cid = oci.new_id()
+    assert oci.detached("create", "--bundle", oci.bundle, cid).returncode == 0
+    p = oci.cmd("exec", cid, "true")
+    assert p.returncode != 0 and "start it first" in p.stderr

@@ -80,6 +80,10 @@ def test_delete_created_container_kills_it(oci):
 def test_kill_sigterm_default_and_all(oci):
     cid = create(oci, ["sh", "-c", "trap 'exit 0' TERM; sleep 100 & wait"])
     assert oci.cmd("start", cid).returncode == 0
+    for _ in range(100):  # the trap is set once the sleep runs
+        if len(json.loads(oci.cmd("ps", "--format", "json", cid).stdout)) >= 2:
+            break
+        time.sleep(0.05)
     assert oci.cmd("kill", "--all", cid, "TERM").returncode == 0
     wait_status(oci, cid, "stopped")
     p = oci.cmd("kill", cid)

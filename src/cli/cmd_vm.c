@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * `isola vm run`: boot a microVM (see docs/vm.md for options and exit statuses).
+ * `isola vm extract-kernel BZIMAGE OUT`: write the bzImage's payload as an ELF vmlinux.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "vm/builder.h"
+#include "vm/extract.h"
+
+static void vm_usage(FILE *fp)
+{
+    fprintf(fp, "Usage: isola vm run [OPTIONS]\n"
+                "       isola vm extract-kernel BZIMAGE OUT\n"
+                "\n"
+                "Options of `run`:\n"
+                "  --kernel PATH        bzImage or ELF vmlinux (required)\n"
+                "  --initrd PATH        initial ramdisk\n"
+                "  --cmdline STR        kernel command line\n"
+                "  --boot linux64|pvh   entry protocol (default linux64)\n"
+                "  --cpus N             vCPUs (default 1)\n"
+                "  --memory SIZE        RAM, e.g. 512M, 2G (default 256M)\n"
+                "  --disk PATH[,ro]     virtio-blk disk (repeatable)\n"
+                "  --net tap=NAME[,mac=MAC]  virtio-net on a tap (repeatable)\n"
+                "  --vsock CID          virtio-vsock with guest CID (--vsock-uds PATH)\n"
+                "  --vsock-uds PATH     host socket prefix: PATH_<port> (default vsock-CID.sock)\n"
+                "  --rng                virtio-rng (host getrandom)\n"
+                "  --console terminal|none|file=PATH   serial console (default terminal)\n"
+                "  --config FILE.json   settings from a file (options after it override)\n"
+                "\n"
+                "Exit status: 0 power-off, the guest's code (debug port 0x501), 80 reboot,\n"
+                "81 triple fault, 82 guest panic, 83 KVM internal error, 1 monitor error,\n"
+                "128+N stopped by signal N.\n");
+}
+
+struct console {
+    struct serial *serial;
+    bool tty;
+    bool escape; /* saw Ctrl-A */
+    struct vm_machine *m;
+};
+
+static void console_input(void *ctx, const uint8_t *buf, size_t len)
+{
+    struct console *c = ctx;
+
+    if (!c->tty) {
+        serial_input(c->serial, buf, len);
+        return;
+    }
+    /* On a terminal, Ctrl-A x ends the VM (as QEMU's -serial mon:stdio). */
+    for (size_t i = 0; i < len; i++) {
+        if (c->escape) {
+            c->escape = false;
+            if (buf[i] == 'x') {
+                machine_end(c->m, VM_END_SIGNAL, 2, "%s", "stopped from the console");
+                return;
+            }
+            if (buf[i] != 1)
+                serial_input(c->serial, (const uint8_t *)"\x01", 1);
+        } else if (buf[i] == 1) {
+            c->escape = true;
+            continue;
+        }
+        serial_input(c->serial, buf + i, 1);
+    }
+}
+
+static int vm_run(int argc, char **argv)
+{
+    enum {
+        O_KERNEL = 256,
+        O_INITRD,
+        O_CMDLINE,
+        O_CPUS,
+        O_MEMORY,
+        O_DISK,
+        O_NET,
+        O_VSOCK,
+        O_VSOCK_UDS,
+        O_CONSOLE,
+        O_CONFIG,
+        O_BOOT,
+        O_RNG
+    };
+    static const struct option opts[] = {
+        {"kernel", required_argument, NULL, O_KERNEL},
+        {"initrd", required_argument, NULL, O_INITRD},
+        {"cmdline", required_argument, NULL, O_CMDLINE},
+        {"cpus", required_argument, NULL, O_CPUS},
+        {"memory", required_argument, NULL, O_MEMORY},
+        {"disk", required_argument, NULL, O_DISK},
+        {"net", required_argument, NULL, O_NET},
+        {"vsock", required_argument, NULL, O_VSOCK},
+        {"vsock-uds", required_argument, NULL, O_VSOCK_UDS},
+        {"console", required_argument, NULL, O_CONSOLE},
+        {"config", required_argument, NULL, O_CONFIG},
+        {"boot", required_argument, NULL, O_BOOT},
+        {"rng", no_argument, NULL, O_RNG},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    _cleanup_err_ struct err *err = NULL;
+    struct vm_config cfg;
+    struct vm_machine m;
+    struct console con = {0};
+    struct termios saved;
+    _cleanup_close_ int log_fd = -1;
+    int out_fd = STDOUT_FILENO, in_fd = -1, c, status;
+    char *end;
+
+    config_init(&cfg);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int r = 0;
+        switch (c) {
+        case O_KERNEL:
+            free(cfg.kernel);
+            cfg.kernel = strdup(optarg);
+            break;
+        case O_INITRD:
+            free(cfg.initrd);
+            cfg.initrd = strdup(optarg);
+            break;
+        case O_CMDLINE:
+            free(cfg.cmdline);
+            cfg.cmdline = strdup(optarg);
+            break;
+        case O_CPUS: {
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || errno != 0 || n < 0 || n > 100000)
+                r = err_val(&err, EINVAL, "--cpus `%s`: expected a number", optarg);
+            else
+                cfg.cpus = (unsigned int)n;
+            break;
+        }
+        case O_MEMORY:
+            r = config_parse_memory(optarg, &cfg.memory, &err);
+            break;
+        case O_DISK:
+            r = config_add_disk(&cfg, optarg, &err);
+            break;
+        case O_NET:
+            r = config_add_net(&cfg, optarg, &err);
+            break;
+        case O_VSOCK: {
+            errno = 0;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || errno != 0 || n < 3 || n >= UINT32_MAX)
+                r = err_val(&err, EINVAL, "--vsock `%s`: expected a guest CID >= 3", optarg);
+            else
+                cfg.vsock_cid = (uint32_t)n;
+            break;
+        }
+        case O_VSOCK_UDS:
+            free(cfg.vsock_uds);
+            cfg.vsock_uds = strdup(optarg);
+            break;
+        case O_CONSOLE:
+            r = config_set_console(&cfg, optarg, &err);
+            break;
+        case O_CONFIG:
+            r = config_load_file(&cfg, optarg, &err);
+            break;
+        case O_BOOT:
+            if (strcmp(optarg, "pvh") == 0)
+                cfg.boot = BOOT_PVH;
+            else if (strcmp(optarg, "linux64") == 0)
+                cfg.boot = BOOT_LINUX64;
+            else
+                r = err_val(&err, EINVAL, "--boot `%s`: expected linux64 or pvh", optarg);
+            break;
+        case O_RNG:
+            cfg.rng = true;
+            break;
+        case 'h':
+            vm_usage(stdout);
+            config_free(&cfg);
+            return 0;
+        default:
+            vm_usage(stderr);
+            config_free(&cfg);
+            return 2;
+        }
+        if (r < 0) {
+            err_print(err, "isola vm run", stderr);
+            config_free(&cfg);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "isola vm run: unexpected argument `%s`\n", argv[optind]);
+        config_free(&cfg);
+        return 2;
+    }
+
+    if (cfg.console_none) {
+        out_fd = -1;
+    } else if (cfg.console_file != NULL) {
+        log_fd = open(cfg.console_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (log_fd < 0) {
+            err_sys(&err, "console file `%s`", cfg.console_file);
+            err_print(err, "isola vm run", stderr);
+            config_free(&cfg);
+            return VM_STATUS_ERROR;
+        }
+        out_fd = log_fd;
+    } else {
+        in_fd = STDIN_FILENO;
+    }
+
+    if (builder_build(&cfg, out_fd, &m, &con.serial, &err) < 0) {
+        err_print(err, "isola vm run", stderr);
+        machine_destroy(&m);
+        config_free(&cfg);
+        return VM_STATUS_ERROR;
+    }
+    con.m = &m;
+    con.tty = in_fd >= 0 && isatty(in_fd) && tcgetattr(in_fd, &saved) == 0;
+    if (con.tty) {
+        struct termios raw = saved;
+        cfmakeraw(&raw);
+        raw.c_oflag |= OPOST | ONLCR;
+        tcsetattr(in_fd, TCSANOW, &raw);
+    }
+    if (machine_run(&m, in_fd, console_input, &con, &err) < 0)
+        err_print(err, "isola vm run", stderr);
+    if (con.tty)
+        tcsetattr(in_fd, TCSANOW, &saved);
+    status = builder_exit_status(&m);
+    if (m.end != VM_END_POWEROFF && m.end != VM_END_EXIT_CODE)
+        fprintf(stderr, "isola vm run: guest ended: %s%s%s (exit status %d)\n",
+                machine_end_name(m.end), m.end_msg[0] ? ": " : "", m.end_msg, status);
+    machine_destroy(&m);
+    config_free(&cfg);
+    return status;
+}
+
+static int vm_extract(int argc, char **argv)
+{
+    _cleanup_err_ struct err *err = NULL;
+
+    if (argc != 3) {
+        vm_usage(stderr);
+        return 2;
+    }
+    if (extract_kernel(argv[1], argv[2], &err) < 0) {
+        err_print(err, "isola vm extract-kernel", stderr);
+        return 1;
+    }
+    return 0;
+}
+
+int cmd_vm(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        vm_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "run") == 0)
+        return vm_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "extract-kernel") == 0)
+        return vm_extract(argc - 1, argv + 1);
+    fprintf(stderr, "isola vm: unknown subcommand `%s` (run, extract-kernel)\n", argv[1]);
+    return 2;
+}

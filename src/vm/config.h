@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A microVM's configuration, from the command line or a JSON file (docs/vm.md):
+ * {"kernel": PATH, "initrd": PATH, "cmdline": STR, "cpus": N, "memory_mib": N,
+ *  "boot": "linux64"|"pvh", "disks": [{"path": P, "readonly": B}],
+ *  "nets": [{"tap": NAME, "mac": "52:54:00:..."}], "vsock": {"cid": N, "uds": PATH},
+ *  "rng": B, "console": "terminal" | "none" | {"file": PATH}}
+ */
+#ifndef ISOLA_VM_CONFIG_H
+#define ISOLA_VM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/err.h"
+#include "vm/boot.h"
+
+#define VM_CONFIG_MAX_DISKS 8
+#define VM_CONFIG_MAX_NETS  4
+
+struct vm_config {
+    char *kernel, *initrd, *cmdline;
+    enum boot_mode boot;
+    unsigned int cpus;
+    uint64_t memory; /* bytes */
+    struct {
+        char *path;
+        bool readonly;
+    } disks[VM_CONFIG_MAX_DISKS];
+    unsigned int ndisks;
+    struct {
+        char *tap;
+        char *mac; /* NULL: derived from the tap's name */
+    } nets[VM_CONFIG_MAX_NETS];
+    unsigned int nnets;
+    uint32_t vsock_cid; /* 0: no vsock device */
+    char *vsock_uds;    /* host socket path prefix */
+    bool rng;           /* a virtio-rng device */
+    bool console_none;
+    char *console_file; /* NULL: the terminal (stdin/stdout) */
+};
+
+void config_init(struct vm_config *c);
+void config_free(struct vm_config *c);
+
+/* Fill c from a JSON file (fields not in the file keep their values). */
+int config_load_file(struct vm_config *c, const char *path, struct err **err);
+
+/* Command-line forms: "PATH[,ro]", "tap=NAME[,mac=MAC]", "terminal|none|file=PATH",
+ * sizes "512M", "2G", "1024" (MiB). */
+int config_add_disk(struct vm_config *c, const char *spec, struct err **err);
+int config_add_net(struct vm_config *c, const char *spec, struct err **err);
+int config_set_console(struct vm_config *c, const char *spec, struct err **err);
+int config_parse_memory(const char *s, uint64_t *bytes, struct err **err);
+
+/* Check values the builder cannot (0 CPUs, memory beyond the host's). */
+int config_validate(const struct vm_config *c, struct err **err);
+
+#endif

@@ -1,0 +1,213 @@
+"""Real clients of isola-oci: podman and containerd, each in a private setup.
+
+Both run with configuration, storage and sockets under one test directory, so
+they touch nothing of the host's own podman or containerd. What they create on
+the host (a bridge with a unique name, cgroups, mounts, shim processes) is
+removed in every outcome by `close()`, which ends only processes started here,
+by pid.
+"""
+import hashlib
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tarfile
+import time
+
+from conftest import cleanup_tree, run
+
+
+def oci_archive(rootfs, out, ref):
+    """Write an OCI image-layout tar of one uncompressed layer made of rootfs."""
+    blobs = {}
+
+    def add(data):
+        d = hashlib.sha256(data).hexdigest()
+        blobs[d] = data
+        return {"digest": "sha256:" + d, "size": len(data)}
+
+    layer = io.BytesIO()
+    with tarfile.open(fileobj=layer, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name in sorted(os.listdir(rootfs)):
+            t.add(os.path.join(rootfs, name), arcname=name)
+    layer = layer.getvalue()
+    diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
+    config = json.dumps({
+        "architecture": "amd64", "os": "linux",
+        "config": {"Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], "Cmd": ["/bin/sh"]},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+    }).encode()
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": dict(add(config), mediaType="application/vnd.oci.image.config.v1+json"),
+        "layers": [dict(add(layer), mediaType="application/vnd.oci.image.layer.v1.tar")],
+    }
+    mdesc = dict(add(json.dumps(manifest).encode()),
+                 mediaType="application/vnd.oci.image.manifest.v1+json",
+                 annotations={"org.opencontainers.image.ref.name": ref})
+    index = {"schemaVersion": 2, "manifests": [mdesc]}
+    with tarfile.open(out, "w") as t:
+        def put(name, data):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+        put("oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
+        put("index.json", json.dumps(index).encode())
+        for d, data in blobs.items():
+            put("blobs/sha256/" + d, data)
+
+
+def _kill_pids(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _pids_with_arg(needle):
+    """Pids of processes whose command line contains needle (our own daemons' children)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                if needle.encode() in f.read():
+                    out.append(int(d))
+        except OSError:
+            pass
+    return out
+
+
+class Podman:
+    """podman with private containers.conf, storage.conf and CNI network."""
+
+    def __init__(self, root, runtime, tag):
+        self.root = root
+        self.runtime = runtime
+        self.bridge = f"isola-pb{tag}"[:15]
+        self.subnet = f"10.231.{tag % 250}"
+        os.makedirs(os.path.join(root, "cni"))
+        with open(os.path.join(root, "cni", "isolatest.conflist"), "w") as f:
+            json.dump({
+                "cniVersion": "0.4.0", "name": "isolatest",
+                "plugins": [
+                    {"type": "bridge", "bridge": self.bridge, "isGateway": True,
+                     "ipMasq": False, "hairpinMode": True,
+                     "ipam": {"type": "host-local", "dataDir": os.path.join(root, "ipam"),
+                              "routes": [{"dst": "0.0.0.0/0"}],
+                              "ranges": [[{"subnet": self.subnet + ".0/24",
+                                           "gateway": self.subnet + ".1"}]]}},
+                    {"type": "tuning"},
+                ]}, f)
+        with open(os.path.join(root, "containers.conf"), "w") as f:
+            f.write(f"""[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "{root}/events.log"
+[network]
+network_backend = "cni"
+network_config_dir = "{root}/cni"
+default_network = "isolatest"
+""")
+        with open(os.path.join(root, "storage.conf"), "w") as f:
+            f.write(f"""[storage]
+driver = "overlay"
+graphroot = "{root}/graph"
+runroot = "{root}/run"
+""")
+        self.env = dict(os.environ, CONTAINERS_CONF=os.path.join(root, "containers.conf"),
+                        CONTAINERS_STORAGE_CONF=os.path.join(root, "storage.conf"))
+
+    def __call__(self, *args, timeout=120, input=None):
+        return run(["podman", "--runtime", self.runtime, *args], timeout=timeout,
+                   env=self.env, input=input)
+
+    def close(self):
+        try:
+            self("rm", "--all", "--force", "--time", "0", timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
+        # podman leaves its storage mounted (overlay) until reset.
+        try:
+            self("system", "reset", "--force", timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
+        if os.path.exists(f"/sys/class/net/{self.bridge}"):
+            subprocess.run(["ip", "link", "del", self.bridge], timeout=30)
+        cleanup_tree(self.root)
+
+
+class Containerd:
+    """A private containerd: config, root, state and sockets under one directory."""
+
+    def __init__(self, root, runtime):
+        self.root = root
+        self.runtime = runtime
+        self.sock = os.path.join(root, "containerd.sock")
+        # A namespace of our own: the shim keeps the runtime's state under
+        # /run/containerd/runc/<namespace>, which close() removes.
+        self.ns = f"isolatest{os.getpid()}"
+        os.makedirs(root, exist_ok=True)
+        cfg = os.path.join(root, "config.toml")
+        with open(cfg, "w") as f:
+            f.write(f"""version = 2
+root = "{root}/root"
+state = "{root}/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "{self.sock}"
+[ttrpc]
+  address = "{self.sock}.ttrpc"
+[debug]
+  address = "{root}/debug.sock"
+""")
+        self.log = open(os.path.join(root, "containerd.log"), "wb")
+        self.proc = subprocess.Popen(["containerd", "--config", cfg], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(self.sock):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError("containerd did not start: " + self.read_log())
+            time.sleep(0.05)
+
+    def read_log(self):
+        with open(os.path.join(self.root, "containerd.log"), errors="replace") as f:
+            return f.read()[-4000:]
+
+    def ctr(self, *args, timeout=120):
+        return run(["ctr", "-a", self.sock, "-n", self.ns, *args], timeout=timeout)
+
+    def close(self):
+        # Shims started by this containerd carry its socket address on their
+        # command line; they and the containers they hold end with it.
+        shims = [p for p in _pids_with_arg(self.sock) if p != self.proc.pid]
+        for ns_id in self._tasks():
+            self.ctr("task", "kill", "-s", "SIGKILL", ns_id, timeout=30)
+            self.ctr("task", "delete", "-f", ns_id, timeout=30)
+            self.ctr("container", "delete", ns_id, timeout=30)
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=20)
+        _kill_pids(shims)
+        self.log.close()
+        cleanup_tree(os.path.join("/run/containerd/runc", self.ns))
+        cleanup_tree(self.root)
+
+    def _tasks(self):
+        try:
+            p = self.ctr("containers", "ls", "-q", timeout=30)
+        except subprocess.TimeoutExpired:
+            return []
+        return p.stdout.split() if p.returncode == 0 else []
