@@ -111,8 +111,15 @@ int main(int argc, char **argv)
 
     log_set_prog("isola-oci");
     const char *env_root = getenv("ISOLA_OCI_ROOT");
-    if (env_root && env_root[0])
+    static char user_root[4096];
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    if (env_root && env_root[0]) {
         g.root = env_root;
+    } else if (geteuid() != 0 && xdg && xdg[0]) {
+        /* rootless: runc's default, $XDG_RUNTIME_DIR/<runtime> */
+        snprintf(user_root, sizeof(user_root), "%s/isola-oci", xdg);
+        g.root = user_root;
+    }
     /* '+': stop at the verb; the verb parses its own options */
     while ((c = getopt_long_only(argc, argv, "+hv", opts, NULL)) != -1) {
         switch (c) {

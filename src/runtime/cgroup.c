@@ -184,6 +184,28 @@ static bool path_ok(const char *p)
     return true;
 }
 
+/* In place: "//" -> "/", "/./" -> "/", no trailing "/" (a trailing slash
+ * would make the leaf look like its own parent when enabling controllers). */
+static void path_normalize(char *p)
+{
+    char *w = p;
+
+    for (const char *r = p; *r != '\0';) {
+        if (r[0] == '/' && (r[1] == '/' || (r[1] == '.' && (r[2] == '/' || r[2] == '\0')))) {
+            r += r[1] == '/' ? 1 : 2;
+            continue;
+        }
+        if (w == p && r[0] == '.' && (r[1] == '/' || r[1] == '\0')) { /* leading "./" */
+            r += r[1] == '/' ? 2 : 1;
+            continue;
+        }
+        *w++ = *r++;
+    }
+    *w = '\0';
+    while (w > p + 1 && w[-1] == '/')
+        *--w = '\0';
+}
+
 /* The calling process's cgroup in a hierarchy (`ctrls` "" = v2) from /proc/self/cgroup. */
 static char *own_cgroup(const char *ctrls)
 {
@@ -446,13 +468,16 @@ int cgroup_create(enum cgroup_manager mgr, const char *id, const char *cgroups_p
     cg->path = strdup(cgroups_path);
     if (cg->path == NULL)
         return err_set(err, ENOMEM, "cgroup `%s`", cgroups_path);
+    path_normalize(cg->path);
+    if (cg->path[0] == '\0' || strcmp(cg->path, "/") == 0)
+        return err_val(err, EINVAL, "linux.cgroupsPath: `%s` names the root cgroup", cgroups_path);
     if (mgr == CGROUP_MANAGER_DISABLED) {
         if (resources != NULL && json_object_size(resources) > 0)
             log_warn("container %s: cgroup manager is disabled, linux.resources ignored", id);
         *out = steal_ptr(&cg);
         return 0;
     }
-    if (cgroup_resolve(cg, cgroups_path, err) < 0)
+    if (cgroup_resolve(cg, cg->path, err) < 0)
         return err_wrap(err, "cgroup for container `%s`", id);
     if (cg->ops->mkdirs(cg, err) < 0 || cgroup_res_apply(cg, resources, err) < 0 ||
         (pid > 0 && cg->ops->enter(cg, pid, err) < 0)) {

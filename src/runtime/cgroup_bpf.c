@@ -22,6 +22,7 @@
 #include "runtime/cgroup_priv.h"
 #include "util/cleanup.h"
 #include "util/js.h"
+#include "util/log.h"
 
 #define INSN(c, d, s, o, i)          ((struct bpf_insn){(c), (d), (s), (o), (i)})
 #define LDX_W(dst, src, off)         INSN(BPF_LDX | BPF_MEM | BPF_W, dst, src, off, 0)
@@ -193,6 +194,14 @@ int cgroup_bpf_devices(int dirfd, json_t *devices, struct err **err)
         a.log_size = 0;
         a.log_level = 0;
         prog = sys_bpf(BPF_PROG_LOAD, &a);
+    }
+    if (prog < 0 && errno == EPERM && geteuid() != 0) {
+        /* Rootless (runc does the same): without CAP_BPF no filter can be
+         * loaded, and an unprivileged user cannot create device nodes either. */
+        log_warn("linux.resources.devices: not enforced, loading an eBPF device filter needs "
+                 "CAP_BPF (running as uid %u)",
+                 (unsigned)geteuid());
+        return 0;
     }
     if (prog < 0)
         return err_sys(err, "linux.resources.devices: load the eBPF device filter (%zu insns)%s%s",

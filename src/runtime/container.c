@@ -40,6 +40,7 @@
 #include "runtime/seccomp.h"
 #include "runtime/selfexec.h"
 #include "runtime/state.h"
+#include "runtime/terminal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
@@ -119,9 +120,10 @@ struct init_ctx {
     const struct container_opts *o;
     struct spec *spec;
     struct seccomp_filter *filter;
-    int sync;    /* child end */
-    int dirfd;   /* O_PATH of the state dir (exec.fifo) */
-    int console; /* connected --console-socket, or -1 */
+    int sync;     /* child end */
+    int dirfd;    /* O_PATH of the state dir (exec.fifo) */
+    int console;  /* connected --console-socket, or -1 */
+    int listener; /* connected linux.seccomp.listenerPath, or -1 */
     char *state_json;
 };
 
@@ -193,7 +195,8 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         child_fail(c->sync, e);
     /* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it
      * while the process still has it (runc's order). */
-    if (c->filter && !p->no_new_privs && seccomp_install(c->filter, NULL, &e) < 0)
+    if (c->filter && !p->no_new_privs &&
+        process_seccomp(p, c->filter, false, c->listener, c->state_json, &e) < 0)
         child_fail(c->sync, e);
     if (process_switch_user(p, &e) < 0)
         child_fail(c->sync, e);
@@ -224,7 +227,9 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         fprintf(stderr, "isola-oci: %s\n", e->msg);
         _exit(127);
     }
-    process_exec(p, path, p->no_new_privs ? c->filter : NULL, NULL, &e);
+    if (process_seccomp(p, p->no_new_privs ? c->filter : NULL, true, c->listener, c->state_json,
+                        &e) == 0)
+        process_execve(p, path, &e);
     fprintf(stderr, "isola-oci: %s\n", e ? e->msg : "exec failed");
     _exit(127);
 }
@@ -386,13 +391,14 @@ static void create_rollback(const struct container_opts *o, pid_t pid, struct cg
     }
 }
 
-static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, struct err **err)
+static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, int *console_rx,
+                     struct err **err)
 {
     struct spec *s = NULL;
     struct seccomp_filter *filter = NULL;
     struct cgroup *cg = NULL;
     struct state st = {0};
-    _cleanup_close_ int dirfd = -1, console = -1;
+    _cleanup_close_ int dirfd = -1, console = -1, listener = -1;
     int sv[2] = {-1, -1};
     pid_t pid = -1;
     int rc = -1;
@@ -404,7 +410,7 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         return -1;
     if (spec_load(o->bundle ? o->bundle : ".", o->config, &s, err) < 0)
         return -1;
-    if (s->process.terminal && o->console_socket == NULL)
+    if (s->process.terminal && o->console_socket == NULL && (!run || o->detach))
         return spec_free(s),
                err_val(err, EINVAL,
                        "process.terminal is true: a --console-socket is needed to pass the pty");
@@ -413,8 +419,9 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         goto out;
     if (seccomp_compile(s->seccomp, &filter, err) < 0)
         goto out;
-    if (filter && seccomp_needs_notify(filter)) {
-        err_val(err, ENOTSUP, "linux.seccomp: SCMP_ACT_NOTIFY (listenerPath) is not supported yet");
+    if (filter && seccomp_needs_notify(filter) &&
+        (listener = connect_console(seccomp_listener_path(filter), err)) < 0) {
+        err_wrap(err, "linux.seccomp.listenerPath");
         goto out;
     }
     if (state_create_dir(o->root, o->id, err) < 0)
@@ -445,14 +452,29 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         err_sys(err, "open `%s`", sdir);
         goto out;
     }
-    if (s->process.terminal && (console = connect_console(o->console_socket, err)) < 0)
+    if (s->process.terminal && o->console_socket == NULL) {
+        /* foreground run: the pty comes back to us and we relay it */
+        int cs[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) < 0) {
+            err_sys(err, "socketpair");
+            goto out;
+        }
+        console = cs[1];
+        *console_rx = cs[0];
+    } else if (s->process.terminal && (console = connect_console(o->console_socket, err)) < 0) {
         goto out;
+    }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         err_sys(err, "socketpair");
         goto out;
     }
-    struct init_ctx ic = {
-        .o = o, .spec = s, .filter = filter, .sync = sv[1], .dirfd = dirfd, .console = console};
+    struct init_ctx ic = {.o = o,
+                          .spec = s,
+                          .filter = filter,
+                          .sync = sv[1],
+                          .dirfd = dirfd,
+                          .console = console,
+                          .listener = listener};
     pid = spawn_init(&ic, sv[0], err);
     close(sv[1]);
     sv[1] = -1;
@@ -517,6 +539,10 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
 out:
     if (rc < 0 && dir_made)
         create_rollback(o, pid, cg);
+    if (rc < 0 && *console_rx >= 0) {
+        close(*console_rx);
+        *console_rx = -1;
+    }
     if (sv[0] >= 0)
         close(sv[0]);
     if (sv[1] >= 0)
@@ -532,8 +558,9 @@ out:
 int container_create(const struct container_opts *o, struct err **err)
 {
     pid_t pid;
+    int console_rx = -1;
 
-    return do_create(o, false, &pid, err);
+    return do_create(o, false, &pid, &console_rx, err);
 }
 
 static int poststart(const char *root, const char *id, struct err **err)
@@ -561,12 +588,21 @@ int container_run(const struct container_opts *o, int *status, struct err **err)
     pid_t pid = -1;
     int ws = 0;
 
+    _cleanup_close_ int console_rx = -1, master = -1;
+
     *status = 0;
-    if (do_create(o, true, &pid, err) < 0)
+    if (do_create(o, true, &pid, &console_rx, err) < 0)
         return -1;
     poststart(o->root, o->id, err);
     if (o->detach)
         return 0;
+    if (console_rx >= 0) {
+        struct err *e = NULL;
+        if (terminal_recv_fd(console_rx, &master, &e) < 0 || terminal_relay(master, &e) < 0) {
+            log_err(e);
+            err_free(&e);
+        }
+    }
     while (waitpid(pid, &ws, 0) < 0)
         if (errno != EINTR)
             return err_sys(err, "wait for container `%s`", o->id);
@@ -750,6 +786,9 @@ int container_delete(const char *root, const char *id, bool force, struct err **
         if (cg != NULL && cgroup_kill(cg, SIGKILL, &e) < 0)
             err_free(&e);
         if (signal_init(st, SIGKILL, &e) < 0)
+            err_free(&e);
+        /* a frozen process cannot die: thaw a paused container */
+        if (cg != NULL && strcmp(status, "paused") == 0 && cgroup_freeze(cg, false, &e) < 0)
             err_free(&e);
         wait_gone(st);
     }

@@ -24,6 +24,7 @@
 
 #include "runtime/caps.h"
 #include "runtime/mount.h"
+#include "util/js.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -228,15 +229,64 @@ int process_cloexec_from(int first, struct err **err)
 
 extern char **environ;
 
+/* runtime-spec config-linux.md "Seccomp": the listener gets the container
+ * process state as the payload and the notify fd by SCM_RIGHTS. */
+static int send_notify_fd(int listener, int nfd, const char *state_json, const char *metadata,
+                          struct err **err)
+{
+    json_t *state = json_loads(state_json ? state_json : "{}", 0, NULL);
+    json_t *j = json_pack("{s:s, s:[s], s:O, s:s, s:o}", "ociVersion", "1.2.0", "fds", "seccompFd",
+                          "pid", json_object_get(state, "pid"), "metadata",
+                          metadata ? metadata : "", "state", state ? state : json_object());
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    int rc;
+
+    if (j)
+        json_decref(j);
+    if (text == NULL)
+        return err_set(err, ENOMEM, "linux.seccomp.listenerPath: message");
+    rc = send_fd(listener, nfd, text, err);
+    free(text);
+    return rc < 0 ? err_wrap(err, "linux.seccomp.listenerPath") : 0;
+}
+
+int process_seccomp(const struct spec_process *p, const struct seccomp_filter *f, bool set_nnp,
+                    int listener, const char *state_json, struct err **err)
+{
+    int nfd = -1;
+
+    if (set_nnp && p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return err_sys(err, "process.noNewPrivileges: prctl");
+    if (f == NULL)
+        return 0;
+    if (seccomp_install(f, &nfd, err) < 0)
+        return err_wrap(err, "linux.seccomp");
+    if (nfd >= 0) {
+        int rc = listener >= 0
+                     ? send_notify_fd(listener, nfd, state_json, seccomp_listener_metadata(f), err)
+                     : 0;
+        close(nfd);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int process_exec(const struct spec_process *p, const char *path, const struct seccomp_filter *f,
                  int *notify_fd, struct err **err)
 {
     char *const empty[] = {NULL};
 
-    if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return err_sys(err, "process.noNewPrivileges: prctl");
-    if (f != NULL && seccomp_install(f, notify_fd, err) < 0)
-        return err_wrap(err, "linux.seccomp");
+    if (process_seccomp(p, f, true, -1, NULL, err) < 0)
+        return -1;
+    execve(path, p->args, p->env ? p->env : empty);
+    return err_sys(err, "exec `%s`", path);
+}
+
+int process_execve(const struct spec_process *p, const char *path, struct err **err)
+{
+    char *const empty[] = {NULL};
+
     execve(path, p->args, p->env ? p->env : empty);
     return err_sys(err, "exec `%s`", path);
 }

@@ -246,3 +246,83 @@ def test_exec_refused_before_start(oci):
     assert oci.detached("create", "--bundle", oci.bundle, cid).returncode == 0
     p = oci.cmd("exec", cid, "true")
     assert p.returncode != 0 and "start it first" in p.stderr
+
+
+def test_personality_iopriority_scheduler(oci):
+    cfg = copy.deepcopy(oci.config)
+    cfg["linux"]["personality"] = {"domain": "LINUX32"}
+    cfg["process"]["ioPriority"] = {"class": "IOPRIO_CLASS_BE", "priority": 6}
+    cfg["process"]["scheduler"] = {"policy": "SCHED_BATCH", "nice": 7}
+    # /proc/PID/stat: field 19 is nice, field 41 the policy (SCHED_BATCH = 3)
+    p, _ = oci.run(sh("uname -m; ionice -p $$; cut -d' ' -f19,41 /proc/self/stat"), config=cfg)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout
+    assert out.splitlines()[0] in ("i686", "i386")
+    assert "best-effort" in out and "prio 6" in out
+    assert out.splitlines()[-1].split() == ["7", "3"]
+
+
+def test_no_new_keyring_and_new_session_keyring(oci):
+    p, _ = oci.run(sh("cat /proc/self/status | grep -c ."))  # runs with a new keyring
+    assert p.returncode == 0, p.stderr
+    cfg = copy.deepcopy(oci.config)
+    oci.write(cfg)
+    cid = oci.new_id()
+    p = oci.cmd("run", "--no-new-keyring", "--bundle", oci.bundle, cid)
+    assert p.returncode == 0, p.stderr
+
+
+def test_seccomp_notify_sends_fd_and_state_to_listener(oci, tmp_root):
+    import array
+    import json
+    import socket
+    import threading
+    path = os.path.join(tmp_root, "listener.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(30)
+    got = {}
+
+    def serve():
+        conn, _ = srv.accept()
+        with conn:
+            msg, anc, _, _ = conn.recvmsg(65536, socket.CMSG_LEN(4))
+            got["msg"] = json.loads(msg)
+            for level, typ, data in anc:
+                if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                    fd = array.array("i", data[:4])[0]
+                    got["fd"] = fd
+                    os.close(fd)  # no supervisor: notifying syscalls get ENOSYS
+
+    t = threading.Thread(target=serve)
+    t.start()
+    cfg = copy.deepcopy(oci.config)
+    cfg["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": path,
+                               "listenerMetadata": "meta",
+                               "syscalls": [{"names": ["mkdir", "mkdirat"],
+                                             "action": "SCMP_ACT_NOTIFY"}]}
+    try:
+        p, cid = oci.run(sh("mkdir /tmp/z 2>&1; echo done"), config=cfg)
+    finally:
+        t.join(timeout=30)
+        srv.close()
+    assert p.returncode == 0, p.stderr
+    assert "Function not implemented" in p.stdout
+    assert got["msg"]["fds"] == ["seccompFd"] and got["msg"]["metadata"] == "meta"
+    assert got["msg"]["state"]["id"] == cid and got["msg"]["pid"] > 0
+
+
+def test_user_namespace_shifted_mapping(oci, tmp_root):
+    os.chmod(tmp_root, 0o755)  # the mapped root (host uid 100000) must reach the rootfs
+    cfg = copy.deepcopy(oci.config)
+    cfg["mounts"] = [m for m in cfg["mounts"] if m["type"] != "cgroup"]  # v1: not in a userns
+    cfg["linux"]["namespaces"].append({"type": "user"})
+    cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    p, cid = oci.run(sh("id -u; cat /proc/self/uid_map; echo x > /dev/null && echo dev-ok"),
+                     config=cfg)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.split("\n")
+    assert lines[0] == "0" and lines[1].split() == ["0", "100000", "65536"]
+    assert "dev-ok" in p.stdout

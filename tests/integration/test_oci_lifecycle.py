@@ -168,6 +168,9 @@ def test_pause_resume(oci):
     assert p.returncode != 0 and "paused" in p.stderr
     assert oci.cmd("resume", cid).returncode == 0
     assert oci.state(cid)["status"] == "running"
+    # a paused container is thawed to be deleted
+    assert oci.cmd("pause", cid).returncode == 0
+    assert oci.cmd("delete", "--force", cid).returncode == 0
 
 
 def test_update_resources(oci, tmp_root):
@@ -248,3 +251,18 @@ def test_no_pivot_and_preserve_fds(oci, tmp_root):
     os.close(w)
     assert p.returncode == 0, p.stderr
     assert sorted(int(x) for x in p.stdout.split()) == [0, 1, 2, 3]
+
+
+def test_run_terminal_without_console_socket_relays_the_pty(oci):
+    cfg = copy.deepcopy(oci.config)
+    cfg["process"]["terminal"] = True
+    cfg["process"]["args"] = ["sh", "-c", "tty; read x; echo got $x"]
+    oci.write(cfg)
+    cid = oci.new_id()
+    p = oci.cmd("run", "--bundle", oci.bundle, cid, input="hello\n")
+    assert p.returncode == 0, p.stderr
+    assert "/dev/pts/0" in p.stdout and "got hello" in p.stdout
+    # create (and run --detach) still need somewhere to send the pty
+    cid = oci.new_id()
+    p = oci.detached("create", "--bundle", oci.bundle, cid)
+    assert p.returncode != 0 and "--console-socket" in p.stderr

@@ -23,7 +23,7 @@
 #include "util/fs.h"
 #include "util/js.h"
 
-static char host_base[64], v2_base[64], host_path[80], v2_path[80];
+static char host_base[64], v2_base[64], norm_base[64], host_path[80], v2_path[80];
 static char *v2_root;
 static pid_t main_pid;
 static pid_t children[8];
@@ -177,6 +177,7 @@ static void cleanup(void)
         }
     cgroup_set_root(NULL, NULL);
     rm_leftovers(cgroup_root(), host_base);
+    rm_leftovers(cgroup_root(), norm_base);
     if (v2_root != NULL)
         rm_leftovers(v2_root, v2_base);
 }
@@ -536,6 +537,26 @@ static void test_relative(void)
     ok(dir && !fs_exists(dir) && parent && fs_exists(parent), "leaf removed, own cgroup kept");
     cgroup_free(cg);
 
+    /* Paths are normalised: doubled and trailing slashes. */
+    char messy[96];
+    snprintf(messy, sizeof(messy), "%s//c/", norm_base);
+    r = cgroup_create(CGROUP_MANAGER_CGROUPFS, "n", messy, NULL, 0, &cg, &e);
+    ok(r == 0, "create %s", messy);
+    err_free(&e);
+    if (r == 0) {
+        char want[96];
+        snprintf(want, sizeof(want), "%s/c", norm_base);
+        is_str(cgroup_path(cg), want, "path normalised");
+        ok(cgroup_destroy(cg, &e) == 0, "destroy the normalised cgroup");
+        err_free(&e);
+        cgroup_free(cg);
+        cg = NULL;
+    }
+    ok(cgroup_create(CGROUP_MANAGER_CGROUPFS, "x", "//", NULL, 0, &cg, &e) < 0 && e &&
+           strstr(e->msg, "root cgroup"),
+       "the root cgroup is refused");
+    err_free(&e);
+
     json_t *j = J("{\"layout\":\"v7\"}");
     ok(cgroup_from_json(j, &cg, &e) < 0 && e &&
            strcmp(e->msg, "cgroup.layout: unknown layout `v7`") == 0,
@@ -662,7 +683,8 @@ static void test_rootless(const char *path)
 
     printf("# rootless as uid %u in %s\n", (unsigned)getuid(), path);
     pid_t child = spawn_child(&wake, NULL);
-    json_t *res = J("{\"memory\":{\"limit\":33554432},\"pids\":{\"limit\":8}}");
+    json_t *res = J("{\"memory\":{\"limit\":33554432},\"pids\":{\"limit\":8},"
+                    "\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]}");
     int r = cgroup_create(CGROUP_MANAGER_CGROUPFS, "rl", path, res, child, &cg, &e);
     json_decref(res);
     ok(r == 0, "create %s without root", path);
@@ -700,6 +722,7 @@ int main(int argc, char **argv)
 
     snprintf(host_base, sizeof(host_base), "/isola-test-%d", (int)getpid());
     snprintf(v2_base, sizeof(v2_base), "/isola-test-%d-v2", (int)getpid());
+    snprintf(norm_base, sizeof(norm_base), "/isola-test-%d-n", (int)getpid());
     /* The cgroups are base/c: destroy must also remove the parent it made. */
     snprintf(host_path, sizeof(host_path), "%s/c", host_base);
     snprintf(v2_path, sizeof(v2_path), "%s/c", v2_base);
