@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "image/build.h"
 #include "image/store.h"
 #include "util/cleanup.h"
 
@@ -43,7 +44,8 @@ int cmd_image(int argc, char **argv)
         goto fail;
     if (strcmp(sub, "prune") == 0) {
         struct store_gc_stats st;
-        if (store_prune(s, &st, &err) < 0)
+        if (store_lock_exclusive(s, &err) < 0 || build_reap_stale(s, &err) < 0 ||
+            store_prune(s, &st, &err) < 0)
             goto fail;
         printf("removed %d blobs (%lld bytes), %d layers, %d temporary files\n", st.blobs_removed,
                (long long)st.bytes_freed, st.layers_removed, st.tmp_removed);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
+#include "image/build.h"
 #include "image/store.h"
 
 int cmd_rmi(int argc, char **argv)
@@ -45,7 +46,8 @@ int cmd_rmi(int argc, char **argv)
         }
         printf("Untagged: %s\n", argv[i]);
     }
-    if (store_prune(s, &st, &err) < 0) {
+    if (store_lock_exclusive(s, &err) < 0 || build_reap_stale(s, &err) < 0 ||
+        store_prune(s, &st, &err) < 0) {
         err_print(err, "isola rmi", stderr);
         return 1;
     }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "image/build.h"
+#include "image/build_priv.h"
 #include "image/bundle.h"
 #include "image/diff.h"
 #include "image/dockerfile.h"
@@ -25,28 +27,6 @@
 #include "util/js.h"
 #include "util/proc.h"
 
-struct stage {
-    char *name;
-    json_t *config; /* image config (config.md) */
-    json_t *layers; /* layer descriptors, bottom first */
-    json_t *vars;   /* ARG and ENV values for expansion */
-    json_t *shell;  /* SHELL, default ["/bin/sh","-c"] */
-    char key[DIGEST_LEN + 1];
-    bool cmd_set;
-};
-
-struct ctx {
-    struct store *s;
-    const struct build_opts *o;
-    const struct dockerfile *df;
-    json_t *global_args; /* ARGs before the first FROM */
-    json_t *build_args;  /* --build-arg */
-    json_t *ignore;      /* .dockerignore patterns */
-    struct stage *stages;
-    size_t n_stages;
-    int runs;
-};
-
 static void stage_release(struct stage *st)
 {
     free(st->name);
@@ -56,7 +36,7 @@ static void stage_release(struct stage *st)
     json_decref(st->shell);
 }
 
-static void chain(struct stage *st, const char *what)
+void build_chain(struct stage *st, const char *what)
 {
     struct digest_ctx *c = digest_new();
 
@@ -68,16 +48,14 @@ static void chain(struct stage *st, const char *what)
     digest_final(c, st->key);
 }
 
-#define AT(in) ctx->df->path, (in)->line, (in)->col
-
-static int insn_err(struct ctx *ctx, const struct df_insn *in, struct err **err)
+int build_insn_err(struct ctx *ctx, const struct df_insn *in, struct err **err)
 {
     return err_wrap(err, "%s:%d:%d: %s", AT(in), in->cmd);
 }
 
 /* ---- config helpers ---- */
 
-static json_t *cfg_obj(struct stage *st)
+json_t *build_cfg(struct stage *st)
 {
     json_t *c = json_object_get(st->config, "config");
 
@@ -90,7 +68,7 @@ static json_t *cfg_obj(struct stage *st)
 
 static void env_set(struct stage *st, const char *k, const char *v)
 {
-    json_t *c = cfg_obj(st), *env = json_object_get(c, "Env"), *e;
+    json_t *c = build_cfg(st), *env = json_object_get(c, "Env"), *e;
     size_t kl = strlen(k), i;
     char *kv = NULL;
 
@@ -114,7 +92,7 @@ static void env_set(struct stage *st, const char *k, const char *v)
     json_object_set_new(st->vars, k, json_string(v));
 }
 
-static void history(struct stage *st, const char *by, bool empty)
+void build_history(struct stage *st, const char *by, bool empty)
 {
     json_t *h = json_object_get(st->config, "history");
 
@@ -126,7 +104,7 @@ static void history(struct stage *st, const char *by, bool empty)
                                    : json_pack("{s:s}", "created_by", by));
 }
 
-static void add_layer(struct stage *st, const char *digest, int64_t size)
+void build_add_layer(struct stage *st, const char *digest, int64_t size)
 {
     json_t *rootfs = json_object_get(st->config, "rootfs");
 
@@ -139,7 +117,7 @@ static void add_layer(struct stage *st, const char *digest, int64_t size)
     json_array_append_new(json_object_get(rootfs, "diff_ids"), json_string(digest));
 }
 
-static int descs_of(json_t *layers, struct desc **out, struct err **err)
+int build_descs(json_t *layers, struct desc **out, struct err **err)
 {
     size_t n = json_array_size(layers);
     struct desc *d = calloc(n + 1, sizeof(*d));
@@ -166,7 +144,7 @@ static char *cache_path(struct ctx *ctx, const char *key)
     return p;
 }
 
-static bool cache_get(struct ctx *ctx, struct stage *st)
+bool build_cache_get(struct ctx *ctx, struct stage *st)
 {
     _cleanup_free_ char *p = cache_path(ctx, st->key);
     _cleanup_json_ json_t *j = NULL;
@@ -175,11 +153,11 @@ static bool cache_get(struct ctx *ctx, struct stage *st)
     if (ctx->o->no_cache || p == NULL || js_load_file(p, &j, NULL) < 0 ||
         desc_parse(j, "cache", &d, NULL) < 0 || !store_blob_exists(ctx->s, d.digest))
         return false;
-    add_layer(st, d.digest, d.size);
+    build_add_layer(st, d.digest, d.size);
     return true;
 }
 
-static void cache_put(struct ctx *ctx, struct stage *st, const char *digest, int64_t size)
+void build_cache_put(struct ctx *ctx, struct stage *st, const char *digest, int64_t size)
 {
     _cleanup_free_ char *p = cache_path(ctx, st->key), *dir = NULL;
     _cleanup_json_ json_t *d = desc_new(MT_OCI_LAYER, digest, size);
@@ -201,7 +179,7 @@ static int do_from(struct ctx *ctx, const struct df_insn *in, struct err **err)
 
     if (dockerfile_expand(in->rest, ctx->global_args, &expanded, "FROM", err) < 0 ||
         dockerfile_words(expanded, &w, err) < 0)
-        return insn_err(ctx, in, err);
+        return build_insn_err(ctx, in, err);
     if (w[0] == NULL || (w[1] && (w[2] == NULL || strcasecmp(w[1], "AS") != 0 || w[3])))
         return err_val(err, EINVAL, "%s:%d:%d: expected FROM IMAGE [AS NAME]", AT(in));
     base = w[0];
@@ -235,7 +213,7 @@ static int do_from(struct ctx *ctx, const struct df_insn *in, struct err **err)
                         e2 = NULL;
                     }
                     stage_release(&st);
-                    return insn_err(ctx, in, err);
+                    return build_insn_err(ctx, in, err);
                 }
             }
             st.config = json_deep_copy(img->config);
@@ -348,10 +326,10 @@ static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, s
             keytext = steal_ptr(&k2);
         }
     }
-    chain(st, keytext);
-    if (cache_get(ctx, st)) {
+    build_chain(st, keytext);
+    if (build_cache_get(ctx, st)) {
         printf(" ---> Using cache\n");
-        history(st, keytext, false);
+        build_history(st, keytext, false);
         return 0;
     }
     args = calloc(json_array_size(argv) + 1, sizeof(char *));
@@ -365,7 +343,7 @@ static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, s
         const char *k;
         json_t *v;
         size_t n = 0;
-        json_t *cenv = json_object_get(cfg_obj(st), "Env");
+        json_t *cenv = json_object_get(build_cfg(st), "Env");
         json_object_foreach (st->vars, k, v) {
             bool in_env = false;
             size_t j;
@@ -386,7 +364,7 @@ static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, s
         err_set(err, ENOMEM, "RUN");
         goto out;
     }
-    if (descs_of(st->layers, &descs, err) < 0 ||
+    if (build_descs(st->layers, &descs, err) < 0 ||
         layer_rootfs_descs(ctx->s, descs, json_array_size(st->layers), dir, false, &mounted, err) <
             0)
         goto out;
@@ -439,9 +417,9 @@ static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, s
     mounted = false;
     if (diff_dir_to_layer(ctx->s, upper, true, digest, &size, err) < 0)
         goto out;
-    add_layer(st, digest, size);
-    cache_put(ctx, st, digest, size);
-    history(st, keytext, false);
+    build_add_layer(st, digest, size);
+    build_cache_put(ctx, st, digest, size);
+    build_history(st, keytext, false);
     rc = 0;
 out:
     if (id && state) {
@@ -457,384 +435,7 @@ out:
         umount2(rootfs, MNT_DETACH);
     if (dir)
         fs_rm_rf(dir, NULL);
-    return rc < 0 ? insn_err(ctx, in, err) : 0;
-}
-
-/* ---- COPY / ADD ---- */
-
-static bool ignored(struct ctx *ctx, const char *rel)
-{
-    bool ign = false;
-    json_t *p;
-    size_t i;
-
-    json_array_foreach (ctx->ignore, i, p) {
-        const char *pat = json_string_value(p);
-        bool neg = pat[0] == '!';
-        if (neg)
-            pat++;
-        /* A pattern matches the path or any of its parent directories. */
-        _cleanup_free_ char *cur = strdup(rel);
-        bool m = false;
-        while (cur && *cur) {
-            if (fnmatch(pat, cur, FNM_PATHNAME) == 0) {
-                m = true;
-                break;
-            }
-            char *sl = strrchr(cur, '/');
-            if (sl == NULL)
-                break;
-            *sl = '\0';
-        }
-        if (m)
-            ign = !neg;
-    }
-    return ign;
-}
-
-static int load_ignore(struct ctx *ctx, struct err **err)
-{
-    _cleanup_free_ char *p = NULL, *buf = NULL;
-    char *line, *save = NULL;
-    size_t len;
-
-    ctx->ignore = json_array();
-    if (asprintf(&p, "%s/.dockerignore", ctx->o->context) < 0)
-        return err_set(err, ENOMEM, ".dockerignore");
-    if (!fs_exists(p))
-        return 0;
-    if (fs_read_file(p, &buf, &len, err) < 0)
-        return -1;
-    for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *s = line + strspn(line, " \t");
-        size_t n = strlen(s);
-        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\r' || s[n - 1] == '/'))
-            s[--n] = '\0';
-        if (*s == '\0' || *s == '#')
-            continue;
-        bool neg = *s == '!';
-        char *pat = neg ? s + 1 : s;
-        while (*pat == '/' || strncmp(pat, "./", 2) == 0)
-            pat += *pat == '/' ? 1 : 2;
-        char *full = NULL;
-        if (asprintf(&full, "%s%s", neg ? "!" : "", pat) >= 0)
-            json_array_append_new(ctx->ignore, json_string(full));
-        free(full);
-    }
-    return 0;
-}
-
-struct copy {
-    struct ctx *ctx;
-    bool from_context;
-    const char *srcroot;
-    long uid, gid; /* -1: keep the source's */
-    struct digest_ctx *sum;
-    size_t strip; /* length of the staging prefix of destination paths */
-};
-
-static int copy_tree(struct copy *c, const char *src, const char *rel, const char *dst,
-                     struct err **err);
-
-static int copy_one(struct copy *c, const char *src, const char *rel, const char *dst,
-                    struct err **err)
-{
-    struct stat st;
-    char meta[128];
-
-    if (c->from_context && *rel && ignored(c->ctx, rel))
-        return 0;
-    if (lstat(src, &st) < 0)
-        return err_sys(err, "stat `%s`", src);
-    snprintf(meta, sizeof(meta), "%s\n%o", rel, st.st_mode);
-    digest_update(c->sum, meta, strlen(meta));
-    digest_update(c->sum, dst + c->strip, strlen(dst) - c->strip);
-    if (S_ISDIR(st.st_mode)) {
-        if (mkdir(dst, st.st_mode & 07777) < 0 && errno != EEXIST)
-            return err_sys(err, "mkdir `%s`", dst);
-        if (copy_tree(c, src, rel, dst, err) < 0)
-            return -1;
-    } else if (S_ISLNK(st.st_mode)) {
-        char t[4096];
-        ssize_t n = readlink(src, t, sizeof(t) - 1);
-        if (n < 0)
-            return err_sys(err, "readlink `%s`", src);
-        t[n] = '\0';
-        digest_update(c->sum, t, (size_t)n);
-        unlink(dst);
-        if (symlink(t, dst) < 0)
-            return err_sys(err, "symlink `%s`", dst);
-    } else if (S_ISREG(st.st_mode)) {
-        _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        _cleanup_close_ int out = -1;
-        char buf[65536];
-        ssize_t n;
-        if (in < 0)
-            return err_sys(err, "open `%s`", src);
-        out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (out < 0)
-            return err_sys(err, "create `%s`", dst);
-        while ((n = read(in, buf, sizeof(buf))) > 0) {
-            digest_update(c->sum, buf, (size_t)n);
-            if (fs_write_all(out, buf, (size_t)n, dst, err) < 0)
-                return -1;
-        }
-        if (n < 0)
-            return err_sys(err, "read `%s`", src);
-        fchmod(out, st.st_mode & 07777);
-    } else {
-        return err_val(err, ENOTSUP, "`%s`: only files, directories and symlinks are copied", rel);
-    }
-    if (lchown(dst, c->uid >= 0 ? (uid_t)c->uid : st.st_uid,
-               c->gid >= 0 ? (gid_t)c->gid : st.st_gid) < 0)
-        return err_sys(err, "chown `%s`", dst);
-    if (!S_ISLNK(st.st_mode))
-        chmod(dst, st.st_mode & 07777); /* chown clears set-id bits */
-    struct timespec ts[2] = {st.st_atim, st.st_mtim};
-    utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW);
-    return 0;
-}
-
-static int copy_tree(struct copy *c, const char *src, const char *rel, const char *dst,
-                     struct err **err)
-{
-    struct dirent **list = NULL;
-    int n = scandir(src, &list, NULL, alphasort), r = 0;
-
-    if (n < 0)
-        return err_sys(err, "read directory `%s`", src);
-    for (int i = 0; i < n; i++) {
-        const char *b = list[i]->d_name;
-        if (r == 0 && strcmp(b, ".") && strcmp(b, "..")) {
-            _cleanup_free_ char *s2 = NULL, *r2 = NULL, *d2 = NULL;
-            if (asprintf(&s2, "%s/%s", src, b) < 0 ||
-                asprintf(&r2, "%s%s%s", rel, *rel ? "/" : "", b) < 0 ||
-                asprintf(&d2, "%s/%s", dst, b) < 0)
-                r = err_set(err, ENOMEM, "copy");
-            else
-                r = copy_one(c, s2, r2, d2, err);
-        }
-        free(list[i]);
-    }
-    free(list);
-    return r;
-}
-
-/* Parse --chown=USER[:GROUP] (numeric, or names from the stage's /etc/passwd). */
-static int parse_chown(struct ctx *ctx, struct stage *st, const char *spec, long *uid, long *gid,
-                       const char *rootfs, struct err **err)
-{
-    _cleanup_json_ json_t *cfg =
-        json_pack("{s:{s:s, s:[s]}}", "config", "User", spec, "Cmd", "true");
-    _cleanup_json_ json_t *out = NULL;
-    struct bundle_opts bo = {0};
-
-    /* bundle_spec resolves users the way the runtime will. */
-    if (bundle_spec(cfg, "chown", rootfs, &bo, &out, err) < 0)
-        return -1;
-    *uid = json_integer_value(
-        json_object_get(json_object_get(json_object_get(out, "process"), "user"), "uid"));
-    *gid = json_integer_value(
-        json_object_get(json_object_get(json_object_get(out, "process"), "user"), "gid"));
-    return 0;
-}
-
-static int do_copy(struct ctx *ctx, struct stage *st, const struct df_insn *in, bool add,
-                   struct err **err)
-{
-    _cleanup_strv_ char **words = NULL;
-    _cleanup_free_ char *expanded = NULL, *stage_dir = NULL, *view = NULL, *srcroot = NULL,
-                        *dest = NULL, *keytext = NULL;
-    _cleanup_free_ struct desc *descs = NULL;
-    const char *from = json_string_value(json_object_get(in->flags, "from"));
-    const char *chown_spec = json_string_value(json_object_get(in->flags, "chown"));
-    struct copy c = {.ctx = ctx, .uid = 0, .gid = 0};
-    char sum[DIGEST_LEN + 1], digest[DIGEST_LEN + 1];
-    bool view_mounted = false;
-    size_t nw = 0;
-    int64_t size = 0;
-    int rc = -1;
-
-    if (in->argv) {
-        words = calloc(json_array_size(in->argv) + 1, sizeof(char *));
-        for (size_t i = 0; words && i < json_array_size(in->argv); i++) {
-            if (dockerfile_expand(json_string_value(json_array_get(in->argv, i)), st->vars,
-                                  &words[i], in->cmd, err) < 0)
-                return insn_err(ctx, in, err);
-        }
-    } else if (dockerfile_expand(in->rest, st->vars, &expanded, in->cmd, err) < 0 ||
-               dockerfile_words(expanded, &words, err) < 0) {
-        return insn_err(ctx, in, err);
-    }
-    while (words && words[nw])
-        nw++;
-    if (nw < 2)
-        return err_val(err, EINVAL, "%s:%d:%d: %s needs a source and a destination", AT(in),
-                       in->cmd);
-    for (size_t i = 0; i + 1 < nw; i++)
-        if (add && (strstr(words[i], "://") != NULL))
-            return err_val(err, ENOTSUP, "%s:%d:%d: ADD from a URL is not supported", AT(in));
-    /* Destination: relative to WORKDIR. */
-    {
-        const char *wd = json_string_value(json_object_get(cfg_obj(st), "WorkingDir"));
-        const char *d = words[nw - 1];
-        if (d[0] == '/')
-            dest = strdup(d);
-        else if (asprintf(&dest, "%s/%s", wd && *wd ? wd : "", d) < 0)
-            dest = NULL;
-        if (dest == NULL)
-            return err_set(err, ENOMEM, "COPY");
-    }
-    if (store_mkdtemp(ctx->s, "copy", &stage_dir, err) < 0)
-        return -1;
-    c.sum = digest_new();
-    if (c.sum == NULL) {
-        err_set(err, ENOMEM, "COPY");
-        goto out;
-    }
-    /* Source: the context, or a flattened view of an earlier stage. */
-    if (from) {
-        struct stage *src = NULL;
-        for (size_t i = 0; i < ctx->n_stages; i++)
-            if ((ctx->stages[i].name && strcmp(ctx->stages[i].name, from) == 0) ||
-                (strspn(from, "0123456789") == strlen(from) && (size_t)atoi(from) == i))
-                src = &ctx->stages[i];
-        if (src == NULL || src == st) {
-            err_val(err, ENOENT, "--from=%s: no such earlier stage", from);
-            goto out;
-        }
-        if (asprintf(&view, "%s/view", stage_dir) < 0 || descs_of(src->layers, &descs, err) < 0 ||
-            layer_rootfs_descs(ctx->s, descs, json_array_size(src->layers), view, true,
-                               &view_mounted, err) < 0)
-            goto out;
-        if (asprintf(&srcroot, "%s/rootfs", view) < 0)
-            goto out;
-        digest_update(c.sum, src->key, strlen(src->key));
-    } else {
-        srcroot = realpath(ctx->o->context, NULL);
-        c.from_context = true;
-        if (srcroot == NULL) {
-            err_sys(err, "context `%s`", ctx->o->context);
-            goto out;
-        }
-    }
-    c.srcroot = srcroot;
-    if (chown_spec) {
-        /* Names resolve against this stage's files: flatten them once. */
-        _cleanup_free_ char *cv = NULL, *croot = NULL;
-        _cleanup_free_ struct desc *sd = NULL;
-        bool m = false;
-        if (asprintf(&cv, "%s/chown", stage_dir) < 0 || asprintf(&croot, "%s/rootfs", cv) < 0 ||
-            descs_of(st->layers, &sd, err) < 0)
-            goto out;
-        if (strspn(chown_spec, "0123456789:") == strlen(chown_spec)) {
-            fs_mkdir_p(croot, 0755, NULL);
-        } else if (layer_rootfs_descs(ctx->s, sd, json_array_size(st->layers), cv, true, &m, err) <
-                   0) {
-            goto out;
-        }
-        if (parse_chown(ctx, st, chown_spec, &c.uid, &c.gid, croot, err) < 0)
-            goto out;
-    }
-    {
-        _cleanup_free_ char *out_root = NULL, *target = NULL;
-        bool dir_dest = dest[strlen(dest) - 1] == '/' || nw > 2;
-        if (asprintf(&out_root, "%s/layer", stage_dir) < 0 ||
-            asprintf(&target, "%s%s", out_root, dest) < 0 || fs_mkdir_p(out_root, 0755, err) < 0)
-            goto out;
-        c.strip = strlen(out_root);
-        for (size_t i = 0; i + 1 < nw; i++) {
-            _cleanup_free_ char *pat = NULL;
-            glob_t g;
-            const char *w = words[i];
-            if (strstr(w, "..") && (strcmp(w, "..") == 0 || strncmp(w, "../", 3) == 0 ||
-                                    strstr(w, "/../") || strstr(w, "/..") == w + strlen(w) - 3)) {
-                err_val(err, EPERM, "source `%s` leaves the build context", w);
-                goto out;
-            }
-            while (*w == '/')
-                w++;
-            if (asprintf(&pat, "%s/%s", srcroot, w) < 0)
-                goto out;
-            if (glob(pat, GLOB_NOSORT, NULL, &g) != 0) {
-                err_val(err, ENOENT, "source `%s`: no such file or directory in the %s", words[i],
-                        from ? "stage" : "context");
-                goto out;
-            }
-            if (g.gl_pathc > 1)
-                dir_dest = true;
-            for (size_t j = 0; j < g.gl_pathc; j++) {
-                const char *sp = g.gl_pathv[j];
-                const char *rel = sp + strlen(srcroot);
-                struct stat sst;
-                _cleanup_free_ char *dst = NULL;
-                while (*rel == '/')
-                    rel++;
-                if (lstat(sp, &sst) < 0 || (c.from_context && *rel && ignored(ctx, rel)))
-                    continue;
-                if (S_ISDIR(sst.st_mode)) {
-                    /* The contents of a directory are copied, not the directory. */
-                    if (fs_mkdir_p(target, 0755, err) < 0 ||
-                        copy_tree(&c, sp, rel, target, err) < 0) {
-                        globfree(&g);
-                        goto out;
-                    }
-                    continue;
-                }
-                const char *bn = strrchr(sp, '/');
-                if (dir_dest) {
-                    if (fs_mkdir_p(target, 0755, err) < 0 ||
-                        asprintf(&dst, "%s/%s", target, bn ? bn + 1 : sp) < 0) {
-                        globfree(&g);
-                        goto out;
-                    }
-                } else {
-                    _cleanup_free_ char *parent = strdup(target);
-                    char *sl = parent ? strrchr(parent, '/') : NULL;
-                    if (sl)
-                        *sl = '\0';
-                    if (parent && *parent)
-                        fs_mkdir_p(parent, 0755, NULL);
-                    dst = strdup(target);
-                }
-                if (dst == NULL || copy_one(&c, sp, rel, dst, err) < 0) {
-                    globfree(&g);
-                    goto out;
-                }
-            }
-            globfree(&g);
-        }
-        /* New directories get the --chown owner too (Dockerfile reference, COPY). */
-        {
-            struct stat tst;
-            if (chown_spec && lstat(target, &tst) == 0 && S_ISDIR(tst.st_mode) &&
-                lchown(target, (uid_t)c.uid, (gid_t)c.gid) < 0) {
-                err_sys(err, "chown `%s`", dest);
-                goto out;
-            }
-        }
-        digest_final(c.sum, sum);
-        c.sum = NULL;
-        if (asprintf(&keytext, "%s %s %s chown=%s", in->cmd, in->rest, sum,
-                     chown_spec ? chown_spec : "") < 0)
-            goto out;
-        chain(st, keytext);
-        if (cache_get(ctx, st)) {
-            printf(" ---> Using cache\n");
-        } else {
-            if (diff_dir_to_layer(ctx->s, out_root, false, digest, &size, err) < 0)
-                goto out;
-            add_layer(st, digest, size);
-            cache_put(ctx, st, digest, size);
-        }
-        history(st, keytext, false);
-    }
-    rc = 0;
-out:
-    digest_free(c.sum);
-    if (stage_dir)
-        fs_rm_rf(stage_dir, NULL);
-    return rc < 0 ? insn_err(ctx, in, err) : 0;
+    return rc < 0 ? build_insn_err(ctx, in, err) : 0;
 }
 
 /* ---- metadata instructions ---- */
@@ -854,7 +455,7 @@ static int do_meta(struct ctx *ctx, struct stage *st, const struct df_insn *in, 
 {
     _cleanup_free_ char *x = NULL;
     _cleanup_strv_ char **w = NULL;
-    json_t *c = cfg_obj(st);
+    json_t *c = build_cfg(st);
     const char *cmd = in->cmd;
 
     if (strcmp(cmd, "CMD") == 0 || strcmp(cmd, "ENTRYPOINT") == 0 || strcmp(cmd, "SHELL") == 0) {
@@ -877,7 +478,7 @@ static int do_meta(struct ctx *ctx, struct stage *st, const struct df_insn *in, 
         goto done;
     }
     if (dockerfile_expand(in->rest, st->vars, &x, cmd, err) < 0)
-        return insn_err(ctx, in, err);
+        return build_insn_err(ctx, in, err);
     if (strcmp(cmd, "WORKDIR") == 0) {
         const char *cur = json_string_value(json_object_get(c, "WorkingDir"));
         _cleanup_free_ char *wd = NULL;
@@ -907,7 +508,7 @@ static int do_meta(struct ctx *ctx, struct stage *st, const struct df_insn *in, 
         goto done;
     }
     if (dockerfile_words(x, &w, err) < 0)
-        return insn_err(ctx, in, err);
+        return build_insn_err(ctx, in, err);
     if (strcmp(cmd, "ENV") == 0 || strcmp(cmd, "LABEL") == 0) {
         bool env = strcmp(cmd, "ENV") == 0;
         json_t *labels = json_object_get(c, "Labels");
@@ -989,8 +590,8 @@ static int do_meta(struct ctx *ctx, struct stage *st, const struct df_insn *in, 
 done : {
     _cleanup_free_ char *k = NULL;
     if (asprintf(&k, "%s %s", cmd, in->rest) >= 0) {
-        chain(st, k);
-        history(st, k, true);
+        build_chain(st, k);
+        build_history(st, k, true);
     }
 }
     return 0;
@@ -1054,7 +655,7 @@ int build_run(struct store *s, const struct build_opts *o, char digest[DIGEST_LE
         else if (getenv(*a))
             json_object_set_new(ctx.build_args, *a, json_string(getenv(*a)));
     }
-    if (load_ignore(&ctx, err) < 0)
+    if (build_copy_load_ignore(&ctx, err) < 0)
         goto out;
     for (size_t i = 0; i < df.n; i++) {
         const struct df_insn *in = &df.insns[i];
@@ -1084,7 +685,7 @@ int build_run(struct store *s, const struct build_opts *o, char digest[DIGEST_LE
         } else if (strcmp(in->cmd, "RUN") == 0) {
             r = do_run(&ctx, st, in, err);
         } else if (strcmp(in->cmd, "COPY") == 0 || strcmp(in->cmd, "ADD") == 0) {
-            r = do_copy(&ctx, st, in, strcmp(in->cmd, "ADD") == 0, err);
+            r = build_copy_run(&ctx, st, in, strcmp(in->cmd, "ADD") == 0, err);
         } else if (strcmp(in->cmd, "HEALTHCHECK") == 0 || strcmp(in->cmd, "ONBUILD") == 0) {
             fprintf(stderr, "%s:%d:%d: warning: %s is ignored\n", dfpath, in->line, in->col,
                     in->cmd);
@@ -1118,4 +719,35 @@ out:
     json_decref(ctx.ignore);
     dockerfile_release(&df);
     return rc;
+}
+
+int build_reap_stale(struct store *s, struct err **err)
+{
+    _cleanup_free_ char *tmp = NULL;
+    _cleanup_closedir_ DIR *d = NULL;
+    struct dirent *de;
+
+    if (asprintf(&tmp, "%s/tmp", s->root) < 0)
+        return err_set(err, ENOMEM, "reap");
+    d = opendir(tmp);
+    if (d == NULL)
+        return errno == ENOENT ? 0 : err_sys(err, "open `%s`", tmp);
+    while ((de = readdir(d)) != NULL) {
+        _cleanup_free_ char *state = NULL;
+        _cleanup_json_ json_t *list = NULL;
+        json_t *c;
+        size_t i;
+
+        if (strncmp(de->d_name, "build-", 6) != 0 ||
+            asprintf(&state, "%s/%s/state", tmp, de->d_name) < 0 || !fs_exists(state))
+            continue;
+        if (container_list(state, &list, NULL) < 0)
+            continue;
+        json_array_foreach (list, i, c) {
+            const char *id = json_string_value(json_object_get(c, "id"));
+            if (id)
+                container_delete(state, id, true, NULL);
+        }
+    }
+    return 0;
 }

@@ -27,4 +27,9 @@ struct build_opts {
 int build_run(struct store *s, const struct build_opts *o, char digest[DIGEST_LEN + 1],
               struct err **err);
 
+/* Kill and delete containers of builds that died (kill -9) and left their
+ * state in ROOT/tmp/build-*; call with the store's exclusive lock held
+ * (store_lock_exclusive), so no live build is touched. Before store_prune. */
+int build_reap_stale(struct store *s, struct err **err);
+
 #endif

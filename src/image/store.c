@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -674,6 +675,48 @@ static int sweep(const char *dir, json_t *keep, bool *is_tmp_dir, int *removed, 
     return 0;
 }
 
+/* Layer directories that a mounted overlayfs uses (running containers). */
+static void layers_in_use(struct store *s, json_t *keep)
+{
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+    _cleanup_free_ char *line = NULL, *prefix = NULL;
+    size_t cap = 0;
+
+    if (f == NULL || asprintf(&prefix, "%s/layers/sha256/", s->root) < 0)
+        return;
+    while (getline(&line, &cap, f) > 0) {
+        for (char *p = strstr(line, prefix); p; p = strstr(p + 1, prefix)) {
+            char digest[DIGEST_LEN + 1];
+            snprintf(digest, sizeof(digest), "sha256:%.64s", p + strlen(prefix));
+            if (digest_valid(digest))
+                json_object_set_new(keep, digest, json_integer(-1));
+        }
+    }
+}
+
+/* Mounts left below ROOT/tmp by a killed build or bundle: with the exclusive
+ * lock held no writer is alive, so every one of them is stale. */
+static void unmount_stale(struct store *s)
+{
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+    _cleanup_free_ char *line = NULL, *prefix = NULL;
+    _cleanup_json_ json_t *mps = json_array();
+    size_t cap = 0;
+
+    if (f == NULL || mps == NULL || asprintf(&prefix, "%s/tmp/", s->root) < 0)
+        return;
+    while (getline(&line, &cap, f) > 0) {
+        char mp[4096];
+        /* Field 5 is the mount point (octal escapes are rare in our paths). */
+        if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 &&
+            strncmp(mp, prefix, strlen(prefix)) == 0)
+            json_array_append_new(mps, json_string(mp));
+    }
+    /* Deepest first. */
+    for (size_t i = json_array_size(mps); i-- > 0;)
+        umount2(json_string_value(json_array_get(mps, i)), MNT_DETACH);
+}
+
 int store_prune(struct store *s, struct store_gc_stats *st, struct err **err)
 {
     _cleanup_json_ json_t *keep = NULL;
@@ -688,6 +731,8 @@ int store_prune(struct store *s, struct store_gc_stats *st, struct err **err)
         return -1;
     if (reach_all(s, &keep, err) < 0)
         return err_wrap(err, "prune: refusing to delete anything");
+    unmount_stale(s);
+    layers_in_use(s, keep);
     if (sweep(tmp, NULL, NULL, &st->tmp_removed, NULL, err) < 0 ||
         sweep(blobs, keep, NULL, &st->blobs_removed, &st->bytes_freed, err) < 0 ||
         sweep(layers, keep, NULL, &st->layers_removed, NULL, err) < 0)

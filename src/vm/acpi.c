@@ -262,7 +262,7 @@ static void acpi_gas_io(struct buf *t, uint16_t port, uint8_t bits)
 
 static void acpi_fadt(struct buf *t, uint64_t dsdt)
 {
-    uint8_t zero[64] = {0};
+    uint8_t zero[128] = {0}; /* longest run of zero fields: 96 bytes */
     uint64_t x = dsdt;
 
     acpi_header(t, "FACP", 6);

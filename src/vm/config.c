@@ -167,7 +167,7 @@ int config_load_file(struct vm_config *c, const char *path, struct err **err)
 {
     static const char *const keys[] = {"kernel",     "initrd",  "cmdline", "cpus",
                                        "memory_mib", "boot",    "disks",   "nets",
-                                       "vsock",      "console", NULL};
+                                       "vsock",      "console", "rng",     NULL};
     _cleanup_json_ json_t *j = NULL;
     json_t *arr = NULL, *v, *con;
     const char *boot = NULL;

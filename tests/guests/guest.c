@@ -11,12 +11,13 @@
  *   echo         read a line from COM1 (polling), print it back, power off
  *   mmio         read an MMIO address no device owns (expects all ones)
  *   spin         loop forever (the test stops the monitor)
+ * It has two entries: 64-bit Linux boot protocol (_start) and PVH (pvh_start).
  */
 #include <stddef.h>
 #include <stdint.h>
 
 extern char tramp_start[], tramp_end[], tramp_counter[];
-void guest_main(const uint8_t *boot_params);
+void guest_main(const uint8_t *boot_params, const uint8_t *pvh_start_info);
 
 #define COM1 0x3f8
 
@@ -166,10 +167,11 @@ static void echo(void)
     putc_('\n');
 }
 
-void guest_main(const uint8_t *bp)
+void guest_main(const uint8_t *bp, const uint8_t *pvh)
 {
-    uint32_t cmd_ptr = *(const uint32_t *)(bp + 0x228);
-    const char *cmdline = (const char *)(uintptr_t)cmd_ptr;
+    /* boot_params.hdr.cmd_line_ptr, or hvm_start_info.cmdline_paddr. */
+    uint64_t cmd_ptr = bp ? *(const uint32_t *)(bp + 0x228) : *(const uint64_t *)(pvh + 24);
+    const char *cmdline = cmd_ptr ? (const char *)(uintptr_t)cmd_ptr : "";
     const char *mode = arg(cmdline, "mode=");
 
     puts_("isola-guest: hello\n");

@@ -170,3 +170,37 @@ def test_same_files_as_podman_build(isola, rootfs, tmp_root):
     finally:
         run(["podman", "rmi", "-af"], env=env, timeout=120)
         run(["umount", "-l", os.path.join(pm, "graph", "overlay")], timeout=30)
+
+
+def test_kill_mid_build(isola, rootfs, tmp_root):
+    import subprocess
+    import time
+    base = f"localhost/bb{os.getpid()}:1"
+    store = base_image(isola, rootfs, tmp_root, base)
+    ctx = context(tmp_root, base, "FROM {base}\nRUN echo started; sleep 60\n")
+    out = open(os.path.join(tmp_root, "build.out"), "w+")
+    p = subprocess.Popen([isola, "build", "--root", store, "-t", "killed:1", ctx], stdout=out,
+                         stderr=subprocess.STDOUT)
+    try:
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            out.seek(0)
+            if "started" in out.read():
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the RUN step did not start")
+        p.kill()
+        p.wait(timeout=30)
+        names = [i["name"] for i in json.loads(run([isola, "images", "--root", store,
+                                                     "--format", "json"]).stdout)]
+        assert "killed:1" not in names
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=30)
+        # prune kills what the dead build left running, unmounts and removes it.
+        q = run([isola, "image", "prune", "--root", store], timeout=120)
+    assert q.returncode == 0, q.stderr
+    assert os.listdir(os.path.join(store, "tmp")) == []
+    assert run([isola, "image", "check", "--root", store]).returncode == 0

@@ -192,3 +192,36 @@ def test_runc_runs_the_bundle(isola, rootfs, tmp_root):
         subprocess.run(["runc", "--root", state, "delete", "-f", cid], capture_output=True,
                        timeout=30)
         remove(isola, dest)
+
+
+def test_prune_keeps_layers_of_mounted_containers(isola, rootfs, tmp_root):
+    name = f"inuse{os.getpid()}:1"
+    store = load(isola, tmp_root, [imagelib.tar_of_dir(rootfs)], name)
+    dest = os.path.join(tmp_root, "bundle")
+    try:
+        assert bundle(isola, store, name, dest).returncode == 0
+        assert run([isola, "rmi", "--root", store, name]).returncode == 0
+        # The image is gone, but its layer stays while a container's overlay uses it.
+        assert len(os.listdir(os.path.join(store, "layers", "sha256"))) == 1
+        assert os.path.exists(os.path.join(dest, "rootfs", "bin", "busybox"))
+    finally:
+        remove(isola, dest)
+    assert run([isola, "image", "prune", "--root", store]).returncode == 0
+    assert os.listdir(os.path.join(store, "layers", "sha256")) == []
+
+
+def test_full_disk_is_a_clear_error(isola, rootfs, tmp_root):
+    store = os.path.join(tmp_root, "small")
+    os.makedirs(store)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", store], check=True,
+                   timeout=30)
+    try:
+        lay = os.path.join(tmp_root, "layout")
+        imagelib.write_layout(lay, [imagelib.tar_of_dir(rootfs)], name="big:1", gz=False)
+        p = run([isola, "load", "--root", store, "-i", lay])
+        assert p.returncode == 1 and "No space left on device" in p.stderr, p.stderr
+        assert json.loads(run([isola, "images", "--root", store, "--format", "json"]).stdout) == []
+        assert os.listdir(os.path.join(store, "tmp")) == []
+        assert run([isola, "image", "check", "--root", store]).returncode == 0
+    finally:
+        subprocess.run(["umount", store], timeout=30)

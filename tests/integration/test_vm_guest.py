@@ -108,3 +108,17 @@ def test_signal_stops_spinning_guest(vmhost, sig, status):
     r = vmhost.run(script, timeout=120)
     assert f"status={status}" in r.stdout, r
     assert "leftover-process" not in r.stdout
+
+
+def test_missing_tap_is_named(vmhost):
+    tap = "isnotap%d" % (os.getpid() % 100000)
+    r = vmhost.run(vm_cmd("--net", f"tap={tap}", "--memory", "64M"))
+    assert r.returncode == 1, r
+    assert tap in r.stderr, r
+
+
+def test_missing_disk_is_named(vmhost):
+    disk = "/nonexistent/isola-disk-%d.img" % os.getpid()
+    r = vmhost.run(vm_cmd("--disk", disk, "--memory", "64M"))
+    assert r.returncode == 1, r
+    assert disk in r.stderr, r

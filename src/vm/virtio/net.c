@@ -21,11 +21,12 @@
 #include "util/log.h"
 #include "vm/virtio/mmio.h"
 
-#define RXQ        0
-#define TXQ        1
-#define QUEUE_SIZE 256
-#define HDR_LEN    ((uint32_t)sizeof(struct virtio_net_hdr_v1)) /* 12 with VERSION_1 (§5.1.6) */
-#define MAX_FRAME  (65535u + HDR_LEN)
+#define RXQ          0
+#define TXQ          1
+#define QUEUE_SIZE   256
+#define HDR_LEN      ((uint32_t)sizeof(struct virtio_net_hdr_v1)) /* 12 with VERSION_1 (§5.1.6) */
+#define MAX_FRAME    (65535u + HDR_LEN)
+#define MAX_MRG_BUFS 64 /* chains one frame may take with MRG_RXBUF */
 
 struct net {
     struct virtio_mmio *t;
@@ -37,6 +38,7 @@ struct net {
     bool stop;       /* under the transport lock */
     bool rx_blocked; /* no rx buffers: stop reading the tap until a notify */
     bool tap_dead;   /* the tap failed (deleted?): never polled again */
+    bool mrg;        /* VIRTIO_NET_F_MRG_RXBUF negotiated */
     uint64_t rx_dropped, tx_dropped;
     struct virtqueue_chain tx_chain, rx_chain; /* scratch, used under the lock */
     uint32_t pkt_len;                          /* pending received frame, 0 if none */
@@ -107,7 +109,10 @@ static void net_queue_notify(void *dev, unsigned int q)
 
 static void net_activate(void *dev, uint64_t features)
 {
-    net_wake(dev);
+    struct net *n = dev;
+
+    n->mrg = features & (1ull << VIRTIO_NET_F_MRG_RXBUF);
+    net_wake(n);
 }
 
 static void net_reset(void *dev)
@@ -116,35 +121,72 @@ static void net_reset(void *dev)
 
     n->pkt_len = 0;
     n->rx_blocked = true;
+    n->mrg = false;
 }
 
-/* Deliver the pending frame into one rx chain (no MRG_RXBUF: one chain
- * holds header and frame, §5.1.6.3). Returns false if no buffer is there. */
+static int rx_pop(struct net *n, struct virtqueue *q)
+{
+    const char *why = NULL;
+    int r = virtqueue_pop(q, &n->rx_chain, &why);
+
+    if (r == 0 && virtqueue_has_avail(q))
+        r = virtqueue_pop(q, &n->rx_chain, &why);
+    if (r < 0)
+        virtio_mmio_needs_reset(n->t, why);
+    return r;
+}
+
+/* Deliver the pending frame (§5.1.6.4). Without MRG_RXBUF one chain holds
+ * header and frame (a frame too long for it is truncated); with it, the frame
+ * is spread over as many chains as it takes and num_buffers says how many.
+ * Returns false if the driver has not given enough buffers (the frame stays
+ * pending) or on a guest error (the frame is dropped). */
 static bool net_rx_deliver(struct net *n)
 {
     struct virtqueue *q = virtio_mmio_queue(n->t, RXQ);
     struct virtqueue_chain *c = &n->rx_chain;
-    const char *why = NULL;
-    int r;
-
-    r = virtqueue_pop(q, c, &why);
-    if (r == 0 && virtqueue_has_avail(q))
-        r = virtqueue_pop(q, c, &why);
-    if (r < 0) {
-        virtio_mmio_needs_reset(n->t, why);
-        n->pkt_len = 0;
-        return false;
-    }
-    if (r == 0)
-        return false;
-    /* No GUEST_CSUM/GUEST_* offloads: flags and GSO zero, one buffer. */
     struct virtio_net_hdr_v1 *h = (struct virtio_net_hdr_v1 *)n->pkt;
+    uint16_t heads[MAX_MRG_BUFS];
+    uint32_t lens[MAX_MRG_BUFS], off = 0;
+    struct iovec nb[2];
+    unsigned int count = 0, nnb = 0;
+
+    /* No GUEST_CSUM/GUEST_* offloads: flags and GSO fields zero. */
     memset(h, 0, HDR_LEN);
     h->num_buffers = 1;
-    uint32_t len = virtqueue_chain_write(c, 0, n->pkt, n->pkt_len);
-    if (len < n->pkt_len)
+    while (off < n->pkt_len && count < (n->mrg ? MAX_MRG_BUFS : 1)) {
+        int r = rx_pop(n, q);
+        if (r < 0) {
+            n->pkt_len = 0;
+            return false;
+        }
+        if (r == 0) {
+            virtqueue_unpop(q, count); /* wait for more buffers, keep the frame */
+            return false;
+        }
+        if (count == 0)
+            nnb = virtqueue_chain_slice(c, true, 10, 2, nb, 2); /* num_buffers */
+        uint32_t len = virtqueue_chain_write(c, 0, n->pkt + off, n->pkt_len - off);
+        if (len == 0 || (count == 0 && len < HDR_LEN)) {
+            virtio_mmio_needs_reset(n->t, "rx buffer smaller than the header");
+            n->pkt_len = 0;
+            return false;
+        }
+        heads[count] = c->head;
+        lens[count++] = len;
+        off += len;
+    }
+    if (off < n->pkt_len)
         n->rx_dropped++; /* truncated: the driver's buffers are too small */
-    virtqueue_push(q, c->head, len);
+    if (n->mrg && count > 1) {
+        uint16_t v = (uint16_t)count;
+        uint8_t *p = (uint8_t *)&v;
+        for (unsigned int i = 0, k = 0; i < nnb; i++)
+            for (size_t j = 0; j < nb[i].iov_len && k < 2; j++)
+                ((uint8_t *)nb[i].iov_base)[j] = p[k++];
+    }
+    for (unsigned int i = 0; i < count; i++)
+        virtqueue_push(q, heads[i], lens[i]);
     virtio_mmio_notify(n->t, RXQ);
     n->pkt_len = 0;
     return true;
@@ -232,6 +274,7 @@ static int net_restore(void *dev, json_t *state, struct err **err)
         n->cfg.mac[i] = (uint8_t)m[i];
     n->pkt_len = 0;
     n->rx_blocked = false;
+    n->mrg = virtio_mmio_features(n->t) & (1ull << VIRTIO_NET_F_MRG_RXBUF);
     net_wake(n);
     return 0;
 }
@@ -262,7 +305,8 @@ static const struct virtio_dev_ops net_ops = {
     .nqueues = 2,
     .queue_max = QUEUE_SIZE,
     .features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
-                (1ull << VIRTIO_F_INDIRECT_DESC) | (1ull << VIRTIO_F_EVENT_IDX),
+                (1ull << VIRTIO_NET_F_MRG_RXBUF) | (1ull << VIRTIO_F_INDIRECT_DESC) |
+                (1ull << VIRTIO_F_EVENT_IDX),
     .config_read = net_config_read,
     .activate = net_activate,
     .queue_notify = net_queue_notify,

@@ -205,6 +205,11 @@ bad:
     return -1;
 }
 
+void virtqueue_unpop(struct virtqueue *q, uint16_t n)
+{
+    q->last_avail = (uint16_t)(q->last_avail - n);
+}
+
 void virtqueue_push(struct virtqueue *q, uint16_t head, uint32_t written)
 {
     if (!q->ready || q->broken)

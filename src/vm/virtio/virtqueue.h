@@ -78,6 +78,11 @@ int virtqueue_start(struct virtqueue *q, const struct vm_mem *mem, bool event_id
  * empty, -1 on a guest error (*why set; q is marked broken). */
 int virtqueue_pop(struct virtqueue *q, struct virtqueue_chain *c, const char **why);
 
+/* Give back the last n chains taken by virtqueue_pop() and not pushed: they
+ * will be popped again (a device that needs several chains for one thing and
+ * did not get them all). */
+void virtqueue_unpop(struct virtqueue *q, uint16_t n);
+
 /* Return a chain to the guest with `written` bytes written into its device-
  * writable buffers (§2.7.8). The used ring element is published before the
  * index (release ordering). */
