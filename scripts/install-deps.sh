@@ -8,7 +8,7 @@ PKGS="
   libjansson-dev libseccomp-dev libcap-dev libarchive-dev
   libzstd-dev liblzma-dev zlib1g-dev libssl-dev libcurl4-openssl-dev
   busybox-static python3 python3-pytest
-  iproute2 util-linux procps iptables nftables cpio e2fsprogs kmod
+  iproute2 util-linux procps iptables nftables cpio e2fsprogs kmod strace
   crun runc podman containerd skopeo umoci docker-registry openssl
   qemu-system-x86 hyperfine time
 "
