@@ -177,6 +177,61 @@ static int copy_tree(struct copy *c, const char *src, const char *rel, const cha
     return r;
 }
 
+/*
+ * ADD of a local tar archive (plain, gzip, bzip2, xz or zstd) unpacks it into
+ * the destination directory (Dockerfile reference, ADD). Tells by content, as
+ * Docker does, not by name: *done is false for any other file.
+ */
+static int add_archive(struct copy *c, const char *src, const char *rel, const char *dir,
+                       bool *done, struct err **err)
+{
+    static const struct {
+        size_t off, len;
+        const char *magic;
+    } kinds[] = {
+        {0, 2, "\x1f\x8b"}, /* gzip */
+        {0, 3, "BZh"},      /* bzip2 */
+        {0, 6,
+         "\xfd"
+         "7zXZ\0"},                 /* xz */
+        {0, 4, "\x28\xb5\x2f\xfd"}, /* zstd */
+        {257, 5, "ustar"},          /* tar (POSIX and GNU) */
+    };
+    _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    _cleanup_close_ int dfd = -1;
+    char head[512], buf[65536];
+    ssize_t n, got;
+    bool archive = false;
+
+    *done = false;
+    if (fd < 0)
+        return err_sys(err, "open `%s`", src);
+    got = pread(fd, head, sizeof(head), 0);
+    for (size_t i = 0; i < ARRAY_SIZE(kinds) && got > 0; i++)
+        if ((size_t)got >= kinds[i].off + kinds[i].len &&
+            memcmp(head + kinds[i].off, kinds[i].magic, kinds[i].len) == 0)
+            archive = true;
+    if (!archive)
+        return 0;
+    /* The cache key covers the archive's bytes and where it goes. */
+    digest_update(c->sum, rel, strlen(rel) + 1);
+    digest_update(c->sum, dir + c->strip, strlen(dir) - c->strip);
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        digest_update(c->sum, buf, (size_t)n);
+    if (n < 0 || lseek(fd, 0, SEEK_SET) < 0)
+        return err_sys(err, "read `%s`", src);
+    if (fs_mkdir_p(dir, 0755, err) < 0)
+        return -1;
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return err_sys(err, "open `%s`", dir + c->strip);
+    struct layer_opts o = {.flatten = true, .any_filter = true};
+    if (layer_extract_fd(fd, rel, dfd, &o, err) < 0)
+        return err_wrap(err, "ADD %s", rel);
+    *done = true;
+    return 0;
+}
+
 /* Parse --chown=USER[:GROUP] (numeric, or names from the stage's /etc/passwd). */
 static int parse_chown(struct ctx *ctx, struct stage *st, const char *spec, long *uid, long *gid,
                        const char *rootfs, struct err **err)
@@ -338,6 +393,15 @@ int build_copy_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, 
                         goto out;
                     }
                     continue;
+                }
+                if (add && S_ISREG(sst.st_mode)) {
+                    bool unpacked;
+                    if (add_archive(&c, sp, rel, target, &unpacked, err) < 0) {
+                        globfree(&g);
+                        goto out;
+                    }
+                    if (unpacked)
+                        continue;
                 }
                 const char *bn = strrchr(sp, '/');
                 if (dir_dest) {

@@ -314,6 +314,10 @@ int layer_extract_fd(int fd, const char *what, int rootfd, const struct layer_op
     archive_read_support_filter_gzip(a);
     archive_read_support_filter_zstd(a);
     archive_read_support_filter_none(a);
+    if (o->any_filter) {
+        archive_read_support_filter_bzip2(a);
+        archive_read_support_filter_xz(a);
+    }
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
     if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)

@@ -22,6 +22,7 @@
 struct layer_opts {
     bool flatten;       /* apply whiteouts instead of recording them */
     bool allow_devices; /* create block/char devices from the archive */
+    bool any_filter;    /* also bzip2 and xz (ADD of a local archive), not only layer types */
 };
 
 /* Extract the (possibly compressed) tar read from fd into the directory rootfd. */

@@ -204,3 +204,53 @@ def test_kill_mid_build(isola, rootfs, tmp_root):
     assert q.returncode == 0, q.stderr
     assert os.listdir(os.path.join(store, "tmp")) == []
     assert run([isola, "image", "check", "--root", store]).returncode == 0
+
+
+@pytest.mark.parametrize("mode", ["w:gz", "w:xz", "w:bz2", "w"])
+def test_add_unpacks_local_archives(isola, tmp_root, mode):
+    import io
+    import tarfile
+
+    ctx = os.path.join(tmp_root, "ctx")
+    os.makedirs(ctx)
+    with tarfile.open(os.path.join(ctx, "pkg.tar.any"), mode) as t:
+        for name, body in (("top.txt", b"top\n"), ("d/inner.txt", b"inner\n")):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(body)
+            ti.mode = 0o640
+            t.addfile(ti, io.BytesIO(body))
+    with open(os.path.join(ctx, "plain.txt"), "w") as f:
+        f.write("plain\n")
+    with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+        f.write("FROM scratch\nADD pkg.tar.any /opt/\nADD plain.txt /opt/plain.txt\n"
+                "COPY pkg.tar.any /copied/\n")
+    store = os.path.join(tmp_root, "store")
+    p = build(isola, store, ctx, "added:1")
+    assert p.returncode == 0, p.stdout + p.stderr
+    t = tree(isola, store, "added:1", os.path.join(tmp_root, "b"))
+    assert t["opt/top.txt"][3] == b"top\n" and t["opt/top.txt"][0] == oct(0o100640)
+    assert t["opt/d/inner.txt"][3] == b"inner\n"
+    assert t["opt/plain.txt"][3] == b"plain\n"
+    assert "opt/pkg.tar.any" not in t
+    # COPY never unpacks.
+    assert t["copied/pkg.tar.any"][3] == open(os.path.join(ctx, "pkg.tar.any"), "rb").read()
+
+
+def test_add_refuses_hostile_archive(isola, tmp_root):
+    import io
+    import tarfile
+
+    ctx = os.path.join(tmp_root, "ctx")
+    os.makedirs(ctx)
+    with tarfile.open(os.path.join(ctx, "evil.tar"), "w") as t:
+        ti = tarfile.TarInfo("../../escape.txt")
+        ti.size = 4
+        t.addfile(ti, io.BytesIO(b"bad\n"))
+    with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+        f.write("FROM scratch\nADD evil.tar /opt/\n")
+    store = os.path.join(tmp_root, "store")
+    p = build(isola, store, ctx, "evil:1")
+    assert p.returncode != 0
+    assert "Dockerfile:2" in p.stderr and "escape.txt" in p.stderr, p.stderr
+    assert not os.path.exists(os.path.join(tmp_root, "escape.txt"))
+    assert run([isola, "image", "check", "--root", store]).returncode == 0
