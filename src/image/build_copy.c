@@ -189,11 +189,9 @@ static int add_archive(struct copy *c, const char *src, const char *rel, const c
         size_t off, len;
         const char *magic;
     } kinds[] = {
-        {0, 2, "\x1f\x8b"}, /* gzip */
-        {0, 3, "BZh"},      /* bzip2 */
-        {0, 6,
-         "\xfd"
-         "7zXZ\0"},                 /* xz */
+        {0, 2, "\x1f\x8b"},         /* gzip */
+        {0, 3, "BZh"},              /* bzip2 */
+        {0, 6, "\xfd\x37zXZ\0"},    /* xz */
         {0, 4, "\x28\xb5\x2f\xfd"}, /* zstd */
         {257, 5, "ustar"},          /* tar (POSIX and GNU) */
     };
