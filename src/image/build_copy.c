@@ -19,6 +19,36 @@
 #include "util/fs.h"
 #include "util/js.h"
 
+/*
+ * One .dockerignore pattern against a context-relative path: Go's
+ * filepath.Match per path element, plus `**`, which matches any number of
+ * elements (zero included), as Docker's fileutils does.
+ */
+static bool ignore_match(const char *pat, const char *path)
+{
+    if (strncmp(pat, "**", 2) == 0 && (pat[2] == '/' || pat[2] == '\0')) {
+        const char *rest = pat[2] == '/' ? pat + 3 : pat + 2;
+        if (*rest == '\0')
+            return true;
+        for (const char *p = path;; p++) {
+            if ((p == path || p[-1] == '/') && ignore_match(rest, p))
+                return true;
+            if (*p == '\0')
+                return false;
+        }
+    }
+    const char *ps = strchr(pat, '/'), *qs = strchr(path, '/');
+    size_t pl = ps ? (size_t)(ps - pat) : strlen(pat), ql = qs ? (size_t)(qs - path) : strlen(path);
+    _cleanup_free_ char *pe = strndup(pat, pl), *qe = strndup(path, ql);
+    if (pe == NULL || qe == NULL)
+        return false;
+    if (fnmatch(pe, qe, 0) != 0)
+        return false;
+    if (ps == NULL || qs == NULL)
+        return ps == NULL && qs == NULL;
+    return ignore_match(ps + 1, qs + 1);
+}
+
 static bool ignored(struct ctx *ctx, const char *rel)
 {
     bool ign = false;
@@ -34,7 +64,7 @@ static bool ignored(struct ctx *ctx, const char *rel)
         _cleanup_free_ char *cur = strdup(rel);
         bool m = false;
         while (cur && *cur) {
-            if (fnmatch(pat, cur, FNM_PATHNAME) == 0) {
+            if (ignore_match(pat, cur)) {
                 m = true;
                 break;
             }
@@ -381,6 +411,8 @@ int build_copy_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, 
                 _cleanup_free_ char *dst = NULL;
                 while (*rel == '/')
                     rel++;
+                if (strcmp(rel, ".") == 0) /* `COPY . dst`: the context's own entries */
+                    rel = "";
                 if (lstat(sp, &sst) < 0 || (c.from_context && *rel && ignored(ctx, rel)))
                     continue;
                 if (S_ISDIR(sst.st_mode)) {

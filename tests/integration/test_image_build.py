@@ -254,3 +254,24 @@ def test_add_refuses_hostile_archive(isola, tmp_root):
     assert "Dockerfile:2" in p.stderr and "escape.txt" in p.stderr, p.stderr
     assert not os.path.exists(os.path.join(tmp_root, "escape.txt"))
     assert run([isola, "image", "check", "--root", store]).returncode == 0
+
+
+def test_dockerignore_double_star_and_exceptions(isola, tmp_root):
+    ctx = os.path.join(tmp_root, "ctx")
+    files = ["keep.txt", "a.log", "deep/x/y/b.log", "deep/x/keep.log", "docs/readme.md",
+             "docs/sub/notes.md", "top/secret", "nested/top/secret"]
+    for name in files:
+        os.makedirs(os.path.dirname(os.path.join(ctx, name)), exist_ok=True)
+        with open(os.path.join(ctx, name), "w") as f:
+            f.write(name + "\n")
+    with open(os.path.join(ctx, ".dockerignore"), "w") as f:
+        f.write("# comment\n**/*.log\n!deep/x/keep.log\ndocs/*.md\ntop/secret\n")
+    with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+        f.write("FROM scratch\nCOPY . /c/\n")
+    store = os.path.join(tmp_root, "store")
+    p = build(isola, store, ctx, "ign:1")
+    assert p.returncode == 0, p.stdout + p.stderr
+    t = tree(isola, store, "ign:1", os.path.join(tmp_root, "b"))
+    have = sorted(k[2:] for k, v in t.items() if k.startswith("c/") and v[3] is not None)
+    assert have == [".dockerignore", "Dockerfile", "deep/x/keep.log", "docs/sub/notes.md", "keep.txt",
+                    "nested/top/secret"], have
