@@ -204,7 +204,7 @@ static int do_from(struct ctx *ctx, const struct df_insn *in, struct err **err)
             _cleanup_image_ struct image *img = NULL;
             _cleanup_err_ struct err *e2 = NULL;
             if (image_open(ctx->s, base, NULL, &img, &e2) < 0) {
-                struct registry_opts ro = {.progress = true,
+                struct registry_opts ro = {.progress = ctx->o->progress,
                                            .creds = getenv("ISOLA_REGISTRY_CREDS")};
                 if (e2->code != ENOENT || registry_pull(ctx->s, base, &ro, NULL, err) < 0 ||
                     image_open(ctx->s, base, NULL, &img, err) < 0) {

@@ -95,7 +95,6 @@ struct client {
     char *base; /* scheme://host */
     char *auth; /* "Authorization: ..." */
     const char *scope;
-    bool tty;
 };
 
 struct resp {
@@ -107,10 +106,9 @@ struct resp {
     int sink_err;
     struct err *sink_e;
     char *content_type, *location, *www_auth, *docker_digest;
-    /* progress */
+    /* progress: the blob being moved, reported to the caller's callback */
     const char *label;
-    time_t last;
-    time_t start;
+    const struct registry_progress *pr;
 };
 
 static void resp_release(struct resp *r)
@@ -193,32 +191,15 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
     return len;
 }
 
-static void human(double v, char *buf, size_t len)
-{
-    const char *u[] = {"B", "kB", "MB", "GB"};
-    size_t i = 0;
-    while (v >= 1000 && i + 1 < ARRAY_SIZE(u)) {
-        v /= 1000;
-        i++;
-    }
-    snprintf(buf, len, "%.1f%s", v, u[i]);
-}
-
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
     struct resp *r = ud;
-    time_t now = time(NULL);
-    curl_off_t total = dltotal ? dltotal : ultotal, cur = dltotal ? dlnow : ulnow;
-    char a[16], b[16], c[16];
 
-    if (r->label == NULL || now == r->last)
-        return 0;
-    r->last = now;
-    human((double)cur, a, sizeof(a));
-    human((double)total, b, sizeof(b));
-    human((double)cur / (double)(now - r->start > 0 ? now - r->start : 1), c, sizeof(c));
-    fprintf(stderr, "\r%-20.19s %9s / %-9s %9s/s", r->label, a, b, c);
+    if (dltotal)
+        r->pr->transfer(r->pr->ud, r->label, (int64_t)dlnow, (int64_t)dltotal);
+    else if (ultotal)
+        r->pr->transfer(r->pr->ud, r->label, (int64_t)ulnow, (int64_t)ultotal);
     return 0;
 }
 
@@ -289,8 +270,8 @@ static int do_once(struct client *c, const struct req *q, struct resp *r, struct
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, r);
-    if (r->label && c->tty) {
-        r->start = time(NULL);
+    r->pr = c->o->progress;
+    if (r->label && r->pr && r->pr->transfer) {
         curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, r);
@@ -335,8 +316,6 @@ static int do_once(struct client *c, const struct req *q, struct resp *r, struct
     }
     rc = curl_easy_perform(c->curl);
     curl_slist_free_all(h);
-    if (r->label && c->tty)
-        fprintf(stderr, "\n");
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
     if (r->sink_err) {
         struct err *e = r->sink_e;
@@ -505,7 +484,6 @@ static int client_open(struct client *c, const struct reg_ref *ref, const struct
     c->o = o;
     c->ref = ref;
     c->scope = scope;
-    c->tty = o->progress && isatty(STDERR_FILENO);
     c->curl = curl_easy_init();
     if (c->curl == NULL || asprintf(&c->base, "https://%s", ref->host) < 0)
         return err_set(err, ENOMEM, "registry %s", ref->host);
@@ -531,6 +509,12 @@ static int client_open(struct client *c, const struct reg_ref *ref, const struct
 out:
     resp_release(&r);
     return rc < 0 ? err_wrap(err, "registry %s", ref->host) : 0;
+}
+
+static void report(struct client *c, enum registry_event ev, const char *digest, int64_t size)
+{
+    if (c->o->progress && c->o->progress->event)
+        c->o->progress->event(c->o->progress->ud, ev, digest, size);
 }
 
 static void client_close(struct client *c)
@@ -585,19 +569,17 @@ static int get_blob(struct client *c, struct store *s, const struct desc *d, str
     _cleanup_free_ char *path = NULL;
     struct resp r = {0};
     struct req q = {.method = "GET", .body_fd = -1};
-    char got[DIGEST_LEN + 1], label[32];
+    char got[DIGEST_LEN + 1];
     int rc = -1;
 
     if (store_blob_exists(s, d->digest)) {
-        if (!c->tty)
-            printf("Blob %.19s: present\n", d->digest);
+        report(c, REG_BLOB_PRESENT, d->digest, d->size);
         return 0;
     }
     if (asprintf(&path, "/v2/%s/blobs/%s", c->ref->repo, d->digest) < 0)
         return err_set(err, ENOMEM, "blob");
     q.url = path;
-    snprintf(label, sizeof(label), "%.19s", d->digest);
-    r.label = label;
+    r.label = d->digest;
     if (store_blob_writer_new(s, d->digest, &r.sink, err) < 0)
         return -1;
     if (do_req(c, &q, &r, err) < 0)
@@ -608,8 +590,8 @@ static int get_blob(struct client *c, struct store *s, const struct desc *d, str
     }
     rc = store_blob_writer_commit(r.sink, d->digest, d->size, got, err);
     r.sink = NULL;
-    if (rc == 0 && !c->tty)
-        printf("Blob %.19s: fetched %lld bytes\n", d->digest, (long long)d->size);
+    if (rc == 0)
+        report(c, REG_BLOB_FETCHED, d->digest, d->size);
 out:
     store_blob_writer_abort(r.sink);
     resp_release(&r);
@@ -708,7 +690,6 @@ static int put_blob(struct client *c, struct store *s, const struct desc *d, str
     _cleanup_close_ int fd = -1;
     struct resp r = {0};
     struct req q = {.method = "HEAD", .body_fd = -1};
-    char label[32];
     int rc = -1;
 
     if (asprintf(&path, "/v2/%s/blobs/%s", c->ref->repo, d->digest) < 0)
@@ -717,8 +698,7 @@ static int put_blob(struct client *c, struct store *s, const struct desc *d, str
     if (do_req(c, &q, &r, err) < 0)
         goto out;
     if (r.status == 200) {
-        if (!c->tty)
-            printf("Blob %.19s: exists\n", d->digest);
+        report(c, REG_BLOB_EXISTS, d->digest, d->size);
         rc = 0;
         goto out;
     }
@@ -749,8 +729,7 @@ static int put_blob(struct client *c, struct store *s, const struct desc *d, str
     fd = store_blob_open(s, d->digest, d->size, err);
     if (fd < 0)
         goto out;
-    snprintf(label, sizeof(label), "%.19s", d->digest);
-    r.label = label;
+    r.label = d->digest;
     q = (struct req){.method = "PUT",
                      .url = url,
                      .ctype = "application/octet-stream",
@@ -762,8 +741,7 @@ static int put_blob(struct client *c, struct store *s, const struct desc *d, str
         http_error("blob upload", &r, err);
         goto out;
     }
-    if (!c->tty)
-        printf("Blob %.19s: pushed %lld bytes\n", d->digest, (long long)d->size);
+    report(c, REG_BLOB_PUSHED, d->digest, d->size);
     rc = 0;
 out:
     resp_release(&r);
@@ -818,7 +796,7 @@ int registry_push(struct store *s, const char *image, const char *refstr,
         http_error(path, &r, err);
         goto out;
     }
-    printf("Pushed %s (%s)\n", refstr, img->manifest_digest);
+    report(&c, REG_PUSHED, img->manifest_digest, (int64_t)len);
     rc = 0;
 out:
     resp_release(&r);
