@@ -27,11 +27,21 @@ void progress_finish(struct progress *p)
     p->current[0] = '\0';
 }
 
+static void draw(struct progress *p, const char *digest, int64_t done, int64_t total, time_t now)
+{
+    char a[16], b[16], c[16];
+
+    human((double)done, a, sizeof(a));
+    human((double)total, b, sizeof(b));
+    human((double)done / (double)(now - p->start > 0 ? now - p->start : 1), c, sizeof(c));
+    fprintf(stderr, "\r%-20.19s %9s / %-9s %9s/s", digest, a, b, c);
+    p->drawn = true;
+}
+
 static void on_transfer(void *ud, const char *digest, int64_t done, int64_t total)
 {
     struct progress *p = ud;
     time_t now = time(NULL);
-    char a[16], b[16], c[16];
 
     if (strcmp(p->current, digest) != 0) {
         progress_finish(p);
@@ -43,17 +53,17 @@ static void on_transfer(void *ud, const char *digest, int64_t done, int64_t tota
     if (now == p->last)
         return;
     p->last = now;
-    human((double)done, a, sizeof(a));
-    human((double)total, b, sizeof(b));
-    human((double)done / (double)(now - p->start > 0 ? now - p->start : 1), c, sizeof(c));
-    fprintf(stderr, "\r%-20.19s %9s / %-9s %9s/s", digest, a, b, c);
-    p->drawn = true;
+    draw(p, digest, done, total, now);
 }
 
 static void on_event(void *ud, enum registry_event ev, const char *digest, int64_t size)
 {
     struct progress *p = ud;
 
+    /* The bar of a finished blob shows its whole size. */
+    if (p->drawn && (ev == REG_BLOB_FETCHED || ev == REG_BLOB_PUSHED) &&
+        strcmp(p->current, digest) == 0)
+        draw(p, digest, size, size, time(NULL));
     progress_finish(p);
     if (ev == REG_PUSHED) {
         printf("Pushed %s (%s)\n", p->pushed ? p->pushed : "image", digest);
