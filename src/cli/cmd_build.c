@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "image/build.h"
 #include "util/cleanup.h"
 
@@ -24,6 +25,7 @@ int cmd_build(int argc, char **argv)
     _cleanup_err_ struct err *err = NULL;
     _cleanup_free_ char **args = calloc((size_t)argc + 1, sizeof(char *));
     struct build_opts o = {0};
+    struct progress pr;
     const char *root = NULL;
     char digest[DIGEST_LEN + 1];
     size_t na = 0;
@@ -69,7 +71,10 @@ int cmd_build(int argc, char **argv)
     }
     o.context = argv[optind];
     o.build_args = args;
+    progress_init(&pr, true);
+    o.progress = &pr.cb;
     if (store_open(store_default_root(root), &s, &err) < 0 || build_run(s, &o, digest, &err) < 0) {
+        progress_finish(&pr);
         err_print(err, "isola build", stderr);
         return 1;
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "image/registry.h"
 #include "util/cleanup.h"
 
@@ -25,7 +26,9 @@ static int registry_cmd(int argc, char **argv, bool push)
     _cleanup_store_ struct store *s = NULL;
     _cleanup_err_ struct err *err = NULL;
     _cleanup_free_ char *name = NULL;
-    struct registry_opts o = {.progress = true, .creds = getenv("ISOLA_REGISTRY_CREDS")};
+    struct registry_opts o = {.creds = getenv("ISOLA_REGISTRY_CREDS")};
+    struct progress pr;
+    bool bars = true;
     const char *root = NULL, *prog = push ? "isola push" : "isola pull";
     int c;
 
@@ -48,7 +51,7 @@ static int registry_cmd(int argc, char **argv, bool push)
             o.platform = optarg;
             break;
         case 'q':
-            o.progress = false;
+            bars = false;
             break;
         case 'h':
             printf("Usage: %s [--root DIR] [--creds USER:PASS] [--ca-file PEM] [--insecure] "
@@ -67,9 +70,12 @@ static int registry_cmd(int argc, char **argv, bool push)
         fprintf(stderr, "%s: --creds: expected USER:PASS\n", prog);
         return 2;
     }
+    progress_init(&pr, bars);
+    o.progress = &pr.cb;
     if (store_open(store_default_root(root), &s, &err) < 0)
         goto fail;
     if (push) {
+        pr.pushed = argv[argc - 1];
         if (registry_push(s, argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL, &o, &err) <
             0)
             goto fail;
@@ -80,6 +86,7 @@ static int registry_cmd(int argc, char **argv, bool push)
     printf("Pulled %s\n", name);
     return 0;
 fail:
+    progress_finish(&pr);
     err_print(err, prog, stderr);
     return 1;
 }

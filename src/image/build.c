@@ -168,6 +168,19 @@ void build_cache_put(struct ctx *ctx, struct stage *st, const char *digest, int6
     js_write_file(p, d, 0600, NULL);
 }
 
+int build_commit_layer(struct ctx *ctx, struct stage *st, const char *dir, bool overlay,
+                       struct err **err)
+{
+    char digest[DIGEST_LEN + 1];
+    int64_t size = 0;
+
+    if (diff_dir_to_layer(ctx->s, dir, overlay, digest, &size, err) < 0)
+        return -1;
+    build_add_layer(st, digest, size);
+    build_cache_put(ctx, st, digest, size);
+    return 0;
+}
+
 /* ---- FROM ---- */
 
 static int do_from(struct ctx *ctx, const struct df_insn *in, struct err **err)
@@ -204,7 +217,7 @@ static int do_from(struct ctx *ctx, const struct df_insn *in, struct err **err)
             _cleanup_image_ struct image *img = NULL;
             _cleanup_err_ struct err *e2 = NULL;
             if (image_open(ctx->s, base, NULL, &img, &e2) < 0) {
-                struct registry_opts ro = {.progress = true,
+                struct registry_opts ro = {.progress = ctx->o->progress,
                                            .creds = getenv("ISOLA_REGISTRY_CREDS")};
                 if (e2->code != ENOENT || registry_pull(ctx->s, base, &ro, NULL, err) < 0 ||
                     image_open(ctx->s, base, NULL, &img, err) < 0) {
@@ -302,8 +315,6 @@ static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, s
     _cleanup_free_ struct desc *descs = NULL;
     _cleanup_strv_ char **args = NULL, **env = NULL;
     struct bundle_opts bo = {0};
-    char digest[DIGEST_LEN + 1];
-    int64_t size = 0;
     bool mounted = false;
     int status = 0, rc = -1;
     size_t i;
@@ -415,10 +426,8 @@ static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, s
         goto out;
     }
     mounted = false;
-    if (diff_dir_to_layer(ctx->s, upper, true, digest, &size, err) < 0)
+    if (build_commit_layer(ctx, st, upper, true, err) < 0)
         goto out;
-    build_add_layer(st, digest, size);
-    build_cache_put(ctx, st, digest, size);
     build_history(st, keytext, false);
     rc = 0;
 out:

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+#include "image/registry.h"
 #include "image/store.h"
 
 struct build_opts {
@@ -21,6 +22,7 @@ struct build_opts {
     const char *runtime;     /* NULL: $ISOLA_BUILD_RUNTIME, else runc */
     const char *target;      /* stop after this stage (NULL: the last) */
     bool no_cache;
+    const struct registry_progress *progress; /* for pulls of FROM images; NULL: silent */
 };
 
 /* *digest gets the built image's manifest digest. */

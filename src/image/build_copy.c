@@ -289,10 +289,9 @@ int build_copy_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, 
     const char *from = json_string_value(json_object_get(in->flags, "from"));
     const char *chown_spec = json_string_value(json_object_get(in->flags, "chown"));
     struct copy c = {.ctx = ctx, .uid = 0, .gid = 0};
-    char sum[DIGEST_LEN + 1], digest[DIGEST_LEN + 1];
+    char sum[DIGEST_LEN + 1];
     bool view_mounted = false;
     size_t nw = 0;
-    int64_t size = 0;
     int rc = -1;
 
     if (in->argv) {
@@ -474,10 +473,8 @@ int build_copy_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, 
         if (build_cache_get(ctx, st)) {
             printf(" ---> Using cache\n");
         } else {
-            if (diff_dir_to_layer(ctx->s, out_root, false, digest, &size, err) < 0)
+            if (build_commit_layer(ctx, st, out_root, false, err) < 0)
                 goto out;
-            build_add_layer(st, digest, size);
-            build_cache_put(ctx, st, digest, size);
         }
         build_history(st, keytext, false);
     }

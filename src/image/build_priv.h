@@ -47,6 +47,10 @@ int build_descs(json_t *layers, struct desc **out, struct err **err);
 /* A cached layer for st->key (added to st), or false. */
 bool build_cache_get(struct ctx *ctx, struct stage *st);
 void build_cache_put(struct ctx *ctx, struct stage *st, const char *digest, int64_t size);
+/* The layer made of dir (an overlay upper directory when overlay) added to st
+ * and cached under st->key. */
+int build_commit_layer(struct ctx *ctx, struct stage *st, const char *dir, bool overlay,
+                       struct err **err);
 
 /* build_copy.c: COPY and ADD, and .dockerignore. */
 int build_copy_load_ignore(struct ctx *ctx, struct err **err);

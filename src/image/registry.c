@@ -95,7 +95,6 @@ struct client {
     char *base; /* scheme://host */
     char *auth; /* "Authorization: ..." */
     const char *scope;
-    bool tty;
 };
 
 struct resp {
@@ -103,14 +102,18 @@ struct resp {
     char *body;
     size_t len;
     bool too_big;
+    bool sink_off;            /* this response's body is not the blob (an error) */
     struct blob_writer *sink; /* body to a blob instead of memory */
     int sink_err;
     struct err *sink_e;
-    char *content_type, *location, *www_auth, *docker_digest;
-    /* progress */
+    char *content_type, *location, *www_auth, *docker_digest, *content_range;
+    long hstatus;       /* status of the response being received */
+    bool body_started;  /* its first body byte was seen */
+    int64_t range_from; /* bytes of the sink asked to be skipped (Range) */
+    bool net_fail;      /* the transfer itself failed (a retry may help) */
+    /* progress: the blob being moved, reported to the caller's callback */
     const char *label;
-    time_t last;
-    time_t start;
+    const struct registry_progress *pr;
 };
 
 static void resp_release(struct resp *r)
@@ -120,8 +123,18 @@ static void resp_release(struct resp *r)
     free(r->location);
     free(r->www_auth);
     free(r->docker_digest);
+    free(r->content_range);
     err_free(&r->sink_e);
     memset(r, 0, sizeof(*r));
+}
+
+/* A 206 that continues exactly where the partial blob ends (RFC 9110 14.4). */
+static bool range_ok(const struct resp *r)
+{
+    long long first;
+
+    return r->hstatus == 206 && r->content_range &&
+           sscanf(r->content_range, "bytes %lld-", &first) == 1 && first == r->range_from;
 }
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ud)
@@ -129,7 +142,28 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
     struct resp *r = ud;
     size_t len = sz * n;
 
-    if (r->sink) {
+    if (r->sink && !r->body_started) {
+        r->body_started = true;
+        if (r->hstatus < 200 || r->hstatus >= 300) {
+            /* An error's body is for the message, not the blob. */
+            r->sink_off = true;
+        } else if (r->range_from > 0 && !range_ok(r)) {
+            /* The server ignored Range (200): start the blob again from zero. */
+            if (r->hstatus != 200) {
+                err_val(&r->sink_e, EBADMSG, "HTTP %ld with Content-Range `%s` for bytes %lld-",
+                        r->hstatus, r->content_range ? r->content_range : "",
+                        (long long)r->range_from);
+                r->sink_err = 1;
+                return 0;
+            }
+            if (store_blob_writer_reset(r->sink, &r->sink_e) < 0) {
+                r->sink_err = 1;
+                return 0;
+            }
+            r->range_from = 0;
+        }
+    }
+    if (r->sink && !r->sink_off) {
         if (store_blob_writer_write(r->sink, p, len, &r->sink_e) < 0) {
             r->sink_err = 1;
             return 0;
@@ -174,6 +208,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
         {"location:", offsetof(struct resp, location)},
         {"www-authenticate:", offsetof(struct resp, www_auth)},
         {"docker-content-digest:", offsetof(struct resp, docker_digest)},
+        {"content-range:", offsetof(struct resp, content_range)},
     };
 
     if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
@@ -182,7 +217,12 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
         free(r->location);
         free(r->www_auth);
         free(r->docker_digest);
+        free(r->content_range);
         r->content_type = r->location = r->www_auth = r->docker_digest = NULL;
+        r->content_range = NULL;
+        r->body_started = r->sink_off = false;
+        r->hstatus = 0;
+        sscanf(p, "HTTP/%*s %ld", &r->hstatus);
         return len;
     }
     for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
@@ -193,32 +233,16 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
     return len;
 }
 
-static void human(double v, char *buf, size_t len)
-{
-    const char *u[] = {"B", "kB", "MB", "GB"};
-    size_t i = 0;
-    while (v >= 1000 && i + 1 < ARRAY_SIZE(u)) {
-        v /= 1000;
-        i++;
-    }
-    snprintf(buf, len, "%.1f%s", v, u[i]);
-}
-
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
     struct resp *r = ud;
-    time_t now = time(NULL);
-    curl_off_t total = dltotal ? dltotal : ultotal, cur = dltotal ? dlnow : ulnow;
-    char a[16], b[16], c[16];
 
-    if (r->label == NULL || now == r->last)
-        return 0;
-    r->last = now;
-    human((double)cur, a, sizeof(a));
-    human((double)total, b, sizeof(b));
-    human((double)cur / (double)(now - r->start > 0 ? now - r->start : 1), c, sizeof(c));
-    fprintf(stderr, "\r%-20.19s %9s / %-9s %9s/s", r->label, a, b, c);
+    if (dltotal)
+        r->pr->transfer(r->pr->ud, r->label, r->range_from + (int64_t)dlnow,
+                        r->range_from + (int64_t)dltotal);
+    else if (ultotal)
+        r->pr->transfer(r->pr->ud, r->label, (int64_t)ulnow, (int64_t)ultotal);
     return 0;
 }
 
@@ -289,8 +313,8 @@ static int do_once(struct client *c, const struct req *q, struct resp *r, struct
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, r);
-    if (r->label && c->tty) {
-        r->start = time(NULL);
+    r->pr = c->o->progress;
+    if (r->label && r->pr && r->pr->transfer) {
         curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, r);
@@ -310,6 +334,12 @@ static int do_once(struct client *c, const struct req *q, struct resp *r, struct
          * header when the redirect leaves the host. */
         curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(c->curl, CURLOPT_MAXREDIRS, 5L);
+        if (r->range_from > 0) {
+            /* RFC 9110 14.2: the rest of a blob whose start we have. */
+            char range[32];
+            snprintf(range, sizeof(range), "%lld-", (long long)r->range_from);
+            curl_easy_setopt(c->curl, CURLOPT_RANGE, range);
+        }
     } else if (strcmp(q->method, "HEAD") == 0) {
         curl_easy_setopt(c->curl, CURLOPT_NOBODY, 1L);
     } else if (strcmp(q->method, "POST") == 0) {
@@ -335,8 +365,6 @@ static int do_once(struct client *c, const struct req *q, struct resp *r, struct
     }
     rc = curl_easy_perform(c->curl);
     curl_slist_free_all(h);
-    if (r->label && c->tty)
-        fprintf(stderr, "\n");
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
     if (r->sink_err) {
         struct err *e = r->sink_e;
@@ -347,6 +375,7 @@ static int do_once(struct client *c, const struct req *q, struct resp *r, struct
     if (r->too_big)
         return err_val(err, EFBIG, "%s %s: response larger than %d bytes", q->method, url,
                        MANIFEST_MAX);
+    r->net_fail = rc != CURLE_OK;
     if (rc != CURLE_OK)
         return err_set(err, rc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : EIO, "%s %s: %s",
                        q->method, url, cerr[0] ? cerr : curl_easy_strerror(rc));
@@ -459,6 +488,7 @@ static int do_req(struct client *c, const struct req *q, struct resp *r, struct 
     for (int attempt = 0;; attempt++) {
         struct blob_writer *sink = r->sink;
         const char *label = r->label;
+        int64_t from = r->range_from;
         if (do_once(c, q, r, err) < 0)
             return -1;
         if (r->status != 401 || attempt > 0)
@@ -471,6 +501,7 @@ static int do_req(struct client *c, const struct req *q, struct resp *r, struct 
         resp_release(r);
         r->sink = sink;
         r->label = label;
+        r->range_from = from;
     }
 }
 
@@ -505,7 +536,6 @@ static int client_open(struct client *c, const struct reg_ref *ref, const struct
     c->o = o;
     c->ref = ref;
     c->scope = scope;
-    c->tty = o->progress && isatty(STDERR_FILENO);
     c->curl = curl_easy_init();
     if (c->curl == NULL || asprintf(&c->base, "https://%s", ref->host) < 0)
         return err_set(err, ENOMEM, "registry %s", ref->host);
@@ -531,6 +561,12 @@ static int client_open(struct client *c, const struct reg_ref *ref, const struct
 out:
     resp_release(&r);
     return rc < 0 ? err_wrap(err, "registry %s", ref->host) : 0;
+}
+
+static void report(struct client *c, enum registry_event ev, const char *digest, int64_t size)
+{
+    if (c->o->progress && c->o->progress->event)
+        c->o->progress->event(c->o->progress->ud, ev, digest, size);
 }
 
 static void client_close(struct client *c)
@@ -580,36 +616,50 @@ out:
     return rc;
 }
 
+/* Attempts after the first to finish a blob whose connection dropped. */
+#define RESUME_TRIES 4
+
 static int get_blob(struct client *c, struct store *s, const struct desc *d, struct err **err)
 {
     _cleanup_free_ char *path = NULL;
     struct resp r = {0};
     struct req q = {.method = "GET", .body_fd = -1};
-    char got[DIGEST_LEN + 1], label[32];
+    char got[DIGEST_LEN + 1];
     int rc = -1;
 
     if (store_blob_exists(s, d->digest)) {
-        if (!c->tty)
-            printf("Blob %.19s: present\n", d->digest);
+        report(c, REG_BLOB_PRESENT, d->digest, d->size);
         return 0;
     }
     if (asprintf(&path, "/v2/%s/blobs/%s", c->ref->repo, d->digest) < 0)
         return err_set(err, ENOMEM, "blob");
     q.url = path;
-    snprintf(label, sizeof(label), "%.19s", d->digest);
-    r.label = label;
+    r.label = d->digest;
     if (store_blob_writer_new(s, d->digest, &r.sink, err) < 0)
         return -1;
-    if (do_req(c, &q, &r, err) < 0)
-        goto out;
-    if (r.status != 200) {
+    /* A dropped connection mid-blob resumes from the partial temp file with a
+     * Range request (issue 5 "an interrupted pull resumes"); the digest is
+     * checked on commit whichever way the bytes came. */
+    for (int tries = 0;; tries++) {
+        if (do_req(c, &q, &r, err) == 0)
+            break;
+        if (!r.net_fail || tries >= RESUME_TRIES)
+            goto out;
+        struct blob_writer *sink = r.sink;
+        err_free(err);
+        resp_release(&r);
+        r.sink = sink;
+        r.label = d->digest;
+        r.range_from = store_blob_writer_size(sink);
+    }
+    if (r.status != 200 && r.status != 206) {
         http_error(path, &r, err);
         goto out;
     }
     rc = store_blob_writer_commit(r.sink, d->digest, d->size, got, err);
     r.sink = NULL;
-    if (rc == 0 && !c->tty)
-        printf("Blob %.19s: fetched %lld bytes\n", d->digest, (long long)d->size);
+    if (rc == 0)
+        report(c, REG_BLOB_FETCHED, d->digest, d->size);
 out:
     store_blob_writer_abort(r.sink);
     resp_release(&r);
@@ -708,7 +758,6 @@ static int put_blob(struct client *c, struct store *s, const struct desc *d, str
     _cleanup_close_ int fd = -1;
     struct resp r = {0};
     struct req q = {.method = "HEAD", .body_fd = -1};
-    char label[32];
     int rc = -1;
 
     if (asprintf(&path, "/v2/%s/blobs/%s", c->ref->repo, d->digest) < 0)
@@ -717,8 +766,7 @@ static int put_blob(struct client *c, struct store *s, const struct desc *d, str
     if (do_req(c, &q, &r, err) < 0)
         goto out;
     if (r.status == 200) {
-        if (!c->tty)
-            printf("Blob %.19s: exists\n", d->digest);
+        report(c, REG_BLOB_EXISTS, d->digest, d->size);
         rc = 0;
         goto out;
     }
@@ -749,8 +797,7 @@ static int put_blob(struct client *c, struct store *s, const struct desc *d, str
     fd = store_blob_open(s, d->digest, d->size, err);
     if (fd < 0)
         goto out;
-    snprintf(label, sizeof(label), "%.19s", d->digest);
-    r.label = label;
+    r.label = d->digest;
     q = (struct req){.method = "PUT",
                      .url = url,
                      .ctype = "application/octet-stream",
@@ -762,8 +809,7 @@ static int put_blob(struct client *c, struct store *s, const struct desc *d, str
         http_error("blob upload", &r, err);
         goto out;
     }
-    if (!c->tty)
-        printf("Blob %.19s: pushed %lld bytes\n", d->digest, (long long)d->size);
+    report(c, REG_BLOB_PUSHED, d->digest, d->size);
     rc = 0;
 out:
     resp_release(&r);
@@ -818,7 +864,7 @@ int registry_push(struct store *s, const char *image, const char *refstr,
         http_error(path, &r, err);
         goto out;
     }
-    printf("Pushed %s (%s)\n", refstr, img->manifest_digest);
+    report(&c, REG_PUSHED, img->manifest_digest, (int64_t)len);
     rc = 0;
 out:
     resp_release(&r);

@@ -9,15 +9,36 @@
 #define ISOLA_IMAGE_REGISTRY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "image/store.h"
 
+/*
+ * Progress of a transfer, reported to the caller (the library prints nothing):
+ * the CLI draws bars on a terminal and quiet lines otherwise.
+ */
+enum registry_event {
+    REG_BLOB_PRESENT, /* pull: already in the store, not fetched */
+    REG_BLOB_FETCHED, /* pull: fetched and checked */
+    REG_BLOB_EXISTS,  /* push: already in the registry */
+    REG_BLOB_PUSHED,  /* push: uploaded */
+    REG_PUSHED,       /* push: the manifest is uploaded (digest: the manifest's) */
+};
+
+struct registry_progress {
+    void *ud;
+    /* Bytes done so far of a blob (total: its size, 0 if unknown); may be NULL. */
+    void (*transfer)(void *ud, const char *digest, int64_t done, int64_t total);
+    /* A blob (or the whole push) finished; size in bytes. May be NULL. */
+    void (*event)(void *ud, enum registry_event ev, const char *digest, int64_t size);
+};
+
 struct registry_opts {
-    const char *creds;    /* "USER:PASS" or NULL */
-    const char *ca_file;  /* PEM bundle to trust, or NULL for the system's */
-    bool insecure;        /* allow plain HTTP and unverified TLS */
-    const char *platform; /* NULL: linux/amd64 */
-    bool progress;        /* progress bars (on a terminal) instead of lines */
+    const char *creds;                        /* "USER:PASS" or NULL */
+    const char *ca_file;                      /* PEM bundle to trust, or NULL for the system's */
+    bool insecure;                            /* allow plain HTTP and unverified TLS */
+    const char *platform;                     /* NULL: linux/amd64 */
+    const struct registry_progress *progress; /* NULL: silent */
 };
 
 /* A reference: [HOST[:PORT]/]REPO[:TAG][@DIGEST]; Docker Hub when no host. */

@@ -62,53 +62,63 @@ static int out_close(struct out *o, bool ok, struct err **err)
     return r;
 }
 
-static void entry_init(struct archive_entry *e, const char *name, mode_t type, int64_t size)
+/*
+ * The common start of writing name: 1 if it was written already (nothing to
+ * do), else 0 with *path (directory output) set to its path, or with its tar
+ * header written (size bytes of type follow).
+ */
+static int out_begin(struct out *o, const char *name, mode_t type, int64_t size, char **path,
+                     struct err **err)
 {
+    struct archive_entry *e;
+    int r;
+
+    *path = NULL;
+    if (json_object_get(o->written, name))
+        return 1;
+    json_object_set_new(o->written, name, json_true());
+    if (o->a == NULL) {
+        if (asprintf(path, "%s/%s", o->path, name) < 0) {
+            *path = NULL;
+            return err_set(err, ENOMEM, "save");
+        }
+        return 0;
+    }
+    e = archive_entry_new();
+    if (e == NULL)
+        return err_set(err, ENOMEM, "save");
     archive_entry_set_pathname(e, name);
     archive_entry_set_filetype(e, type);
     archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
     archive_entry_set_size(e, type == AE_IFDIR ? 0 : size);
     archive_entry_set_mtime(e, time(NULL), 0);
-}
-
-static int out_dir(struct out *o, const char *name, struct err **err)
-{
-    _cleanup_free_ char *p = NULL;
-
-    if (json_object_get(o->written, name))
-        return 0;
-    json_object_set_new(o->written, name, json_true());
-    if (o->a == NULL) {
-        if (asprintf(&p, "%s/%s", o->path, name) < 0)
-            return err_set(err, ENOMEM, "save");
-        return fs_mkdir_p(p, 0755, err);
-    }
-    struct archive_entry *e = archive_entry_new();
-    entry_init(e, name, AE_IFDIR, 0);
-    int r = archive_write_header(o->a, e);
+    r = archive_write_header(o->a, e);
     archive_entry_free(e);
     if (r != ARCHIVE_OK)
         return err_val(err, EIO, "write `%s`: %s", o->tmp, archive_error_string(o->a));
     return 0;
 }
 
+static int out_dir(struct out *o, const char *name, struct err **err)
+{
+    _cleanup_free_ char *p = NULL;
+    int r = out_begin(o, name, AE_IFDIR, 0, &p, err);
+
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    return p ? fs_mkdir_p(p, 0755, err) : 0;
+}
+
 static int out_buf(struct out *o, const char *name, const void *buf, size_t len, struct err **err)
 {
     _cleanup_free_ char *p = NULL;
+    int r = out_begin(o, name, AE_IFREG, (int64_t)len, &p, err);
 
-    if (json_object_get(o->written, name))
-        return 0;
-    json_object_set_new(o->written, name, json_true());
-    if (o->a == NULL) {
-        if (asprintf(&p, "%s/%s", o->path, name) < 0)
-            return err_set(err, ENOMEM, "save");
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    if (p)
         return fs_write_atomic(p, buf, len, 0644, err);
-    }
-    struct archive_entry *e = archive_entry_new();
-    entry_init(e, name, AE_IFREG, (int64_t)len);
-    int r = archive_write_header(o->a, e);
-    archive_entry_free(e);
-    if (r != ARCHIVE_OK || archive_write_data(o->a, buf, len) != (la_ssize_t)len)
+    if (archive_write_data(o->a, buf, len) != (la_ssize_t)len)
         return err_val(err, EIO, "write `%s`: %s", o->tmp, archive_error_string(o->a));
     return 0;
 }
@@ -120,23 +130,14 @@ static int out_fd(struct out *o, const char *name, int fd, int64_t size, struct 
     _cleanup_close_ int dst = -1;
     _cleanup_free_ char *p = NULL;
     ssize_t n;
+    int r = out_begin(o, name, AE_IFREG, size, &p, err);
 
-    if (json_object_get(o->written, name))
-        return 0;
-    json_object_set_new(o->written, name, json_true());
-    if (o->a == NULL) {
-        if (asprintf(&p, "%s/%s", o->path, name) < 0)
-            return err_set(err, ENOMEM, "save");
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    if (p) {
         dst = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (dst < 0)
             return err_sys(err, "create `%s`", p);
-    } else {
-        struct archive_entry *e = archive_entry_new();
-        entry_init(e, name, AE_IFREG, size);
-        int r = archive_write_header(o->a, e);
-        archive_entry_free(e);
-        if (r != ARCHIVE_OK)
-            return err_val(err, EIO, "write `%s`: %s", o->tmp, archive_error_string(o->a));
     }
     while ((n = read(fd, buf, sizeof(buf))) != 0) {
         if (n < 0 && errno == EINTR)

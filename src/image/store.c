@@ -213,6 +213,22 @@ int64_t store_blob_writer_size(const struct blob_writer *w)
     return w->size;
 }
 
+int store_blob_writer_reset(struct blob_writer *w, struct err **err)
+{
+    struct digest_ctx *c = digest_new();
+
+    if (c == NULL)
+        return err_set(err, ENOMEM, "store %s", w->what);
+    if (ftruncate(w->fd, 0) < 0 || lseek(w->fd, 0, SEEK_SET) < 0) {
+        digest_free(c);
+        return err_sys(err, "truncate `%s`", w->tmp);
+    }
+    digest_free(w->c);
+    w->c = c;
+    w->size = 0;
+    return 0;
+}
+
 void store_blob_writer_abort(struct blob_writer *w)
 {
     if (w == NULL)

@@ -79,6 +79,8 @@ int store_blob_writer_new(struct store *s, const char *what, struct blob_writer 
                           struct err **err);
 int store_blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct err **err);
 int64_t store_blob_writer_size(const struct blob_writer *w);
+/* Drop what was written so far: the blob starts again from byte 0. */
+int store_blob_writer_reset(struct blob_writer *w, struct err **err);
 /* Always frees w. */
 int store_blob_writer_commit(struct blob_writer *w, const char *expect, int64_t expect_size,
                              char out[DIGEST_LEN + 1], struct err **err);

@@ -160,11 +160,15 @@ def test_non_loopback_http_needs_insecure(isola, tmp_root):
 
 
 class Fake(http.server.BaseHTTPRequestHandler):
-    """Serves one OCI layout; bearer tokens; modes: ok, error, drop."""
+    """Serves one OCI layout; bearer tokens; modes: ok, error, drop (every large
+    blob cut in half), resume (the first one cut, Range honoured), norange (the
+    first one cut, Range ignored)."""
     protocol_version = "HTTP/1.1"
     layout = None
     mode = "ok"
     port = 0
+    ranges = []     # Range headers received
+    dropped = False  # a blob was cut off already (modes resume, norange)
 
     def log_message(self, *a):
         pass
@@ -205,7 +209,16 @@ class Fake(http.server.BaseHTTPRequestHandler):
             if not os.path.exists(p):
                 return self.send(404)
             data = open(p, "rb").read()
-            if Fake.mode == "drop" and len(data) > 100000:
+            rng = self.headers.get("Range")
+            if rng:
+                Fake.ranges.append(rng)
+            if Fake.mode == "resume" and rng and rng.startswith("bytes="):
+                start = int(rng[6:].split("-")[0])
+                return self.send(206, data[start:], [
+                    ("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")])
+            if (Fake.mode == "drop" or (Fake.mode in ("resume", "norange") and not Fake.dropped)) \
+                    and len(data) > 100000:
+                Fake.dropped = True
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -222,7 +235,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
 def fake(rootfs, tmp_root):
     lay = os.path.join(tmp_root, "fake-layout")
     imagelib.write_layout(lay, [imagelib.tar_of_dir(rootfs)], name="x")
-    Fake.layout, Fake.mode = lay, "ok"
+    Fake.layout, Fake.mode, Fake.ranges, Fake.dropped = lay, "ok", [], False
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Fake)
     Fake.port = srv.server_address[1]
     t = threading.Thread(target=srv.serve_forever, daemon=True)
@@ -272,3 +285,21 @@ def test_kill_mid_pull_leaves_consistent_store(isola, fake, tmp_root):
     assert iso(isola, "image", "prune", "--root", store).returncode == 0
     p = iso(isola, "pull", "--root", store, "--creds", "bob:pw", f"{fake}/r:1")
     assert p.returncode == 0, p.stderr
+
+
+@pytest.mark.parametrize("mode", ["resume", "norange"])
+def test_dropped_blob_resumes_with_range(isola, fake, tmp_root, mode):
+    """A connection dropped mid-blob is resumed with a Range request from the
+    partial file (206), or restarted from zero when the server ignores Range."""
+    store = os.path.join(tmp_root, "store")
+    Fake.mode = mode
+    p = iso(isola, "pull", "--root", store, "--creds", "bob:pw", "-q", f"{fake}/r:1")
+    assert p.returncode == 0, p.stderr
+    assert Fake.dropped
+    assert len(Fake.ranges) >= 1 and Fake.ranges[0].startswith("bytes="), Fake.ranges
+    assert int(Fake.ranges[0][6:].split("-")[0]) > 0
+    assert "fetched" in p.stdout
+    assert iso(isola, "image", "check", "--root", store).returncode == 0
+    assert os.listdir(os.path.join(store, "tmp")) == []
+    names = json.loads(iso(isola, "images", "--root", store, "--format", "json").stdout)
+    assert [n["name"] for n in names] == [f"{fake}/r:1"]
