@@ -9,7 +9,7 @@
     bounded by `timeout`. The kernel is copied to /dev/shm first (9p reads dominate).
 Run in the test host (this host has no usable /dev/kvm):
     scripts/testhost/run --timeout 1200 /usr/bin/python3 bench/vm_perf.py [BUILD_DIR]
-Results are recorded in docs/vm.md. Not a test: no pass/fail."""
+STOCK=0: the RSS part only. Results are recorded in docs/vm.md. Not a test: no pass/fail."""
 import os, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,6 +45,8 @@ try:
             m = max(m, int(r.stderr.strip().splitlines()[-1]))
         print(f"| {name} | {m} |", flush=True)
 
+    if os.environ.get("STOCK", "1") == "0":
+        sys.exit(0)
     if not os.path.exists(os.path.join(kdir, "vmlinuz")):
         sys.exit("vm_perf: no stock kernel (scripts/testhost/prepare)")
     bz = os.path.join(w, "bzImage")
