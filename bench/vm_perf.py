@@ -58,10 +58,10 @@ try:
                     "-c", "true"], check=True, stdout=subprocess.DEVNULL)
     cl = "console=ttyS0 quiet mitigations=off noxsave panic=-1"
     stock = {
-        "isola vm run, bzImage": [isola, "vm", "run", "--kernel", bz],
-        "isola vm run, vmlinux (extract-kernel)": [isola, "vm", "run", "--kernel", vml],
         "qemu -M microvm,acpi=on, bzImage": QEMU.replace("microvm", "microvm,acpi=on").split()
         + ["-kernel", bz],
+        "isola vm run, bzImage": [isola, "vm", "run", "--kernel", bz],
+        "isola vm run, vmlinux (extract-kernel)": [isola, "vm", "run", "--kernel", vml],
     }
     for name in stock:
         if name.startswith("isola"):
@@ -75,7 +75,7 @@ try:
         ts = []
         for _ in range(runs):
             t0 = time.monotonic()
-            p = subprocess.Popen(["timeout", "-s", "KILL", "180"] + argv, stdout=subprocess.PIPE,
+            p = subprocess.Popen(["timeout", "-s", "KILL", "150"] + argv, stdout=subprocess.PIPE,
                                  stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for line in p.stdout:
                 if b"isola-init" in line:
