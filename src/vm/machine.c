@@ -38,6 +38,11 @@ static int machine_map_ram(struct vm_machine *m, uint64_t gpa, uint64_t size, st
         munmap(raw, (size_t)((uint8_t *)p - raw));
     munmap((uint8_t *)p + size, (size_t)(raw + HUGE_2M - (uint8_t *)p));
     madvise(p, size, MADV_HUGEPAGE);
+    /* ...but not the first 2 MiB of RAM at 0: boot structures, the real-mode area
+     * and a tiny guest's whole footprint, touched sparsely; a huge page there makes
+     * a small VM's monitor 2 MiB larger (docs/vm.md, "Monitor memory"). */
+    if (gpa == 0 && size > HUGE_2M)
+        madvise(p, HUGE_2M, MADV_NOHUGEPAGE);
     r = &m->mem.regions[m->mem.nregions];
     r->gpa = gpa;
     r->size = size;

@@ -11,6 +11,8 @@
 
 #include "util/cleanup.h"
 
+#define VCPU_STACK_SIZE (1U << 20)
+
 int vcpu_create(struct vm_machine *m, unsigned int id, struct err **err)
 {
     struct vm_vcpu *v = &m->vcpus[id];
@@ -173,7 +175,15 @@ int vcpu_start(struct vm_vcpu *v, struct err **err)
     memcpy(kmask.hdr.sigset, &set, 8);
     if (ioctl(v->fd, KVM_SET_SIGNAL_MASK, &kmask) < 0)
         return err_sys(err, "vCPU %u: KVM_SET_SIGNAL_MASK", v->id);
-    r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+    /* A 1 MiB stack, not glibc's 8 MiB: with transparent huge pages "always",
+     * the first touch of an 8 MiB stack maps a whole 2 MiB page, as much as a tiny
+     * guest's monitor needs altogether (docs/vm.md, "Monitor memory"). The run loop
+     * and the device handlers it calls keep small frames. */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, VCPU_STACK_SIZE);
+    r = pthread_create(&v->thread, &attr, vcpu_thread, v);
+    pthread_attr_destroy(&attr);
     if (r != 0)
         return err_set(err, r, "vCPU %u: create thread", v->id);
     v->started = true;

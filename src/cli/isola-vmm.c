@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * isola-vmm: the microVM monitor on its own (`isola-vmm run ...`,
+ * `isola-vmm extract-kernel ...`, the same options as `isola vm`). `isola vm run`
+ * executes it so that a VM's monitor process maps only util and vm code, not the
+ * image and engine libraries (docs/vm.md, "Monitor memory").
+ */
+#include "cli/commands.h"
+
+int main(int argc, char **argv)
+{
+    return cmd_vm(argc, argv);
+}
