@@ -124,3 +124,18 @@ def oci_runtime():
     itself against runc or crun.
     """
     return os.environ.get("ISOLA_PEER_RUNTIME") or binary("isola-oci")
+
+
+@pytest.fixture
+def oci(tmp_root, rootfs, request):
+    """An isola-oci driver (tests/integration/oci_util.py) on a private root; every
+    container it made is deleted afterwards and must have left nothing behind."""
+    from oci_util import Oci
+
+    o = Oci(tmp_root, rootfs, request)
+    try:
+        yield o
+    finally:
+        o.cleanup()
+        for cid in o.ids:
+            assert not o.leftovers(cid), f"left behind: {o.leftovers(cid)}"

@@ -4,19 +4,6 @@ import os
 
 import pytest
 
-from oci_util import Oci
-
-
-@pytest.fixture
-def oci(tmp_root, rootfs, request):
-    o = Oci(tmp_root, rootfs, request)
-    try:
-        yield o
-    finally:
-        o.cleanup()
-        for cid in o.ids:
-            assert not o.leftovers(cid), f"left behind: {o.leftovers(cid)}"
-
 
 def sh(script):
     return ["sh", "-c", script]

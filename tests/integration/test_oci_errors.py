@@ -9,19 +9,6 @@ import time
 
 import pytest
 
-from oci_util import Oci
-
-
-@pytest.fixture
-def oci(tmp_root, rootfs, request):
-    o = Oci(tmp_root, rootfs, request)
-    try:
-        yield o
-    finally:
-        o.cleanup()
-        for cid in o.ids:
-            assert not o.leftovers(cid), f"left behind: {o.leftovers(cid)}"
-
 
 def gone(pid, bound=100):
     """pid has exited (a zombie waiting for a reaper counts as exited)."""

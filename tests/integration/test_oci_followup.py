@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from test_oci_config import oci, sh  # noqa: F401 (the fixture, shared)
+from test_oci_config import sh
 
 
 SECCOMP = {

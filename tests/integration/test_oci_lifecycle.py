@@ -11,18 +11,6 @@ import time
 import pytest
 
 from conftest import run
-from oci_util import Oci
-
-
-@pytest.fixture
-def oci(tmp_root, rootfs, request):
-    o = Oci(tmp_root, rootfs, request)
-    try:
-        yield o
-    finally:
-        o.cleanup()
-        for cid in o.ids:
-            assert not o.leftovers(cid), f"left behind: {o.leftovers(cid)}"
 
 
 def create(oci, args, config=None, extra=()):
