@@ -83,7 +83,8 @@ static int builder_devices(const struct vm_config *c, struct vm_machine *m, stru
     }
     if (c->vsock_cid != 0) {
         char def[64];
-        struct virtio_vsock_opts o = {.guest_cid = c->vsock_cid, .uds_path = c->vsock_uds};
+        struct virtio_vsock_opts o = {
+            .guest_cid = c->vsock_cid, .uds_path = c->vsock_uds, .reaper = &m->reaper};
         if (o.uds_path == NULL) {
             snprintf(def, sizeof(def), "vsock-%u.sock", c->vsock_cid);
             o.uds_path = def;
@@ -122,7 +123,9 @@ int builder_build(const struct vm_config *c, int console_fd, struct vm_machine *
     for (unsigned int i = 0; i < m->ncpus; i++)
         if (boot_setup_vcpu(m, i, &entry, err) < 0)
             return -1;
-    return 0;
+    /* Every file exists now and no vCPU runs yet: fork the watcher that
+     * removes them if the monitor is killed (nothing when there are none). */
+    return reaper_start(&m->reaper, "isola-vmm-reap", err);
 }
 
 int builder_exit_status(const struct vm_machine *m)

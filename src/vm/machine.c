@@ -38,6 +38,9 @@ static int machine_map_ram(struct vm_machine *m, uint64_t gpa, uint64_t size, st
         munmap(raw, (size_t)((uint8_t *)p - raw));
     munmap((uint8_t *)p + size, (size_t)(raw + HUGE_2M - (uint8_t *)p));
     madvise(p, size, MADV_HUGEPAGE);
+    /* A fork (the cleanup watcher, util/reaper.h) must not share guest RAM:
+     * copy-on-write would make the monitor copy each page the guest writes. */
+    madvise(p, size, MADV_DONTFORK);
     /* ...but not the first 2 MiB of RAM at 0: boot structures, the real-mode area
      * and a tiny guest's whole footprint, touched sparsely; a huge page there makes
      * a small VM's monitor 2 MiB larger (docs/vm.md, "Monitor memory"). */
@@ -56,6 +59,7 @@ void machine_init(struct vm_machine *m)
     memset(m, 0, sizeof(*m));
     m->kvm.sys_fd = m->kvm.vm_fd = -1;
     m->end_efd = -1;
+    reaper_init(&m->reaper);
     pthread_mutex_init(&m->end_lock, NULL);
     m->next_virtio_mmio = VM_MMIO_VIRTIO;
     for (unsigned int i = 0; i < VM_MAX_CPUS; i++)
@@ -104,6 +108,8 @@ void machine_destroy(struct vm_machine *m)
     m->mem.nregions = 0;
     kvm_close(&m->kvm);
     cleanup_closep(&m->end_efd);
+    /* The devices removed their files above: the watcher finds nothing. */
+    reaper_stop(&m->reaper);
 }
 
 static int machine_set_irq(void *ctx, uint32_t gsi, int level)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/reaper.h"
 #include "vm/bus.h"
 #include "vm/kvm.h"
 #include "vm/mem.h"
@@ -64,6 +65,9 @@ struct vm_machine {
     uint64_t ram_size;
     uint32_t next_gsi_index;
     uint64_t next_virtio_mmio;
+    /* Files of the devices (vsock sockets), removed by a watcher process if
+     * the monitor dies without removing them (SIGKILL); see util/reaper.h. */
+    struct reaper reaper;
 
     /* The end, written once by whoever ends the run first. */
     pthread_mutex_t end_lock;

@@ -28,6 +28,9 @@ int vcpu_create(struct vm_machine *m, unsigned int id, struct err **err)
     run = mmap(NULL, m->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (run == MAP_FAILED)
         return err_sys(err, "vCPU %u: mmap kvm_run", id);
+    /* Not inherited by a fork (the cleanup watcher, util/reaper.h): the
+     * mapping would keep the vCPU, hence the VM, alive in the child. */
+    madvise(run, m->kvm.run_size, MADV_DONTFORK);
     v->run = run;
     v->fd = steal_fd(&fd);
     return 0;

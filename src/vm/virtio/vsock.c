@@ -817,6 +817,14 @@ int virtio_vsock_create(const struct virtio_vsock_opts *o, const struct vm_mem *
         free(v);
         return -1;
     }
+    /* The host's `<uds_path>_<port>` sockets belong to host programs: only
+     * our own listening socket is registered. */
+    if (o->reaper != NULL && reaper_add(o->reaper, o->uds_path, err) < 0) {
+        close(v->listen_fd);
+        unlink(v->uds);
+        free(v);
+        return -1;
+    }
     v->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (v->wake < 0) {
         err_sys(err, "virtio-vsock: eventfd");

@@ -18,14 +18,16 @@
 #include <stdint.h>
 
 #include "util/err.h"
+#include "util/reaper.h"
 #include "vm/device.h"
 #include "vm/mem.h"
 
 #define VIRTIO_VSOCK_BUF_ALLOC (256u * 1024)
 
 struct virtio_vsock_opts {
-    uint64_t guest_cid;   /* >= 3 (0-2 are reserved, §5.10.4) */
-    const char *uds_path; /* listening socket; must not exist (a stale socket is replaced) */
+    uint64_t guest_cid;    /* >= 3 (0-2 are reserved, §5.10.4) */
+    const char *uds_path;  /* listening socket; must not exist (a stale socket is replaced) */
+    struct reaper *reaper; /* registers uds_path with it (NULL: not registered) */
 };
 
 /* Listen on uds_path, start the device thread, fill *out (see
