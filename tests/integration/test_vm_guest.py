@@ -110,6 +110,58 @@ def test_signal_stops_spinning_guest(vmhost, sig, status):
     assert "leftover-process" not in r.stdout
 
 
+# The watcher that removes the vsock socket if the monitor dies (util/reaper.h):
+# a child of the monitor named isola-vmm-reap. Found by its parent pid before
+# the kill; after it, the socket must go and no process may be left (a zombie
+# waiting for L1's init to reap it counts as gone).
+VSOCK_SIGNAL_SCRIPT = r"""
+set -u
+d=$(mktemp -d /tmp/isola-vsock-sig.XXXXXX)
+{cmd} & pid=$!
+i=0; while [ $i -lt 300 ] && [ ! -S $d/v.sock ]; do i=$((i+1)); sleep 0.1; done
+[ -S $d/v.sock ] && echo socket-created
+find_watcher() {{
+    for f in /proc/[0-9]*/stat; do
+        {{ read -r l <$f; }} 2>/dev/null || continue
+        set -- $l
+        [ "$2" = "(isola-vmm-reap)" ] && [ "$4" = "$pid" ] && echo $1
+    done
+}}
+w=""; i=0
+while [ $i -lt 50 ] && [ -z "$w" ]; do w=$(find_watcher); i=$((i+1)); sleep 0.1; done
+echo "watcher: ${{w:-none}}"
+[ -n "$w" ] && echo "watcher-mem:" $(grep -E '^(Rss|Pss):' /proc/$w/smaps_rollup)
+sleep 0.5
+kill -{sig} $pid; wait $pid; echo status=$?
+alive() {{
+    {{ read -r l </proc/$1/stat; }} 2>/dev/null || return 1
+    set -- $l
+    [ "$3" != Z ]
+}}
+i=0; while [ $i -lt 20 ] && [ -e $d/v.sock ]; do i=$((i+1)); sleep 0.1; done
+[ -e $d/v.sock ] && echo leftover-socket
+i=0; while [ $i -lt 20 ] && [ -n "$w" ] && alive $w; do i=$((i+1)); sleep 0.1; done
+[ -n "$w" ] && alive $w && echo leftover-watcher && kill -KILL $w
+alive $pid && echo leftover-process && kill -KILL $pid
+rm -rf $d
+true
+"""
+
+
+@pytest.mark.parametrize("sig,status", [("TERM", 128 + 15), ("KILL", 128 + 9)])
+def test_signal_removes_vsock_socket(vmhost, sig, status):
+    cmd = vm_cmd("--cmdline", "mode=spin", "--memory", "64M", "--vsock", "3",
+                 "--vsock-uds", "$d/v.sock").replace("'$d/v.sock'", "$d/v.sock")
+    r = vmhost.run(VSOCK_SIGNAL_SCRIPT.format(cmd=cmd, sig=sig), timeout=120)
+    print(r.stdout)  # shown by pytest on failure, or with -s
+    assert "socket-created" in r.stdout, r
+    assert "watcher: none" not in r.stdout, r
+    assert f"status={status}" in r.stdout, r
+    assert "leftover-socket" not in r.stdout, r
+    assert "leftover-watcher" not in r.stdout, r
+    assert "leftover-process" not in r.stdout, r
+
+
 def test_missing_tap_is_named(vmhost):
     tap = "isnotap%d" % (os.getpid() % 100000)
     r = vmhost.run(vm_cmd("--net", f"tap={tap}", "--memory", "64M"))
