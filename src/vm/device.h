@@ -22,6 +22,11 @@
 
 /* An interrupt line into the guest. Level semantics: the device holds the line
  * at 1 while it has an unacknowledged interrupt and sets 0 when it is acked. */
+/* Stack of a device's own thread (vsock, net receive): 1 MiB as for vCPUs
+ * (vcpu.c), not glibc's 8 MiB whose first touch maps a 2 MiB huge page under
+ * THP "always" -- in the monitor, and shared with the cleanup watcher's fork. */
+#define VM_DEV_THREAD_STACK (1U << 20)
+
 struct vm_irq {
     int (*set_level)(void *ctx, uint32_t gsi, int level);
     void *ctx;
