@@ -146,7 +146,9 @@ void reaper_stop(struct reaper *r)
     _cleanup_err_ struct err *e = NULL;
 
     cleanup_closep(&r->fd);
-    if (r->pid > 0 && proc_wait(r->pid, REAPER_STOP_MS, NULL, &e) < 0)
+    /* Killed only if it is still there: after another failure (ECHILD) the
+     * pid may name some other process by now. */
+    if (r->pid > 0 && proc_wait(r->pid, REAPER_STOP_MS, NULL, &e) < 0 && e->code == ETIMEDOUT)
         proc_kill_reap(r->pid);
     for (size_t i = 0; i < r->nfiles; i++)
         free(r->files[i].path);
