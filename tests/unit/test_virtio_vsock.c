@@ -312,6 +312,8 @@ static void test_hostile(void)
     ok(fg_r32(&g, 0x70) & 64, "looping tx chain: DEVICE_NEEDS_RESET");
 }
 
+static struct reaper reaper;
+
 int main(void)
 {
     _cleanup_err_ struct err *e = NULL;
@@ -323,6 +325,7 @@ int main(void)
         return 1;
     }
     fg_init(&g);
+    reaper_init(&reaper);
     struct virtio_vsock_opts o = {.guest_cid = 2, .uds_path = uds};
     ok(virtio_vsock_create(&o, &g.mem, fg_irq(&g), &g.dev, &e) < 0 && e, "CID 2 refused");
     err_free(&e);
@@ -340,13 +343,19 @@ int main(void)
     int stale = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ok(stale >= 0 && bind(stale, (struct sockaddr *)&sa, sizeof(sa)) == 0, "stale socket made");
     close(stale);
+    o.reaper = &reaper;
     ok(virtio_vsock_create(&o, &g.mem, fg_irq(&g), &g.dev, &e) == 0, "virtio-vsock created%s%s",
        e ? ": " : "", e ? e->msg : "");
     if (g.dev.ops == NULL)
         goto out;
+    struct stat us;
+    ok(reaper.nfiles == 1 && strcmp(reaper.files[0].path, uds) == 0 && stat(uds, &us) == 0 &&
+           reaper.files[0].ino == us.st_ino,
+       "listening socket registered with the cleanup watcher (util/reaper.h)");
     struct vm_dev other;
     ok(virtio_vsock_create(&o, &g.mem, fg_irq(&g), &other, &e) < 0 && e && strstr(e->msg, "in use"),
        "second device on the same socket refused");
+    ok(reaper.nfiles == 1, "a refused device registers nothing");
     err_free(&e);
     ok(fg_r32(&g, 8) == 19, "device id 19");
     uint64_t cid = 0;
@@ -381,6 +390,7 @@ out:
     fg_fini(&g);
     struct stat sb;
     ok(stat(uds, &sb) < 0 && errno == ENOENT, "socket removed with the device");
+    reaper_stop(&reaper);
     fs_rm_rf(dir, &e);
     return done_testing();
 }
