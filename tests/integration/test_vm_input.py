@@ -2,7 +2,7 @@
 naming the object (these need no KVM)."""
 import os
 
-from conftest import run
+from conftest import binary, run
 
 
 def guest():
@@ -68,3 +68,13 @@ def test_extract_kernel_rejects_non_bzimage(isola, tmp_root):
     assert p.returncode == 1
     assert "not a bzImage" in p.stderr
     assert not os.path.exists(out)
+
+
+def test_vmm_version_and_usage():
+    vmm = binary("isola-vmm")
+    p = run([vmm, "--version"])
+    assert p.returncode == 0 and p.stdout.startswith("isola-vmm version "), p
+    p = run([vmm])
+    assert p.returncode == 2 and "Usage:" in p.stderr, p
+    p = run([vmm, "run", "--kernel", "/nonexistent-kernel"])
+    assert p.returncode == 1 and "/nonexistent-kernel" in p.stderr, p
