@@ -321,15 +321,7 @@ def test_podman_isola_matches_crun(pod):
     assert (irc, iout.split()[:3]) == (crc, cout.split()[:3]), pod
 
 
-# runtime-core's own check (run, create --config, pause/resume, update, exec,
-# delete), kept as it was written on that branch.
-def _testhost(request):
-    try:
-        return request.getfixturevalue("testhost")
-    except pytest.FixtureLookupError:
-        pytest.skip("no `testhost` fixture in this tree (the testhost branch provides it)")
-
-
+# run, create --config, pause/resume, update, exec and delete on pure v2.
 RC_SCRIPT = r'''
 set -u
 O={exe}; R={root}; B={bundle}; ID={id}
@@ -349,8 +341,8 @@ echo all-done
 '''
 
 
-def test_oci_on_pure_cgroup_v2(request, tmp_root, rootfs):
-    th = _testhost(request)
+def test_oci_on_pure_cgroup_v2(testhost, tmp_root, rootfs):
+    th = testhost
     os.chmod(tmp_root, 0o755)
     bundle = os.path.join(tmp_root, "bundle")
     os.makedirs(bundle)
