@@ -22,6 +22,7 @@ for d in "$@"; do
     echo "== $d"
     ldd "$d/isola" | wc -l | sed 's/^/shared libraries (ldd): /'
 done
+header=1
 IFS='|'
 for c in $cmds; do
     set --
@@ -30,6 +31,8 @@ for c in $cmds; do
     done
     IFS=' '
     hyperfine -N -i -w 10 -r "$runs" --export-markdown "$work/md" "$@" >/dev/null 2>&1
+    [ $header = 1 ] && head -n 2 "$work/md"
+    header=0
     tail -n +3 "$work/md"
     for x in "$@"; do
         # shellcheck disable=SC2086
