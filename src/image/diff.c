@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +10,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "image/archive_dl.h"
 #include "image/diff.h"
 #include "util/cleanup.h"
 #include "util/js.h"
@@ -35,22 +34,22 @@ static la_ssize_t on_write(struct archive *a, void *ud, const void *buf, size_t 
 
 static int header(struct walk *k, struct archive_entry *e, const char *name, struct err **err)
 {
-    if (archive_write_header(k->a, e) != ARCHIVE_OK)
-        return err_val(err, EIO, "layer entry `%s`: %s", name, archive_error_string(k->a));
+    if (sym_archive_write_header(k->a, e) != ARCHIVE_OK)
+        return err_val(err, EIO, "layer entry `%s`: %s", name, sym_archive_error_string(k->a));
     return 0;
 }
 
 static int empty_file(struct walk *k, const char *name, struct err **err)
 {
-    struct archive_entry *e = archive_entry_new();
+    struct archive_entry *e = sym_archive_entry_new();
     int r;
 
-    archive_entry_set_pathname(e, name);
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0);
-    archive_entry_set_size(e, 0);
+    sym_archive_entry_set_pathname(e, name);
+    sym_archive_entry_set_filetype(e, AE_IFREG);
+    sym_archive_entry_set_perm(e, 0);
+    sym_archive_entry_set_size(e, 0);
     r = header(k, e, name, err);
-    archive_entry_free(e);
+    sym_archive_entry_free(e);
     return r;
 }
 
@@ -67,7 +66,7 @@ static void copy_xattrs(struct archive_entry *e, int dfd, const char *base)
             continue;
         ssize_t vl = lgetxattr(path, key, val, sizeof(val));
         if (vl >= 0)
-            archive_entry_xattr_add_entry(e, key, val, (size_t)vl);
+            sym_archive_entry_xattr_add_entry(e, key, val, (size_t)vl);
     }
 }
 
@@ -88,20 +87,20 @@ static int walk_entry(struct walk *k, int dfd, const char *base, const char *nam
         snprintf(wh, sizeof(wh), "%.*s.wh.%s", slash ? (int)(slash - name + 1) : 0, name, base);
         return empty_file(k, wh, err);
     }
-    e = archive_entry_new();
-    archive_entry_copy_stat(e, &st);
-    archive_entry_set_pathname(e, name);
-    archive_entry_set_uname(e, "");
-    archive_entry_set_gname(e, "");
+    e = sym_archive_entry_new();
+    sym_archive_entry_copy_stat(e, &st);
+    sym_archive_entry_set_pathname(e, name);
+    sym_archive_entry_set_uname(e, "");
+    sym_archive_entry_set_gname(e, "");
     if (S_ISLNK(st.st_mode)) {
         char target[PATH_MAX];
         ssize_t n = readlinkat(dfd, base, target, sizeof(target) - 1);
         if (n < 0) {
-            archive_entry_free(e);
+            sym_archive_entry_free(e);
             return err_sys(err, "readlink `%s`", name);
         }
         target[n] = '\0';
-        archive_entry_set_symlink(e, target);
+        sym_archive_entry_set_symlink(e, target);
     }
     copy_xattrs(e, dfd, base);
     if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
@@ -110,18 +109,18 @@ static int walk_entry(struct walk *k, int dfd, const char *base, const char *nam
                  (unsigned long long)st.st_ino);
         const char *first = json_string_value(json_object_get(k->inodes, key));
         if (first) {
-            archive_entry_set_hardlink(e, first);
-            archive_entry_set_size(e, 0);
+            sym_archive_entry_set_hardlink(e, first);
+            sym_archive_entry_set_size(e, 0);
             r = header(k, e, name, err);
-            archive_entry_free(e);
+            sym_archive_entry_free(e);
             return r;
         }
         json_object_set_new(k->inodes, key, json_string(name));
     }
     if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode))
-        archive_entry_set_size(e, 0);
+        sym_archive_entry_set_size(e, 0);
     r = header(k, e, name, err);
-    archive_entry_free(e);
+    sym_archive_entry_free(e);
     if (r < 0)
         return -1;
     if (S_ISREG(st.st_mode)) {
@@ -131,8 +130,9 @@ static int walk_entry(struct walk *k, int dfd, const char *base, const char *nam
         if (fd < 0)
             return err_sys(err, "open `%s`", name);
         while ((n = read(fd, buf, sizeof(buf))) > 0)
-            if (archive_write_data(k->a, buf, (size_t)n) != n)
-                return err_val(err, EIO, "layer entry `%s`: %s", name, archive_error_string(k->a));
+            if (sym_archive_write_data(k->a, buf, (size_t)n) != n)
+                return err_val(err, EIO, "layer entry `%s`: %s", name,
+                               sym_archive_error_string(k->a));
         if (n < 0)
             return err_sys(err, "read `%s`", name);
     }
@@ -190,25 +190,29 @@ int diff_dir_to_layer(struct store *s, const char *dir, bool overlay, char diges
         json_decref(k.inodes);
         return err_sys(err, "open `%s`", dir);
     }
+    if (archive_dl_load(err) < 0) {
+        json_decref(k.inodes);
+        return err_wrap(err, "layer from `%s`", dir);
+    }
     if (store_blob_writer_new(s, dir, &k.w, err) < 0) {
         json_decref(k.inodes);
         return -1;
     }
-    k.a = archive_write_new();
-    if (k.a == NULL || archive_write_set_format_pax_restricted(k.a) != ARCHIVE_OK ||
-        archive_write_set_bytes_in_last_block(k.a, 1) != ARCHIVE_OK ||
-        archive_write_open(k.a, &k, NULL, on_write, NULL) != ARCHIVE_OK) {
+    k.a = sym_archive_write_new();
+    if (k.a == NULL || sym_archive_write_set_format_pax_restricted(k.a) != ARCHIVE_OK ||
+        sym_archive_write_set_bytes_in_last_block(k.a, 1) != ARCHIVE_OK ||
+        sym_archive_write_open(k.a, &k, NULL, on_write, NULL) != ARCHIVE_OK) {
         err_set(err, ENOMEM, "layer from `%s`", dir);
         goto out;
     }
     if (walk_dir(&k, dfd, "", err) < 0)
         goto out;
-    if (archive_write_close(k.a) != ARCHIVE_OK || k.werr) {
+    if (sym_archive_write_close(k.a) != ARCHIVE_OK || k.werr) {
         if (k.werr) {
             *err = k.werr;
             k.werr = NULL;
         } else {
-            err_val(err, EIO, "layer from `%s`: %s", dir, archive_error_string(k.a));
+            err_val(err, EIO, "layer from `%s`: %s", dir, sym_archive_error_string(k.a));
         }
         goto out;
     }
@@ -217,7 +221,7 @@ int diff_dir_to_layer(struct store *s, const char *dir, bool overlay, char diges
     k.w = NULL;
 out:
     if (k.a)
-        archive_write_free(k.a);
+        sym_archive_write_free(k.a);
     store_blob_writer_abort(k.w);
     err_free(&k.werr);
     json_decref(k.inodes);

@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +11,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "image/archive_dl.h"
 #include "image/layer.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -25,7 +24,7 @@
 static void archive_freep(struct archive **a)
 {
     if (*a)
-        archive_read_free(*a);
+        sym_archive_read_free(*a);
     *a = NULL;
 }
 
@@ -139,7 +138,7 @@ static int write_data(struct archive *a, int fd, const char *name, struct err **
     la_int64_t off;
     int r;
 
-    while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+    while ((r = sym_archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
         const char *p = buf;
         while (len > 0) {
             ssize_t w = pwrite(fd, p, len, off);
@@ -153,7 +152,7 @@ static int write_data(struct archive *a, int fd, const char *name, struct err **
         }
     }
     if (r != ARCHIVE_EOF)
-        return err_val(err, EIO, "read data of `%s`: %s", name, archive_error_string(a));
+        return err_val(err, EIO, "read data of `%s`: %s", name, sym_archive_error_string(a));
     return 0;
 }
 
@@ -164,9 +163,9 @@ static int set_xattrs(struct archive_entry *ent, int dfd, const char *base, int 
     const void *val;
     size_t len;
 
-    if (archive_entry_xattr_reset(ent) == 0)
+    if (sym_archive_entry_xattr_reset(ent) == 0)
         return 0;
-    while (archive_entry_xattr_next(ent, &key, &val, &len) == ARCHIVE_OK) {
+    while (sym_archive_entry_xattr_next(ent, &key, &val, &len) == ARCHIVE_OK) {
         int r;
         /* An archive must not forge overlayfs metadata (whiteouts, redirects). */
         if (strncmp(key, "trusted.overlay.", 16) == 0)
@@ -189,13 +188,13 @@ static int extract_entry(struct archive *a, struct archive_entry *ent, int rootf
     char name[PATH_MAX];
     const char *base;
     _cleanup_close_ int dfd = -1, fd = -1;
-    mode_t mode = archive_entry_mode(ent);
-    mode_t type = archive_entry_filetype(ent);
-    const char *hard = archive_entry_hardlink(ent);
+    mode_t mode = sym_archive_entry_mode(ent);
+    mode_t type = sym_archive_entry_filetype(ent);
+    const char *hard = sym_archive_entry_hardlink(ent);
     struct stat st;
     bool exists;
 
-    if (clean_name(archive_entry_pathname(ent), name, sizeof(name), err) < 0)
+    if (clean_name(sym_archive_entry_pathname(ent), name, sizeof(name), err) < 0)
         return -1;
     if (name[0] == '\0')
         return 0; /* "./": the root's own metadata is not the layer's to set */
@@ -251,7 +250,7 @@ static int extract_entry(struct archive *a, struct archive_entry *ent, int rootf
             return err_sys(err, "create `%s`", name);
         if (write_data(a, fd, name, err) < 0)
             return -1;
-        if (ftruncate(fd, archive_entry_size(ent)) < 0)
+        if (ftruncate(fd, sym_archive_entry_size(ent)) < 0)
             return err_sys(err, "truncate `%s`", name);
         break;
     case AE_IFDIR:
@@ -262,7 +261,7 @@ static int extract_entry(struct archive *a, struct archive_entry *ent, int rootf
             return err_sys(err, "open `%s`", name);
         break;
     case AE_IFLNK:
-        if (symlinkat(archive_entry_symlink(ent), dfd, base) < 0)
+        if (symlinkat(sym_archive_entry_symlink(ent), dfd, base) < 0)
             return err_sys(err, "symlink `%s`", name);
         break;
     case AE_IFIFO:
@@ -273,13 +272,13 @@ static int extract_entry(struct archive *a, struct archive_entry *ent, int rootf
     case AE_IFBLK:
         if (!o->allow_devices)
             return err_val(err, EPERM, "entry `%s`: device nodes are not allowed", name);
-        if (mknodat(dfd, base, type | 0600, archive_entry_rdev(ent)) < 0)
+        if (mknodat(dfd, base, type | 0600, sym_archive_entry_rdev(ent)) < 0)
             return err_sys(err, "mknod `%s`", name);
         break;
     default:
         return err_val(err, ENOTSUP, "entry `%s`: unsupported file type 0%o", name, type);
     }
-    if (fchownat(dfd, base, (uid_t)archive_entry_uid(ent), (gid_t)archive_entry_gid(ent),
+    if (fchownat(dfd, base, (uid_t)sym_archive_entry_uid(ent), (gid_t)sym_archive_entry_gid(ent),
                  AT_SYMLINK_NOFOLLOW) < 0)
         return err_sys(err, "chown `%s`", name);
     if (type != AE_IFLNK) {
@@ -291,10 +290,10 @@ static int extract_entry(struct archive *a, struct archive_entry *ent, int rootf
         return -1;
     if (type != AE_IFDIR) {
         struct timespec ts[2] = {
-            {archive_entry_atime(ent), archive_entry_atime_nsec(ent)},
-            {archive_entry_mtime(ent), archive_entry_mtime_nsec(ent)},
+            {sym_archive_entry_atime(ent), sym_archive_entry_atime_nsec(ent)},
+            {sym_archive_entry_mtime(ent), sym_archive_entry_mtime_nsec(ent)},
         };
-        if (!archive_entry_atime_is_set(ent))
+        if (!sym_archive_entry_atime_is_set(ent))
             ts[0] = ts[1];
         utimensat(dfd, base, ts, AT_SYMLINK_NOFOLLOW);
     }
@@ -304,30 +303,34 @@ static int extract_entry(struct archive *a, struct archive_entry *ent, int rootf
 int layer_extract_fd(int fd, const char *what, int rootfd, const struct layer_opts *o,
                      struct err **err)
 {
-    __attribute__((cleanup(archive_freep))) struct archive *a = archive_read_new();
-    _cleanup_json_ json_t *created = o->flatten ? json_object() : NULL;
+    __attribute__((cleanup(archive_freep))) struct archive *a = NULL;
+    _cleanup_json_ json_t *created = NULL;
     struct archive_entry *ent;
     int r;
 
+    if (archive_dl_load(err) < 0)
+        return err_wrap(err, "%s", what);
+    a = sym_archive_read_new();
+    created = o->flatten ? json_object() : NULL;
     if (a == NULL)
         return err_set(err, ENOMEM, "%s", what);
-    archive_read_support_filter_gzip(a);
-    archive_read_support_filter_zstd(a);
-    archive_read_support_filter_none(a);
+    sym_archive_read_support_filter_gzip(a);
+    sym_archive_read_support_filter_zstd(a);
+    sym_archive_read_support_filter_none(a);
     if (o->any_filter) {
-        archive_read_support_filter_bzip2(a);
-        archive_read_support_filter_xz(a);
+        sym_archive_read_support_filter_bzip2(a);
+        sym_archive_read_support_filter_xz(a);
     }
-    archive_read_support_format_tar(a);
-    archive_read_support_format_gnutar(a);
-    if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)
-        return err_val(err, EINVAL, "%s: %s", what, archive_error_string(a));
-    while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+    sym_archive_read_support_format_tar(a);
+    sym_archive_read_support_format_gnutar(a);
+    if (sym_archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)
+        return err_val(err, EINVAL, "%s: %s", what, sym_archive_error_string(a));
+    while ((r = sym_archive_read_next_header(a, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
         if (extract_entry(a, ent, rootfd, o, created, err) < 0)
             return err_wrap(err, "%s", what);
     }
     if (r != ARCHIVE_EOF)
-        return err_val(err, EINVAL, "%s: %s", what, archive_error_string(a));
+        return err_val(err, EINVAL, "%s: %s", what, sym_archive_error_string(a));
     return 0;
 }
 

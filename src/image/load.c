@@ -9,10 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <time.h>
 
+#include "image/archive_dl.h"
 #include "image/diff.h"
 #include "image/layer.h"
 #include "image/manifest.h"
@@ -297,29 +296,32 @@ int transfer_load(struct store *s, const char *path, const char *tag, const char
 static int import_tar(struct store *s, const char *path, char digest[DIGEST_LEN + 1], int64_t *size,
                       struct err **err)
 {
-    struct archive *a = archive_read_new();
+    struct archive *a;
     struct archive_entry *e;
     struct blob_writer *w = NULL;
     char buf[65536];
     la_ssize_t n;
     int rc = -1;
 
+    if (archive_dl_load(err) < 0)
+        return err_wrap(err, "import `%s`", path);
+    a = sym_archive_read_new();
     if (a == NULL)
         return err_set(err, ENOMEM, "import `%s`", path);
-    archive_read_support_filter_all(a);
-    archive_read_support_format_raw(a);
-    if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK ||
-        archive_read_next_header(a, &e) != ARCHIVE_OK) {
-        err_val(err, EINVAL, "import `%s`: %s", path, archive_error_string(a));
+    sym_archive_read_support_filter_all(a);
+    sym_archive_read_support_format_raw(a);
+    if (sym_archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK ||
+        sym_archive_read_next_header(a, &e) != ARCHIVE_OK) {
+        err_val(err, EINVAL, "import `%s`: %s", path, sym_archive_error_string(a));
         goto out;
     }
     if (store_blob_writer_new(s, path, &w, err) < 0)
         goto out;
-    while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+    while ((n = sym_archive_read_data(a, buf, sizeof(buf))) > 0)
         if (store_blob_writer_write(w, buf, (size_t)n, err) < 0)
             goto out;
     if (n < 0) {
-        err_val(err, EINVAL, "import `%s`: %s", path, archive_error_string(a));
+        err_val(err, EINVAL, "import `%s`: %s", path, sym_archive_error_string(a));
         goto out;
     }
     *size = store_blob_writer_size(w);
@@ -327,7 +329,7 @@ static int import_tar(struct store *s, const char *path, char digest[DIGEST_LEN 
     w = NULL;
 out:
     store_blob_writer_abort(w);
-    archive_read_free(a);
+    sym_archive_read_free(a);
     return rc;
 }
 

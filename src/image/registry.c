@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "image/curl_dl.h"
 #include "image/image.h"
 #include "image/manifest.h"
 #include "image/registry.h"
@@ -292,80 +292,80 @@ static int do_once(struct client *c, const struct req *q, struct resp *r, struct
         url = NULL;
     if (url == NULL)
         return err_set(err, ENOMEM, "request");
-    curl_easy_reset(c->curl);
-    curl_easy_setopt(c->curl, CURLOPT_URL, url);
-    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, cerr);
-    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "isola/" ISOLA_VERSION);
-    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 30L);
+    sym_curl_easy_reset(c->curl);
+    sym_curl_easy_setopt(c->curl, CURLOPT_URL, url);
+    sym_curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, cerr);
+    sym_curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "isola/" ISOLA_VERSION);
+    sym_curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    sym_curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 30L);
     /* A dropped or stalled connection ends the request instead of hanging. */
-    curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c->curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    sym_curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    sym_curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 60L);
+    sym_curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    sym_curl_easy_setopt(c->curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     if (c->o->ca_file)
-        curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->o->ca_file);
+        sym_curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->o->ca_file);
     if (c->o->insecure) {
-        curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYHOST, 0L);
+        sym_curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYPEER, 0L);
+        sym_curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, r);
+    sym_curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+    sym_curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, r);
+    sym_curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
+    sym_curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, r);
     r->pr = c->o->progress;
     if (r->label && r->pr && r->pr->transfer) {
-        curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, r);
+        sym_curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+        sym_curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        sym_curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, r);
     }
     if (q->accept)
-        h = curl_slist_append(h, q->accept);
+        h = sym_curl_slist_append(h, q->accept);
     if (q->ctype) {
         char line[256];
         snprintf(line, sizeof(line), "Content-Type: %s", q->ctype);
-        h = curl_slist_append(h, line);
+        h = sym_curl_slist_append(h, line);
     }
     if (c->auth)
-        h = curl_slist_append(h, c->auth);
-    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+        h = sym_curl_slist_append(h, c->auth);
+    sym_curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
     if (strcmp(q->method, "GET") == 0) {
         /* Blobs may redirect to a storage backend; curl drops our Authorization
          * header when the redirect leaves the host. */
-        curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c->curl, CURLOPT_MAXREDIRS, 5L);
+        sym_curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 1L);
+        sym_curl_easy_setopt(c->curl, CURLOPT_MAXREDIRS, 5L);
         if (r->range_from > 0) {
             /* RFC 9110 14.2: the rest of a blob whose start we have. */
             char range[32];
             snprintf(range, sizeof(range), "%lld-", (long long)r->range_from);
-            curl_easy_setopt(c->curl, CURLOPT_RANGE, range);
+            sym_curl_easy_setopt(c->curl, CURLOPT_RANGE, range);
         }
     } else if (strcmp(q->method, "HEAD") == 0) {
-        curl_easy_setopt(c->curl, CURLOPT_NOBODY, 1L);
+        sym_curl_easy_setopt(c->curl, CURLOPT_NOBODY, 1L);
     } else if (strcmp(q->method, "POST") == 0) {
-        curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, 0L);
+        sym_curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
+        sym_curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, "");
+        sym_curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, 0L);
     } else if (strcmp(q->method, "PUT") == 0) {
-        curl_easy_setopt(c->curl, CURLOPT_UPLOAD, 1L);
+        sym_curl_easy_setopt(c->curl, CURLOPT_UPLOAD, 1L);
         if (q->body_fd >= 0) {
             if (lseek(q->body_fd, 0, SEEK_SET) < 0) {
-                curl_slist_free_all(h);
+                sym_curl_slist_free_all(h);
                 return err_sys(err, "seek upload");
             }
-            curl_easy_setopt(c->curl, CURLOPT_READFUNCTION, on_read);
-            curl_easy_setopt(c->curl, CURLOPT_READDATA, &up);
-            curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->body_size);
+            sym_curl_easy_setopt(c->curl, CURLOPT_READFUNCTION, on_read);
+            sym_curl_easy_setopt(c->curl, CURLOPT_READDATA, &up);
+            sym_curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->body_size);
         } else {
-            curl_easy_setopt(c->curl, CURLOPT_UPLOAD, 0L);
-            curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, "PUT");
-            curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, q->body ? q->body : "");
-            curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_len);
+            sym_curl_easy_setopt(c->curl, CURLOPT_UPLOAD, 0L);
+            sym_curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, "PUT");
+            sym_curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, q->body ? q->body : "");
+            sym_curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_len);
         }
     }
-    rc = curl_easy_perform(c->curl);
-    curl_slist_free_all(h);
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
+    rc = sym_curl_easy_perform(c->curl);
+    sym_curl_slist_free_all(h);
+    sym_curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
     if (r->sink_err) {
         struct err *e = r->sink_e;
         r->sink_e = NULL;
@@ -378,7 +378,7 @@ static int do_once(struct client *c, const struct req *q, struct resp *r, struct
     r->net_fail = rc != CURLE_OK;
     if (rc != CURLE_OK)
         return err_set(err, rc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : EIO, "%s %s: %s",
-                       q->method, url, cerr[0] ? cerr : curl_easy_strerror(rc));
+                       q->method, url, cerr[0] ? cerr : sym_curl_easy_strerror(rc));
     return 0;
 }
 
@@ -416,6 +416,14 @@ static char *basic_header(const char *creds)
 }
 
 /* Answer a 401's challenge (distribution token auth or basic). */
+/* Strings from libcurl go back to libcurl (curl_free(3)), not to free(). */
+static void curl_freep(char **p)
+{
+    if (*p)
+        sym_curl_free(*p);
+    *p = NULL;
+}
+
 static int authenticate(struct client *c, const char *challenge, struct err **err)
 {
     if (challenge == NULL)
@@ -434,7 +442,8 @@ static int authenticate(struct client *c, const char *challenge, struct err **er
     _cleanup_free_ char *realm = challenge_param(challenge, "realm");
     _cleanup_free_ char *service = challenge_param(challenge, "service");
     _cleanup_free_ char *scope = challenge_param(challenge, "scope");
-    _cleanup_free_ char *url = NULL, *es = NULL, *esc = NULL;
+    _cleanup_free_ char *url = NULL;
+    __attribute__((cleanup(curl_freep))) char *es = NULL, *esc = NULL;
     _cleanup_json_ json_t *tok = NULL;
     struct resp r = {0};
     const char *t = NULL;
@@ -443,10 +452,11 @@ static int authenticate(struct client *c, const char *challenge, struct err **er
 
     if (realm == NULL)
         return err_val(err, EACCES, "%s: bearer challenge without a realm", c->ref->host);
-    es = curl_easy_escape(c->curl, service ? service : "", 0);
-    esc = curl_easy_escape(c->curl, scope ? scope : c->scope, 0);
-    if (asprintf(&url, "%s%sservice=%s&scope=%s", realm, strchr(realm, '?') ? "&" : "?", es, esc) <
-        0)
+    es = sym_curl_easy_escape(c->curl, service ? service : "", 0);
+    esc = sym_curl_easy_escape(c->curl, scope ? scope : c->scope, 0);
+    if (es == NULL || esc == NULL ||
+        asprintf(&url, "%s%sservice=%s&scope=%s", realm, strchr(realm, '?') ? "&" : "?", es, esc) <
+            0)
         return err_set(err, ENOMEM, "auth");
     /* The token request carries the user's credentials (basic), if any. */
     saved = c->auth;
@@ -536,7 +546,9 @@ static int client_open(struct client *c, const struct reg_ref *ref, const struct
     c->o = o;
     c->ref = ref;
     c->scope = scope;
-    c->curl = curl_easy_init();
+    if (curl_dl_load(err) < 0)
+        return err_wrap(err, "registry %s", ref->host);
+    c->curl = sym_curl_easy_init();
     if (c->curl == NULL || asprintf(&c->base, "https://%s", ref->host) < 0)
         return err_set(err, ENOMEM, "registry %s", ref->host);
     /* distribution-spec "Determining support": GET /v2/. HTTPS first; plain
@@ -572,7 +584,7 @@ static void report(struct client *c, enum registry_event ev, const char *digest,
 static void client_close(struct client *c)
 {
     if (c->curl)
-        curl_easy_cleanup(c->curl);
+        sym_curl_easy_cleanup(c->curl);
     free(c->base);
     free(c->auth);
 }

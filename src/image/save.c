@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* transfer_save: images from the store to OCI layouts and docker-archives. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "image/archive_dl.h"
 #include "image/image.h"
 #include "image/manifest.h"
 #include "image/transfer.h"
@@ -36,11 +35,11 @@ static int out_open(struct out *o, const char *path, bool archive, struct err **
         return fs_mkdir_p(path, 0755, err);
     if (asprintf(&o->tmp, "%s.tmp-%d", path, (int)getpid()) < 0)
         return err_set(err, ENOMEM, "save `%s`", path);
-    o->a = archive_write_new();
-    if (o->a == NULL || archive_write_set_format_pax_restricted(o->a) != ARCHIVE_OK ||
-        archive_write_open_filename(o->a, o->tmp) != ARCHIVE_OK)
+    o->a = sym_archive_write_new();
+    if (o->a == NULL || sym_archive_write_set_format_pax_restricted(o->a) != ARCHIVE_OK ||
+        sym_archive_write_open_filename(o->a, o->tmp) != ARCHIVE_OK)
         return err_val(err, EIO, "create `%s`: %s", o->tmp,
-                       o->a ? archive_error_string(o->a) : "out of memory");
+                       o->a ? sym_archive_error_string(o->a) : "out of memory");
     return 0;
 }
 
@@ -49,9 +48,9 @@ static int out_close(struct out *o, bool ok, struct err **err)
     int r = 0;
 
     if (o->a) {
-        if (archive_write_close(o->a) != ARCHIVE_OK && ok)
-            r = err_val(err, EIO, "write `%s`: %s", o->tmp, archive_error_string(o->a));
-        archive_write_free(o->a);
+        if (sym_archive_write_close(o->a) != ARCHIVE_OK && ok)
+            r = err_val(err, EIO, "write `%s`: %s", o->tmp, sym_archive_error_string(o->a));
+        sym_archive_write_free(o->a);
         if (ok && r == 0 && rename(o->tmp, o->path) < 0)
             r = err_sys(err, "rename `%s` to `%s`", o->tmp, o->path);
         if (!ok || r < 0)
@@ -84,18 +83,18 @@ static int out_begin(struct out *o, const char *name, mode_t type, int64_t size,
         }
         return 0;
     }
-    e = archive_entry_new();
+    e = sym_archive_entry_new();
     if (e == NULL)
         return err_set(err, ENOMEM, "save");
-    archive_entry_set_pathname(e, name);
-    archive_entry_set_filetype(e, type);
-    archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
-    archive_entry_set_size(e, type == AE_IFDIR ? 0 : size);
-    archive_entry_set_mtime(e, time(NULL), 0);
-    r = archive_write_header(o->a, e);
-    archive_entry_free(e);
+    sym_archive_entry_set_pathname(e, name);
+    sym_archive_entry_set_filetype(e, type);
+    sym_archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
+    sym_archive_entry_set_size(e, type == AE_IFDIR ? 0 : size);
+    sym_archive_entry_set_mtime(e, time(NULL), 0);
+    r = sym_archive_write_header(o->a, e);
+    sym_archive_entry_free(e);
     if (r != ARCHIVE_OK)
-        return err_val(err, EIO, "write `%s`: %s", o->tmp, archive_error_string(o->a));
+        return err_val(err, EIO, "write `%s`: %s", o->tmp, sym_archive_error_string(o->a));
     return 0;
 }
 
@@ -118,8 +117,8 @@ static int out_buf(struct out *o, const char *name, const void *buf, size_t len,
         return r < 0 ? -1 : 0;
     if (p)
         return fs_write_atomic(p, buf, len, 0644, err);
-    if (archive_write_data(o->a, buf, len) != (la_ssize_t)len)
-        return err_val(err, EIO, "write `%s`: %s", o->tmp, archive_error_string(o->a));
+    if (sym_archive_write_data(o->a, buf, len) != (la_ssize_t)len)
+        return err_val(err, EIO, "write `%s`: %s", o->tmp, sym_archive_error_string(o->a));
     return 0;
 }
 
@@ -146,8 +145,8 @@ static int out_fd(struct out *o, const char *name, int fd, int64_t size, struct 
             return err_sys(err, "read blob for `%s`", name);
         if (dst >= 0 && fs_write_all(dst, buf, (size_t)n, p, err) < 0)
             return -1;
-        if (o->a && archive_write_data(o->a, buf, (size_t)n) != n)
-            return err_val(err, EIO, "write `%s`: %s", o->tmp, archive_error_string(o->a));
+        if (o->a && sym_archive_write_data(o->a, buf, (size_t)n) != n)
+            return err_val(err, EIO, "write `%s`: %s", o->tmp, sym_archive_error_string(o->a));
     }
     return 0;
 }
@@ -212,27 +211,27 @@ static int uncompressed_layer(struct store *s, const struct desc *l, char **tmp,
     out = mkostemp(*tmp, O_CLOEXEC);
     if (out < 0)
         return err_sys(err, "create `%s`", *tmp);
-    a = archive_read_new();
+    a = sym_archive_read_new();
     c = digest_new();
     if (a == NULL || c == NULL) {
         err_set(err, ENOMEM, "layer");
         goto done;
     }
-    archive_read_support_filter_all(a);
-    archive_read_support_format_raw(a);
-    if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK ||
-        archive_read_next_header(a, &e) != ARCHIVE_OK) {
-        err_val(err, EINVAL, "layer %s: %s", l->digest, archive_error_string(a));
+    sym_archive_read_support_filter_all(a);
+    sym_archive_read_support_format_raw(a);
+    if (sym_archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK ||
+        sym_archive_read_next_header(a, &e) != ARCHIVE_OK) {
+        err_val(err, EINVAL, "layer %s: %s", l->digest, sym_archive_error_string(a));
         goto done;
     }
-    while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
+    while ((n = sym_archive_read_data(a, buf, sizeof(buf))) > 0) {
         digest_update(c, buf, (size_t)n);
         *size += n;
         if (fs_write_all(out, buf, (size_t)n, *tmp, err) < 0)
             goto done;
     }
     if (n < 0) {
-        err_val(err, EINVAL, "layer %s: %s", l->digest, archive_error_string(a));
+        err_val(err, EINVAL, "layer %s: %s", l->digest, sym_archive_error_string(a));
         goto done;
     }
     digest_final(c, digest);
@@ -241,7 +240,7 @@ static int uncompressed_layer(struct store *s, const struct desc *l, char **tmp,
 done:
     digest_free(c);
     if (a)
-        archive_read_free(a);
+        sym_archive_read_free(a);
     if (r < 0) {
         unlink(*tmp);
         free(*tmp);
@@ -318,6 +317,8 @@ int transfer_save(struct store *s, char *const refs[], const char *path, enum tr
     struct stat st;
     int r;
 
+    if (archive_dl_load(err) < 0)
+        return err_wrap(err, "save `%s`", path);
     for (size_t i = 0; refs[i]; i++) {
         _cleanup_json_ json_t *e = NULL, *found = NULL;
         _cleanup_free_ char *norm = store_ref_normalize(refs[i]);
