@@ -198,3 +198,31 @@ def test_host_files_created_after_boot_are_visible(testhost, tmp_root):
     assert testhost.run(["cat", path], check=True).stdout == "two\n"
     testhost.run(f"echo from-l1 > {tmp_root}/l1.txt", check=True)
     assert not os.path.exists(os.path.join(tmp_root, "l1.txt"))
+
+
+def test_frozen_l1_is_restarted_and_the_command_run_again(tmp_root):
+    """A freeze (here: a fake soft-lockup report on L1's console, then L1 crashing
+    outright) gives a fresh L1 that runs the command once more, with a warning;
+    paths in the exchange directory stay valid across the restart."""
+    th = th_mod.TestHost(log=os.path.join(tmp_root, "console.log"))
+    try:
+        th.start()
+    except th_mod.TestHostUnavailable as e:
+        pytest.skip(f"test host unavailable: {e}")
+    try:
+        mark = th.path("froze-once")
+        lockup = ("echo 'watchdog: BUG: soft lockup - CPU#0 stuck for 120s! [fake:1]' "
+                  ">/dev/console")
+        with pytest.warns(UserWarning, match="L1 froze"):
+            r = th.run(f"if [ ! -e {mark} ]; then touch {mark}; {lockup}; sleep 300; fi; "
+                       "echo second-try", timeout=400)
+        assert (r.returncode, r.stdout) == (0, "second-try\n"), r
+        assert th.freezes == 1 and os.path.exists(f"{th.log}.frozen-1")
+        os.unlink(mark)
+        with pytest.warns(UserWarning, match="L1 froze"):
+            r = th.run(f"if [ ! -e {mark} ]; then touch {mark}; echo c >/proc/sysrq-trigger; "
+                       "fi; echo after-crash", timeout=120)
+        assert (r.returncode, r.stdout) == (0, "after-crash\n"), r
+        assert th.freezes == 2
+    finally:
+        th.stop()
