@@ -195,8 +195,8 @@ static void ioevent_sync(struct virtio_mmio *t)
                          t->ops->name, i, (unsigned long long)(t->ioev.base + R_QUEUE_NOTIFY),
                          strerror(errno));
                 t->ioev_failed = true;
-                i = (unsigned int)-1; /* remove the ones registered so far */
-                continue;
+                ioevent_sync(t); /* remove the ones registered so far */
+                return;
             }
             log_debug("%s: remove ioeventfd of queue %u: %s", t->ops->name, i, strerror(errno));
         }
