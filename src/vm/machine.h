@@ -54,6 +54,8 @@ struct vm_vcpu {
     struct kvm_run *run;
     pthread_t thread;
     bool started;
+    /* Exits to the monitor, written by the vCPU thread (read after the join). */
+    uint64_t exits, mmio_exits, pio_exits;
 };
 
 struct vm_machine {
