@@ -7,6 +7,7 @@ virtio-blk disk in L1's /dev/shm and a virtio-vsock device. In the guest:
  - blk read:  `dd if=/dev/vda of=/dev/null bs=4k iflag=direct` (the whole 64 MiB,
    16384 requests, one in flight);
  - blk write: `dd if=/dev/zero of=/dev/vda bs=4k count=16384 oflag=direct`;
+ - blk read, 4 in flight: four such readers at once, each a quarter of the disk;
  - vsock: 2000 round trips of 64 bytes with an echo server on the L1 side
    (`guest-tool vsock-rtt`).
 Each boot runs one mode; modes alternate, RUNS (4) boots each; medians are printed,
@@ -54,6 +55,14 @@ t0=$(guest-tool now)
 dd if=/dev/zero of=/dev/vda bs=4k count={DISK_MB * 256} oflag=direct 2>/dev/null
 t1=$(guest-tool now)
 echo "blk-write-us: $(( (t1 - t0) / 1000 ))"
+t0=$(guest-tool now)
+for i in 0 1 2 3; do
+    dd if=/dev/vda of=/dev/null bs=4k iflag=direct skip=$((i * {DISK_MB * 64})) \
+        count={DISK_MB * 64} 2>/dev/null &
+done
+wait
+t1=$(guest-tool now)
+echo "blk-read4-us: $(( (t1 - t0) / 1000 ))"
 guest-tool vsock-rtt 2 5000 {RTTS}
 guest-tool exit 0
 """
@@ -121,7 +130,8 @@ def one_run(vmm, kernel, initrd, w, mode, i):
     srv.join(5)
     out = open(os.path.join(d, "console.log"), errors="replace").read()
     shutil.rmtree(d, ignore_errors=True)
-    res = {k: field(out, k) for k in ("blk-read-us", "blk-write-us", "vsock-rtt-us")}
+    res = {k: field(out, k) for k in ("blk-read-us", "blk-write-us", "blk-read4-us",
+                                      "vsock-rtt-us")}
     m = re.search(r"MMIO (\d+)", err)
     res["mmio-exits"] = int(m.group(1)) if m else None
     if status != 0 or None in res.values() or "ioeventfd" in err:
@@ -152,12 +162,13 @@ def main():
                 results[mode].append(r)
                 print(f"  run {i} {mode}: {r}", flush=True)
         print(f"\n| stock kernel, 2 vCPUs, median of {runs} | 4k direct read MiB/s "
-              f"(us/req) | 4k direct write MiB/s (us/req) | vsock 64 B round trip (us) | "
-              "MMIO exits, whole run |\n|---|---|---|---|---|")
+              f"(us/req) | 4k direct write MiB/s (us/req) | 4k read, 4 readers MiB/s (us/req) | "
+              "vsock 64 B round trip (us) | "
+              "MMIO exits, whole run |\n|---|---|---|---|---|---|")
         names = {"old": "MMIO exits (ISOLA_VMM_NO_IOEVENTFD=1)", "new": "ioeventfd (default)"}
         for mode in ("old", "new"):
             cols = []
-            for k in ("blk-read-us", "blk-write-us"):
+            for k in ("blk-read-us", "blk-write-us", "blk-read4-us"):
                 v = [r[k] for r in results[mode] if r[k]]
                 if not v:
                     cols.append("-")
