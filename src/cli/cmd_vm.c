@@ -240,6 +240,17 @@ static int vm_run(int argc, char **argv)
     if (con.tty)
         tcsetattr(in_fd, TCSANOW, &saved);
     status = builder_exit_status(&m);
+    const char *stats = getenv("ISOLA_VMM_STATS");
+    if (stats != NULL && *stats != '\0' && strcmp(stats, "0") != 0) {
+        uint64_t all = 0, mmio = 0, pio = 0;
+        for (unsigned int i = 0; i < m.ncpus; i++) {
+            all += m.vcpus[i].exits;
+            mmio += m.vcpus[i].mmio_exits;
+            pio += m.vcpus[i].pio_exits;
+        }
+        fprintf(stderr, "isola vm run: exits to the monitor: %llu (MMIO %llu, PIO %llu)\n",
+                (unsigned long long)all, (unsigned long long)mmio, (unsigned long long)pio);
+    }
     if (m.end != VM_END_POWEROFF && m.end != VM_END_EXIT_CODE)
         fprintf(stderr, "isola vm run: guest ended: %s%s%s (exit status %d)\n",
                 machine_end_name(m.end), m.end_msg[0] ? ": " : "", m.end_msg, status);

@@ -8,6 +8,7 @@
 #include "vm/boot.h"
 #include "vm/platform.h"
 #include "vm/virtio/blk.h"
+#include "vm/virtio/mmio.h"
 #include "vm/virtio/net.h"
 #include "vm/virtio/rng.h"
 #include "vm/virtio/vsock.h"
@@ -40,7 +41,8 @@ static int builder_virtio(struct vm_machine *m, struct vm_dev *dev, struct err *
         return -1;
     }
     m->next_virtio_mmio = dev->base + VM_MMIO_VIRTIO_SZ;
-    return 0;
+    /* On the bus now: machine_destroy() frees it if this fails. */
+    return virtio_mmio_set_ioevent(dev, machine_ioevent(m, dev->base), err);
 }
 
 static int builder_parse_mac(const char *s, uint8_t mac[6], struct err **err)

@@ -39,6 +39,18 @@ static inline void vm_irq_set(const struct vm_irq *irq, int level)
         irq->set_level(irq->ctx, irq->gsi, level);
 }
 
+/* A doorbell the hypervisor completes in the kernel (KVM_IOEVENTFD,
+ * Documentation/virt/kvm/api.rst 4.59): while registered (on), a guest write of
+ * len bytes equal to match at guest-physical addr signals eventfd fd instead of
+ * exiting to the monitor. set returns negative with errno set when it cannot;
+ * the device then keeps serving that write as an MMIO exit. A machine whose
+ * hypervisor lacks the feature hands out set == NULL. */
+struct vm_ioevent {
+    int (*set)(void *ctx, uint64_t addr, uint32_t len, uint64_t match, int fd, bool on);
+    void *ctx;
+    uint64_t base; /* guest-physical base of the device's window */
+};
+
 enum vm_dev_kind { VM_DEV_MMIO, VM_DEV_PIO };
 
 struct vm_dev_ops {

@@ -108,6 +108,25 @@ int kvm_irq_line(struct vm_kvm *k, uint32_t gsi, int level)
     return ioctl(k->vm_fd, KVM_IRQ_LINE, &l);
 }
 
+bool kvm_has_ioeventfd(struct vm_kvm *k)
+{
+    return ioctl(k->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) > 0;
+}
+
+int kvm_ioeventfd(struct vm_kvm *k, uint64_t addr, uint32_t len, uint64_t match, int fd,
+                  bool assign)
+{
+    struct kvm_ioeventfd e = {
+        .datamatch = match,
+        .addr = addr,
+        .len = len,
+        .fd = fd,
+        .flags = KVM_IOEVENTFD_FLAG_DATAMATCH | (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+    };
+
+    return ioctl(k->vm_fd, KVM_IOEVENTFD, &e) < 0 ? -1 : 0;
+}
+
 int kvm_supported_cpuid(struct vm_kvm *k, struct kvm_cpuid2 **out, struct err **err)
 {
     for (unsigned int n = 64; n <= 4096; n *= 2) {

@@ -35,6 +35,15 @@ int kvm_create_irqchip(struct vm_kvm *k, struct err **err);
 /* Drive an interrupt line (GSI) of the in-kernel irqchip. */
 int kvm_irq_line(struct vm_kvm *k, uint32_t gsi, int level);
 
+/* Whether the VM can complete guest writes in the kernel (KVM_CAP_IOEVENTFD). */
+bool kvm_has_ioeventfd(struct vm_kvm *k);
+
+/* Register (assign) or remove a 4-byte MMIO write of value match at addr that
+ * signals eventfd fd (KVM_IOEVENTFD with KVM_IOEVENTFD_FLAG_DATAMATCH). Returns
+ * -1 with errno set on failure. */
+int kvm_ioeventfd(struct vm_kvm *k, uint64_t addr, uint32_t len, uint64_t match, int fd,
+                  bool assign);
+
 /* KVM_GET_SUPPORTED_CPUID; free() the result. */
 int kvm_supported_cpuid(struct vm_kvm *k, struct kvm_cpuid2 **out, struct err **err);
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -78,6 +79,9 @@ int machine_create(struct vm_machine *m, unsigned int ncpus, uint64_t ram_size, 
         return err_sys(err, "eventfd");
     if (kvm_open(&m->kvm, err) < 0 || kvm_create_irqchip(&m->kvm, err) < 0)
         return -1;
+    const char *no_ioev = getenv("ISOLA_VMM_NO_IOEVENTFD");
+    m->ioeventfd = kvm_has_ioeventfd(&m->kvm) &&
+                   (no_ioev == NULL || *no_ioev == '\0' || strcmp(no_ioev, "0") == 0);
     m->ram_size = ram_size;
     if (ram_size <= VM_MMIO_HOLE) {
         if (machine_map_ram(m, 0, ram_size, err) < 0)
@@ -122,6 +126,21 @@ static int machine_set_irq(void *ctx, uint32_t gsi, int level)
 struct vm_irq machine_irq(struct vm_machine *m, uint32_t gsi)
 {
     return (struct vm_irq){.set_level = machine_set_irq, .ctx = m, .gsi = gsi};
+}
+
+static int machine_set_ioevent(void *ctx, uint64_t addr, uint32_t len, uint64_t match, int fd,
+                               bool on)
+{
+    struct vm_machine *m = ctx;
+
+    return kvm_ioeventfd(&m->kvm, addr, len, match, fd, on);
+}
+
+struct vm_ioevent machine_ioevent(struct vm_machine *m, uint64_t base)
+{
+    if (!m->ioeventfd)
+        return (struct vm_ioevent){.base = base};
+    return (struct vm_ioevent){.set = machine_set_ioevent, .ctx = m, .base = base};
 }
 
 int machine_add_device(struct vm_machine *m, struct vm_dev *dev, bool want_irq, struct err **err)

@@ -54,6 +54,8 @@ struct vm_vcpu {
     struct kvm_run *run;
     pthread_t thread;
     bool started;
+    /* Exits to the monitor, written by the vCPU thread (read after the join). */
+    uint64_t exits, mmio_exits, pio_exits;
 };
 
 struct vm_machine {
@@ -65,6 +67,9 @@ struct vm_machine {
     uint64_t ram_size;
     uint32_t next_gsi_index;
     uint64_t next_virtio_mmio;
+    /* Queue notifications complete in the kernel (KVM_IOEVENTFD); off when KVM
+     * lacks it or $ISOLA_VMM_NO_IOEVENTFD is set (docs/virtio.md). */
+    bool ioeventfd;
     /* Files of the devices (vsock sockets), removed by a watcher process if
      * the monitor dies without removing them (SIGKILL); see util/reaper.h. */
     struct reaper reaper;
@@ -95,6 +100,10 @@ int machine_alloc_gsi(struct vm_machine *m, uint32_t *gsi, struct err **err);
 uint64_t machine_next_mmio(struct vm_machine *m);
 /* An irq that drives GSI gsi of the in-kernel irqchip. */
 struct vm_irq machine_irq(struct vm_machine *m, uint32_t gsi);
+
+/* The ioeventfd registrar for a device whose window is at base (set == NULL
+ * when m->ioeventfd is off). */
+struct vm_ioevent machine_ioevent(struct vm_machine *m, uint64_t base);
 
 /* Record how the run ended (first caller wins) and wake the main loop. */
 void machine_end(struct vm_machine *m, enum vm_end end, int code, const char *fmt, ...)

@@ -145,6 +145,9 @@ static void *vcpu_thread(void *arg)
             machine_end(m, VM_END_ERROR, 0, "vCPU %u: KVM_RUN: %s", v->id, strerror(errno));
             break;
         }
+        v->exits++;
+        v->mmio_exits += v->run->exit_reason == KVM_EXIT_MMIO;
+        v->pio_exits += v->run->exit_reason == KVM_EXIT_IO;
         if (!vcpu_exit(v))
             break;
     }

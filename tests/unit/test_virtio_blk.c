@@ -16,6 +16,9 @@
 #define ALL_FEATURES (~0ull)
 
 static char disk[64];
+/* Notifications through the transport's notify thread (a fake ioeventfd)
+ * instead of MMIO exits: main() runs the tests both ways. */
+static bool ioev_mode;
 
 static int make_disk(void)
 {
@@ -80,6 +83,8 @@ static int blk_new(struct fg *g, bool ro)
         printf("# %s\n", e->msg);
         return -1;
     }
+    if (ioev_mode)
+        return fg_use_ioevent(g);
     return 0;
 }
 
@@ -243,6 +248,76 @@ static void test_snapshot(void)
     fg_fini(&g);
 }
 
+/* The ioeventfd registrations follow the queues' state (mmio.h). */
+static void test_ioevent(void)
+{
+    struct fg g;
+    _cleanup_err_ struct err *e = NULL;
+
+    fg_init(&g);
+    ioev_mode = true;
+    ok(blk_new(&g, false) == 0, "ioeventfd: device with a notify thread");
+    ok(!g.ioev_on[0], "ioeventfd: nothing registered before the driver is ready");
+    fg_w32(&g, 0x70, 1);
+    fg_w32(&g, 0x70, 3);
+    fg_w32(&g, 0x24, 1);
+    fg_w32(&g, 0x20, 1);
+    fg_w32(&g, 0x70, 11);
+    fg_w32(&g, 0x30, 0);
+    fg_w32(&g, 0x38, 16);
+    fg_w32(&g, 0x80, (uint32_t)FG_RING_AREA);
+    fg_w32(&g, 0x90, (uint32_t)FG_RING_AREA + 0x1000);
+    fg_w32(&g, 0xa0, (uint32_t)FG_RING_AREA + 0x2000);
+    fg_w32(&g, 0x44, 1);
+    ok(!g.ioev_on[0], "ioeventfd: a ready queue before DRIVER_OK is not registered");
+    fg_w32(&g, 0x70, 15);
+    ok(g.ioev_on[0], "ioeventfd: registered at DRIVER_OK for the ready queue");
+    fg_w32(&g, 0x44, 0);
+    ok(!g.ioev_on[0], "ioeventfd: removed at QueueReady=0");
+    fg_w32(&g, 0x38, 16);
+    fg_w32(&g, 0x80, (uint32_t)FG_RING_AREA);
+    fg_w32(&g, 0x90, (uint32_t)FG_RING_AREA + 0x1000);
+    fg_w32(&g, 0xa0, (uint32_t)FG_RING_AREA + 0x2000);
+    fg_w32(&g, 0x44, 1);
+    ok(g.ioev_on[0], "ioeventfd: registered again at QueueReady=1 while active");
+    fg_w32(&g, 0x70, 0);
+    ok(!g.ioev_on[0], "ioeventfd: removed at device reset");
+    fg_setup(&g, ALL_FEATURES, 1, 16);
+    uint64_t buf = fg_alloc(&g, 512);
+    uint64_t served = virtio_mmio_ioevent_count(g.dev.state);
+    ok(request(&g, VIRTIO_BLK_T_IN, 9, buf, 512, 1, NULL) == VIRTIO_BLK_S_OK &&
+           ((uint8_t *)fg_ptr(&g, buf))[0] == 9 &&
+           virtio_mmio_ioevent_count(g.dev.state) == served + 1,
+       "ioeventfd: a request served by the notify thread");
+    json_t *s = g.dev.ops->save(g.dev.state);
+    g.dev.ops->destroy(g.dev.state);
+    ok(!g.ioev_on[0], "ioeventfd: removed at destroy");
+    blk_new(&g, false);
+    ok(g.dev.ops->restore(g.dev.state, s, &e) == 0 && g.ioev_on[0],
+       "ioeventfd: registered by restore of an active queue");
+    json_decref(s);
+    ok(request(&g, VIRTIO_BLK_T_IN, 13, buf, 512, 1, NULL) == VIRTIO_BLK_S_OK &&
+           ((uint8_t *)fg_ptr(&g, buf))[0] == 13 && virtio_mmio_ioevent_count(g.dev.state) == 1,
+       "ioeventfd: requests after restore go through the notify thread");
+    ok(g.ioev_bad == 0, "ioeventfd: no registration KVM would refuse");
+    fg_fini(&g);
+
+    /* A hypervisor that refuses: MMIO exits keep working. */
+    fg_init(&g);
+    g.ioev_fail = true;
+    ok(blk_new(&g, false) == 0, "ioeventfd refused: device created");
+    ok(fg_setup(&g, ALL_FEATURES, 1, 16) == 15 && g.ioev_calls == 1 && !g.ioev_on[0],
+       "ioeventfd refused: one attempt, nothing registered");
+    buf = fg_alloc(&g, 512);
+    ok(request(&g, VIRTIO_BLK_T_IN, 12, buf, 512, 1, NULL) == VIRTIO_BLK_S_OK &&
+           ((uint8_t *)fg_ptr(&g, buf))[0] == 12 && virtio_mmio_ioevent_count(g.dev.state) == 0,
+       "ioeventfd refused: requests served by MMIO exits");
+    fg_setup(&g, ALL_FEATURES, 1, 16);
+    ok(g.ioev_calls == 1, "ioeventfd refused: not retried");
+    fg_fini(&g);
+    ioev_mode = false;
+}
+
 int main(void)
 {
     struct fg g;
@@ -256,6 +331,14 @@ int main(void)
     test_ro();
     test_negotiation();
     test_snapshot();
+    test_ioevent();
+    printf("# the same tests, notifications through the notify thread\n");
+    ioev_mode = true;
+    test_rw();
+    test_ro();
+    test_negotiation();
+    test_snapshot();
+    ioev_mode = false;
 
     fg_init(&g);
     struct virtio_blk_opts o = {.path = "/nonexistent/isola-disk"};

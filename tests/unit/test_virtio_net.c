@@ -254,6 +254,9 @@ int main(void)
     ok(fg_get_used(&g, 1, &id, &len) == 1 && len == 0, "tx chain returned");
     ok(wait_frame(ps, payload, src) == 0 && memcmp(src, mac, 6) == 0,
        "frame sent by the guest arrives on the tap");
+    /* From here on, notifications go through the transport's notify thread (a
+     * fake ioeventfd, registered now for the active queues). */
+    ok(fg_use_ioevent(&g) == 0 && g.ioev_on[0] && g.ioev_on[1], "ioeventfd for both queues");
 
     /* Receive. */
     uint64_t bufs[32];
@@ -339,8 +342,11 @@ int main(void)
                   tapname) == 0,
        "save names the tap");
     json_decref(s);
+    ok(g.ioev_bad == 0 && virtio_mmio_ioevent_count(g.dev.state) > 0,
+       "notifications served by the notify thread");
 
     fg_fini(&g);
+    ok(!g.ioev_on[0] && !g.ioev_on[1], "ioeventfds removed with the device");
     close(ps);
     tap_delete();
     ok(if_nametoindex(tapname) == 0, "tap %s deleted", tapname);

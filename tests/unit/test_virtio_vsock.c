@@ -374,6 +374,10 @@ int main(void)
     fg_kick(&g, 0);
 
     test_guest_initiated();
+    /* From here on, notifications go through the transport's notify thread (a
+     * fake ioeventfd, registered now for the active queues). */
+    ok(fg_use_ioevent(&g) == 0 && g.ioev_on[0] && g.ioev_on[1] && g.ioev_on[2],
+       "ioeventfd for the three queues");
     test_host_initiated();
 
     json_t *st = g.dev.ops->save(g.dev.state);
@@ -386,6 +390,8 @@ int main(void)
        "TRANSPORT_RESET event after restore");
 
     test_hostile();
+    ok(g.ioev_bad == 0 && virtio_mmio_ioevent_count(g.dev.state) > 0,
+       "notifications served by the notify thread");
 out:
     fg_fini(&g);
     struct stat sb;

@@ -8,10 +8,13 @@
 #ifndef ISOLA_TESTS_VIRTIO_GUEST_H
 #define ISOLA_TESTS_VIRTIO_GUEST_H
 
+#include <errno.h>
 #include <linux/virtio_ring.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "vm/device.h"
 #include "vm/mem.h"
@@ -38,6 +41,12 @@ struct fg {
     uint64_t data_next; /* bump allocator in the data area */
     uint64_t data_base; /* where it wraps to (tests raise it to keep buffers) */
     struct fg_queue q[VIRTIO_MMIO_MAX_QUEUES];
+    /* A fake KVM_IOEVENTFD (fg_use_ioevent): what is registered, and calls
+     * that KVM would have refused. ioev_fail: refuse every call (no KVM support). */
+    int ioev_fd[VIRTIO_MMIO_MAX_QUEUES];
+    bool ioev_on[VIRTIO_MMIO_MAX_QUEUES];
+    int ioev_calls, ioev_bad;
+    bool ioev_fail;
 };
 
 struct fg_seg {
@@ -68,6 +77,50 @@ static inline int fg_init(struct fg *g)
     g->mem.regions[0].size = FG_RAM_SIZE;
     g->mem.regions[0].hva = g->ram;
     g->data_next = g->data_base = FG_DATA_AREA;
+    for (unsigned int i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+        g->ioev_fd[i] = -1;
+    return 0;
+}
+
+#define FG_MMIO_BASE 0xd0000000ull
+
+/* KVM_IOEVENTFD's rules: the same registration twice is EEXIST, removing one
+ * that does not exist ENOENT. */
+static inline int fg_set_ioevent(void *ctx, uint64_t addr, uint32_t len, uint64_t match, int fd,
+                                 bool on)
+{
+    struct fg *g = ctx;
+
+    g->ioev_calls++;
+    if (g->ioev_fail) {
+        errno = ENOSYS;
+        return -1;
+    }
+    if (addr != FG_MMIO_BASE + 0x50 || len != 4 || match >= VIRTIO_MMIO_MAX_QUEUES || fd < 0 ||
+        on == g->ioev_on[match] || (!on && g->ioev_fd[match] != fd)) {
+        g->ioev_bad++;
+        errno = on ? EEXIST : ENOENT;
+        return -1;
+    }
+    g->ioev_on[match] = on;
+    g->ioev_fd[match] = fd;
+    return 0;
+}
+
+/* Give the device (created into g->dev) the fake ioeventfd registrar: its
+ * notifications then go through the transport's notify thread. */
+static inline int fg_use_ioevent(struct fg *g)
+{
+    struct err *e = NULL;
+    struct vm_ioevent ev = {.set = fg_set_ioevent, .ctx = g, .base = FG_MMIO_BASE};
+
+    g->dev.base = FG_MMIO_BASE;
+    memset(g->ioev_on, 0, sizeof(g->ioev_on));
+    if (virtio_mmio_set_ioevent(&g->dev, ev, &e) < 0) {
+        printf("# %s\n", e->msg);
+        err_free(&e);
+        return -1;
+    }
     return 0;
 }
 
@@ -210,9 +263,23 @@ static inline uint16_t fg_add(struct fg *g, unsigned int qi, const struct fg_seg
     return head;
 }
 
+/* QueueNotify. With an ioeventfd registered for the queue, KVM would signal
+ * it instead of exiting: do that, and wait (at most 10 s) until the notify
+ * thread has served it, so that tests read the used ring as after an exit. */
 static inline void fg_kick(struct fg *g, unsigned int qi)
 {
-    fg_w32(g, 0x50, qi);
+    struct virtio_mmio *t = g->dev.state;
+    uint64_t one = 1;
+
+    if (qi >= VIRTIO_MMIO_MAX_QUEUES || !g->ioev_on[qi]) {
+        fg_w32(g, 0x50, qi);
+        return;
+    }
+    uint64_t before = virtio_mmio_ioevent_count(t);
+    if (write(g->ioev_fd[qi], &one, sizeof(one)) != sizeof(one))
+        return;
+    for (int i = 0; i < 10000 && virtio_mmio_ioevent_count(t) == before; i++)
+        usleep(1000);
 }
 
 /* Next used element: 1 with its id and len, or 0 if none is new. */

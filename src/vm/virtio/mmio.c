@@ -3,10 +3,15 @@
 #include "vm/virtio/mmio.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include "util/cleanup.h"
 #include "util/js.h"
 #include "util/log.h"
 
@@ -68,6 +73,16 @@ struct virtio_mmio {
     uint32_t isr;
     uint32_t config_generation;
     struct virtqueue queues[VIRTIO_MMIO_MAX_QUEUES];
+
+    /* ioeventfd notifications (mmio.h); ioev.set == NULL: MMIO exits only. */
+    struct vm_ioevent ioev;
+    int kick_fd[VIRTIO_MMIO_MAX_QUEUES];  /* eventfds, -1 when none */
+    bool kick_on[VIRTIO_MMIO_MAX_QUEUES]; /* registered with the hypervisor */
+    bool ioev_failed;                     /* registering failed once: stop trying */
+    int stop_fd;                          /* eventfd: the notify thread exits */
+    pthread_t thread;
+    bool thread_started;
+    uint64_t kicks; /* wake-ups served by the notify thread */
 };
 
 void virtio_mmio_lock(struct virtio_mmio *t)
@@ -154,6 +169,39 @@ void virtio_mmio_needs_reset(struct virtio_mmio *t, const char *why)
     /* §2.1.2: with DRIVER_OK set, tell the driver by a config change. */
     if (t->status & S_DRIVER_OK)
         raise_irq(t, INT_CONFIG);
+}
+
+/* Make the hypervisor's registrations match the state: a queue's eventfd is
+ * registered exactly while the queue is ready and the device active. Called
+ * with the lock held after anything that may change either. */
+static void ioevent_sync(struct virtio_mmio *t)
+{
+    bool active;
+
+    if (t->ioev.set == NULL)
+        return;
+    active = virtio_mmio_active(t);
+    for (unsigned int i = 0; i < t->ops->nqueues; i++) {
+        bool want = active && t->queues[i].ready && !t->ioev_failed;
+        if (want == t->kick_on[i])
+            continue;
+        /* §4.2.2: without VIRTIO_F_NOTIFICATION_DATA the driver writes the
+         * queue index, 32 bits wide, at QueueNotify. */
+        if (t->ioev.set(t->ioev.ctx, t->ioev.base + R_QUEUE_NOTIFY, 4, i, t->kick_fd[i], want) <
+            0) {
+            if (want) {
+                log_warn("%s: ioeventfd for queue %u at 0x%llx: %s; queue notifications "
+                         "exit to the monitor",
+                         t->ops->name, i, (unsigned long long)(t->ioev.base + R_QUEUE_NOTIFY),
+                         strerror(errno));
+                t->ioev_failed = true;
+                ioevent_sync(t); /* remove the ones registered so far */
+                return;
+            }
+            log_debug("%s: remove ioeventfd of queue %u: %s", t->ops->name, i, strerror(errno));
+        }
+        t->kick_on[i] = want;
+    }
 }
 
 static void device_reset(struct virtio_mmio *t)
@@ -390,6 +438,7 @@ static void mmio_write(void *state, uint64_t off, const uint8_t *data, uint32_t 
         uint32_t v;
         memcpy(&v, data, 4);
         write_reg(t, off, v);
+        ioevent_sync(t);
     }
     virtio_mmio_unlock(t);
 }
@@ -497,6 +546,7 @@ out:
         device_reset(t);
         err_wrap(err, "restore %s", t->ops->name);
     }
+    ioevent_sync(t);
     virtio_mmio_unlock(t);
     return r;
 }
@@ -507,6 +557,19 @@ static void mmio_destroy(void *state)
 
     if (t == NULL)
         return;
+    if (t->thread_started) {
+        uint64_t one = 1;
+        if (write(t->stop_fd, &one, sizeof(one)) < 0)
+            log_debug("%s: stop notify thread: %s", t->ops->name, strerror(errno));
+        pthread_join(t->thread, NULL);
+    }
+    virtio_mmio_lock(t);
+    t->ioev_failed = true; /* ioevent_sync() now removes every registration */
+    ioevent_sync(t);
+    virtio_mmio_unlock(t);
+    for (unsigned int i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+        cleanup_closep(&t->kick_fd[i]);
+    cleanup_closep(&t->stop_fd);
     if (t->ops->destroy != NULL)
         t->ops->destroy(t->dev);
     pthread_mutex_destroy(&t->lock);
@@ -545,6 +608,9 @@ int virtio_mmio_create(const struct virtio_dev_ops *ops, void *dev, const struct
     t->mem = mem;
     t->irq = irq;
     t->offered = ops->features | (1ull << VIRTIO_F_VERSION_1);
+    t->stop_fd = -1;
+    for (unsigned int i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+        t->kick_fd[i] = -1;
     for (unsigned int i = 0; i < ops->nqueues; i++)
         virtqueue_init(&t->queues[i], ops->queue_max);
     memset(out, 0, sizeof(*out));
@@ -554,5 +620,88 @@ int virtio_mmio_create(const struct virtio_dev_ops *ops, void *dev, const struct
     out->size = VIRTIO_MMIO_WINDOW;
     out->irq = irq;
     out->acpi_virtio_mmio = true;
+    return 0;
+}
+
+/* The notify thread: each signalled queue eventfd is one or more QueueNotify
+ * writes the hypervisor completed; serve them as write_reg() serves the MMIO
+ * exit. */
+static void *notify_thread(void *arg)
+{
+    struct virtio_mmio *t = arg;
+    struct pollfd p[VIRTIO_MMIO_MAX_QUEUES + 1];
+    unsigned int n = t->ops->nqueues;
+
+    for (unsigned int i = 0; i < n; i++)
+        p[i] = (struct pollfd){.fd = t->kick_fd[i], .events = POLLIN};
+    p[n] = (struct pollfd){.fd = t->stop_fd, .events = POLLIN};
+    pthread_setname_np(pthread_self(), t->ops->name);
+    for (;;) {
+        if (poll(p, n + 1, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_warn("%s: notify thread: poll: %s", t->ops->name, strerror(errno));
+            break;
+        }
+        if (p[n].revents != 0)
+            break;
+        for (unsigned int i = 0; i < n; i++) {
+            uint64_t cnt;
+            if (!(p[i].revents & POLLIN) || read(t->kick_fd[i], &cnt, sizeof(cnt)) < 0)
+                continue;
+            virtio_mmio_lock(t);
+            if (t->queues[i].ready && virtio_mmio_active(t))
+                t->ops->queue_notify(t->dev, i);
+            ioevent_sync(t); /* the device may have needed a reset */
+            t->kicks++;
+            virtio_mmio_unlock(t);
+        }
+    }
+    return NULL;
+}
+
+uint64_t virtio_mmio_ioevent_count(struct virtio_mmio *t)
+{
+    uint64_t n;
+
+    virtio_mmio_lock(t);
+    n = t->kicks;
+    virtio_mmio_unlock(t);
+    return n;
+}
+
+int virtio_mmio_set_ioevent(struct vm_dev *dev, struct vm_ioevent ev, struct err **err)
+{
+    struct virtio_mmio *t = dev->state;
+    pthread_attr_t attr;
+    sigset_t all, old;
+    int r;
+
+    if (ev.set == NULL || t->thread_started)
+        return 0;
+    for (unsigned int i = 0; i < t->ops->nqueues; i++) {
+        t->kick_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (t->kick_fd[i] < 0)
+            return err_sys(err, "%s: eventfd for queue %u", t->ops->name, i);
+    }
+    t->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (t->stop_fd < 0)
+        return err_sys(err, "%s: eventfd", t->ops->name);
+    /* Signals (stop requests, vCPU kicks) are the main thread's and the vCPUs'
+     * business: the thread starts with all of them blocked. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, VM_DEV_THREAD_STACK);
+    r = pthread_create(&t->thread, &attr, notify_thread, t);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r != 0)
+        return err_set(err, r, "%s: start notify thread", t->ops->name);
+    t->thread_started = true;
+    virtio_mmio_lock(t);
+    t->ioev = ev;
+    ioevent_sync(t);
+    virtio_mmio_unlock(t);
     return 0;
 }

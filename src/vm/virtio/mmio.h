@@ -9,6 +9,15 @@
  * acpi_virtio_mmio set, irq as given. The machine only sets dev->base and
  * routes accesses to dev->ops; dev->ops->destroy(dev->state) frees everything.
  *
+ * Queue notifications (QueueNotify writes) reach the device one of two ways:
+ * as an MMIO exit on the vCPU thread (always possible), or, once the machine
+ * gave the transport an ioevent registrar (virtio_mmio_set_ioevent), through
+ * an eventfd the hypervisor signals in the kernel (KVM_IOEVENTFD), read by the
+ * transport's own notify thread. Both run queue_notify under the lock with the
+ * same checks. One thread per device, not one per machine: a virtio-blk
+ * request blocked on the disk then delays neither net nor vsock, and the
+ * thread lives and dies with its transport (no shared poll set to edit).
+ *
  * Locking: the transport has one mutex per device. MMIO accesses take it, and
  * so are the device callbacks below called with it held; a device's own
  * threads (net rx, vsock) take it with virtio_mmio_lock() before touching
@@ -89,6 +98,16 @@ void virtio_mmio_config_copy(const void *cfg, size_t cfg_len, uint32_t off, uint
 
 /* Change the interrupt line (if the machine assigns it after creation). */
 void virtio_mmio_set_irq(struct vm_dev *dev, struct vm_irq irq);
+
+/* Let the hypervisor complete this device's QueueNotify writes: create one
+ * eventfd per queue and the notify thread. A queue's eventfd is registered
+ * while the queue is ready and the device active (DRIVER_OK, no reset needed),
+ * and removed on reset, QueueReady=0 and destroy. If registering fails, the
+ * device falls back to MMIO exits. Nothing to do when ev.set is NULL. */
+int virtio_mmio_set_ioevent(struct vm_dev *dev, struct vm_ioevent ev, struct err **err);
+
+/* Wake-ups of the notify thread served so far (for tests). */
+uint64_t virtio_mmio_ioevent_count(struct virtio_mmio *t);
 
 /* The device's state pointer, given the transport (for tests). */
 void *virtio_mmio_device(struct virtio_mmio *t);
