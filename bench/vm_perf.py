@@ -58,8 +58,12 @@ def localize(binary, dest):
     return [loader, "--library-path", os.path.join(dest, "lib"), exe]
 
 
-def first_output(argv, marker=None, n=runs, timeout=60):
-    """Median ms from spawn to the first byte (or the line holding marker)."""
+hung = {}  # name of a command line -> runs killed by the time bound
+
+
+def first_output(name, argv, marker=None, n=runs, timeout=60):
+    """Times (s) from spawn to the first byte (or the line holding marker); a run
+    that takes longer than timeout is killed, counted in `hung` and left out."""
     ts = []
     for _ in range(n):
         t0 = time.monotonic()  # no `timeout` wrapper: its own exec would be timed
@@ -80,6 +84,8 @@ def first_output(argv, marker=None, n=runs, timeout=60):
         p.stdout.read()
         p.wait()
         killer.cancel()
+        if p.returncode == -9:
+            hung[name] = hung.get(name, 0) + 1
     return ts
 
 
@@ -134,7 +140,7 @@ def main():
               f"max of 5) | VMs/s on one core |\n|---|---|---|---|")
         res = {}
         for name, argv in tiny.items():
-            ts = first_output(argv)
+            ts = first_output(name, argv)
             fo = statistics.median(ts) * 1000 if ts else None
             res[name] = fo
             print(f"| {name} | {f'{fo:.1f}' if fo else 'no output'} | {peak_rss(argv)} | "
@@ -142,14 +148,20 @@ def main():
         q = res["qemu -M microvm"]
         for name in ("isola-vmm run", "isola vm run"):
             if res[name] and q:
-                print(f"ratio first output {name}/qemu: {res[name] / q:.2f}")
+                print(f"ratio first output {name}/qemu: {res[name] / q:.2f}", flush=True)
+        if hung:
+            print(f"runs killed at their time bound: {hung}", flush=True)
         if shutil.which("hyperfine"):
             md = os.path.join(w, "hf.md")
             hf = ["hyperfine", "-N", "-i", "--warmup", "2", "--runs", str(runs),
                   "--export-markdown", md]
             for name, argv in tiny.items():
                 hf += ["-n", name, " ".join(argv)]
-            subprocess.run(hf, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                subprocess.run(hf, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               timeout=40 * runs)
+            except subprocess.TimeoutExpired:
+                print("hyperfine: no result within its time bound (a run hung)", flush=True)
             print("\nhyperfine, whole run (boot, print, exit):")
             print(open(md).read() if os.path.exists(md) else "(hyperfine failed)", flush=True)
 
@@ -179,14 +191,16 @@ def main():
         sres = {}
         print(f"| stock kernel, launch to /init | runs (s) | median (s) |\n|---|---|---|")
         for name, argv in stock.items():
-            ts = first_output(argv, b"isola-init", n=stock_runs, timeout=150)
+            ts = first_output(name, argv, b"isola-init", n=stock_runs, timeout=150)
             sres[name] = statistics.median(ts) if ts else None
             med = f"{sres[name]:.2f}" if ts else "no /init"
             print(f"| {name} | {', '.join(f'{t:.2f}' for t in ts)} | {med} |", flush=True)
         q = sres["qemu -M microvm,acpi=on, bzImage"]
         for name, v in sres.items():
             if v and q and not name.startswith("qemu -M microvm,acpi=on, bz"):
-                print(f"ratio to qemu microvm bzImage ({name}): {v / q:.2f}")
+                print(f"ratio to qemu microvm bzImage ({name}): {v / q:.2f}", flush=True)
+        if hung:
+            print(f"runs killed at their time bound: {hung}", flush=True)
     finally:
         shutil.rmtree(w, ignore_errors=True)
 
