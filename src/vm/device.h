@@ -14,6 +14,7 @@
 #define ISOLA_VM_DEVICE_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,6 +27,14 @@
  * (vcpu.c), not glibc's 8 MiB whose first touch maps a 2 MiB huge page under
  * THP "always" -- in the monitor, and shared with the cleanup watcher's fork. */
 #define VM_DEV_THREAD_STACK (1U << 20)
+
+/* Start a device's own thread: VM_DEV_THREAD_STACK bytes of stack and every
+ * signal blocked, since stop requests (SIGTERM, SIGINT, SIGHUP, read through a
+ * signalfd by the main loop) and vCPU kicks are not a device's business; a
+ * thread with them unblocked would take a process-directed SIGTERM and end the
+ * monitor without its orderly teardown. Returns 0 or an errno value, as
+ * pthread_create does. */
+int vm_dev_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 struct vm_irq {
     int (*set_level)(void *ctx, uint32_t gsi, int level);

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -673,8 +672,6 @@ uint64_t virtio_mmio_ioevent_count(struct virtio_mmio *t)
 int virtio_mmio_set_ioevent(struct vm_dev *dev, struct vm_ioevent ev, struct err **err)
 {
     struct virtio_mmio *t = dev->state;
-    pthread_attr_t attr;
-    sigset_t all, old;
     int r;
 
     if (ev.set == NULL || t->thread_started)
@@ -687,15 +684,7 @@ int virtio_mmio_set_ioevent(struct vm_dev *dev, struct vm_ioevent ev, struct err
     t->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (t->stop_fd < 0)
         return err_sys(err, "%s: eventfd", t->ops->name);
-    /* Signals (stop requests, vCPU kicks) are the main thread's and the vCPUs'
-     * business: the thread starts with all of them blocked. */
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, VM_DEV_THREAD_STACK);
-    r = pthread_create(&t->thread, &attr, notify_thread, t);
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    r = vm_dev_thread_start(&t->thread, notify_thread, t);
     if (r != 0)
         return err_set(err, r, "%s: start notify thread", t->ops->name);
     t->thread_started = true;

@@ -394,11 +394,7 @@ int virtio_net_create(const struct virtio_net_opts *o, const struct vm_mem *mem,
     if (virtio_mmio_create(&net_ops, n, mem, irq, out, err) < 0)
         return err_wrap(err, "tap `%s`", name);
     n->t = out->state;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, VM_DEV_THREAD_STACK);
-    r = pthread_create(&n->thread, &attr, net_rx_thread, n);
-    pthread_attr_destroy(&attr);
+    r = vm_dev_thread_start(&n->thread, net_rx_thread, n);
     if (r != 0) {
         out->ops->destroy(out->state);
         memset(out, 0, sizeof(*out));

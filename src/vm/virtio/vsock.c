@@ -834,11 +834,7 @@ int virtio_vsock_create(const struct virtio_vsock_opts *o, const struct vm_mem *
     if (virtio_mmio_create(&vsock_ops, v, mem, irq, out, err) < 0)
         return -1;
     v->t = out->state;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, VM_DEV_THREAD_STACK);
-    r = pthread_create(&v->thread, &attr, vsock_thread, v);
-    pthread_attr_destroy(&attr);
+    r = vm_dev_thread_start(&v->thread, vsock_thread, v);
     if (r != 0) {
         out->ops->destroy(out->state);
         memset(out, 0, sizeof(*out));
