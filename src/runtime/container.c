@@ -326,10 +326,12 @@ int container_connect_console(const char *path, struct err **err)
 }
 
 /*
- * linux.resources with the device rules completed as runc does: the config's
- * rules, then allow the default devices (config-linux.md "Default Devices"),
- * /dev/pts and /dev/ptmx, and every device of linux.devices. Without this a
- * deny-all rule would make /dev/null unusable. Returns a new reference.
+ * linux.resources with the device rules completed as runc and crun do: the
+ * config's rules, then allow mknod of any device and the default devices
+ * (config-linux.md "Default Devices"), /dev/console, /dev/pts and /dev/ptmx.
+ * Without this a deny-all rule would make /dev/null unusable. linux.devices
+ * only creates nodes: access to them is the config's rules' business (runc,
+ * crun). Returns a new reference.
  */
 static json_t *resources_with_devices(const struct spec *s)
 {
@@ -357,15 +359,10 @@ static json_t *resources_with_devices(const struct spec *s)
             json_object_set_new(r, "minor", json_integer(defaults[i].minor));
         json_array_append_new(devs, r);
     }
-    for (size_t i = 0; i < s->ndevices; i++) {
-        const struct spec_device *d = &s->devices[i];
-        if (d->type == S_IFIFO)
-            continue;
-        json_array_append_new(devs,
-                              json_pack("{s:b, s:s, s:i, s:i, s:s}", "allow", 1, "type",
-                                        d->type == S_IFBLK ? "b" : "c", "major", (int)d->major,
-                                        "minor", (int)d->minor, "access", "rwm"));
-    }
+    json_array_append_new(devs,
+                          json_pack("{s:b, s:s, s:s}", "allow", 1, "type", "c", "access", "m"));
+    json_array_append_new(devs,
+                          json_pack("{s:b, s:s, s:s}", "allow", 1, "type", "b", "access", "m"));
     return res;
 }
 

@@ -506,9 +506,16 @@ int mount_setup_rootfs(const struct mount_ctx *c, struct err **err)
             return err_sys(err, "chroot `%s`", s->rootfs);
     } else {
         /* pivot_root(".", ".") stacks the old root on the new one; detach it
-         * (pivot_root(2) NOTES). */
+         * (pivot_root(2) NOTES). "." is then still the new root for mount(2):
+         * make the old root a slave through an fd of its own, or the new
+         * root's mounts would all turn slave (a `shared` mount option lost). */
+        _cleanup_close_ int oldfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (oldfd < 0)
+            return err_sys(err, "open the old root");
         if (sys_pivot_root(".", ".") < 0)
             return err_sys(err, "pivot_root into `%s`", s->rootfs);
+        if (fchdir(oldfd) < 0)
+            return err_sys(err, "chdir into the old root");
         if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
             return err_sys(err, "make the old root a slave");
         if (umount2(".", MNT_DETACH) < 0)
