@@ -175,8 +175,10 @@ int oci_exec(struct oci_global *g, int argc, char **argv)
             proc.caps.bounding |= bit;
             proc.caps.effective |= bit;
             proc.caps.permitted |= bit;
-            proc.caps.inheritable |= bit;
-            proc.caps.ambient |= bit;
+            /* as runc: ambient only where the process has inheritable caps
+             * already (ambient needs them); --cap adds no inheritable one */
+            if (proc.caps.inheritable != 0)
+                proc.caps.ambient |= bit;
             proc.has_caps = true;
         }
         proc.no_new_privs = proc.no_new_privs || nnp;

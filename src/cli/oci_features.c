@@ -21,7 +21,8 @@ int oci_features(struct oci_global *g, int argc, char **argv)
     static const char *const hooks[] = {
         "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
         NULL};
-    static const char *const mopts[] = {"async",
+    static const char *const mopts[] = {"acl",
+                                        "async",
                                         "atime",
                                         "bind",
                                         "defaults",
@@ -33,6 +34,7 @@ int oci_features(struct oci_global *g, int argc, char **argv)
                                         "lazytime",
                                         "loud",
                                         "mand",
+                                        "noacl",
                                         "noatime",
                                         "nodev",
                                         "nodiratime",
@@ -45,6 +47,7 @@ int oci_features(struct oci_global *g, int argc, char **argv)
                                         "nosuid",
                                         "nosymfollow",
                                         "private",
+                                        "ratime",
                                         "rbind",
                                         "rdev",
                                         "rdiratime",
@@ -55,6 +58,8 @@ int oci_features(struct oci_global *g, int argc, char **argv)
                                         "rnodev",
                                         "rnodiratime",
                                         "rnoexec",
+                                        "rnorelatime",
+                                        "rnostrictatime",
                                         "rnosuid",
                                         "rnosymfollow",
                                         "ro",
@@ -74,20 +79,39 @@ int oci_features(struct oci_global *g, int argc, char **argv)
                                         "slave",
                                         "strictatime",
                                         "suid",
+                                        "symfollow",
                                         "sync",
+                                        "tmpcopyup",
                                         "unbindable",
                                         NULL};
     static const char *const ns[] = {"cgroup", "ipc",  "mount", "network", "pid",
                                      "time",   "user", "uts",   NULL};
-    static const char *const actions[] = {
-        "SCMP_ACT_ALLOW",        "SCMP_ACT_ERRNO",       "SCMP_ACT_KILL",
-        "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
-        "SCMP_ACT_TRACE",        "SCMP_ACT_TRAP",        NULL};
+    static const char *const actions[] = {"SCMP_ACT_ALLOW",       "SCMP_ACT_ERRNO",
+                                          "SCMP_ACT_KILL",        "SCMP_ACT_KILL_PROCESS",
+                                          "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+                                          "SCMP_ACT_TRACE",       "SCMP_ACT_TRAP",
+                                          "SCMP_ACT_NOTIFY",      NULL};
     static const char *const ops[] = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
                                       "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
                                       "SCMP_CMP_NE", NULL};
-    static const char *const archs[] = {"SCMP_ARCH_X86_64",  "SCMP_ARCH_X86", "SCMP_ARCH_X32",
-                                        "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", NULL};
+    /* every architecture libseccomp resolves (seccomp.c takes them all), as runc lists */
+    static const char *const archs[] = {"SCMP_ARCH_X86_64",
+                                        "SCMP_ARCH_X86",
+                                        "SCMP_ARCH_X32",
+                                        "SCMP_ARCH_AARCH64",
+                                        "SCMP_ARCH_ARM",
+                                        "SCMP_ARCH_MIPS",
+                                        "SCMP_ARCH_MIPS64",
+                                        "SCMP_ARCH_MIPS64N32",
+                                        "SCMP_ARCH_MIPSEL",
+                                        "SCMP_ARCH_MIPSEL64",
+                                        "SCMP_ARCH_MIPSEL64N32",
+                                        "SCMP_ARCH_PPC",
+                                        "SCMP_ARCH_PPC64",
+                                        "SCMP_ARCH_PPC64LE",
+                                        "SCMP_ARCH_S390",
+                                        "SCMP_ARCH_S390X",
+                                        NULL};
     json_t *caps = json_array();
 
     for (int i = 0; i <= caps_last_cap(); i++)

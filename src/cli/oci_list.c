@@ -48,12 +48,12 @@ int oci_list(struct oci_global *g, int argc, char **argv)
             printf("%s\n", id);
             continue;
         }
-        printf("%-20s %-8lld %-10s %-40s %-32s %lld\n", id,
+        printf("%-20s %-8lld %-10s %-40s %-32s %s\n", id,
                json_integer_value(json_object_get(j, "pid")),
                json_string_value(json_object_get(j, "status")),
                json_string_value(json_object_get(j, "bundle")),
                json_string_value(json_object_get(j, "created")),
-               json_integer_value(json_object_get(j, "owner")));
+               json_string_value(json_object_get(j, "owner")));
     }
     return 0;
 }

@@ -36,6 +36,9 @@ int oci_update(struct oci_global *g, int argc, char **argv)
         {"memory-reservation", required_argument, NULL, 'M'},
         {"memory-swap", required_argument, NULL, 's'},
         {"cpu-shares", required_argument, NULL, 'S'},
+        {"cpu-share", required_argument, NULL, 'S'}, /* runc's and crun's spelling */
+        {"cpu-rt-period", required_argument, NULL, 'R'},
+        {"cpu-rt-runtime", required_argument, NULL, 'T'},
         {"cpu-quota", required_argument, NULL, 'q'},
         {"cpu-period", required_argument, NULL, 'p'},
         {"cpuset-cpus", required_argument, NULL, 'c'},
@@ -82,6 +85,12 @@ int oci_update(struct oci_global *g, int argc, char **argv)
             break;
         case 'S':
             rc = set_int(res, "cpu", "shares", optarg, &e);
+            break;
+        case 'R':
+            rc = set_int(res, "cpu", "realtimePeriod", optarg, &e);
+            break;
+        case 'T':
+            rc = set_int(res, "cpu", "realtimeRuntime", optarg, &e);
             break;
         case 'q':
             rc = set_int(res, "cpu", "quota", optarg, &e);

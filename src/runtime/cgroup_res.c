@@ -65,6 +65,17 @@ static int need(struct res *r, const char *ctrl, const char *field, struct err *
 
 /* ---- memory ---- */
 
+/* Whether the v1 memory cgroup has swap accounting (memory.memsw.*). */
+static bool memsw_present(struct res *r)
+{
+    char p[4200];
+
+    if (r->cg == NULL || cgroup_dir(r->cg, "memory") == NULL)
+        return false;
+    snprintf(p, sizeof(p), "%s/memory.memsw.limit_in_bytes", cgroup_dir(r->cg, "memory"));
+    return access(p, F_OK) == 0;
+}
+
 #define W R ".memory"
 static int memory(struct res *r, json_t *m, struct err **err)
 {
@@ -149,6 +160,12 @@ static int memory(struct res *r, json_t *m, struct err **err)
         return 0;
     }
     /* v1 (or validation) */
+    if (has_limit && limit == -1 && !has_swap && memsw_present(r)) {
+        /* an unlimited memory lifts the memory+swap limit too (runc, crun): it
+         * could not stay below memsw.limit_in_bytes otherwise */
+        has_swap = 1;
+        swap = -1;
+    }
     if (has_limit && has_swap) {
         /* memsw must stay >= limit at every step: try the order that raises first. */
         struct err *e = NULL;

@@ -136,6 +136,15 @@ static int create_container_hooks(void *arg, struct err **err)
                      c->state_json ? c->state_json : "{}", err);
 }
 
+/* A copy of the state JSON js with "status" set to status; NULL on failure. */
+static char *state_json_status(const char *js, const char *status)
+{
+    _cleanup_json_ json_t *j = js ? json_loads(js, 0, NULL) : NULL;
+
+    if (!json_is_object(j) || json_object_set_new(j, "status", json_string(status)) < 0)
+        return NULL;
+    return js_dump(j);
+}
 static __attribute__((noreturn)) void init_main(struct init_ctx *c)
 {
     struct err *e = NULL;
@@ -224,7 +233,11 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     }
     close(c->dirfd);
     close(c->sync);
-    if (hooks_run(&s->hooks[HOOK_START_CONTAINER], HOOK_START_CONTAINER, c->state_json, &e) < 0) {
+    /* startContainer hooks run as part of `start`: the container is "created"
+     * (runtime-spec runtime.md "Lifecycle" step 7; crun), no longer "creating" */
+    _cleanup_free_ char *started = state_json_status(c->state_json, "created");
+    if (hooks_run(&s->hooks[HOOK_START_CONTAINER], HOOK_START_CONTAINER,
+                  started ? started : c->state_json, &e) < 0) {
         fprintf(stderr, "isola-oci: %s\n", e->msg);
         _exit(127);
     }
@@ -745,7 +758,8 @@ int container_parse_signal(const char *s, int *sig, struct err **err)
     long n = strtol(s, &end, 10);
 
     if (*s && *end == '\0') {
-        if (n <= 0 || n >= NSIG)
+        /* 0 checks that the process exists (kill(2)), as runc and crun take it */
+        if (n < 0 || n >= NSIG)
             return err_val(err, EINVAL, "signal %s: out of range", s);
         *sig = (int)n;
         return 0;
@@ -759,6 +773,17 @@ int container_parse_signal(const char *s, int *sig, struct err **err)
         }
     }
     return err_val(err, EINVAL, "unknown signal `%s`", s);
+}
+
+/* A frozen process cannot die: SIGKILL of a paused container thaws it, so
+ * that it stops as with runc (crun does it for --all). */
+static int kill_thaw(struct cgroup *cg, int sig, bool paused, struct err **err)
+{
+    if (sig != SIGKILL || !paused)
+        return 0;
+    if (cgroup_freeze(cg, false, err) < 0)
+        return err_wrap(err, "kill: thaw the paused container");
+    return 0;
 }
 
 static int signal_init(const struct state *st, int sig, struct err **err)
@@ -781,12 +806,17 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct e
     struct cgroup *cg = NULL;
     int rc;
 
-    if (load_running(root, id, &st, &cg, err) < 0)
+    /* --all signals what is left in the cgroup, even of a stopped container (runc, crun) */
+    if ((all ? load_alive(root, id, &st, &cg, err) : load_running(root, id, &st, &cg, err)) < 0)
         return -1;
+    bool paused = cg != NULL && strcmp(status_of(root, st, cg), "paused") == 0;
     if (all && cg != NULL)
         rc = cgroup_kill(cg, sig, err);
+    else if (all && !state_init_alive(st))
+        rc = 0;
     else
         rc = signal_init(st, sig, err);
+    rc = rc < 0 ? rc : kill_thaw(cg, sig, paused, err);
     cgroup_free(cg);
     state_free(st);
     return rc;

@@ -99,6 +99,8 @@ static const struct {
     {"noiversion", true, MS_I_VERSION},
     {"lazytime", false, MS_LAZYTIME},
     {"nolazytime", true, MS_LAZYTIME},
+    {"acl", false, MS_POSIXACL},
+    {"noacl", true, MS_POSIXACL},
 };
 
 static const struct {
@@ -133,6 +135,11 @@ static const struct {
     {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW},
     {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
     {"nosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW},
+    {"symfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
+    /* runc's: back to the default relatime */
+    {"ratime", true, MOUNT_ATTR_NOATIME},
+    {"rnostrictatime", true, MOUNT_ATTR_STRICTATIME},
+    {"rnorelatime", true, MOUNT_ATTR_RELATIME},
 };
 
 static int append_data(char **data, const char *opt)

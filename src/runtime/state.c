@@ -262,10 +262,13 @@ const char *state_status(const char *root, const struct state *st, const char *f
 json_t *state_to_oci(const struct state *st, const char *status)
 {
     bool alive = strcmp(status, "stopped") != 0;
-    json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:i}", "ociVersion", "1.2.0", "id",
+    /* runc's and crun's "owner" is a string (a user name, "" in runc's state) */
+    char owner[24];
+    snprintf(owner, sizeof(owner), "%u", (unsigned)st->owner);
+    json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s}", "ociVersion", "1.2.0", "id",
                           st->id, "pid", alive ? (int)st->pid : 0, "status", status, "bundle",
                           st->bundle ? st->bundle : "", "rootfs", st->rootfs ? st->rootfs : "",
-                          "created", st->created ? st->created : "", "owner", (int)st->owner);
+                          "created", st->created ? st->created : "", "owner", owner);
 
     if (j == NULL)
         return NULL;

@@ -174,6 +174,18 @@ def same(pair, cfg, args=None, input=""):
     return a
 
 
+def compare(pair, got):
+    """got: {runtime name: (exit status, output[, stderr])}; the first two are
+    compared, with a readable diff when they differ."""
+    iso, peer = pair
+    a, b = got[iso.name], got[peer.name]
+    if a[:2] != b[:2]:
+        diff = "".join(difflib.unified_diff(str(b[1]).splitlines(True), str(a[1]).splitlines(True),
+                                            peer.name, "isola-oci"))
+        pytest.fail(f"isola-oci ({a[0]}) vs {peer.name} ({b[0]}):\n{diff}\n"
+                    f"stderr: {a[2:]} / {b[2:]}", pytrace=False)
+
+
 # ---------------------------------------------------------------- process attributes
 
 STATUS = ("grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/1/status; "
@@ -257,7 +269,11 @@ def test_env_cwd_hostname(pair):
     ("selinuxLabel", ""),
 ])
 def test_empty_lsm_fields(pair, field, value):
-    """Empty LSM labels mean "none": every runtime runs the bundle."""
+    """Empty LSM labels mean "none" (runc and isola-oci run the bundle)."""
+    if pair[1].name == "crun":
+        pytest.skip("crun 1.8.1 fails on an empty apparmorProfile (\"AppArmor is not "
+                    "initialized correctly\") or selinuxLabel (keycreate EINVAL) on a host "
+                    "without these LSMs; compared with runc")
     cfg = config(["echo", "ok"])
     cfg["process"][field] = value
     rc, out, _ = same(pair, cfg)
@@ -356,6 +372,8 @@ def test_mounts_bind_tmpfs_propagation(pair, tmp_root):
         {"destination": "/b2", "type": "bind", "source": src,
          "options": ["rbind", "nodev", "noexec", "rprivate"]},
         {"destination": "/b3", "type": "bind", "source": src, "options": ["rbind", "rslave"]},
+        {"destination": "/b5", "type": "bind", "source": src,
+         "options": ["rbind", "nosymfollow", "symfollow"]},
         {"destination": "/b4", "source": src, "options": ["bind", "noatime"]},
         {"destination": "/t1", "type": "tmpfs", "source": "tmpfs",
          "options": ["size=1m", "mode=700", "nr_inodes=100", "nosuid"]},
@@ -363,7 +381,28 @@ def test_mounts_bind_tmpfs_propagation(pair, tmp_root):
         {"destination": "/mq", "type": "mqueue", "source": "mqueue",
          "options": ["nosuid", "noexec", "nodev"]},
     ]
+    if pair[1].name == "runc":  # crun 1.8.1 fails a tmpfs with `acl` (EINVAL)
+        cfg["mounts"].append({"destination": "/t3", "type": "tmpfs", "source": "tmpfs",
+                              "options": ["noacl", "acl"]})
     same_mounts(pair, cfg)
+
+
+def test_recursive_atime_options(oci, tmp_root):
+    """ratime, rnostrictatime and rnorelatime (runtime-spec config.md "Mounts",
+    listed by `runc features`) bring back the default relatime. runc 1.1.5 and
+    crun 1.8.1 both fail the mount with EINVAL (mount_setattr clearing one atime
+    bit), so isola-oci is checked alone."""
+    src = os.path.join(tmp_root, "src")
+    os.makedirs(src)
+    cfg = copy.deepcopy(oci.config)
+    cfg["mounts"] += [
+        {"destination": f"/a{i}", "type": "bind", "source": src, "options": ["rbind", a, b]}
+        for i, (a, b) in enumerate((("rnoatime", "ratime"), ("rstrictatime", "rnostrictatime"),
+                                    ("rrelatime", "rnorelatime")))]
+    p, _ = oci.run(["sh", "-c", "grep ' /a[0-9] ' /proc/self/mountinfo | cut -d' ' -f5,6"],
+                   config=cfg)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split("\n")[:3] == [f"/a{i} rw,relatime" for i in range(3)], p.stdout
 
 
 def test_bind_mount_shared_propagation(pair, tmp_root):
@@ -471,6 +510,8 @@ def _hooks_config(out):
 
 
 def _hook_states(rt, out, cid):
+    """[(hook kind, its state)] with the spec's fields (runtime-spec
+    runtime.md "State"); ociVersion is each runtime's own, pid's value varies."""
     lines = []
     for path in (out, os.path.join(rt.rootfs, "hooks.log")):
         if os.path.exists(path):
@@ -480,11 +521,15 @@ def _hook_states(rt, out, cid):
     for line in lines:
         kind, _, js = line.partition(" ")
         st = json.loads(js)
-        norm = {k: (type(v).__name__ if k == "pid" else v) for k, v in st.items()}
-        norm["id"] = norm.get("id", "").replace(cid, "ID")
-        if "bundle" in norm:
-            norm["bundle"] = os.path.realpath(norm["bundle"]) == os.path.realpath(rt.bundle)
-        res.append((kind, norm))
+        res.append((kind, {
+            "id": st.get("id", "").replace(cid, "ID"),
+            "status": st.get("status"),
+            # runc leaves out a pid of 0 (poststop), isola-oci and crun write 0
+            "pid": "positive" if (st.get("pid") or 0) > 0 else "none",
+            "bundle": os.path.realpath(st.get("bundle", "")) == os.path.realpath(rt.bundle),
+            "annotations": st.get("annotations"),
+            "ociVersion": type(st.get("ociVersion")).__name__,
+        }))
     return res
 
 
@@ -496,7 +541,20 @@ def test_hooks_order_and_state_on_stdin(pair, tmp_root):
         assert rc == 0, f"{rt.name}: {err}"
         got[rt.name] = _hook_states(rt, out, rt.ids[-1])
     iso, peer = pair
-    assert [k for k, _ in got[iso.name]] == [k for k, _ in got[peer.name]], got
+    # The peers' own ways, each left out where it differs from the other
+    # peer and from isola-oci: crun 1.8.1 reports "created" to the hooks
+    # before start, a pid of 0 to createContainer and "starting", no pid and
+    # a wrong bundle to startContainer; runc 1.1.5 reports "created" to
+    # poststart (crun and isola-oci: "running").
+    quirks = {("crun", "prestart", "status"), ("crun", "createRuntime", "status"),
+              ("crun", "createContainer", "status"), ("crun", "createContainer", "pid"),
+              ("crun", "startContainer", "status"), ("crun", "startContainer", "pid"),
+              ("crun", "startContainer", "bundle"), ("runc", "poststart", "status")}
+    mine = dict(got[iso.name])
+    for kind, st in got[peer.name]:
+        for key in list(st):
+            if (peer.name, kind, key) in quirks and kind in mine:
+                st[key] = mine[kind][key]
     assert got[iso.name] == got[peer.name], got
 
 
@@ -523,6 +581,13 @@ def _lifecycle(rt, state):
                          ids=lambda v: "-".join(v))
 def test_kill_delete_in_every_state(pair, state, verb):
     """The verb's success or failure, and the state that follows, agree."""
+    if pair[1].name == "crun" and state == "paused" and verb == ("kill", "KILL"):
+        pytest.skip("crun 1.8.1 leaves a paused container frozen after `kill KILL` "
+                    "(without --all); runc and isola-oci thaw it so it stops")
+    if pair[1].name == "runc" and state == "created" and verb == ("kill", "TERM"):
+        pytest.skip("runc's init (Go) has a handler for SIGTERM while it waits for "
+                    "`start`, so it dies; crun's and isola-oci's ignore it (a pid "
+                    "namespace's init without a handler); compared with crun")
     res = {}
     for rt in pair:
         cid = _lifecycle(rt, state)
@@ -535,7 +600,7 @@ def test_kill_delete_in_every_state(pair, state, verb):
         time.sleep(0.2) if verb[0] == "kill" and p.returncode == 0 else None
         after = rt.cmd("state", cid)
         st = json.loads(after.stdout)["status"] if after.returncode == 0 else "gone"
-        if st == "running" and verb[0] == "kill" and verb[-1] in ("KILL", "TERM"):
+        if st == "running" and verb[0] == "kill" and verb[-1] == "KILL":
             st = rt.wait_status(cid, "stopped")["status"]
         res[rt.name] = (p.returncode == 0, st)
     iso, peer = pair
@@ -548,7 +613,7 @@ def test_exec_process_json(pair, tmp_root):
     proc = {
         "terminal": False, "user": {"uid": 1000, "gid": 1000, "additionalGids": [5]},
         "args": ["sh", "-c", "id; pwd; env | sort; umask; " + STATUS + "; " + LIMITS],
-        "env": ["PATH=/bin:/usr/bin", "X=y"], "cwd": "/tmp",
+        "env": ["PATH=/bin:/usr/bin", "X=y", "HOME=/home"], "cwd": "/tmp",
         "capabilities": {s: ["CAP_KILL", "CAP_CHOWN"] for s in
                          ("bounding", "effective", "permitted", "inheritable", "ambient")},
         "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 256, "soft": 128}],
@@ -563,8 +628,22 @@ def test_exec_process_json(pair, tmp_root):
         p = rt.cmd("exec", "--process", pf, cid)
         outs[rt.name] = (p.returncode, p.stdout)
         assert p.returncode == 0, f"{rt.name}: {p.stderr}"
-    iso, peer = pair
-    assert outs[iso.name] == outs[peer.name]
+    compare(pair, outs)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: HOME is not set from the user's "
+                   "passwd entry (runc and crun set HOME=/ or the entry's home)")
+def test_exec_home_default(pair, tmp_root):
+    outs = {}
+    for rt in pair:
+        cid = _lifecycle(rt, "running")
+        pf = os.path.join(tmp_root, f"home-{rt.name}.json")
+        with open(pf, "w") as f:
+            json.dump({"user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "echo HOME=$HOME"],
+                       "env": ["PATH=/bin"], "cwd": "/"}, f)
+        p = rt.cmd("exec", "--process", pf, cid)
+        outs[rt.name] = (p.returncode, p.stdout)
+    compare(pair, outs)
 
 
 def test_exec_options(pair):
@@ -572,12 +651,18 @@ def test_exec_options(pair):
     outs = {}
     for rt in pair:
         cid = _lifecycle(rt, "running")
-        p = rt.cmd("exec", "--env", "A=1", "--cwd", "/tmp", "--user", "1000:1000",
-                   "--additional-gids", "5", "--cap", "CAP_KILL", "--no-new-privs", cid,
+        # crun 1.8.1 has no --additional-gids
+        gids = ("--additional-gids", "5") if pair[1].name == "runc" else ()
+        # crun 1.8.1's --env replaces the environment: PATH given too
+        p = rt.cmd("exec", "--env", "A=1", "--env", "PATH=/bin:/usr/bin", "--cwd", "/tmp", "--user", "1000:1000", *gids,
+                   "--cap", "CAP_KILL", "--no-new-privs", cid,
                    "sh", "-c", "echo $A; pwd; id; " + STATUS)
-        outs[rt.name] = (p.returncode, p.stdout)
-    iso, peer = pair
-    assert outs[iso.name] == outs[peer.name]
+        out = p.stdout + p.stderr
+        if pair[1].name == "crun":
+            # crun 1.8.1's --cap replaces the bounding set; runc's and isola-oci's add to it
+            out = "".join(x for x in out.splitlines(True) if not x.startswith("CapBnd"))
+        outs[rt.name] = (p.returncode, out)
+    compare(pair, outs)
 
 
 def _fds_with_extra(rt, argv, n_extra):
@@ -723,11 +808,13 @@ def test_ps_json_and_table(pair):
                 break
             time.sleep(0.05)
         table = rt.cmd("ps", cid)
-        got[rt.name] = (len(created), len(ps), sorted(ps) == ps or sorted(ps),
-                        table.returncode, table.stdout.splitlines()[0].split(),
+        header = table.stdout.splitlines()[0].split()
+        # runc's table is the host's `ps -ef` filtered to the container;
+        # crun's and isola-oci's is a PID column
+        got[rt.name] = (len(created), len(ps), table.returncode, "PID" in header,
                         len(table.stdout.splitlines()))
     iso, peer = pair
-    assert got[iso.name] == got[peer.name]
+    assert got[iso.name] == got[peer.name], got
 
 
 # ---------------------------------------------------------------- update
@@ -749,7 +836,9 @@ READ_CG = "; ".join(f"echo {c}/{f}=$(cat /sys/fs/cgroup/{c}/{f} 2>/dev/null)"
     ["--memory", "134217728"],
     ["--memory", "134217728", "--memory-swap", "268435456"],
     ["--memory-reservation", "67108864"],
-    ["--cpu-shares", "512"],
+    ["--cpu-share", "512"],
+    ["--cpu-rt-period", "500000"],
+    ["--cpu-rt-runtime", "0"],
     ["--cpu-quota", "50000", "--cpu-period", "200000"],
     ["--cpu-period", "50000"],
     ["--cpuset-cpus", "0"],
@@ -770,9 +859,13 @@ def test_update_flag(pair, flags):
         before = rt.cmd("exec", cid, "sh", "-c", READ_CG).stdout
         p = rt.cmd("update", *flags, cid)
         after = rt.cmd("exec", cid, "sh", "-c", READ_CG).stdout
-        got[rt.name] = (p.returncode == 0, before, after)
-    iso, peer = pair
-    assert got[iso.name] == got[peer.name]
+        got[rt.name] = (p.returncode == 0, before + "after:\n" + after, p.stderr)
+    if pair[1].name == "crun" and flags == ["--pids-limit", "-1"]:
+        pytest.skip("crun 1.8.1 refuses --pids-limit -1 (runc and isola-oci: unlimited)")
+    if pair[1].name == "crun" and flags == ["--memory", "-1"]:
+        pytest.skip("crun 1.8.1 fails --memory -1 below a memory+swap limit (EINVAL); "
+                    "runc and isola-oci lift both; compared with runc")
+    compare(pair, got)
 
 
 @pytest.mark.parametrize("resources", [
@@ -795,9 +888,12 @@ def test_update_resources_json(pair, tmp_root, resources):
         p = rt.cmd("update", "--resources", rf, cid)
         q = rt.cmd("update", "--resources", "-", cid, input=json.dumps(resources))
         after = rt.cmd("exec", cid, "sh", "-c", READ_CG).stdout
-        got[rt.name] = (p.returncode == 0, q.returncode == 0, after)
-    iso, peer = pair
-    assert got[iso.name] == got[peer.name]
+        got[rt.name] = (p.returncode == 0 and q.returncode == 0, after, p.stderr + q.stderr)
+    if pair[1].name == "runc" and "swappiness" in resources.get("memory", {}):
+        # runc 1.1.5's update takes limit, reservation and swap of memory only;
+        # crun and isola-oci apply swappiness too
+        got["runc"] = (got["runc"][0], got["runc"][1].replace("swappiness=60", "swappiness=10"))
+    compare(pair, got)
 
 
 # ---------------------------------------------------------------- features, state
@@ -843,6 +939,10 @@ def _shape(st, rt, cid):
             v = v in (rt.bundle, os.path.join(rt.bundle, "rootfs"), rt.rootfs)
         elif k == "ociVersion":
             v = "1.x"
+        elif k == "owner":
+            v = type(v).__name__  # runc "", crun "root", isola-oci the uid: a string
+        elif k == "systemd-scope":
+            continue  # crun's own
         out[k] = v
     return out
 
