@@ -1006,3 +1006,27 @@ def test_verbs_in_every_state(pair, state):
     diff = [(a, b) for a, b in zip(res[iso.name], res[peer.name])
             if a != b and (peer.name, state, a[0]) not in quirks]
     assert not diff, f"isola-oci vs {peer.name}: {diff}"
+
+
+def test_spec_template(tmp_root):
+    """`spec` writes runc's template (runc 1.1.5 `runc spec`), but for the
+    documented differences: isola-oci's hostname and ociVersion, and a cgroup
+    namespace (crun's and runc's templates leave it out)."""
+    if not os.access(PEERS["runc"], os.X_OK):
+        pytest.skip("runc is not installed")
+    got = {}
+    for name, argv in (("isola-oci", [binary("isola-oci"), "spec", "--bundle"]),
+                       ("runc", [PEERS["runc"], "spec", "--bundle"])):
+        d = os.path.join(tmp_root, f"spec-{name}")
+        os.makedirs(d)
+        p = run(argv + [d])
+        assert p.returncode == 0, p.stderr
+        cfg = json.load(open(os.path.join(d, "config.json")))
+        for key in ("hostname", "ociVersion"):
+            cfg.pop(key)
+        cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"]
+                                      if n["type"] != "cgroup"]
+        cfg["process"]["capabilities"].pop("ambient", None)  # issue 11: ambient caps
+        got[name] = cfg
+    for key in ("process", "root", "mounts", "linux"):
+        assert got["isola-oci"][key] == got["runc"][key], key
