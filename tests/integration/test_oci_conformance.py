@@ -1030,3 +1030,25 @@ def test_spec_template(tmp_root):
         got[name] = cfg
     for key in ("process", "root", "mounts", "linux"):
         assert got["isola-oci"][key] == got["runc"][key], key
+
+
+@pytest.mark.parametrize("kind", HOOKS)
+def test_failing_hook(pair, kind):
+    """A hook that exits 1: whether run fails, what the process printed, and
+    whether the container is left behind."""
+    if pair[1].name == "runc" and kind == "poststart":
+        pytest.skip("runc 1.1.5 kills the container when a poststart hook fails; the "
+                    "runtime-spec (runtime.md \"Lifecycle\") says warn and go on, as "
+                    "crun and isola-oci do; compared with crun")
+    res = {}
+    for rt in pair:
+        cfg = config(["echo", "ran"])
+        cfg["hooks"] = {kind: [{"path": "/bin/sh", "args": ["sh", "-c", "exit 1"]}]}
+        rt.write(cfg)
+        cid = rt.new_id()
+        p = rt.cmd("run", "--bundle", rt.bundle, cid)
+        left = rt.cmd("state", cid)
+        res[rt.name] = (p.returncode == 0, p.stdout,
+                        json.loads(left.stdout)["status"] if left.returncode == 0 else "gone")
+    iso, peer = pair
+    assert res[iso.name] == res[peer.name], res
