@@ -216,7 +216,8 @@ def test_no_capabilities_object(pair):
     same(pair, cfg)
 
 
-LIMITS = "grep -E '^Max (open files|core file size|processes|locked memory|file size)' /proc/self/limits"
+LIMITS = ("grep -E '^Max (open files|core file size|processes|locked memory|file size)' "
+          "/proc/self/limits")
 
 
 def test_rlimits(pair):
@@ -468,7 +469,8 @@ def test_devices_and_cgroup_rules(pair):
         {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o640,
          "uid": 0, "gid": 0},
         {"path": "/dev/loop-like", "type": "b", "major": 7, "minor": 200, "fileMode": 0o600},
-        {"path": "/dev/sub/mem-like", "type": "c", "major": 1, "minor": 1, "uid": 1000, "gid": 1000},
+        {"path": "/dev/sub/mem-like", "type": "c", "major": 1, "minor": 1, "uid": 1000,
+         "gid": 1000},
     ]
     cfg["linux"]["resources"] = {"devices": [
         {"allow": False, "access": "rwm"},
@@ -654,7 +656,8 @@ def test_exec_options(pair):
         # crun 1.8.1 has no --additional-gids
         gids = ("--additional-gids", "5") if pair[1].name == "runc" else ()
         # crun 1.8.1's --env replaces the environment: PATH given too
-        p = rt.cmd("exec", "--env", "A=1", "--env", "PATH=/bin:/usr/bin", "--cwd", "/tmp", "--user", "1000:1000", *gids,
+        p = rt.cmd("exec", "--env", "A=1", "--env", "PATH=/bin:/usr/bin", "--cwd", "/tmp",
+                   "--user", "1000:1000", *gids,
                    "--cap", "CAP_KILL", "--no-new-privs", cid,
                    "sh", "-c", "echo $A; pwd; id; " + STATUS)
         out = p.stdout + p.stderr
