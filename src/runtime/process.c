@@ -169,6 +169,13 @@ int process_switch_user(const struct spec_process *p, struct err **err)
     return 0;
 }
 
+int process_new_session(struct err **err)
+{
+    if (setsid() < 0)
+        return err_sys(err, "setsid: leave the caller's session");
+    return 0;
+}
+
 static int send_fd(int sock, int fd, const char *name, struct err **err)
 {
     char buf[CMSG_SPACE(sizeof(int))];
