@@ -397,22 +397,43 @@ static int setup_dev(int rootfd, const struct mount_ctx *c, struct err **err)
             return -1;
     }
     static const char *const links[][2] = {
-        {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
-        {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
+        {"/proc/self/fd", "fd"},
+        {"/proc/self/fd/0", "stdin"},
+        {"/proc/self/fd/1", "stdout"},
+        {"/proc/self/fd/2", "stderr"},
     };
     _cleanup_close_ int dev = fs_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
     if (dev < 0)
         return -1;
     for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
-        if (strcmp(links[i][1], "ptmx") == 0) {
-            struct stat st;
-            if (fstatat(dev, "pts/ptmx", &st, AT_SYMLINK_NOFOLLOW) < 0)
-                continue;
-            unlinkat(dev, "ptmx", 0);
-        }
         if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
             return err_sys(err, "symlink /dev/%s", links[i][1]);
     }
+    return 0;
+}
+
+/*
+ * /dev/ptmx -> pts/ptmx, the multiplexer of the container's own devpts, once
+ * every mount is in place: a config may list /dev/pts after other mounts
+ * (podman's order is /proc, /dev, /sys, /dev/pts), so it is not there yet when
+ * the devices are made. runc's setupPtmx does this after all mounts too. A /dev
+ * bind-mounted from the host is left alone, and so is a rootfs without devpts.
+ */
+static int setup_ptmx(int rootfd, const struct spec *s, struct err **err)
+{
+    struct stat st;
+
+    for (size_t i = 0; i < s->nmounts; i++)
+        if (s->mounts[i].bind && strcmp(s->mounts[i].destination, "/dev") == 0)
+            return 0;
+    _cleanup_close_ int dev = fs_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
+    if (dev < 0)
+        return -1;
+    if (fstatat(dev, "pts/ptmx", &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return 0;
+    unlinkat(dev, "ptmx", 0);
+    if (symlinkat("pts/ptmx", dev, "ptmx") < 0 && errno != EEXIST)
+        return err_sys(err, "symlink /dev/ptmx");
     return 0;
 }
 
@@ -493,6 +514,8 @@ int mount_setup_rootfs(const struct mount_ctx *c, struct err **err)
         }
     }
     if (!dev_done && setup_dev(rootfd, c, err) < 0)
+        return -1;
+    if (setup_ptmx(rootfd, s, err) < 0)
         return -1;
     if (c->before_pivot && c->before_pivot(c->arg, err) < 0)
         return -1;

@@ -9,13 +9,23 @@ running the runtime with that pty as stdin. A tiny static probe in the rootfs
 tries TIOCSTI on its stdin and reports; afterwards nothing may be waiting in the
 caller's terminal, and /proc must show the container process in a session of
 its own. runc runs the same bundle where it is installed.
+
+Then interactive use, where the container has a pty of its own: `podman run
+-it`, `ctr run -t`, a foreground `run` of a terminal container, create/start
+with `--console-socket`, and `exec --tty`. A user types a command and checks
+its output, the exit code, the terminal's name and window size, and who owns
+the pty; each against runc where it is installed.
 """
 import copy
 import fcntl
+import json
 import os
+import pty
 import select
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import termios
 import time
@@ -155,7 +165,6 @@ class Runtime:
                                   timeout=timeout).returncode
 
     def pid(self, cid):
-        import json
         p = self("state", cid)
         assert p.returncode == 0, p.stderr
         return json.loads(p.stdout)["pid"]
@@ -300,3 +309,264 @@ def test_exec_cannot_inject(oci, rt, probe_rootfs, tty_flag):
             kill_pid(pid)
         kill_pid(init)
         caller.close()
+
+
+# ---- interactive use: the container's own pty ----
+
+ROWS, COLS = 33, 111
+
+
+class PtyProc:
+    """argv on a new pty of ours (stdin, stdout, stderr and controlling
+    terminal), window ROWSxCOLS set before it starts: an interactive user."""
+
+    def __init__(self, argv, env=None, rows=ROWS, cols=COLS):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            try:
+                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+                os.execvpe(argv[0], argv, env or os.environ)
+            finally:
+                os._exit(127)
+        self.out = b""
+        self.status = None
+
+    def _read(self, timeout):
+        r, _, _ = select.select([self.fd], [], [], timeout)
+        if not r:
+            return None
+        try:
+            chunk = os.read(self.fd, 4096)
+        except OSError:  # EIO: every slave fd is closed
+            chunk = b""
+        self.out += chunk
+        return chunk
+
+    def read_until(self, marker, timeout=60):
+        deadline = time.monotonic() + timeout
+        while marker.encode() not in self.out:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {marker!r} within {timeout}s; output: {self.out!r}"
+            chunk = self._read(left)
+            assert chunk != b"", f"output ended before {marker!r}: {self.out!r}"
+        return self.text()
+
+    def type(self, line):
+        os.write(self.fd, line.encode())
+
+    def wait(self, timeout=60):
+        """Exit code, reading the output meanwhile (a full pty would block it)."""
+        deadline = time.monotonic() + timeout
+        while self.status is None:
+            pid, st = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(st)
+                break
+            assert time.monotonic() < deadline, f"still running after {timeout}s: {self.out!r}"
+            self._read(0.2)
+        while self._read(0):
+            pass
+        return self.status
+
+    def text(self):
+        return self.out.decode(errors="replace").replace("\r", "")
+
+    def close(self):
+        if self.status is None:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.status = -9
+        os.close(self.fd)
+
+
+# What a user checks in an interactive shell: the terminal's name, its size,
+# that a command runs, the exit code. $((6*7)) prints 42 only when run (the
+# terminal echoes the line as typed).
+CHECK = "tty; stty size; stat -L -c 'own=%u:%g mode=%a' /proc/self/fd/0; echo MARK$((6*7)); exit 5\n"
+
+
+def check_interactive(p, who, size=(ROWS, COLS)):
+    p.read_until("# ")  # the shell's prompt: it reads the terminal now
+    p.type(CHECK)
+    out = p.read_until("MARK42")
+    code = p.wait()
+    assert code == 5, f"{who}: exit code {code}\n{out}"
+    lines = out.split("\n")
+    assert any(ln in ("/dev/console", "/dev/pts/0") for ln in lines), f"{who}: tty\n{out}"
+    assert f"{size[0]} {size[1]}" in lines, f"{who}: window size\n{out}"
+    return out
+
+
+@pytest.fixture(scope="module")
+def busybox_archive(rootfs_template, tmp_path_factory):
+    return subprocess.run(["tar", "-C", rootfs_template, "-c", "."], stdout=subprocess.PIPE,
+                          check=True, timeout=60).stdout
+
+
+def peer_runtimes(oci_runtime):
+    rts = [("isola-oci", oci_runtime)]
+    if shutil.which("runc"):
+        rts.append(("runc", shutil.which("runc")))
+    return rts
+
+
+def test_podman_run_interactive(oci_runtime, busybox_archive, tmp_path):
+    """`podman run -it IMAGE sh`: podman lists /dev/pts after /sys, so /dev/ptmx
+    has to be made once every mount is in place."""
+    if shutil.which("podman") is None:
+        pytest.skip("SKIPPED LOUDLY: podman is not installed (scripts/install-deps.sh)")
+    from peers import Podman
+
+    pm = Podman(str(tmp_path / "podman"), oci_runtime, tag=(os.getpid() + 17) % 10000)
+    try:
+        r = subprocess.run(["podman", "import", "-", "localhost/isola-tty"], input=busybox_archive,
+                           env=pm.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=120)
+        assert r.returncode == 0, r.stderr
+        for name, exe in peer_runtimes(oci_runtime):
+            p = PtyProc(["podman", "--runtime", exe, "run", "--rm", "-it", "localhost/isola-tty",
+                         "sh"], env=pm.env)
+            try:
+                out = check_interactive(p, f"podman --runtime {name}")
+            finally:
+                p.close()
+            assert "own=0:5 mode=620" in out, out
+    finally:
+        pm.close()
+
+
+def test_ctr_run_tty(oci_runtime, rootfs_template, tmp_path):
+    if shutil.which("containerd") is None or shutil.which("ctr") is None:
+        pytest.skip("SKIPPED LOUDLY: containerd/ctr are not installed (scripts/install-deps.sh)")
+    from peers import Containerd, oci_archive
+
+    image = "localhost/isola-tty:latest"
+    archive = str(tmp_path / "bb.tar")
+    oci_archive(rootfs_template, archive, image)
+    c = Containerd(str(tmp_path / "d"), oci_runtime)
+    try:
+        r = c.ctr("images", "import", archive)
+        assert r.returncode == 0, r.stderr
+        for name, exe in peer_runtimes(oci_runtime):
+            p = PtyProc(["ctr", "-a", c.sock, "-n", c.ns, "run", "--rm", "-t", "--runc-binary",
+                         exe, image, f"tty-{name}-{os.getpid()}", "sh"])
+            try:
+                check_interactive(p, f"ctr --runc-binary {name}")
+            finally:
+                p.close()
+    finally:
+        c.close()
+
+
+def tty_config(oci, rootfs, args, user=None, terminal=True, console_size=None):
+    cfg = copy.deepcopy(oci.config)
+    cfg["root"]["path"] = rootfs  # runc wants it absolute, not a symlink
+    cfg["process"]["args"] = args
+    cfg["process"]["terminal"] = terminal
+    if user:
+        cfg["process"]["user"] = {"uid": user[0], "gid": user[1]}
+    if console_size:
+        cfg["process"]["consoleSize"] = {"height": console_size[0], "width": console_size[1]}
+    for m in cfg["mounts"]:
+        if m["type"] == "devpts":
+            m["options"] = m["options"] + ["gid=5"]  # as podman, docker and runc's spec
+    oci.write(cfg)
+
+
+def test_run_terminal_foreground(oci, rt, rootfs):
+    """A foreground `run` of a terminal container relays the pty: the window
+    size is the caller's, the pty is the process's controlling terminal and is
+    bound at /dev/console, and belongs to the process's user (runc's
+    fixStdioPermissions)."""
+    tty_config(oci, rootfs, ["sh"], user=(1000, 1000))
+    cid = oci.new_id()
+    rt.ids.append(cid)
+    p = PtyProc(rt.argv("run", "--bundle", oci.bundle, cid))
+    try:
+        p.read_until("$ ")
+        p.type("ls -ln /dev/console; grep -c ' /dev/console ' /proc/self/mountinfo; "
+               "cut -d' ' -f6,7 /proc/self/stat; " + CHECK.replace("exit 5", "exit 6"))
+        out = p.read_until("MARK42")
+        assert p.wait() == 6, out
+    finally:
+        p.close()
+    lines = out.split("\n")
+    assert "/dev/pts/0" in lines, out
+    assert f"{ROWS} {COLS}" in lines, out
+    assert "own=1000:5 mode=620" in out, f"{rt.name}: the pty's owner and mode\n{out}"
+    assert any(ln.startswith("crw--w----") and " 1000 " in ln and "136," in ln for ln in lines), out
+    assert "1" in lines, f"{rt.name}: /dev/console is not a mount\n{out}"
+    # session 1 (the init leads it) and a controlling tty (136, 0)
+    assert f"1 {os.makedev(136, 0)}" in lines, out
+
+
+def recv_master(srv, timeout=60):
+    srv.settimeout(timeout)
+    conn, _ = srv.accept()
+    with conn:
+        msg, fds, _, _ = socket.recv_fds(conn, 4096, 1)
+    assert fds, "no fd on the console socket"
+    return fds[0], msg.decode()
+
+
+def test_console_socket_size_and_resize(oci, rt, rootfs, tmp_root):
+    """create/start with --console-socket: process.consoleSize is the first
+    size, a TIOCSWINSZ of the receiver on the master reaches the process."""
+    tty_config(oci, rootfs, ["sh", "-c", "stty size; tty; read x; stty size; echo DONE"],
+               console_size=(25, 97))
+    cid = oci.new_id()
+    rt.ids.append(cid)
+    path = os.path.join(tmp_root, f"console-{rt.name}.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as srv:
+        srv.bind(path)
+        srv.listen(1)
+        assert rt.detached("create", "--console-socket", path, "--bundle", oci.bundle, cid) == 0
+        master, name = recv_master(srv)
+    try:
+        assert rt.detached("start", cid) == 0
+        out = b""
+        deadline = time.monotonic() + 60
+        while b"/dev/" not in out:
+            assert time.monotonic() < deadline, out
+            r, _, _ = select.select([master], [], [], 5)
+            if r:
+                out += os.read(master, 4096)
+        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        os.write(master, b"go\n")
+        while b"DONE" not in out:
+            assert time.monotonic() < deadline, out
+            r, _, _ = select.select([master], [], [], 5)
+            if r:
+                try:
+                    out += os.read(master, 4096)
+                except OSError:
+                    break
+    finally:
+        os.close(master)
+    lines = out.decode().replace("\r", "").split("\n")
+    assert lines[0] == "25 97", f"{rt.name}: consoleSize\n{lines}"
+    assert lines[1] in ("/dev/console", "/dev/pts/0"), lines
+    assert "40 120" in lines, f"{rt.name}: resize\n{lines}"
+
+
+def test_exec_tty(oci, rt, rootfs):
+    """`exec --tty`: a pty of its own with the caller's window size, as its
+    controlling terminal, owned by the exec's user."""
+    tty_config(oci, rootfs, ["sleep", "300"], terminal=False)
+    cid = oci.new_id()
+    rt.ids.append(cid)
+    assert rt.detached("run", "--detach", "--bundle", oci.bundle, cid) == 0
+    init = rt.pid(cid)
+    p = PtyProc(rt.argv("exec", "--tty", "--user", "1000:1000", cid, "sh"))
+    try:
+        p.read_until("$ ")
+        p.type(CHECK)
+        out = p.read_until("MARK42")
+        assert p.wait() == 5, out
+    finally:
+        p.close()
+        kill_pid(init)
+    lines = out.split("\n")
+    assert any(ln.startswith("/dev/pts/") for ln in lines), out
+    assert f"{ROWS} {COLS}" in lines, out
+    assert "own=1000:5 mode=620" in out, f"{rt.name}: the pty's owner and mode\n{out}"
