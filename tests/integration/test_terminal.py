@@ -431,6 +431,17 @@ def test_podman_run_interactive(oci_runtime, busybox_archive, tmp_path):
             finally:
                 p.close()
             assert "own=0:5 mode=620" in out, out
+            # podman exec -it: conmon's console socket, the exec's own pty
+            ctr = f"tty-{name}-{os.getpid()}"
+            r = pm("--runtime", exe, "run", "-d", "--name", ctr, "localhost/isola-tty", "sleep",
+                   "300")
+            assert r.returncode == 0, r.stderr
+            p = PtyProc(["podman", "--runtime", exe, "exec", "-it", ctr, "sh"], env=pm.env)
+            try:
+                check_interactive(p, f"podman --runtime {name} exec -it")
+            finally:
+                p.close()
+                pm("--runtime", exe, "rm", "--force", "--time", "0", ctr)
     finally:
         pm.close()
 
@@ -454,6 +465,19 @@ def test_ctr_run_tty(oci_runtime, rootfs_template, tmp_path):
                 check_interactive(p, f"ctr --runc-binary {name}")
             finally:
                 p.close()
+            # ctr task exec -t on a detached task
+            task = f"ttyd-{name}-{os.getpid()}"
+            r = c.ctr("run", "-d", "--runc-binary", exe, image, task, "sleep", "300")
+            assert r.returncode == 0, r.stderr
+            p = PtyProc(["ctr", "-a", c.sock, "-n", c.ns, "task", "exec", "-t", "--exec-id",
+                         "sh1", task, "sh"])
+            try:
+                check_interactive(p, f"ctr --runc-binary {name} task exec -t")
+            finally:
+                p.close()
+                c.ctr("task", "kill", "-s", "SIGKILL", task)
+                c.ctr("task", "delete", "-f", task)
+                c.ctr("container", "delete", task)
     finally:
         c.close()
 
