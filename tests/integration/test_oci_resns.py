@@ -126,3 +126,154 @@ def test_no_cgroup_left_after_delete_of_failed_start(oci, cgtop):
     p = oci.cmd("delete", "--force", cid)
     assert p.returncode == 0, p.stderr
     assert cgroup_dirs(cgtop) == [], cgroup_dirs(cgtop)
+
+
+# -- peers --------------------------------------------------------------------
+
+CRUN_WRAP = 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun "$@"'
+
+
+def peer_run(tmp_root, peer, bundle, cid):
+    """`run` of the bundle with runc (as is) or crun (in a private mount
+    namespace without the v2 tree: crun 1.8 refuses this hybrid host)."""
+    root = os.path.join(tmp_root, f"{peer}-state")
+    if peer == "runc":
+        base = ["runc", "--root", root]
+    else:
+        base = ["unshare", "-m", "sh", "-c", CRUN_WRAP, "crun", "--root", root]
+    try:
+        with tempfile.TemporaryFile("w+") as out:
+            p = subprocess.run(base + ["run", "--bundle", bundle, cid], stdout=out,
+                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=60)
+            out.seek(0)
+            return p.returncode, out.read()
+    finally:
+        subprocess.run(base + ["delete", "--force", cid], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60)
+
+
+def peers():
+    return [p for p in ("runc", "crun") if shutil.which(p) and shutil.which("unshare")]
+
+
+def for_peers(cfg):
+    """The same config for the peers: an absolute, real root.path (runc refuses
+    a symlink) and an ociVersion crun 1.8 knows."""
+    cfg = copy.deepcopy(cfg)
+    cfg["ociVersion"] = "1.0.2"
+    return cfg
+
+
+def no_uts(cfg):
+    cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != "uts"]
+    cfg.pop("hostname", None)
+
+
+UTS_CASES = {
+    # name: (change, isola's error or None, peers that refuse it)
+    "hostname-and-sysctl": (lambda c: c["linux"].update(sysctl={"kernel.hostname": "x"}),
+                            "linux.sysctl.kernel.hostname: conflicts with the OCI field "
+                            "`hostname`", {"runc", "crun"}),
+    "sysctl-hostname-alone": (lambda c: (c.pop("hostname"),
+                                         c["linux"].update(sysctl={"kernel.hostname": "x"})),
+                              "linux.sysctl.kernel.hostname: conflicts", {"runc", "crun"}),
+    "domainname-and-sysctl": (lambda c: (c.update(domainname="d"),
+                                         c["linux"].update(sysctl={"kernel.domainname": "x"})),
+                              "linux.sysctl.kernel.domainname: conflicts with the OCI field "
+                              "`domainname`", {"crun"}),
+    "sysctl-domainname-alone": (lambda c: c["linux"].update(sysctl={"kernel.domainname": "x"}),
+                                None, set()),
+    "no-uts-sysctl-domainname": (lambda c: (no_uts(c), c["linux"].update(
+        sysctl={"kernel.domainname": "x"})), "linux.sysctl.kernel.domainname: needs a uts "
+        "namespace", {"runc", "crun"}),
+    "no-uts-sysctl-hostname": (lambda c: (no_uts(c), c["linux"].update(
+        sysctl={"kernel.hostname": "x"})), "linux.sysctl.kernel.hostname: needs a uts "
+        "namespace", {"runc", "crun"}),
+    "no-uts-hostname": (lambda c: (no_uts(c), c.update(hostname="h")),
+                        "hostname: setting it needs a new uts namespace", {"runc", "crun"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UTS_CASES))
+def test_uts_sysctl_against_hostname_and_domainname(oci, tmp_root, case):
+    change, want, refused_by = UTS_CASES[case]
+    cfg = copy.deepcopy(oci.config)
+    cfg["root"]["path"] = os.path.realpath(os.path.join(oci.bundle, "rootfs"))
+    cfg["process"]["args"] = ["sh", "-c", "echo $(hostname) $(cat /proc/sys/kernel/domainname)"]
+    change(cfg)
+    p, cid = oci.run(config=cfg)
+    if want is None:
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.split() == ["isola-test", "x"], p.stdout
+    else:
+        assert p.returncode != 0 and want in p.stderr, p.stderr
+    oci.write(for_peers(cfg))
+    for peer in peers():
+        rc, out = peer_run(tmp_root, peer, oci.bundle, cid + "-" + peer)
+        if peer in refused_by:
+            assert rc != 0, (peer, out)
+            assert "hostname" in out or "domainname" in out, (peer, out)
+        else:
+            assert rc == 0, (peer, out)
+            # runc 1.1 lets kernel.domainname win over `domainname`: isola-oci refuses
+            # that config, as crun (docs/oci-runtime.md)
+            assert want is not None or out.split() == p.stdout.split(), (peer, out, p.stdout)
+
+
+def no_mountns(cfg):
+    cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != "mount"]
+    cfg["mounts"] = []
+    cfg["linux"].pop("maskedPaths", None)
+    cfg["linux"].pop("readonlyPaths", None)
+
+
+def test_no_mount_namespace_chroots_like_crun(oci, tmp_root):
+    """runtime-spec requires no mount namespace; runc and crun run such a config
+    and chroot into root.path, in the host's mount table."""
+    cfg = copy.deepcopy(oci.config)
+    cfg["root"]["path"] = os.path.realpath(os.path.join(oci.bundle, "rootfs"))
+    no_mountns(cfg)
+    cfg["process"]["cwd"] = "/etc"
+    marker = f"host-only-{os.getpid()}"
+    open(os.path.join(tmp_root, marker), "w").close()
+    cfg["process"]["args"] = ["sh", "-c", f"pwd; ls /bin/busybox; ls {tmp_root}/{marker} 2>&1 "
+                              "| grep -c 'No such'; ls /proc | wc -l"]
+    with open("/proc/self/mountinfo") as f:
+        before = f.read()
+    p, cid = oci.run(config=cfg)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.split()
+    # cwd inside the root; the root is root.path, not the host's /; nothing mounted
+    assert lines == ["/etc", "/bin/busybox", "1", "0"], p.stdout
+    with open("/proc/self/mountinfo") as f:
+        assert f.read().count(tmp_root) == before.count(tmp_root)
+    if "crun" not in peers():
+        pytest.skip("crun is not installed: isola-oci checked alone")
+    # runc 1.1 cannot run it without /proc mounted (it closes fds via /proc/self/fd);
+    # crun runs it: the same output
+    oci.write(for_peers(cfg))
+    rc, out = peer_run(tmp_root, "crun", oci.bundle, cid + "-crun")
+    assert rc == 0, out
+    assert out.split() == lines, (out, p.stdout)
+
+
+@pytest.mark.parametrize("field", ["mounts", "maskedPaths", "readonlyPaths", "root.readonly"])
+def test_no_mount_namespace_refuses_what_would_mount_on_the_host(oci, tmp_root, field):
+    """runc and crun make `mounts` in the host's table (where they stay after the
+    container is gone): isola-oci refuses them, naming the field."""
+    cfg = copy.deepcopy(oci.config)
+    no_mountns(cfg)
+    if field == "mounts":
+        cfg["mounts"] = [{"destination": "/proc", "type": "proc", "source": "proc"}]
+    elif field == "root.readonly":
+        cfg["root"]["readonly"] = True
+    else:
+        cfg["linux"][field] = ["/proc/kcore"]
+    with open("/proc/self/mountinfo") as f:
+        before = f.read()
+    p, cid = oci.run(config=cfg)
+    assert p.returncode != 0
+    name = field if field.startswith(("mounts", "root")) else "linux." + field
+    assert f"{name}: needs a mount namespace" in p.stderr, p.stderr
+    with open("/proc/self/mountinfo") as f:
+        assert f.read() == before
