@@ -183,7 +183,8 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     if (process_container_settings(s, &e) < 0)
         child_fail(c->sync, e);
     if (p->terminal) {
-        if (process_terminal(c->console, p, true, &e) < 0)
+        /* no mount namespace: no /dev/console bind in the host's table */
+        if (process_terminal(c->console, p, spec_ns_find(s, CLONE_NEWNS) != NULL, &e) < 0)
             child_fail(c->sync, e);
         close(c->console);
     }

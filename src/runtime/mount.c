@@ -482,10 +482,33 @@ static int mask_path(const char *path, struct err **err)
     return 0;
 }
 
+/* No mount namespace (runc and crun run such a config; runtime-spec requires
+ * none): whatever is mounted here would land in the host's mount table and
+ * outlive the container, so spec.c refuses mounts and the mount-based fields
+ * then, and the process only gets root.path as its root by chroot(2), as both
+ * peers do. */
+static int setup_root_without_mountns(const struct mount_ctx *c, struct err **err)
+{
+    const struct spec *s = c->spec;
+
+    if (c->before_pivot && c->before_pivot(c->arg, err) < 0)
+        return -1;
+    if (chdir(s->rootfs) < 0)
+        return err_sys(err, "root.path: chdir into `%s`", s->rootfs);
+    if (chroot(".") < 0)
+        return err_sys(err, "root.path: chroot into `%s` (no mount namespace)", s->rootfs);
+    if (chdir("/") < 0)
+        return err_sys(err, "chdir /");
+    return 0;
+}
+
 int mount_setup_rootfs(const struct mount_ctx *c, struct err **err)
 {
     const struct spec *s = c->spec;
     unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : (MS_SLAVE | MS_REC);
+
+    if (spec_ns_find(s, CLONE_NEWNS) == NULL)
+        return setup_root_without_mountns(c, err);
 
     /* Nothing below may propagate back to the host. */
     if (mount(NULL, "/", NULL, (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : (prop | MS_REC), NULL) <
