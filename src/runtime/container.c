@@ -37,6 +37,7 @@
 #include "runtime/mount.h"
 #include "runtime/ns.h"
 #include "runtime/process.h"
+#include "runtime/procenv.h"
 #include "runtime/container_priv.h"
 #include "runtime/seccomp.h"
 #include "runtime/selfexec.h"
@@ -188,6 +189,10 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
             child_fail(c->sync, e);
         close(c->console);
     }
+    /* before root.readonly, as runc creates it */
+    if (procenv_make_cwd(p->cwd, &e) < 0 || procenv_setup(&s->process, c->o->listen_fds, &e) < 0 ||
+        procenv_chown_stdio(p->uid, p->gid, &e) < 0)
+        child_fail(c->sync, e);
     if (mount_finalize(&mc, &e) < 0)
         child_fail(c->sync, e);
     if (p->apparmor && p->apparmor[0]) {

@@ -22,6 +22,7 @@
 #include "runtime/container_priv.h"
 #include "runtime/ns.h"
 #include "runtime/process.h"
+#include "runtime/procenv.h"
 #include "runtime/seccomp.h"
 #include "runtime/state.h"
 #include "runtime/terminal.h"
@@ -202,6 +203,8 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
                 fail(sv[1], e);
             close(console);
         }
+        if (procenv_setup(proc, 0, &e) < 0 || procenv_chown_stdio(proc->uid, proc->gid, &e) < 0)
+            fail(sv[1], e);
         if (process_limits(proc, &e) < 0 || process_prepare_exec(proc, &path, &e) < 0)
             fail(sv[1], e);
         if (filter && !proc->no_new_privs && seccomp_install(filter, NULL, &e) < 0)
