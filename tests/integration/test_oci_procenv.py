@@ -1,5 +1,5 @@
 """isola-oci, process and environment (issue 11): HOME, socket activation, a
-created cwd and stdio owned by the process user.
+created cwd, stdio owned by the process user, hooks' environment and output.
 Each bundle also runs with runc and crun where they are installed, and every
 runtime must give what the test expects (the expectations name where a peer
 differs; docs/oci-runtime.md lists those differences)."""
@@ -239,3 +239,78 @@ def test_non_root_process_can_reopen_a_stdout_file(rt, tmp_root):
         assert f.read() == "hi\nreopened\n"
     if rt.name != "runc":  # runc relays through a pipe of its own
         assert os.stat(out).st_uid == 1000  # crun's behaviour: the file is the user's
+
+
+# ---- hooks ----
+
+def _hook(tmp_root, name, body):
+    path = os.path.join(tmp_root, name)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + body)
+    os.chmod(path, 0o755)
+    return path
+
+
+def test_hook_environment_and_cwd(rt, tmp_root):
+    out = os.path.join(tmp_root, "hookenv")
+    # what is exported (sh has a PATH of its own when none is)
+    hook = _hook(tmp_root, "hook.sh",
+                 f'echo "$1 cwd=$(pwd)" $(env | grep -E "^(CALLER|FOO|PATH)=" | sort) >> {out}\n')
+    cfg = proc(rt, sh("true"), env=["PATH=/bin"])
+    cfg["hooks"] = {
+        # no env: the runtime's own environment
+        "prestart": [{"path": hook, "args": ["hook.sh", "inherit"]}],
+        # env: exactly that, no PATH added
+        "poststop": [{"path": hook, "args": ["hook.sh", "given"], "env": ["FOO=bar"]}],
+    }
+    env = {"CALLER": "yes", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    p = rt.run(cfg, env=env)
+    assert p.returncode == 0, p.stderr
+    with open(out) as f:
+        got = f.read().splitlines()
+    b = rt.bundle
+    assert got == [f"inherit cwd={b} CALLER=yes PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                   f"given cwd={b} FOO=bar"]
+
+
+def test_hook_output_is_not_the_containers(rt, tmp_root):
+    hook = _hook(tmp_root, "noisy.sh", "echo hook-stdout; echo hook-stderr >&2\n")
+    cfg = proc(rt, sh("echo container-stdout"), env=["PATH=/bin"])
+    cfg["hooks"] = {k: [{"path": hook}] for k in ("prestart", "createRuntime", "poststart",
+                                                    "poststop")}
+    p = rt.run(cfg)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "container-stdout\n"
+    assert "hook-std" not in p.stderr
+
+
+def test_failing_hook_error_shows_its_output(rt, tmp_root):
+    hook = _hook(tmp_root, "fail.sh", "echo out-text; echo err-text >&2; exit 3\n")
+    cfg = proc(rt, sh("echo container-stdout"), env=["PATH=/bin"])
+    cfg["hooks"] = {"prestart": [{"path": hook}]}
+    p = rt.run(cfg)
+    assert p.returncode != 0
+    assert "container-stdout" not in p.stdout
+    if rt.name == "crun":
+        assert "exit code: 3" in p.stderr  # crun names the status, not the output
+    else:
+        assert "out-text" in p.stderr and "err-text" in p.stderr, p.stderr
+
+
+def test_hooks_stdout_stderr_annotations(rt, tmp_root):
+    if rt.name == "runc":
+        pytest.skip("run.oci.hooks.* are crun annotations; runc ignores them")
+    hook = _hook(tmp_root, "noisy.sh", 'echo "out $1"; echo "err $1" >&2\n')
+    hout, herr = os.path.join(tmp_root, "hooks.out"), os.path.join(tmp_root, "hooks.err")
+    with open(hout, "w") as f:
+        f.write("kept\n")  # appended to, not truncated
+    cfg = proc(rt, sh("true"), env=["PATH=/bin"])
+    cfg["hooks"] = {"prestart": [{"path": hook, "args": ["noisy.sh", "a"]}],
+                    "poststop": [{"path": hook, "args": ["noisy.sh", "b"]}]}
+    cfg["annotations"] = {"run.oci.hooks.stdout": hout, "run.oci.hooks.stderr": herr}
+    p = rt.run(cfg)
+    assert p.returncode == 0, p.stderr
+    with open(hout) as f:
+        assert f.read() == "kept\nout a\nout b\n"
+    with open(herr) as f:
+        assert f.read() == "err a\nerr b\n"
