@@ -201,6 +201,8 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         if (fs_write_str("/proc/self/attr/apparmor/exec", buf, &e) < 0)
             child_fail(c->sync, e);
     }
+    if (mempolicy_apply(&s->mempolicy, &e) < 0)
+        child_fail(c->sync, e);
     if (process_limits(p, &e) < 0 || process_prepare_exec(p, &path, &e) < 0)
         child_fail(c->sync, e);
     /* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it

@@ -203,7 +203,8 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
                 fail(sv[1], e);
             close(console);
         }
-        if (procenv_setup(proc, 0, &e) < 0 || procenv_chown_stdio(proc->uid, proc->gid, &e) < 0)
+        if (procenv_setup(proc, 0, &e) < 0 || procenv_chown_stdio(proc->uid, proc->gid, &e) < 0 ||
+            mempolicy_apply(&s->mempolicy, &e) < 0)
             fail(sv[1], e);
         if (process_limits(proc, &e) < 0 || process_prepare_exec(proc, &path, &e) < 0)
             fail(sv[1], e);

@@ -54,6 +54,35 @@ int process_container_settings(const struct spec *s, struct err **err)
     return 0;
 }
 
+/* Why sched_setattr(2) refused process.scheduler, in terms a user can act on. */
+static int sched_error(const struct spec_sched *s, struct err **err)
+{
+    static const char *const names[] = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",      "SCHED_BATCH",
+                                        "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE"};
+    const char *name = s->policy < ARRAY_SIZE(names) ? names[s->policy] : "?";
+    int e = errno;
+
+    if (e == EPERM && (s->policy == 1 || s->policy == 2)) /* SCHED_FIFO, SCHED_RR */
+        return err_set(
+            err, e,
+            "process.scheduler: sched_setattr %s priority %u (real-time needs "
+            "CAP_SYS_NICE and, with RT group scheduling (cgroup v1 cpu.rt_runtime_us), "
+            "real-time runtime in the container's cpu cgroup, which has none by default)",
+            name, s->priority);
+    if (e == EBUSY && s->policy == 6) /* SCHED_DEADLINE */
+        return err_set(err, e,
+                       "process.scheduler: sched_setattr SCHED_DEADLINE runtime %llu period %llu "
+                       "(the CPUs have no deadline bandwidth left for it)",
+                       (unsigned long long)s->runtime, (unsigned long long)s->period);
+    if (e == EINVAL)
+        return err_set(err, e,
+                       "process.scheduler: sched_setattr %s: the kernel refused the parameters "
+                       "(priority 1-99 for SCHED_FIFO/SCHED_RR and 0 otherwise; SCHED_DEADLINE: "
+                       "runtime <= deadline <= period, runtime >= 1024 ns)",
+                       name);
+    return err_set(err, e, "process.scheduler: sched_setattr %s", name);
+}
+
 int process_limits(const struct spec_process *p, struct err **err)
 {
     for (size_t i = 0; i < p->nrlimits; i++) {
@@ -89,7 +118,7 @@ int process_limits(const struct spec_process *p, struct err **err)
             .sched_period = p->sched.period,
         };
         if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
-            return err_sys(err, "process.scheduler: sched_setattr");
+            return sched_error(&p->sched, err);
     }
     if (p->has_umask)
         umask(p->umask);

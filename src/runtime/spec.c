@@ -782,7 +782,10 @@ static int parse_linux(json_t *l, struct spec *s, struct err **err)
         js_get_str(l, "linux", "mountLabel", false, &label, err) < 0 ||
         js_get_obj(l, "linux", "personality", false, &pers, err) < 0)
         return -1;
-    static const char *const unsupported[] = {"intelRdt", "memoryPolicy", "netDevices", "rdmaMaps"};
+    if ((x = json_object_get(l, "memoryPolicy")) != NULL && !json_is_null(x) &&
+        mempolicy_parse(x, &s->mempolicy, err) < 0)
+        return -1;
+    static const char *const unsupported[] = {"intelRdt", "netDevices", "rdmaMaps"};
     for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++)
         if ((x = json_object_get(l, unsupported[i])) != NULL && !json_is_null(x))
             return err_val(err, ENOTSUP, "linux.%s: not supported by isola-oci", unsupported[i]);

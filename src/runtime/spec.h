@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "runtime/caps.h"
+#include "runtime/mempolicy.h"
 #include "util/err.h"
 
 struct spec_mount {
@@ -143,6 +144,7 @@ struct spec {
     unsigned long personality;
     struct spec_hooks hooks[HOOK_KINDS];
     json_t *annotations; /* borrowed, may be NULL */
+    struct spec_mempolicy mempolicy;
 };
 
 /* Load and check `config` (a path; relative paths are taken in `bundle`). */

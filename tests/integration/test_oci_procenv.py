@@ -1,11 +1,13 @@
 """isola-oci, process and environment (issue 11): HOME, socket activation, a
-created cwd, stdio owned by the process user, hooks' environment and output.
+created cwd, stdio owned by the process user, hooks' environment and output,
+process.scheduler and linux.memoryPolicy.
 Each bundle also runs with runc and crun where they are installed, and every
 runtime must give what the test expects (the expectations name where a peer
 differs; docs/oci-runtime.md lists those differences)."""
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -44,7 +46,7 @@ class Runtime:
         self.root = os.path.join(tmp_root, "state-" + name)
         self.bundle = oci.bundle
         self.rootfs = os.path.realpath(rootfs)
-        self.prefix = oci.prefix + "-" + name
+        self.prefix = re.sub(r"[^A-Za-z0-9_.-]", "_", oci.prefix) + "-" + name
         self.n = 0
         self.ids = []
         self.config = copy.deepcopy(oci.config)
@@ -55,7 +57,7 @@ class Runtime:
         self.config["mounts"] = [m for m in self.config["mounts"] if m["type"] != "cgroup"]
 
     def run(self, config, args=(), env=None, fds=None, stdout=subprocess.PIPE,
-            listen_pid_self=False, timeout=60):
+            listen_pid_self=False, glob=(), timeout=60):
         """`run` of config; returns the CompletedProcess (text). fds: {N: path}
         opened read-only as fd N for the runtime; with listen_pid_self the
         runtime gets LISTEN_PID=its own pid."""
@@ -64,7 +66,7 @@ class Runtime:
         self.n += 1
         cid = f"{self.prefix}-{self.n}"
         self.ids.append(cid)
-        argv = [*self.argv, "--root", self.root, "run", *args, "--bundle", self.bundle, cid]
+        argv = [*self.argv, "--root", self.root, *glob, "run", *args, "--bundle", self.bundle, cid]
         if fds or listen_pid_self:
             script = "".join(f"exec {n}<'{path}'; " for n, path in (fds or {}).items())
             if listen_pid_self:
@@ -314,3 +316,114 @@ def test_hooks_stdout_stderr_annotations(rt, tmp_root):
         assert f.read() == "kept\nout a\nout b\n"
     with open(herr) as f:
         assert f.read() == "err a\nerr b\n"
+
+
+# ---- process.scheduler ----
+
+SCHED = "exec grep -E '^(policy|prio) ' /proc/self/sched"
+
+
+def _sched(out):
+    return {k.strip(): int(v) for k, v in (line.split(":") for line in out.splitlines())}
+
+
+@pytest.mark.parametrize("sched,want", [
+    ({"policy": "SCHED_BATCH", "nice": 5}, {"policy": 3, "prio": 125}),
+    ({"policy": "SCHED_IDLE"}, {"policy": 5, "prio": 120}),
+    ({"policy": "SCHED_OTHER", "nice": -3}, {"policy": 0, "prio": 117}),
+    # a SCHED_DEADLINE task cannot fork: the shell execs
+    ({"policy": "SCHED_DEADLINE", "runtime": 10000000, "deadline": 20000000,
+      "period": 30000000}, {"policy": 6, "prio": -1}),
+])
+def test_scheduler(rt, sched, want):
+    p = rt.run(proc(rt, sh(SCHED), env=["PATH=/bin"], scheduler=sched))
+    assert p.returncode == 0, p.stderr
+    if rt.name != "isola-oci":
+        want = {"policy": 0, "prio": 120}  # runc 1.1.5 and crun 1.8.1 ignore process.scheduler
+    assert _sched(p.stdout) == want
+
+
+def test_scheduler_fifo_outside_a_cgroup(oci, tmp_root, rootfs):
+    rt = Runtime("isola-oci", oci, tmp_root, rootfs)
+    try:
+        p = rt.run(proc(rt, sh(SCHED), env=["PATH=/bin"],
+                        scheduler={"policy": "SCHED_FIFO", "priority": 10,
+                                   "flags": ["SCHED_FLAG_RESET_ON_FORK"]}),
+                   glob=("--cgroup-manager", "disabled"))
+    finally:
+        rt.cleanup()
+    assert p.returncode == 0, p.stderr
+    assert _sched(p.stdout) == {"policy": 1, "prio": 89}  # 99 - priority
+
+
+def test_scheduler_fifo_refused_says_why(oci, tmp_root, rootfs):
+    if not os.path.exists("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"):
+        pytest.skip("no RT group scheduling here: SCHED_FIFO is not refused in a cgroup")
+    rt = Runtime("isola-oci", oci, tmp_root, rootfs)
+    try:
+        p = rt.run(proc(rt, sh(SCHED), env=["PATH=/bin"],
+                        scheduler={"policy": "SCHED_FIFO", "priority": 10}))
+    finally:
+        rt.cleanup()
+    assert p.returncode != 0
+    assert "process.scheduler: sched_setattr SCHED_FIFO priority 10" in p.stderr
+    assert "cpu.rt_runtime_us" in p.stderr
+
+
+# ---- linux.memoryPolicy ----
+
+def _need_numa():
+    if not os.path.exists("/proc/self/numa_maps"):
+        pytest.skip("kernel without NUMA (no /proc/self/numa_maps): set_mempolicy is ENOSYS")
+
+
+@pytest.mark.parametrize("policy,want", [
+    ({"mode": "MPOL_INTERLEAVE", "nodes": "0"}, "interleave:0"),
+    ({"mode": "MPOL_BIND", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES"]}, "bind=static:0"),
+    ({"mode": "MPOL_PREFERRED", "nodes": "0"}, "prefer:0"),
+    ({"mode": "MPOL_LOCAL"}, "local"),
+])
+def test_memory_policy(rt, policy, want):
+    _need_numa()
+    cfg = proc(rt, sh("exec head -1 /proc/self/numa_maps"), env=["PATH=/bin"])
+    cfg["linux"]["memoryPolicy"] = policy
+    p = rt.run(cfg)
+    assert p.returncode == 0, p.stderr
+    if rt.name != "isola-oci":
+        want = "default"  # runc 1.1.5 and crun 1.8.1 ignore linux.memoryPolicy
+    assert p.stdout.split()[1] == want
+
+
+def test_memory_policy_on_a_node_that_is_not_online(oci, tmp_root, rootfs):
+    _need_numa()
+    with open("/sys/devices/system/node/online") as f:
+        online = f.read().strip()
+    rt = Runtime("isola-oci", oci, tmp_root, rootfs)
+    try:
+        cfg = proc(rt, sh("true"), env=["PATH=/bin"])
+        cfg["linux"]["memoryPolicy"] = {"mode": "MPOL_BIND", "nodes": "1000"}
+        p = rt.run(cfg)
+    finally:
+        rt.cleanup()
+    if p.returncode == 0:
+        pytest.skip(f"node 1000 is online here ({online})")
+    assert f"linux.memoryPolicy: set_mempolicy MPOL_BIND" in p.stderr
+    assert f"the online nodes are {online}" in p.stderr
+
+
+@pytest.mark.parametrize("policy,msg", [
+    ({"mode": "MPOL_BIND"}, "linux.memoryPolicy.nodes: MPOL_BIND needs nodes"),
+    ({"mode": "MPOL_LOCAL", "nodes": "0"}, "linux.memoryPolicy.nodes: MPOL_LOCAL takes no nodes"),
+    ({"mode": "MPOL_NOPE", "nodes": "0"}, "linux.memoryPolicy.mode: unknown mode `MPOL_NOPE`"),
+    ({"mode": "MPOL_BIND", "nodes": "0-"}, "linux.memoryPolicy.nodes: `0-` is not a node list"),
+    ({"mode": "MPOL_BIND", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES",
+                                                   "MPOL_F_RELATIVE_NODES"]},
+     "exclude each other"),
+])
+def test_memory_policy_errors(oci, policy, msg):
+    cfg = copy.deepcopy(oci.config)
+    cfg["linux"]["memoryPolicy"] = policy
+    p, cid = oci.run(sh("true"), config=cfg)
+    assert p.returncode != 0
+    assert msg in p.stderr
+    assert not oci.leftovers(cid)
