@@ -142,6 +142,7 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
         goto out;
     if (container_seccomp_compile(root, s->seccomp, &filter, err) < 0)
         goto out;
+    proc->keep_groups = s->process.keep_groups; /* a container annotation */
     if (proc->terminal && o->console_socket == NULL) {
         /* foreground: the pty master comes back to us and we relay it, as
          * `run` does (terminal.h); detached there is nobody to relay to */

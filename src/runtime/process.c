@@ -171,7 +171,7 @@ int process_prepare_exec(const struct spec_process *p, char **path, struct err *
 
 int process_switch_user(const struct spec_process *p, struct err **err)
 {
-    if (setgroups(p->ngids, p->gids) < 0 && !(errno == EPERM && p->ngids == 0))
+    if (!p->keep_groups && setgroups(p->ngids, p->gids) < 0 && !(errno == EPERM && p->ngids == 0))
         return err_sys(err, "process.user.additionalGids: setgroups");
     if (setresgid(p->gid, p->gid, p->gid) < 0)
         return err_sys(err, "process.user.gid: setresgid %u", p->gid);

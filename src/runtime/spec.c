@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runtime/annotations.h"
 #include "runtime/cgroup.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -1039,6 +1040,8 @@ int spec_parse(json_t *json, const char *bundle, struct spec **out, struct err *
         }
     }
     if (hooks != NULL && parse_hooks(hooks, s, err) < 0)
+        goto fail;
+    if (annotations_apply(s, err) < 0)
         goto fail;
     *out = s;
     return 0;

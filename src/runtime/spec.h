@@ -107,6 +107,7 @@ struct spec_process {
     int ioprio; /* IOPRIO_PRIO_VALUE(class, level) */
     struct spec_sched sched;
     const char *apparmor;
+    bool keep_groups; /* annotation run.oci.keep_original_groups: no setgroups */
 };
 
 struct spec_sysctl {

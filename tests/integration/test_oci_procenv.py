@@ -1,6 +1,6 @@
 """isola-oci, process and environment (issue 11): HOME, socket activation, a
 created cwd, stdio owned by the process user, hooks' environment and output,
-process.scheduler and linux.memoryPolicy.
+process.scheduler, linux.memoryPolicy and crun's run.oci.* annotations.
 Each bundle also runs with runc and crun where they are installed, and every
 runtime must give what the test expects (the expectations name where a peer
 differs; docs/oci-runtime.md lists those differences)."""
@@ -57,7 +57,7 @@ class Runtime:
         self.config["mounts"] = [m for m in self.config["mounts"] if m["type"] != "cgroup"]
 
     def run(self, config, args=(), env=None, fds=None, stdout=subprocess.PIPE,
-            listen_pid_self=False, glob=(), timeout=60):
+            listen_pid_self=False, glob=(), groups=None, timeout=60):
         """`run` of config; returns the CompletedProcess (text). fds: {N: path}
         opened read-only as fd N for the runtime; with listen_pid_self the
         runtime gets LISTEN_PID=its own pid."""
@@ -75,7 +75,7 @@ class Runtime:
         err = tempfile.TemporaryFile(mode="w+")
         with err:
             p = subprocess.run(argv, stdout=stdout, stderr=err, stdin=subprocess.DEVNULL,
-                               text=True, timeout=timeout, env=env)
+                               text=True, timeout=timeout, env=env, extra_groups=groups)
             err.seek(0)
             p.stderr = err.read()
         return p
@@ -427,3 +427,65 @@ def test_memory_policy_errors(oci, policy, msg):
     assert p.returncode != 0
     assert msg in p.stderr
     assert not oci.leftovers(cid)
+
+
+# ---- crun's run.oci.* annotations ----
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_keep_original_groups(rt, keep):
+    cfg = proc(rt, sh("grep ^Groups: /proc/self/status"), env=["PATH=/bin"],
+               user={"uid": 1000, "gid": 1000, "additionalGids": [5]})
+    if keep:
+        cfg["annotations"] = {"run.oci.keep_original_groups": "1"}
+    p = rt.run(cfg, groups=[7, 8])  # the runtime's own supplementary groups
+    assert p.returncode == 0, p.stderr
+    kept = keep and rt.name != "runc"  # a crun annotation: runc ignores it
+    assert p.stdout.split()[1:] == (["7", "8"] if kept else ["5"])
+
+
+@pytest.mark.parametrize("fail_unknown", [True, False])
+def test_seccomp_fail_unknown_syscall(rt, fail_unknown):
+    cfg = proc(rt, sh("echo ran"), env=["PATH=/bin"])
+    cfg["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["acct", "no_such_syscall_isola"], "action": "SCMP_ACT_ERRNO"}]}
+    if fail_unknown:
+        cfg["annotations"] = {"run.oci.seccomp_fail_unknown_syscall": "1"}
+    p = rt.run(cfg)
+    if fail_unknown and rt.name != "runc":  # a crun annotation: runc ignores it
+        assert p.returncode != 0
+        assert "no_such_syscall_isola" in p.stderr
+    else:
+        assert p.returncode == 0, p.stderr
+        assert p.stdout == "ran\n"
+
+
+@pytest.mark.parametrize("key,value,msg", [
+    ("run.oci.handler", "krun", "annotations.run.oci.handler: not supported by isola-oci"),
+    ("run.oci.timens_offset", "monotonic 1 0", "use linux.timeOffsets"),
+    ("run.oci.seccomp.receiver", "/run/x.sock", "use linux.seccomp.listenerPath"),
+    ("run.oci.systemd.subgroup", "container", "systemd cgroup manager"),
+    ("run.oci.no_such_thing", "1", "annotations.run.oci.no_such_thing: unknown crun annotation"),
+    ("run.oci.hooks.stdout", "", "annotations.run.oci.hooks.stdout: empty path"),
+])
+def test_unsupported_annotations_are_refused(oci, key, value, msg):
+    cfg = copy.deepcopy(oci.config)
+    cfg["annotations"] = {key: value}
+    p, cid = oci.run(sh("echo ran"), config=cfg)
+    assert p.returncode != 0
+    assert msg in p.stderr
+    assert p.stdout == ""
+    assert not oci.leftovers(cid)
+
+
+@pytest.mark.parametrize("key,value", [
+    ("run.oci.mount_context_type", "context"),  # only acts on SELinux labels
+    ("run.oci.systemd.subgroup", ""),           # no sub-cgroup: what isola does
+    ("io.example.other", "x"),                  # not crun's: kept in the state only
+])
+def test_annotations_without_effect_are_accepted(oci, key, value):
+    cfg = copy.deepcopy(oci.config)
+    cfg["annotations"] = {key: value}
+    p, _ = oci.run(sh("echo ran"), config=cfg)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "ran\n"
