@@ -80,6 +80,11 @@ class Runtime:
             p.stderr = err.read()
         return p
 
+    def cmd(self, *args, timeout=60):
+        return subprocess.run([*self.argv, "--root", self.root, *args], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                              timeout=timeout)
+
     def cleanup(self):
         for cid in self.ids:
             subprocess.run([*self.argv, "--root", self.root, "delete", "--force", cid],
@@ -131,6 +136,18 @@ def test_home_passwd_is_read_inside_the_root(rt, rootfs, tmp_root):
     p = rt.run(proc(rt, sh("echo HOME=$HOME"), env=["PATH=/bin"], user={"uid": 4242, "gid": 0}))
     assert p.returncode == 0, p.stderr
     assert p.stdout == "HOME=/srv/svc\n"
+
+
+def test_exec_home_and_stdio(rt, tmp_root):
+    out = os.path.join(tmp_root, "detached-out")
+    with open(out, "w") as f:
+        p = rt.run(proc(rt, ["sleep", "60"], env=["PATH=/bin"]), args=("--detach",), stdout=f)
+    assert p.returncode == 0, p.stderr
+    cid = rt.ids[-1]
+    e = rt.cmd("exec", "--user", "1:1", cid, "sh", "-c",
+               "echo HOME=$HOME; echo hi > /proc/self/fd/1 && echo reopened")
+    assert e.returncode == 0, e.stderr
+    assert e.stdout == "HOME=/usr/sbin\nhi\nreopened\n"
 
 
 # ---- socket activation ----
