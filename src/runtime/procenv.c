@@ -23,6 +23,8 @@ static const char *env_lookup(char **env, const char *name)
     return NULL;
 }
 
+#define PASSWD_MAX (16 << 20)
+
 /* The home directory of uid in the container's /etc/passwd (caller frees), or
  * NULL when there is no such entry or no readable file. */
 static char *passwd_home(uid_t uid)
@@ -31,13 +33,16 @@ static char *passwd_home(uid_t uid)
     _cleanup_close_ int fd = -1;
     _cleanup_free_ char *buf = NULL;
     struct err *e = NULL;
+    struct stat st;
     size_t len;
     char *save = NULL;
 
     if (root < 0)
         return NULL;
-    fd = fs_open_in_root(root, "/etc/passwd", O_RDONLY | O_CLOEXEC | O_NOCTTY, 0, &e);
-    if (fd < 0 || fs_read_fd(fd, "/etc/passwd", &buf, &len, &e) < 0) {
+    /* the image's file: a FIFO must not block the init, a huge file not fill it */
+    fd = fs_open_in_root(root, "/etc/passwd", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0, &e);
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > PASSWD_MAX ||
+        fs_read_fd(fd, "/etc/passwd", &buf, &len, &e) < 0) {
         err_free(&e);
         return NULL;
     }

@@ -150,6 +150,16 @@ def test_exec_home_and_stdio(rt, tmp_root):
     assert e.stdout == "HOME=/usr/sbin\nhi\nreopened\n"
 
 
+def test_home_with_a_fifo_as_passwd_does_not_block(oci, rootfs):
+    # an image's /etc/passwd is not trusted: a FIFO would block a plain open
+    os.unlink(os.path.join(rootfs, "etc", "passwd"))
+    os.mkfifo(os.path.join(rootfs, "etc", "passwd"))
+    p, _ = oci.run(sh("echo HOME=$HOME"), config={
+        **oci.config, "process": {**oci.config["process"], "env": ["PATH=/bin"]}}, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "HOME=/\n"
+
+
 # ---- socket activation ----
 
 def _marker(tmp_root, name, text):
