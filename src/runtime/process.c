@@ -67,7 +67,8 @@ static int sched_error(const struct spec_sched *s, struct err **err)
             err, e,
             "process.scheduler: sched_setattr %s priority %u (real-time needs "
             "CAP_SYS_NICE and, with RT group scheduling (cgroup v1 cpu.rt_runtime_us), "
-            "real-time runtime in the container's cpu cgroup, which has none by default)",
+            "real-time runtime in the container's cpu cgroup, which has none by default: "
+            "set linux.resources.cpu.realtimeRuntime)",
             name, s->priority);
     if (e == EBUSY && s->policy == 6) /* SCHED_DEADLINE */
         return err_set(err, e,

@@ -383,6 +383,18 @@ def test_scheduler_fifo_outside_a_cgroup(oci, tmp_root, rootfs):
     assert _sched(p.stdout) == {"policy": 1, "prio": 89}  # 99 - priority
 
 
+def test_scheduler_fifo_with_realtime_runtime_in_the_cgroup(oci, tmp_root, rootfs):
+    rt = Runtime("isola-oci", oci, tmp_root, rootfs)
+    cfg = proc(rt, sh(SCHED), env=["PATH=/bin"], scheduler={"policy": "SCHED_RR", "priority": 5})
+    cfg["linux"]["resources"] = {"cpu": {"realtimeRuntime": 10000, "realtimePeriod": 1000000}}
+    try:
+        p = rt.run(cfg)
+    finally:
+        rt.cleanup()
+    assert p.returncode == 0, p.stderr
+    assert _sched(p.stdout) == {"policy": 2, "prio": 94}
+
+
 def test_scheduler_fifo_refused_says_why(oci, tmp_root, rootfs):
     if not os.path.exists("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"):
         pytest.skip("no RT group scheduling here: SCHED_FIFO is not refused in a cgroup")
@@ -395,6 +407,7 @@ def test_scheduler_fifo_refused_says_why(oci, tmp_root, rootfs):
     assert p.returncode != 0
     assert "process.scheduler: sched_setattr SCHED_FIFO priority 10" in p.stderr
     assert "cpu.rt_runtime_us" in p.stderr
+    assert "linux.resources.cpu.realtimeRuntime" in p.stderr
 
 
 # ---- linux.memoryPolicy ----
