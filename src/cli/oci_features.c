@@ -5,6 +5,7 @@
 
 #include "cli/oci.h"
 #include "runtime/caps.h"
+#include "runtime/mempolicy.h"
 #include "util/js.h"
 
 static json_t *strs(const char *const *v)
@@ -110,6 +111,8 @@ int oci_features(struct oci_global *g, int argc, char **argv)
         "selinux", "enabled", 0, "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 0,
         "annotations", "io.github.isola.version", ISOLA_VERSION, "io.github.isola.cgroups",
         "v1, v2, hybrid");
+    if (j != NULL)
+        json_object_set_new(json_object_get(j, "linux"), "memoryPolicy", mempolicy_features());
     char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     if (s == NULL)
         return 1;

@@ -39,6 +39,17 @@ static const struct {
     {"MPOL_F_STATIC_NODES", MPOL_F_STATIC_NODES},
 };
 
+json_t *mempolicy_features(void)
+{
+    json_t *m = json_array(), *f = json_array();
+
+    for (size_t i = 0; m && i < sizeof(modes) / sizeof(modes[0]); i++)
+        json_array_append_new(m, json_string(modes[i].name));
+    for (size_t i = 0; f && i < sizeof(flags) / sizeof(flags[0]); i++)
+        json_array_append_new(f, json_string(flags[i].name));
+    return json_pack("{s:o*, s:o*}", "modes", m, "flags", f);
+}
+
 static const char *mode_name(int mode)
 {
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)

@@ -22,6 +22,8 @@ struct spec_mempolicy {
 
 /* Check and parse linux.memoryPolicy {mode, nodes: "0-3,7", flags: [...]}. */
 int mempolicy_parse(json_t *o, struct spec_mempolicy *out, struct err **err);
+/* features.md linux.memoryPolicy: {"modes": [...], "flags": [...]} (new reference). */
+json_t *mempolicy_features(void);
 /* set_mempolicy(2) of the calling process; an error says what the kernel
  * refused (no NUMA support, nodes that are not online). */
 int mempolicy_apply(const struct spec_mempolicy *m, struct err **err);

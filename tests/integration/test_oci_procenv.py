@@ -529,3 +529,12 @@ def test_annotations_without_effect_are_accepted(oci, key, value):
     p, _ = oci.run(sh("echo ran"), config=cfg)
     assert p.returncode == 0, p.stderr
     assert p.stdout == "ran\n"
+
+
+def test_features_list_memory_policy(oci):
+    p = oci.cmd("features")
+    assert p.returncode == 0, p.stderr
+    mp = json.loads(p.stdout)["linux"]["memoryPolicy"]
+    assert {"MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_LOCAL", "MPOL_PREFERRED"} <= set(mp["modes"])
+    assert set(mp["flags"]) == {"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES",
+                                "MPOL_F_STATIC_NODES"}
