@@ -517,6 +517,9 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
                           .dirfd = dirfd,
                           .console = console,
                           .listener = listener};
+    if (!s->process.terminal &&
+        procenv_chown_stdio_host(s, s->process.uid, s->process.gid, err) < 0)
+        goto out;
     pid = spawn_init(&ic, sv[0], err);
     close(sv[1]);
     sv[1] = -1;

@@ -171,6 +171,8 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
         err_sys(err, "socketpair");
         goto out;
     }
+    if (!proc->terminal && procenv_chown_stdio_host(s, proc->uid, proc->gid, err) < 0)
+        goto out;
     helper = fork();
     if (helper < 0) {
         err_sys(err, "fork");

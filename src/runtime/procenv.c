@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,4 +162,28 @@ int procenv_chown_stdio(uid_t uid, gid_t gid, struct err **err)
             return err_sys(err, "stdio: fchown fd %d to %u:%u", fd, uid, gid);
     }
     return 0;
+}
+
+/* The host id of container id `id` under a map, false when it is not mapped. */
+static bool map_to_host(const struct spec_idmap *m, size_t n, uint32_t id, uint32_t *host)
+{
+    for (size_t i = 0; i < n; i++)
+        if (id >= m[i].container_id && id - m[i].container_id < m[i].size) {
+            *host = m[i].host_id + (id - m[i].container_id);
+            return true;
+        }
+    return false;
+}
+
+int procenv_chown_stdio_host(const struct spec *s, uid_t uid, gid_t gid, struct err **err)
+{
+    const struct spec_ns *u = spec_ns_find(s, CLONE_NEWUSER);
+    uint32_t hu = uid, hg = gid;
+
+    if (u != NULL && u->path != NULL)
+        return 0; /* a joined namespace: the process does what it can from inside */
+    if (u != NULL && (!map_to_host(s->uidmap, s->nuidmap, uid, &hu) ||
+                      !map_to_host(s->gidmap, s->ngidmap, gid, &hg)))
+        return 0; /* not mapped: nobody in the container could own them */
+    return procenv_chown_stdio(hu, hg, err);
 }

@@ -21,5 +21,10 @@ int procenv_make_cwd(const char *cwd, struct err **err);
  * devices) to uid:gid, so the process can reopen /proc/self/fd/N (crun's
  * behaviour). An fd that cannot be changed (EPERM, EINVAL, EROFS) is left. */
 int procenv_chown_stdio(uid_t uid, gid_t gid, struct err **err);
+/* The same from the runtime, before the process exists, for the container
+ * user uid:gid of spec s: with a new user namespace the fds are given to the
+ * host ids it maps to, which the process cannot do from inside (the runtime's
+ * own stdio are the process's). */
+int procenv_chown_stdio_host(const struct spec *s, uid_t uid, gid_t gid, struct err **err);
 
 #endif

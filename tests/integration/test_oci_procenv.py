@@ -258,6 +258,21 @@ def test_non_root_process_can_reopen_a_stdout_pipe(rt):
     assert p.stdout == "hi\nreopened\n"
 
 
+def test_user_namespace_process_can_reopen_stdout(rt, rootfs, tmp_root):
+    # the pipe's owner must be the host uid the container user maps to, which
+    # only the runtime (outside the namespace) can set
+    os.chmod(tmp_root, 0o755)  # the mapped root walks to the rootfs
+    subprocess.run(["chown", "-R", "100000:100000", rootfs], check=True, timeout=60)
+    cfg = proc(rt, sh("echo HOME=$HOME; echo hi > /proc/self/fd/1 && echo reopened"),
+               env=["PATH=/bin"], user={"uid": 1, "gid": 1})
+    cfg["linux"]["namespaces"].append({"type": "user"})
+    cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    p = rt.run(cfg)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "HOME=/usr/sbin\nhi\nreopened\n"
+
+
 def test_non_root_process_can_reopen_a_stdout_file(rt, tmp_root):
     out = os.path.join(tmp_root, "stdout-" + rt.name)
     with open(out, "a") as f:  # O_APPEND: both opens write at the end
