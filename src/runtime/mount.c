@@ -61,22 +61,68 @@ static unsigned long locked_flags(const char *path)
     return f;
 }
 
+/* Where a missing destination is to be created: dest itself, or, when dest
+ * (after earlier links) is a dangling symlink, the path it points to, read as
+ * if the rootfs were / (crun creates the target the same way). *out is
+ * allocated. */
+static int follow_dangling(int rootfd, const char *dest, char **out, struct err **err)
+{
+    _cleanup_free_ char *cur = strdup(dest);
+
+    for (int hops = 0; cur != NULL && hops < 40; hops++) {
+        char target[PATH_MAX];
+        _cleanup_free_ char *parent = strdup(cur);
+        if (parent == NULL)
+            break;
+        char *slash = strrchr(parent, '/');
+        const char *name = slash + 1;
+        *slash = '\0';
+        _cleanup_close_ int pfd =
+            fs_open_in_root(rootfd, parent[0] ? parent : "/", O_PATH | O_DIRECTORY, 0, NULL);
+        ssize_t n = pfd >= 0 ? readlinkat(pfd, name, target, sizeof(target) - 1) : -1;
+        if (n <= 0) {
+            *out = steal_ptr(&cur);
+            return 0;
+        }
+        target[n] = '\0';
+        free(cur);
+        cur = NULL;
+        if (target[0] == '/' ? asprintf(&cur, "%s", target) < 0
+                             : asprintf(&cur, "%s/%s", parent, target) < 0)
+            cur = NULL;
+    }
+    if (cur == NULL)
+        return err_set(err, ENOMEM, "%s", dest);
+    return err_val(err, ELOOP, "resolve `%s` inside the root: too many symlinks", dest);
+}
+
 /* Open (creating if needed) dest inside the root as a directory or a file. */
-static int open_dest(int rootfd, const char *dest, bool dir, struct err **err)
+static int open_dest(int rootfd, const char *dest_in, bool dir, struct err **err)
 {
     struct err *e = NULL;
+    _cleanup_free_ char *dest = NULL;
     int fd;
 
-    if (dir)
-        return fs_mkdir_in_root(rootfd, dest, 0755, err);
-    fd = fs_open_in_root(rootfd, dest, O_PATH, 0, &e);
+    fd = fs_open_in_root(rootfd, dest_in, O_PATH, 0, &e);
+    if (fd >= 0 && dir) {
+        close(fd);
+        return fs_mkdir_in_root(rootfd, dest_in, 0755, err);
+    }
     if (fd >= 0)
         return fd;
     if (e->code != ENOENT) {
+        if (dir) {
+            err_free(&e);
+            return fs_mkdir_in_root(rootfd, dest_in, 0755, err);
+        }
         *err = e;
         return -1;
     }
     err_free(&e);
+    if (follow_dangling(rootfd, dest_in, &dest, err) < 0)
+        return -1;
+    if (dir)
+        return fs_mkdir_in_root(rootfd, dest, 0755, err);
     _cleanup_free_ char *parent = strdup(dest);
     if (parent == NULL)
         return err_set(err, ENOMEM, "%s", dest);
@@ -329,6 +375,23 @@ static int do_mount(int rootfd, const struct spec_mount *m, bool userns, bool cg
     return apply_after(rootfd, m, userns, err);
 }
 
+/* A bound device node is nosuid,noexec, as crun makes it (a mknod'ed one
+ * lives on the /dev tmpfs, which carries these flags); the flags the kernel
+ * locked on the host's mount are kept. */
+static int device_bind_flags(int dfd, const char *name, const char *path, struct err **err)
+{
+    char p[64];
+    _cleanup_close_ int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0)
+        return err_sys(err, "open the bound device `%s`", path);
+    unsigned long keep = locked_flags(FDPATH(p, fd));
+    if (mount(NULL, FDPATH(p, fd), NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NOEXEC | keep,
+              NULL) < 0)
+        return err_sys(err, "remount the bound device `%s` nosuid,noexec", path);
+    return 0;
+}
+
 static int make_device(int rootfd, const char *path, mode_t type, dev_t dev, mode_t mode, uid_t uid,
                        gid_t gid, bool bind, struct err **err)
 {
@@ -365,6 +428,8 @@ static int make_device(int rootfd, const char *path, mode_t type, dev_t dev, mod
         _cleanup_close_ int tfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (tfd < 0 || mount(path, FDPATH(p, tfd), NULL, MS_BIND, NULL) < 0)
             return err_sys(err, "bind the host's `%s`", path);
+        if (device_bind_flags(dfd, name, path, err) < 0)
+            return -1;
     }
     return 0;
 }
@@ -461,14 +526,26 @@ static int mask_path(const char *path, struct err **err)
     return 0;
 }
 
+/* The propagation of the host's tree in the container's mount namespace, before
+ * the rootfs is bound: shared becomes slave (nothing may reach the host), and
+ * unbindable becomes private: an unbindable / could not be bound onto itself;
+ * rootfsPropagation itself is applied once the root is in place. */
+static unsigned long root_propagation_before(unsigned long prop)
+{
+    if (prop & MS_SHARED)
+        return MS_SLAVE | MS_REC;
+    if (prop & MS_UNBINDABLE)
+        return MS_PRIVATE | MS_REC;
+    return prop | MS_REC;
+}
+
 int mount_setup_rootfs(const struct mount_ctx *c, struct err **err)
 {
     const struct spec *s = c->spec;
     unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : (MS_SLAVE | MS_REC);
 
     /* Nothing below may propagate back to the host. */
-    if (mount(NULL, "/", NULL, (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : (prop | MS_REC), NULL) <
-        0)
+    if (mount(NULL, "/", NULL, root_propagation_before(prop), NULL) < 0)
         return err_sys(err, "make / %s", "a slave mount");
     if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         return err_sys(err, "root.path: bind `%s` onto itself", s->rootfs);
@@ -506,9 +583,16 @@ int mount_setup_rootfs(const struct mount_ctx *c, struct err **err)
             return err_sys(err, "chroot `%s`", s->rootfs);
     } else {
         /* pivot_root(".", ".") stacks the old root on the new one; detach it
-         * (pivot_root(2) NOTES). */
+         * (pivot_root(2) NOTES). "." would still name the new root's mount
+         * (whose tree rslave would turn an `rshared` mount private): work
+         * from an fd of the old root, as runc does. */
+        _cleanup_close_ int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (oldroot < 0)
+            return err_sys(err, "open the old root");
         if (sys_pivot_root(".", ".") < 0)
             return err_sys(err, "pivot_root into `%s`", s->rootfs);
+        if (fchdir(oldroot) < 0)
+            return err_sys(err, "chdir into the old root");
         if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
             return err_sys(err, "make the old root a slave");
         if (umount2(".", MNT_DETACH) < 0)

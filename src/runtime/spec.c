@@ -214,8 +214,9 @@ int spec_mount_options(json_t *options, const char *where, struct spec_mount *m,
     return 0;
 }
 
-static const char *const mount_types[] = {"bind",   "tmpfs",  "proc",    "sysfs", "mqueue",
-                                          "devpts", "cgroup", "cgroup2", "none",  NULL};
+static const char *const mount_types[] = {"bind",   "tmpfs",   "proc",   "sysfs",
+                                          "mqueue", "devpts",  "cgroup", "cgroup2",
+                                          "none",   "overlay", NULL};
 
 static int parse_mount(json_t *j, const char *where, const char *bundle, struct spec_mount *m,
                        struct err **err)
@@ -662,8 +663,9 @@ static int parse_devices(json_t *arr, struct spec *s, struct err **err)
         if (dev->type != S_IFIFO && (js_get_u32(d, w, "major", true, &dev->major, err) < 0 ||
                                      js_get_u32(d, w, "minor", true, &dev->minor, err) < 0))
             return -1;
-        if (dev->path[0] != '/' || strncmp(dev->path, "/dev/", 5) != 0)
-            return err_val(err, EINVAL, "%s.path: `%s` is not below /dev", w, dev->path);
+        /* config-linux.md "Devices": any absolute path in the container */
+        if (dev->path[0] != '/' || dev->path[1] == '\0')
+            return err_val(err, EINVAL, "%s.path: `%s` is not an absolute file path", w, dev->path);
         dev->mode = mode & 07777;
         s->ndevices++;
     }
