@@ -506,7 +506,10 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
                           .dirfd = dirfd,
                           .console = console,
                           .listener = listener};
+    if (mount_idmap_prepare(s, err) < 0)
+        goto out;
     pid = spawn_init(&ic, sv[0], err);
+    mount_idmap_release(s);
     close(sv[1]);
     sv[1] = -1;
     if (pid < 0)

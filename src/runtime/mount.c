@@ -345,7 +345,10 @@ static int do_mount(int rootfd, const struct spec_mount *m, bool userns, bool cg
     _cleanup_close_ int dfd = open_dest(rootfd, m->destination, dir, err);
     if (dfd < 0)
         return -1;
-    if (m->bind) {
+    if (m->bind && m->idmap) {
+        if (mount_idmap_attach(dfd, m, err) < 0)
+            return -1;
+    } else if (m->bind) {
         if (mount(m->source, FDPATH(p, dfd), NULL, MS_BIND | (m->rec ? MS_REC : 0), NULL) < 0)
             return err_sys(err, "bind mount `%s` at `%s`", m->source, m->destination);
     } else if (strcmp(m->type, "cgroup") == 0) {

@@ -330,3 +330,76 @@ def test_userns_devices_are_host_binds(oci, tmp_root):
     assert out.splitlines()[:3] == ["/dev/fuse a:e5", "/dev/null 1:3", "ok"], out
     for dev in ("/dev/fuse", "/dev/null"):
         assert {"nosuid", "noexec"} <= flags(out, dev), out
+
+
+# ---- idmapped mounts ----
+
+def idmap_source(tmp_root):
+    """A host directory holding a file owned by uid/gid 1000."""
+    src = os.path.join(tmp_root, "idsrc")
+    os.makedirs(src)
+    os.chmod(src, 0o777)
+    f = os.path.join(src, "owned")
+    with open(f, "w") as fh:
+        fh.write("x\n")
+    os.chown(f, 1000, 1000)
+    return src
+
+
+def test_idmapped_bind_without_userns(oci, tmp_root):
+    # on disk 1000 -> seen as 2000 (the mapping is containerID -> hostID, as
+    # written to a user namespace's uid_map)
+    src = idmap_source(tmp_root)
+    cfg = peer_config(oci)
+    cfg["mounts"].append({"destination": "/id", "type": "bind", "source": src,
+                          "options": ["rbind", "idmap"],
+                          "uidMappings": [{"containerID": 1000, "hostID": 2000, "size": 1}],
+                          "gidMappings": [{"containerID": 1000, "hostID": 3000, "size": 1}]})
+    res = run_all(oci, cfg, sh("stat -c '%u:%g' /id/owned; grep -c ' /id .*idmapped' "
+                               "/proc/self/mountinfo"), tmp_root, peers=("crun",))
+    assert_same(res, lambda out: out)
+    assert res["isola-oci"].stdout == "2000:3000\n1\n"
+
+
+def test_idmapped_bind_in_userns_takes_the_containers_mapping(oci, tmp_root):
+    # host root's files, idmapped with the container's own mapping: owned by
+    # the container's root, who can write there; what it creates is host root's
+    src = idmap_source(tmp_root)
+    os.chown(os.path.join(src, "owned"), 0, 0)
+    os.chmod(src, 0o755)
+    cfg = peer_config(oci, userns=True)
+    cfg["mounts"].append({"destination": "/id", "type": "bind", "source": src,
+                          "options": ["rbind", "idmap"]})
+    script = "stat -c '%u:%g' /id/owned; echo y > $(mktemp /id/created-XXXXXX) && echo wrote"
+    res = run_all(oci, cfg, sh(script), tmp_root, peers=("crun",))
+    assert_same(res, lambda out: out)
+    assert res["isola-oci"].stdout == "0:0\nwrote\n"
+    created = [f for f in os.listdir(src) if f.startswith("created-")]
+    assert len(created) == len(res), created
+    for f in created:
+        st = os.stat(os.path.join(src, f))
+        assert (st.st_uid, st.st_gid) == (0, 0), f
+
+
+def test_idmapped_mount_refused_where_the_kernel_cannot(oci, tmp_root):
+    # proc has no FS_ALLOW_IDMAP: a clear error naming the mount and the fs
+    cfg = peer_config(oci)
+    cfg["mounts"].append({"destination": "/id", "type": "bind", "source": "/proc/self",
+                          "options": ["bind"],
+                          "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+                          "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]})
+    p = run_isola(oci, cfg, sh("true"))
+    assert p.returncode != 0
+    assert "mounts[5]: idmapped mount `/id`: the kernel cannot idmap `/proc/self` (a proc file " \
+           "system)" in p.stderr, p.stderr
+    assert oci.leftovers(oci.ids[-1]) == []
+
+
+def test_idmap_option_without_any_mapping_refused(oci, tmp_root):
+    cfg = peer_config(oci)
+    cfg["mounts"].append({"destination": "/id", "type": "bind", "source": tmp_root,
+                          "options": ["bind", "idmap"]})
+    p = run_isola(oci, cfg, sh("true"))
+    assert p.returncode != 0
+    assert "idmapped mount `/id`: no uidMappings/gidMappings on the mount and no new user " \
+           "namespace" in p.stderr, p.stderr
