@@ -136,6 +136,37 @@ static int open_dest(int rootfd, const char *dest_in, bool dir, struct err **err
     return fs_open_in_root(rootfd, dest, O_PATH, 0, err);
 }
 
+static const char *atime_name(unsigned long ms)
+{
+    if (ms & MS_NOATIME)
+        return "noatime";
+    if (ms & MS_RELATIME)
+        return "relatime";
+    return "strictatime";
+}
+
+/* Inside a user namespace the kernel locks the atime setting of a mount that
+ * came from the host (mount_namespaces(7), MNT_LOCK_ATIME): say so rather than
+ * a bare EPERM (runc fails the same way; crun 1.8.1 drops the option). */
+static int locked_atime_error(const char *path, const struct spec_mount *m, unsigned long asked,
+                              struct err **err)
+{
+    struct statvfs sv;
+    unsigned long have;
+
+    if (errno != EPERM || statvfs(path, &sv) < 0)
+        return 0;
+    have = (sv.f_flag & ST_NOATIME) ? MS_NOATIME : (sv.f_flag & ST_RELATIME) ? MS_RELATIME : 0;
+    asked &= MS_NOATIME | MS_RELATIME | MS_STRICTATIME;
+    if (asked == 0 || (asked & (MS_NOATIME | MS_RELATIME)) == have)
+        return 0;
+    return err_val(err, EPERM,
+                   "remount `%s`: in a user namespace the kernel keeps the source mount's atime "
+                   "setting (`%s`); `%s` cannot be set (drop the option, or mount the source "
+                   "with it on the host)",
+                   m->destination, atime_name(have), atime_name(asked));
+}
+
 static int apply_after(int rootfd, const struct spec_mount *m, bool userns, struct err **err)
 {
     char p[64];
@@ -147,8 +178,11 @@ static int apply_after(int rootfd, const struct spec_mount *m, bool userns, stru
     unsigned long fl = m->flags & ~(MS_REMOUNT | MS_SILENT);
     if (m->bind && fl != 0) {
         unsigned long keep = userns ? (locked_flags(FDPATH(p, fd)) & ~MS_RDONLY) : 0;
-        if (mount(NULL, FDPATH(p, fd), NULL, MS_BIND | MS_REMOUNT | fl | keep, NULL) < 0)
+        if (mount(NULL, FDPATH(p, fd), NULL, MS_BIND | MS_REMOUNT | fl | keep, NULL) < 0) {
+            if (userns && locked_atime_error(FDPATH(p, fd), m, fl, err) < 0)
+                return -1;
             return err_sys(err, "remount `%s` with its options", m->destination);
+        }
     }
     if (m->propagation && mount(NULL, FDPATH(p, fd), NULL, m->propagation, NULL) < 0)
         return err_sys(err, "set the propagation of `%s`", m->destination);
@@ -157,8 +191,15 @@ static int apply_after(int rootfd, const struct spec_mount *m, bool userns, stru
         if ((m->attr_set | m->attr_clr) &
             (MOUNT_ATTR_RELATIME | MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME))
             a.attr_clr |= MOUNT_ATTR__ATIME;
-        if (sys_mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) < 0)
+        if (sys_mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) < 0) {
+            unsigned long asked = (a.attr_set & MOUNT_ATTR_NOATIME)    ? MS_NOATIME
+                                  : (a.attr_set & MOUNT_ATTR_RELATIME) ? MS_RELATIME
+                                  : (a.attr_clr & MOUNT_ATTR__ATIME)   ? MS_STRICTATIME
+                                                                       : 0;
+            if (userns && locked_atime_error(FDPATH(p, fd), m, asked, err) < 0)
+                return -1;
             return err_sys(err, "mount_setattr `%s` (recursive options)", m->destination);
+        }
     }
     return 0;
 }

@@ -403,3 +403,51 @@ def test_idmap_option_without_any_mapping_refused(oci, tmp_root):
     assert p.returncode != 0
     assert "idmapped mount `/id`: no uidMappings/gidMappings on the mount and no new user " \
            "namespace" in p.stderr, p.stderr
+
+
+# crun 1.8.1 drops `noexec` on a plain `bind` in a user namespace; runc keeps it.
+@pytest.mark.parametrize("opts,peers", [
+    (["rbind", "ro", "nodev"], ("crun", "runc")),
+    (["rbind", "rro", "nosuid"], ("crun", "runc")),
+    (["bind", "relatime", "noexec"], ("runc",)),
+])
+def test_userns_bind_options(oci, tmp_root, opts, peers):
+    src = os.path.join(tmp_root, "plain")
+    os.makedirs(src)
+    cfg = peer_config(oci, userns=True)
+    cfg["mounts"].append({"destination": "/b", "type": "bind", "source": src, "options": opts})
+    res = run_all(oci, cfg, sh("cat /proc/self/mountinfo"), tmp_root, peers=peers)
+    assert_same(res, lambda out: mount_opts(out, "/b")[0])
+    per = mount_opts(res["isola-oci"].stdout, "/b")[0]
+    assert {"ro" if o == "rro" else o for o in opts} - {"bind", "rbind"} <= per, per
+
+
+@pytest.mark.parametrize("opts,asked", [(["rbind", "noatime"], "noatime"),
+                                        (["rbind", "rro", "rstrictatime"], "strictatime")])
+def test_userns_bind_locked_atime_is_a_clear_error(oci, tmp_root, opts, asked):
+    # The kernel locks the atime setting of a host mount in a user namespace.
+    # runc fails with a bare EPERM, crun 1.8.1 drops the option silently.
+    src = os.path.join(tmp_root, "plain")
+    cfg = peer_config(oci, userns=True)
+    cfg["mounts"].append({"destination": "/b", "type": "bind", "source": src, "options": opts})
+    with host_tmpfs(src, "relatime,size=1m"):
+        p = run_isola(oci, cfg, sh("true"))
+    assert p.returncode != 0
+    assert (f"mounts[5]: remount `/b`: in a user namespace the kernel keeps the source mount's "
+            f"atime setting (`relatime`); `{asked}` cannot be set") in p.stderr, p.stderr
+
+
+def test_userns_readonly_root_masked_and_idmapped_tmpfs(oci, tmp_root):
+    src = os.path.join(tmp_root, "tsrc")
+    cfg = peer_config(oci, userns=True)
+    cfg["root"]["readonly"] = True
+    cfg["mounts"].append({"destination": "/t", "type": "bind", "source": src,
+                          "options": ["rbind", "idmap"]})
+    script = ("touch /x 2>/dev/null && echo root-rw || echo root-ro; stat -c '%u' /t/f; "
+              "ls /sys/firmware | wc -l; stat -c '%t:%T' /proc/keys")
+    with host_tmpfs(src, "size=1m"):
+        with open(os.path.join(src, "f"), "w") as f:
+            f.write("x")
+        res = run_all(oci, cfg, sh(script), tmp_root, peers=("crun",))
+    assert_same(res, lambda out: out)
+    assert res["isola-oci"].stdout == "root-ro\n0\n0\n1:3\n"
