@@ -9,6 +9,7 @@ does). The peer configs carry no cgroup namespace and no cgroup mount (crun
 needs the v2 tree for those)."""
 import contextlib
 import copy
+import json
 import os
 import shutil
 import stat
@@ -451,3 +452,30 @@ def test_userns_readonly_root_masked_and_idmapped_tmpfs(oci, tmp_root):
         res = run_all(oci, cfg, sh(script), tmp_root, peers=("crun",))
     assert_same(res, lambda out: out)
     assert res["isola-oci"].stdout == "root-ro\n0\n0\n1:3\n"
+
+
+def test_features_report_idmapped_mounts(oci):
+    p = oci.cmd("features")
+    assert p.returncode == 0, p.stderr
+    f = json.loads(p.stdout)
+    assert f["linux"]["mountExtensions"]["idmap"]["enabled"] is True
+    assert {"idmap", "ridmap", "rro"} <= set(f["mountOptions"])
+
+
+@pytest.mark.parametrize("opt,sub_uid", [("ridmap", "2000"), ("idmap", "1000")])
+def test_ridmap_reaches_submounts(oci, tmp_root, opt, sub_uid):
+    # No peer to compare with on this host: crun 1.8.1 loses the submount of an
+    # `rbind` with `ridmap`, runc 1.1.5 ignores the mappings of a mount.
+    src = idmap_source(tmp_root)
+    cfg = peer_config(oci)
+    cfg["mounts"].append({"destination": "/id", "type": "bind", "source": src,
+                          "options": ["rbind", opt],
+                          "uidMappings": [{"containerID": 1000, "hostID": 2000, "size": 1}],
+                          "gidMappings": [{"containerID": 1000, "hostID": 2000, "size": 1}]})
+    with host_tmpfs(os.path.join(src, "sub"), "size=1m"):
+        f = os.path.join(src, "sub", "f")
+        open(f, "w").close()
+        os.chown(f, 1000, 1000)
+        p = run_isola(oci, cfg, sh("stat -c %u /id/owned /id/sub/f"))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["2000", sub_uid]
