@@ -479,3 +479,31 @@ def test_ridmap_reaches_submounts(oci, tmp_root, opt, sub_uid):
         p = run_isola(oci, cfg, sh("stat -c %u /id/owned /id/sub/f"))
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == ["2000", sub_uid]
+
+
+def test_overlay_mount_in_userns(oci, tmp_root):
+    # overlay is mountable in a user namespace (Linux 5.11); its directories
+    # belong to the container's root
+    d = {k: os.path.join(tmp_root, "ov-" + k) for k in ("lower", "upper", "work")}
+    cfg = peer_config(oci, userns=True)
+    cfg["mounts"].append({"destination": "/ov", "type": "overlay", "source": "overlay",
+                          "options": [f"lowerdir={d['lower']}", f"upperdir={d['upper']}",
+                                      f"workdir={d['work']}"]})
+    script = "cat /ov/from-lower; echo new > /ov/written && cat /ov/written"
+    results, errors = {}, {}
+    for name in ("isola-oci", "crun"):
+        for k, v in d.items():
+            shutil.rmtree(v, ignore_errors=True)
+            os.makedirs(v)
+            os.chown(v, 100000, 100000)
+        with open(os.path.join(d["lower"], "from-lower"), "w") as f:
+            f.write("lower\n")
+        p = run_isola(oci, cfg, sh(script)) if name == "isola-oci" else \
+            run_peer(name, oci, cfg, sh(script), tmp_root)
+        if p is None:
+            continue
+        results[name], errors[name] = (p.returncode, p.stdout), p.stderr
+        if p.returncode == 0:
+            assert os.stat(os.path.join(d["upper"], "written")).st_uid == 100000
+    assert results["isola-oci"] == (0, "lower\nnew\n"), errors["isola-oci"]
+    assert results.get("crun", results["isola-oci"]) == results["isola-oci"]
