@@ -508,8 +508,13 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
                           .listener = listener};
     if (mount_idmap_prepare(s, err) < 0)
         goto out;
+    if (mount_dev_prepare(s, err) < 0) {
+        mount_idmap_release(s);
+        goto out;
+    }
     pid = spawn_init(&ic, sv[0], err);
     mount_idmap_release(s);
+    mount_dev_release(s);
     close(sv[1]);
     sv[1] = -1;
     if (pid < 0)

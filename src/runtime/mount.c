@@ -437,7 +437,7 @@ static int device_bind_flags(int dfd, const char *name, const char *path, struct
 }
 
 static int make_device(int rootfd, const char *path, mode_t type, dev_t dev, mode_t mode, uid_t uid,
-                       gid_t gid, bool bind, struct err **err)
+                       gid_t gid, bool bind, const struct spec_device *prepared, struct err **err)
 {
     _cleanup_free_ char *copy = strdup(path);
     char p[64];
@@ -470,7 +470,12 @@ static int make_device(int rootfd, const char *path, mode_t type, dev_t dev, mod
             return err_sys(err, "create `%s`", path);
         close(fd);
         _cleanup_close_ int tfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (tfd < 0 || mount(path, FDPATH(p, tfd), NULL, MS_BIND, NULL) < 0)
+        if (tfd < 0)
+            return err_sys(err, "open `%s`", path);
+        /* a node the runtime made (mount_dev.c), else the host's at this path */
+        if (prepared != NULL)
+            return mount_dev_attach(tfd, prepared, err);
+        if (mount(path, FDPATH(p, tfd), NULL, MS_BIND, NULL) < 0)
             return err_sys(err, "bind the host's `%s`", path);
         if (device_bind_flags(dfd, name, path, err) < 0)
             return -1;
@@ -496,13 +501,14 @@ static int setup_dev(int rootfd, const struct mount_ctx *c, struct err **err)
             listed = listed || strcmp(s->devices[k].path, default_devices[i].path) == 0;
         if (!listed && make_device(rootfd, default_devices[i].path, S_IFCHR,
                                    makedev(default_devices[i].maj, default_devices[i].min), 0666, 0,
-                                   0, c->userns, err) < 0)
+                                   0, c->userns, NULL, err) < 0)
             return -1;
     }
     for (size_t k = 0; k < s->ndevices; k++) {
         const struct spec_device *d = &s->devices[k];
+        bool bind = c->userns && d->type != S_IFIFO;
         if (make_device(rootfd, d->path, d->type, makedev(d->major, d->minor), d->mode, d->uid,
-                        d->gid, c->userns && d->type != S_IFIFO, err) < 0)
+                        d->gid, bind, bind && d->node_fd >= 0 ? d : NULL, err) < 0)
             return -1;
     }
     static const char *const links[][2] = {

@@ -289,6 +289,7 @@ static int parse_mount(json_t *j, const char *where, const char *bundle, struct 
         return -1;
     if (m->bind)
         m->type = NULL;
+    m->idmap_fd = -1;
     if (parse_mount_idmaps(j, where, m, err) < 0)
         return -1;
     if (m->bind && (source == NULL || source[0] == '\0'))
@@ -697,6 +698,7 @@ static int parse_devices(json_t *arr, struct spec *s, struct err **err)
         if (dev->path[0] != '/' || dev->path[1] == '\0')
             return err_val(err, EINVAL, "%s.path: `%s` is not an absolute file path", w, dev->path);
         dev->mode = mode & 07777;
+        dev->node_fd = -1;
         s->ndevices++;
     }
     return 0;

@@ -57,6 +57,7 @@ struct spec_device {
     mode_t mode; /* permission bits */
     uid_t uid;
     gid_t gid;
+    int node_fd; /* in a user namespace: the node to move in (mount_dev_prepare) */
 };
 
 struct spec_hook {

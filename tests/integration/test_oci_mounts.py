@@ -308,6 +308,23 @@ def test_devices_outside_dev_and_nosuid_noexec(oci, tmp_root):
     assert res["isola-oci"].stdout == "null-ok\n1:3 666\n1:b 600\n"
 
 
+def test_userns_devices_made_by_the_runtime(oci, tmp_root):
+    # In a user namespace the init cannot mknod; the node at a path must still
+    # be the configured device, not whatever the host has there (host /dev/tty1
+    # is 4:1) or nothing (no host /dev/mynull, /opt/devs/n)
+    cfg = peer_config(oci, userns=True)
+    cfg["linux"]["devices"] = [
+        {"path": p, "type": "c", "major": 1, "minor": mi, "fileMode": 0o640, "uid": 0, "gid": 5}
+        for p, mi in (("/dev/tty1", 5), ("/dev/mynull", 3), ("/opt/devs/n", 3))]
+    script = ("stat -c '%n %t:%T %a %u:%g' /dev/tty1 /dev/mynull /opt/devs/n; "
+              "head -c 3 /dev/tty1 | od -An -tx1; echo x > /opt/devs/n && echo ok")
+    res = run_all(oci, cfg, sh(script), tmp_root, peers=("crun",))
+    assert_same(res, lambda out: out)
+    assert res["isola-oci"].stdout.splitlines() == [
+        "/dev/tty1 1:5 640 0:5", "/dev/mynull 1:3 640 0:5", "/opt/devs/n 1:3 640 0:5",
+        " 00 00 00", "ok"], res["isola-oci"].stdout
+
+
 def test_userns_devices_are_host_binds(oci, tmp_root):
     # In a user namespace mknod fails: the host's nodes are bound, and the
     # binds are nosuid,noexec (crun does so for the default devices; runc
