@@ -90,6 +90,14 @@ int oci_features(struct oci_global *g, int argc, char **argv)
                                       "SCMP_CMP_NE", NULL};
     static const char *const archs[] = {"SCMP_ARCH_X86_64",  "SCMP_ARCH_X86", "SCMP_ARCH_X32",
                                         "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", NULL};
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c = getopt_long_only(argc, argv, "h", opts, NULL);
+    if (c == 'h')
+        return oci_help("features");
+    if (c != -1)
+        return oci_usage("features", "bad option");
+    if (optind < argc)
+        return oci_usage("features", "unexpected argument `%s`", argv[optind]);
     json_t *caps = json_array();
 
     for (int i = 0; i <= caps_last_cap(); i++)

@@ -148,6 +148,9 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     /* not ptrace-able (/proc/PID/exe, mem) until execve resets it */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    /* before any hook or the process runs: none of them shares the caller's tty */
+    if (process_new_session(&e) < 0)
+        child_fail(c->sync, e);
     if (msg_recv(c->sync, &kind, &c->state_json, &e) <= 0 || kind != 'G')
         _exit(1);
     const struct spec_ns *u = spec_ns_find(s, CLONE_NEWUSER);
@@ -180,7 +183,8 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     if (process_container_settings(s, &e) < 0)
         child_fail(c->sync, e);
     if (p->terminal) {
-        if (process_terminal(c->console, p, true, &e) < 0)
+        /* no mount namespace: no /dev/console bind in the host's table */
+        if (process_terminal(c->console, p, spec_ns_find(s, CLONE_NEWNS) != NULL, &e) < 0)
             child_fail(c->sync, e);
         close(c->console);
     }

@@ -195,6 +195,8 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
         }
         /* the process: same steps as the init's, from the container's root */
         _cleanup_free_ char *path = NULL;
+        if (process_new_session(&e) < 0)
+            fail(sv[1], e);
         if (proc->terminal) {
             if (process_terminal(console, proc, false, &e) < 0)
                 fail(sv[1], e);

@@ -512,22 +512,43 @@ static int setup_dev(int rootfd, const struct mount_ctx *c, struct err **err)
             return -1;
     }
     static const char *const links[][2] = {
-        {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
-        {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
+        {"/proc/self/fd", "fd"},
+        {"/proc/self/fd/0", "stdin"},
+        {"/proc/self/fd/1", "stdout"},
+        {"/proc/self/fd/2", "stderr"},
     };
     _cleanup_close_ int dev = fs_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
     if (dev < 0)
         return -1;
     for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
-        if (strcmp(links[i][1], "ptmx") == 0) {
-            struct stat st;
-            if (fstatat(dev, "pts/ptmx", &st, AT_SYMLINK_NOFOLLOW) < 0)
-                continue;
-            unlinkat(dev, "ptmx", 0);
-        }
         if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
             return err_sys(err, "symlink /dev/%s", links[i][1]);
     }
+    return 0;
+}
+
+/*
+ * /dev/ptmx -> pts/ptmx, the multiplexer of the container's own devpts, once
+ * every mount is in place: a config may list /dev/pts after other mounts
+ * (podman's order is /proc, /dev, /sys, /dev/pts), so it is not there yet when
+ * the devices are made. runc's setupPtmx does this after all mounts too. A /dev
+ * bind-mounted from the host is left alone, and so is a rootfs without devpts.
+ */
+static int setup_ptmx(int rootfd, const struct spec *s, struct err **err)
+{
+    struct stat st;
+
+    for (size_t i = 0; i < s->nmounts; i++)
+        if (s->mounts[i].bind && strcmp(s->mounts[i].destination, "/dev") == 0)
+            return 0;
+    _cleanup_close_ int dev = fs_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
+    if (dev < 0)
+        return -1;
+    if (fstatat(dev, "pts/ptmx", &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return 0;
+    unlinkat(dev, "ptmx", 0);
+    if (symlinkat("pts/ptmx", dev, "ptmx") < 0 && errno != EEXIST)
+        return err_sys(err, "symlink /dev/ptmx");
     return 0;
 }
 
@@ -576,6 +597,26 @@ static int mask_path(const char *path, struct err **err)
     return 0;
 }
 
+/* No mount namespace (runc and crun run such a config; runtime-spec requires
+ * none): whatever is mounted here would land in the host's mount table and
+ * outlive the container, so spec.c refuses mounts and the mount-based fields
+ * then, and the process only gets root.path as its root by chroot(2), as both
+ * peers do. */
+static int setup_root_without_mountns(const struct mount_ctx *c, struct err **err)
+{
+    const struct spec *s = c->spec;
+
+    if (c->before_pivot && c->before_pivot(c->arg, err) < 0)
+        return -1;
+    if (chdir(s->rootfs) < 0)
+        return err_sys(err, "root.path: chdir into `%s`", s->rootfs);
+    if (chroot(".") < 0)
+        return err_sys(err, "root.path: chroot into `%s` (no mount namespace)", s->rootfs);
+    if (chdir("/") < 0)
+        return err_sys(err, "chdir /");
+    return 0;
+}
+
 /* The propagation of the host's tree in the container's mount namespace, before
  * the rootfs is bound: shared becomes slave (nothing may reach the host), and
  * unbindable becomes private: an unbindable / could not be bound onto itself;
@@ -593,6 +634,9 @@ int mount_setup_rootfs(const struct mount_ctx *c, struct err **err)
 {
     const struct spec *s = c->spec;
     unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : (MS_SLAVE | MS_REC);
+
+    if (spec_ns_find(s, CLONE_NEWNS) == NULL)
+        return setup_root_without_mountns(c, err);
 
     /* Nothing below may propagate back to the host. */
     if (mount(NULL, "/", NULL, root_propagation_before(prop), NULL) < 0)
@@ -620,6 +664,8 @@ int mount_setup_rootfs(const struct mount_ctx *c, struct err **err)
         }
     }
     if (!dev_done && setup_dev(rootfd, c, err) < 0)
+        return -1;
+    if (setup_ptmx(rootfd, s, err) < 0)
         return -1;
     if (c->before_pivot && c->before_pivot(c->arg, err) < 0)
         return -1;

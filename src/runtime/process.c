@@ -169,6 +169,13 @@ int process_switch_user(const struct spec_process *p, struct err **err)
     return 0;
 }
 
+int process_new_session(struct err **err)
+{
+    if (setsid() < 0)
+        return err_sys(err, "setsid: leave the caller's session");
+    return 0;
+}
+
 static int send_fd(int sock, int fd, const char *name, struct err **err)
 {
     char buf[CMSG_SPACE(sizeof(int))];
@@ -188,6 +195,19 @@ static int send_fd(int sock, int fd, const char *name, struct err **err)
     return 0;
 }
 
+/* The pty belongs to the process's user, as runc's fixStdioPermissions makes
+ * it (the uid only: devpts's gid= chose the group); else a process that is not
+ * root cannot open its own terminal by name (/dev/pts/N, /dev/console). Only
+ * the pty made here: a terminal passed in by the caller is never chowned. A
+ * uid the user namespace does not map (EINVAL) or an owner it cannot change
+ * (EPERM) leaves it root's, as runc does. */
+static int terminal_chown(int slave, uid_t uid, struct err **err)
+{
+    if (fchown(slave, uid, (gid_t)-1) < 0 && errno != EINVAL && errno != EPERM)
+        return err_sys(err, "process.terminal: chown the pty to uid %u", uid);
+    return 0;
+}
+
 int process_terminal(int console_sock, const struct spec_process *p, bool console, struct err **err)
 {
     char name[64];
@@ -200,6 +220,8 @@ int process_terminal(int console_sock, const struct spec_process *p, bool consol
     _cleanup_close_ int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (slave < 0)
         return err_sys(err, "process.terminal: open `%s`", name);
+    if (terminal_chown(slave, p->uid, err) < 0)
+        return -1;
     if (p->console_h || p->console_w) {
         struct winsize ws = {.ws_row = (unsigned short)p->console_h,
                              .ws_col = (unsigned short)p->console_w};

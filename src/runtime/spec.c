@@ -704,6 +704,44 @@ static int parse_devices(json_t *arr, struct spec *s, struct err **err)
     return 0;
 }
 
+/* Without a mount namespace the container shares the host's mount table: runc
+ * and crun then still make `mounts` (in the host's table, where they stay after
+ * the container is gone) and runc refuses masked/readonly paths. isola-oci
+ * refuses every field that would mount, and only chroots into root.path. */
+static int check_no_mountns(const struct spec *s, json_t *mounts, struct err **err)
+{
+    static const char why[] = "needs a mount namespace (linux.namespaces has none, and it would "
+                              "mount in the host's mount table)";
+
+    if (json_array_size(mounts) > 0)
+        return err_val(err, EINVAL, "mounts: %s", why);
+    if (s->masked_paths && s->masked_paths[0])
+        return err_val(err, EINVAL, "linux.maskedPaths: %s", why);
+    if (s->readonly_paths && s->readonly_paths[0])
+        return err_val(err, EINVAL, "linux.readonlyPaths: %s", why);
+    if (s->root_readonly)
+        return err_val(err, EINVAL, "root.readonly: %s", why);
+    if (s->rootfs_propagation)
+        return err_val(err, EINVAL, "linux.rootfsPropagation: %s", why);
+    return 0;
+}
+
+/* UTS sysctls against the dedicated fields, as runc and crun: kernel.hostname
+ * always conflicts with `hostname` (both refuse it); kernel.domainname conflicts
+ * when `domainname` is set (crun refuses; runc 1.1 lets the sysctl win). */
+static int check_uts_sysctl(const struct spec *s, const char *key, struct err **err)
+{
+    if (strcmp(key, "kernel.hostname") == 0)
+        return err_val(err, EINVAL,
+                       "linux.sysctl.kernel.hostname: conflicts with the OCI field `hostname` "
+                       "(set the hostname there)");
+    if (s->domainname && s->domainname[0])
+        return err_val(err, EINVAL,
+                       "linux.sysctl.kernel.domainname: conflicts with the OCI field "
+                       "`domainname` (set one of them)");
+    return 0;
+}
+
 /* runc's validation (libcontainer/configs/validate): a sysctl must belong to a
  * namespace the container owns, or it would change the host. */
 static int check_sysctl(struct spec *s, const char *key, struct err **err)
@@ -729,7 +767,7 @@ static int check_sysctl(struct spec *s, const char *key, struct err **err)
             return err_val(err, EINVAL,
                            "linux.sysctl.%s: needs a uts namespace (it would change the host)",
                            key);
-        return 0;
+        return check_uts_sysctl(s, key, err);
     }
     return err_val(err, EINVAL, "linux.sysctl.%s: not namespaced; it would change the host", key);
 ipcns:
@@ -1013,10 +1051,8 @@ int spec_parse(json_t *json, const char *bundle, struct spec **out, struct err *
             goto fail;
         }
     }
-    if (spec_ns_find(s, CLONE_NEWNS) == NULL) {
-        err_val(err, EINVAL, "linux.namespaces: a mount namespace is required");
+    if (spec_ns_find(s, CLONE_NEWNS) == NULL && check_no_mountns(s, mounts, err) < 0)
         goto fail;
-    }
     if (mounts != NULL) {
         size_t i;
         json_t *m;

@@ -97,8 +97,11 @@ int main(void)
     expect_err("linux", "{\"sysctl\": {\"net.ipv4.ip_forward\": 1}}", "expected a string",
                "sysctl value type");
     expect_err("linux", "{\"intelRdt\": {}}", "linux.intelRdt: not supported", "intelRdt refused");
-    expect_err("linux", "{\"namespaces\": [{\"type\": \"uts\"}]}", "a mount namespace is required",
-               "mount namespace required");
+    expect_err("linux", "{\"namespaces\": [{\"type\": \"uts\"}], \"maskedPaths\": [\"/x\"]}",
+               "needs a mount namespace", "no mount namespace: no mounts");
+    expect_err("linux",
+               "{\"namespaces\": [{\"type\": \"uts\"}], \"sysctl\": {\"kernel.hostname\": \"x\"}}",
+               "conflicts with the OCI field `hostname`", "kernel.hostname sysctl refused");
     expect_err("",
                "{\"mounts\": [{\"destination\": \"/x\", \"type\": \"bind\", \"source\": "
                "\"/tmp\", \"options\": [\"copy-symlink\"]}]}",
