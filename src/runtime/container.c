@@ -155,8 +155,10 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         _exit(1);
     const struct spec_ns *u = spec_ns_find(s, CLONE_NEWUSER);
     userns = u != NULL;
-    if (u != NULL && u->path == NULL) {
-        /* the maps are written: become the namespace's root */
+    if (u != NULL) {
+        /* the maps are written (or were, for a joined namespace): become the
+         * namespace's root, or host root stays unmapped (files it makes fail
+         * with EOVERFLOW) */
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
             err_sys(&e, "linux.uidMappings: become root in the user namespace (is 0 mapped?)");
             child_fail(c->sync, e);

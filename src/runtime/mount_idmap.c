@@ -135,12 +135,23 @@ static int prepare_one(struct spec_mount *m, const struct spec *s, struct err **
 {
     char buf[32];
 
-    if (m->nuidmap == 0 && s->nuidmap == 0)
+    const struct spec_ns *u = spec_ns_find(s, CLONE_NEWUSER);
+    _cleanup_close_ int ufd = -1;
+
+    if (m->nuidmap == 0 && u != NULL && u->path != NULL) {
+        /* a joined user namespace: its own mapping */
+        ufd = open(u->path, O_RDONLY | O_CLOEXEC);
+        if (ufd < 0)
+            return err_sys(err, "idmapped mount `%s`: open the user namespace `%s`", m->destination,
+                           u->path);
+    } else if (m->nuidmap == 0 && s->nuidmap == 0) {
         return err_val(err, EINVAL,
-                       "idmapped mount `%s`: no uidMappings/gidMappings on the mount and no new "
+                       "idmapped mount `%s`: no uidMappings/gidMappings on the mount and no "
                        "user namespace whose mapping it could take",
                        m->destination);
-    _cleanup_close_ int ufd = userns_fd(m, s, err);
+    } else {
+        ufd = userns_fd(m, s, err);
+    }
     if (ufd < 0)
         return err_wrap(err, "idmapped mount `%s`", m->destination);
     _cleanup_close_ int tree = sys_open_tree(

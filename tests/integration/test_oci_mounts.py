@@ -419,7 +419,7 @@ def test_idmap_option_without_any_mapping_refused(oci, tmp_root):
                           "options": ["bind", "idmap"]})
     p = run_isola(oci, cfg, sh("true"))
     assert p.returncode != 0
-    assert "idmapped mount `/id`: no uidMappings/gidMappings on the mount and no new user " \
+    assert "idmapped mount `/id`: no uidMappings/gidMappings on the mount and no user " \
            "namespace" in p.stderr, p.stderr
 
 
@@ -524,3 +524,31 @@ def test_overlay_mount_in_userns(oci, tmp_root):
             assert os.stat(os.path.join(d["upper"], "written")).st_uid == 100000
     assert results["isola-oci"] == (0, "lower\nnew\n"), errors["isola-oci"]
     assert results.get("crun", results["isola-oci"]) == results["isola-oci"]
+
+
+def test_idmapped_bind_in_a_joined_userns_takes_its_mapping(oci, tmp_root):
+    src = idmap_source(tmp_root)
+    os.chown(os.path.join(src, "owned"), 0, 0)
+    cfg = peer_config(oci, userns=True)
+    # a user namespace held by a process of ours; we write its maps
+    holder = subprocess.Popen(["unshare", "-U", "sh", "-c", "read x"], stdin=subprocess.PIPE)
+    try:
+        path = f"/proc/{holder.pid}/ns/user"
+        for _ in range(200):  # until sh runs in the new namespace
+            if os.readlink(path) != os.readlink("/proc/self/ns/user"):
+                break
+            subprocess.run(["sleep", "0.05"], timeout=5)
+        for m in ("uid_map", "gid_map"):
+            with open(f"/proc/{holder.pid}/{m}", "w") as f:
+                f.write("0 100000 65536\n")
+        cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != "user"]
+        cfg["linux"]["namespaces"].append({"type": "user", "path": path})
+        del cfg["linux"]["uidMappings"], cfg["linux"]["gidMappings"]
+        cfg["mounts"].append({"destination": "/id", "type": "bind", "source": src,
+                              "options": ["rbind", "idmap"]})
+        res = run_all(oci, cfg, sh("stat -c '%u:%g' /id/owned"), tmp_root, peers=("crun",))
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    assert_same(res, lambda out: out)
+    assert res["isola-oci"].stdout == "0:0\n"
