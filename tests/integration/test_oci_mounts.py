@@ -552,3 +552,19 @@ def test_idmapped_bind_in_a_joined_userns_takes_its_mapping(oci, tmp_root):
         holder.wait(timeout=30)
     assert_same(res, lambda out: out)
     assert res["isola-oci"].stdout == "0:0\n"
+
+
+def test_dangling_relative_symlink_to_a_file_destination(oci, tmp_root):
+    # a file bind whose destination is a relative dangling symlink (etc/x -> ../srv/x)
+    root = os.path.join(oci.bundle, "rootfs")
+    os.symlink("../srv/deep/x", os.path.join(root, "etc", "x"))
+    src = os.path.join(tmp_root, "file-src")
+    with open(src, "w") as f:
+        f.write("bound\n")
+    cfg = peer_config(oci)
+    cfg["mounts"].append({"destination": "/etc/x", "type": "bind", "source": src,
+                          "options": ["bind", "ro"]})
+    res = run_all(oci, cfg, sh("cat /srv/deep/x; grep -c ' /srv/deep/x ' /proc/self/mountinfo"),
+                  tmp_root)
+    assert_same(res, lambda out: out)
+    assert res["isola-oci"].stdout == "bound\n1\n"
