@@ -156,8 +156,10 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         _exit(1);
     const struct spec_ns *u = spec_ns_find(s, CLONE_NEWUSER);
     userns = u != NULL;
-    if (u != NULL && u->path == NULL) {
-        /* the maps are written: become the namespace's root */
+    if (u != NULL) {
+        /* the maps are written (or were, for a joined namespace): become the
+         * namespace's root, or host root stays unmapped (files it makes fail
+         * with EOVERFLOW) */
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
             err_sys(&e, "linux.uidMappings: become root in the user namespace (is 0 mapped?)");
             child_fail(c->sync, e);
@@ -520,7 +522,15 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
     if (!s->process.terminal &&
         procenv_chown_stdio_host(s, s->process.uid, s->process.gid, err) < 0)
         goto out;
+    if (mount_idmap_prepare(s, err) < 0)
+        goto out;
+    if (mount_dev_prepare(s, err) < 0) {
+        mount_idmap_release(s);
+        goto out;
+    }
     pid = spawn_init(&ic, sv[0], err);
+    mount_idmap_release(s);
+    mount_dev_release(s);
     close(sv[1]);
     sv[1] = -1;
     if (pid < 0)

@@ -29,6 +29,12 @@ struct spec_mount {
     char *data;                  /* filesystem options ("mode=755,size=64k") or NULL */
     bool bind, rec;              /* bind / rbind */
     bool tmpcopyup;              /* tmpfs: copy what was below into it (crun's option) */
+    /* Idmapped bind mount (runtime-spec 1.1 "uidMappings"/"gidMappings" on a
+     * mount, options `idmap`/`ridmap`): without mappings, the container's. */
+    bool idmap, ridmap;
+    struct spec_idmap *uidmap, *gidmap;
+    size_t nuidmap, ngidmap;
+    int idmap_fd; /* the detached idmapped tree (mount_idmap_prepare), if idmap */
 };
 
 struct spec_idmap {
@@ -52,6 +58,7 @@ struct spec_device {
     mode_t mode; /* permission bits */
     uid_t uid;
     gid_t gid;
+    int node_fd; /* in a user namespace: the node to move in (mount_dev_prepare) */
 };
 
 struct spec_hook {
