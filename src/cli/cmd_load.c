@@ -50,7 +50,8 @@ int cmd_load(int argc, char **argv)
         fprintf(stderr, "isola load: expected -i PATH\n");
         return 2;
     }
-    if (store_open(store_default_root(root), &s, &err) < 0 ||
+    if (store_tmp_unlink_on_signals(&err) < 0 ||
+        store_open(store_default_root(root), &s, &err) < 0 ||
         transfer_load(s, input, tag, platform, &names, &err) < 0) {
         err_print(err, "isola load", stderr);
         return 1;

@@ -72,6 +72,9 @@ static int registry_cmd(int argc, char **argv, bool push)
     }
     progress_init(&pr, bars);
     o.progress = &pr.cb;
+    /* An interrupted pull leaves no partial blob in ROOT/tmp. */
+    if (!push && store_tmp_unlink_on_signals(&err) < 0)
+        goto fail;
     if (store_open(store_default_root(root), &s, &err) < 0)
         goto fail;
     if (push) {
