@@ -11,6 +11,7 @@
 
 #include <time.h>
 
+#include "image/ref.h"
 #include "image/archive_dl.h"
 #include "image/diff.h"
 #include "image/layer.h"
@@ -247,6 +248,25 @@ static int import_docker(struct store *s, int dirfd, const char *what, const cha
     return 0;
 }
 
+/* Unpack the tar on fd (an archive file or stdin) into a private directory of
+ * ROOT/tmp, with the same refusals as a layer. */
+static int load_tar_fd(struct store *s, int fd, const char *what, char **tmp, int *dirfd,
+                       struct err **err)
+{
+    struct layer_opts o = {.flatten = false, .allow_devices = false};
+
+    if (store_mkdtemp(s, "load", tmp, err) < 0)
+        return -1;
+    *dirfd = open(*tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*dirfd < 0 || layer_extract_fd(fd, what, *dirfd, &o, err) < 0) {
+        if (*dirfd < 0)
+            err_sys(err, "open `%s`", *tmp);
+        fs_rm_rf(*tmp, NULL);
+        return err_wrap(err, "load");
+    }
+    return 0;
+}
+
 int transfer_load(struct store *s, const char *path, const char *tag, const char *platform,
                   char ***names, struct err **err)
 {
@@ -255,27 +275,23 @@ int transfer_load(struct store *s, const char *path, const char *tag, const char
     struct stat st;
     int r;
 
-    if (stat(path, &st) < 0)
+    if (tag && ref_check_tag(tag, err) < 0)
+        return err_wrap(err, "-t");
+    if (strcmp(path, TRANSFER_STDIO) == 0) {
+        if (load_tar_fd(s, STDIN_FILENO, "stdin", &tmp, &dirfd, err) < 0)
+            return -1;
+    } else if (stat(path, &st) < 0) {
         return err_sys(err, "load `%s`", path);
-    if (S_ISDIR(st.st_mode)) {
+    } else if (S_ISDIR(st.st_mode)) {
         dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0)
             return err_sys(err, "open `%s`", path);
     } else {
-        /* A tar: unpack it privately (with the same refusals as a layer). */
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        struct layer_opts o = {.flatten = false, .allow_devices = false};
         if (fd < 0)
             return err_sys(err, "open `%s`", path);
-        if (store_mkdtemp(s, "load", &tmp, err) < 0)
+        if (load_tar_fd(s, fd, path, &tmp, &dirfd, err) < 0)
             return -1;
-        dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0 || layer_extract_fd(fd, path, dirfd, &o, err) < 0) {
-            if (dirfd < 0)
-                err_sys(err, "open `%s`", tmp);
-            fs_rm_rf(tmp, NULL);
-            return err_wrap(err, "load");
-        }
     }
     if (faccessat(dirfd, "index.json", F_OK, 0) == 0 &&
         faccessat(dirfd, "oci-layout", F_OK, 0) == 0)
@@ -344,6 +360,8 @@ int transfer_import(struct store *s, const char *path, const char *name, char *c
     time_t t = time(NULL);
     struct tm tm;
 
+    if (name && ref_check_tag(name, err) < 0)
+        return -1;
     if (stat(path, &st) < 0)
         return err_sys(err, "import `%s`", path);
     if ((S_ISDIR(st.st_mode) ? diff_dir_to_layer(s, path, false, layer, &size, err)

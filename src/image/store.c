@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image/ref.h"
 #include "image/manifest.h"
 #include "image/store.h"
 #include "image/store_priv.h"
@@ -476,6 +477,8 @@ int store_tag(struct store *s, const char *ref, const json_t *desc, struct err *
         return -1;
     if (ref && norm == NULL)
         return err_set(err, ENOMEM, "tag `%s`", ref);
+    if (ref && ref_check(ref, err) < 0)
+        return -1;
     if (store_index_load(s, &index, err) < 0)
         return -1;
     manifests = json_object_get(index, "manifests");

@@ -307,7 +307,7 @@ def test_dropped_blob_resumes_with_range(isola, fake, tmp_root, mode):
     partial file (206), or restarted from zero when the server ignores Range."""
     store = os.path.join(tmp_root, "store")
     Fake.mode = mode
-    p = iso(isola, "pull", "--root", store, "--creds", "bob:pw", "-q", f"{fake}/r:1")
+    p = iso(isola, "pull", "--root", store, "--creds", "bob:pw", f"{fake}/r:1")
     assert p.returncode == 0, p.stderr
     assert Fake.dropped
     assert len(Fake.ranges) >= 1 and Fake.ranges[0].startswith("bytes="), Fake.ranges
@@ -320,14 +320,16 @@ def test_dropped_blob_resumes_with_range(isola, fake, tmp_root, mode):
 
 
 def partial_blobs(store, count, procs):
-    """Wait (bounded) until ROOT/tmp holds `count` temporary blobs with data in
-    them, i.e. the pulls are mid-blob; returns their names."""
+    """Wait (bounded) until ROOT/tmp holds `count` temporary blobs of the stalled
+    layer (more than 50 kB: mode stall sends half of a blob of more than 100 kB;
+    the small config and manifests pass through tmp too), i.e. the pulls are
+    mid-blob; returns their names."""
     tmp = os.path.join(store, "tmp")
     for _ in range(600):
         names = []
         for n in os.listdir(tmp) if os.path.isdir(tmp) else []:
             try:
-                if os.path.getsize(os.path.join(tmp, n)) > 0:
+                if os.path.getsize(os.path.join(tmp, n)) > 50000:
                     names.append(n)
             except FileNotFoundError:  # a complete blob renamed away
                 pass
@@ -394,3 +396,14 @@ def test_killed_pull_is_cleaned_by_the_next_store_command(isola, fake, tmp_root)
     names = json.loads(iso(isola, "images", "--root", store, "--format", "json").stdout)
     assert [n["name"] for n in names] == [ref]
     assert iso(isola, "image", "check", "--root", store).returncode == 0
+
+
+def test_pull_quiet_prints_only_the_reference(isola, fake, tmp_root):
+    """`pull -q`, as `docker pull -q`: no progress, just the reference, for scripts."""
+    store = os.path.join(tmp_root, "store")
+    ref = f"{fake}/r:1"
+    p = iso(isola, "pull", "--root", store, "--creds", "bob:pw", "-q", ref)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == f"{ref}\n"
+    p = iso(isola, "pull", "--root", store, "--creds", "bob:pw", ref)
+    assert p.returncode == 0 and f"Pulled {ref}" in p.stdout and "present" in p.stdout
