@@ -135,6 +135,8 @@ static int import_oci(struct store *s, int dirfd, const char *what, const char *
             name = json_string_value(json_object_get(ann, "io.containerd.image.name"));
         if (name == NULL)
             name = json_string_value(json_object_get(ann, ANNOT_REF_NAME));
+        if (name && name != tag && ref_check(name, err) < 0)
+            return err_wrap(err, "%s: the image name in the archive (give one with -t NAME)", what);
         entry = desc_new(d.media_type, d.digest, d.size);
         if (entry == NULL || (name && (norm = store_ref_normalize(name)) == NULL))
             return err_set(err, ENOMEM, "%s", what);
@@ -241,6 +243,8 @@ static int import_docker(struct store *s, int dirfd, const char *what, const cha
         }
         json_array_foreach (tags, j, l) {
             _cleanup_free_ char *norm = store_ref_normalize(json_string_value(l) ?: "");
+            if (ref_check(json_string_value(l) ?: "", err) < 0)
+                return err_wrap(err, "%s: RepoTags[%zu] (give a name with -t NAME)", what, j);
             if (norm == NULL || store_tag(s, norm, entry, err) < 0 || strv_add(names, norm) < 0)
                 return -1;
         }

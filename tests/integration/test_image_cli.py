@@ -73,6 +73,15 @@ def test_tag_checks_the_reference_like_docker(isola, store, tmp_root):
     assert names(isola, store) == sorted(["base:1"] + valid)
 
 
+def private_podman(pm):
+    """imagelib.podman_env plus a private engine tmp_dir: the default /run/libpod is
+    shared with every other podman user of this host (and removed under us)."""
+    env = imagelib.podman_env(pm)
+    with open(env["CONTAINERS_CONF"], "a") as f:  # the [engine] table is the last one
+        f.write(f'tmp_dir="{pm}/libpod-tmp"\n')
+    return env
+
+
 def podman_cleanup(env, pm):
     run(["podman", "rmi", "-af"], env=env, timeout=120)
     run(["umount", "-l", os.path.join(pm, "graph", "overlay")], timeout=30)
@@ -82,7 +91,7 @@ def test_podman_agrees_on_the_references(isola, store, tmp_root):
     imagelib.need("podman")
     pm = os.path.join(tmp_root, "podman")
     os.makedirs(pm)
-    env = imagelib.podman_env(pm)
+    env = private_podman(pm)
     try:
         podman_tags(isola, store, tmp_root, env)
     finally:
@@ -158,7 +167,7 @@ def test_podman_loads_what_save_writes_to_stdout(isola, store, tmp_root):
     imagelib.need("podman")
     pm = os.path.join(tmp_root, "podman")
     os.makedirs(pm)
-    env = imagelib.podman_env(pm)
+    env = private_podman(pm)
     save = subprocess.Popen([isola, "save", "--root", store, "--format", "docker-archive",
                              "base:1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -174,3 +183,32 @@ def test_podman_loads_what_save_writes_to_stdout(isola, store, tmp_root):
             save.wait(timeout=30)
         save.stderr.close()
         podman_cleanup(env, pm)
+
+
+def test_load_checks_the_names_inside_the_archive(isola, store, rootfs, tmp_root):
+    """Names from an archive (docker-archive RepoTags, OCI ref.name) go through the
+    same check; the error says where the name came from and how to give another."""
+    docker_dir = os.path.join(tmp_root, "docker")
+    tar = os.path.join(tmp_root, "d.tar")
+    p = iso(isola, "save", "--root", store, "--format", "docker-archive", "-o", tar, "base:1")
+    assert p.returncode == 0, p.stderr
+    with tarfile.open(tar) as t:
+        t.extractall(docker_dir)
+    mpath = os.path.join(docker_dir, "manifest.json")
+    with open(mpath) as f:
+        m = json.load(f)
+    m[0]["RepoTags"] = ["Bad Name!:1"]
+    with open(mpath, "w") as f:
+        json.dump(m, f)
+    oci_dir = os.path.join(tmp_root, "oci")
+    imagelib.write_layout(oci_dir, [imagelib.tar_of_dir(rootfs)], name="V1")
+    for i, (src, ref) in enumerate(((docker_dir, "Bad Name!:1"), (oci_dir, "V1"))):
+        st = os.path.join(tmp_root, f"st{i}")
+        p = iso(isola, "load", "--root", st, "-i", src)
+        assert p.returncode == 1, p.stdout
+        assert f"reference `{ref}`: invalid reference format" in p.stderr, p.stderr
+        assert "-t NAME" in p.stderr
+        assert names(isola, st) == []
+        p = iso(isola, "load", "--root", st, "-t", "renamed:1", "-i", src)
+        assert p.returncode == 0, p.stderr
+        assert names(isola, st) == ["renamed:1"]
