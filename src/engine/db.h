@@ -185,8 +185,9 @@ int db_proc_start_time(pid_t pid, uint64_t *out, struct err **err);
 
 /*
  * If c is running, paused or restarting but its monitor is gone, mark it
- * exited (exit code 255 as Docker reports after a host reboot, pid and monitor
- * cleared, finished now), unless another process changed the row meanwhile.
+ * exited (exit code 255: the real status died with the monitor; pid and
+ * monitor cleared, finished now), unless another process changed the row
+ * meanwhile (a new monitor).
  * c is refreshed from the database; *changed says whether this call wrote.
  */
 int db_container_check_monitor(struct db *db, struct db_container *c, bool *changed,
