@@ -5,7 +5,8 @@
  * database at <state_root>/isola.db (docs/engine.md, "State").
  *
  * Many CLIs may run at once: every process opens its own connection (never
- * carry a struct db across fork()), writes run in BEGIN IMMEDIATE transactions
+ * carry a struct db across fork(); one thread at a time uses a struct db),
+ * writes run in BEGIN IMMEDIATE transactions
  * and waits for the database lock are bounded by busy_timeout, so callers never
  * see SQLITE_BUSY unless another process holds the lock for DB_BUSY_TIMEOUT_MS.
  *

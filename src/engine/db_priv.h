@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Shared by db.c and db_volume.c only: the connection and SQLite helpers. */
+/* Shared by the db*.c files only: the connection and SQLite helpers. */
 #ifndef ISOLA_ENGINE_DB_PRIV_H
 #define ISOLA_ENGINE_DB_PRIV_H
 
@@ -38,6 +38,10 @@ char *db_col_dup(sqlite3_stmt *st, int i);
 /* Whether table has a row with column = value; *rc -1 (and *err) on failure. */
 bool db_row_exists(struct db *db, const char *table, const char *column, const char *value, int *rc,
                    struct err **err);
+/* One container by an exact column value ("id", "name"); 0 with *out NULL
+ * when absent. */
+int db_container_select(struct db *db, const char *column, const char *value,
+                        struct db_container **out, struct err **err);
 /* 64 random lowercase hex digits (see db.c). */
 int db_random_id(char id[DB_ID_LEN + 1], struct err **err);
 

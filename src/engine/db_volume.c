@@ -64,6 +64,11 @@ int db_volume_create(struct db *db, const struct db_volume *v, struct db_volume 
 
     if (name != NULL && db_name_check(name, "volume", err) < 0)
         return -1;
+    if (name != NULL && name[0] == '/') /* only a container's name takes a "/" */
+        return err_val(err, EINVAL,
+                       "invalid volume name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+                       "are allowed, at least two characters",
+                       name);
     if (db_txn_begin(db, &txn, err) < 0)
         return err_wrap(err, "create volume");
     if (name == NULL) {
@@ -320,8 +325,8 @@ int db_claim_add(struct db *db, const char *kind, const char *key, const char *o
     _cleanup_free_ char *owner = NULL;
     int rc;
 
-    if (kind == NULL || !*kind || key == NULL || !*key)
-        return err_val(err, EINVAL, "claim: empty kind or key");
+    if (kind == NULL || !*kind || key == NULL || !*key || owner_id == NULL)
+        return err_val(err, EINVAL, "claim: empty kind, key or owner");
     if (db_txn_begin(db, &txn, err) < 0 || db_claim_owner(db, kind, key, &owner, err) < 0)
         return err_wrap(err, "claim %s \"%s\"", kind, key);
     if (owner != NULL && strcmp(owner, owner_id) == 0)

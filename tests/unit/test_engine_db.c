@@ -135,6 +135,13 @@ static void test_open(struct db *db, const char *dir)
         abort();
     is_str(db_path(db), path, "database at <state_root>/isola.db");
     ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "database file is 0600");
+    for (size_t i = 0; i < 2; i++) {
+        _cleanup_free_ char *side = NULL;
+        if (asprintf(&side, "%s%s", path, i ? "-shm" : "-wal") < 0)
+            abort();
+        ok(stat(side, &st) == 0 && (st.st_mode & 0777) == 0600, "%s is 0600 too",
+           i ? "-shm" : "-wal");
+    }
     mode = raw_query(dir, "PRAGMA journal_mode");
     is_str(mode, "wal", "WAL mode");
     version = raw_query(dir, "PRAGMA user_version");
@@ -322,6 +329,10 @@ static void test_volumes_claims(struct db *db, const char *dir)
     err_free(&e);
     struct db_volume badv = {.name = (char *)"x"};
     ok(db_volume_create(db, &badv, &got, &e) < 0 && e && e->code == EINVAL, "invalid volume name");
+    err_free(&e);
+    badv.name = (char *)"/data2";
+    ok(db_volume_create(db, &badv, &got, &e) < 0 && e && e->code == EINVAL,
+       "a volume name takes no leading /");
     err_free(&e);
     struct db_volume av = {0};
     ok(db_volume_create(db, &av, &anon, &e) == 0 && anon && strlen(anon->name) == 64 &&
@@ -564,7 +575,7 @@ static void test_concurrency(void)
         if (pids[i] == 0) {
             struct db *db = NULL;
             struct err *e = NULL;
-            struct db_container *out = NULL, **list = NULL;
+            struct db_container *out = NULL, *again = NULL, **list = NULL;
             struct db_container c = {.image_ref = (char *)"busybox"};
             size_t n = 0;
             char b;
@@ -575,7 +586,7 @@ static void test_concurrency(void)
                 _exit(3);
             if (db_open(dir, &db, &e) < 0 || db_container_insert(db, &c, &out, &e) < 0 ||
                 (i % 3 == 0 && (db_container_list(db, true, &list, &n, &e) < 0 ||
-                                db_container_get(db, out->id, &out, &e) < 0))) {
+                                db_container_get(db, out->id, &again, &e) < 0))) {
                 printf("# child %d: %s\n", i, e->msg);
                 fflush(stdout);
                 rc = 1;
