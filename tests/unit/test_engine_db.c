@@ -452,6 +452,17 @@ static void test_liveness(struct db *db)
            c->finished_ns > 0,
        "stale running row now exited (255), as after a reboot");
     ok(db_container_check_monitor(db, c, &changed, &e) == 0 && !changed, "second check: nothing");
+
+    /* After a reboot the recorded pid may belong to a live process that is not
+     * the monitor: here, this test itself with another start time. */
+    ok(db_proc_start_time(getpid(), &start, &e) == 0, "own start time");
+    c->status = DB_STATUS_RESTARTING;
+    c->monitor_pid = getpid();
+    c->monitor_start_time = start + 100;
+    ok(db_container_update(db, c, DB_SET_STATUS | DB_SET_MONITOR, &e) == 0 &&
+           db_container_check_monitor(db, c, &changed, &e) == 0 && changed &&
+           c->status == DB_STATUS_EXITED,
+       "a recycled pid (live, other start time) is no monitor: row exited");
     ok(db_container_delete(db, c->id, &e) == 0, "delete monitored");
 }
 
