@@ -843,6 +843,11 @@ int db_container_update(struct db *db, const struct db_container *c, unsigned fi
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
 
+    /* The statement below tests the DB_SET_* bits by value. */
+    _Static_assert(DB_SET_STATUS == 1 && DB_SET_PID == 2 && DB_SET_MONITOR == 4 &&
+                       DB_SET_EXIT == 8 && DB_SET_STARTED == 16 && DB_SET_FINISHED == 32 &&
+                       DB_SET_RESTART_COUNT == 64 && DB_SET_HEALTH == 128,
+                   "DB_SET_* values are spelled out in the UPDATE");
     if (((fields & DB_SET_STATUS) && !db_status_name(c->status)) ||
         ((fields & DB_SET_HEALTH) && !db_health_name(c->health)))
         return err_val(err, EINVAL, "update container %s: invalid status or health", c->id);
