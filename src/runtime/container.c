@@ -96,14 +96,44 @@ static int msg_recv(int fd, char *kind, char **payload, struct err **err)
     return 1;
 }
 
+/*
+ * The init's side of the channel, usable once a seccomp filter is in place
+ * (without noNewPrivileges it is installed before the user switch): write and
+ * read, which runc needs there too, on a stack buffer. A write to a runtime
+ * that is gone ends the init (SIGPIPE), as PDEATHSIG would.
+ */
+static int init_send(int fd, char kind, const char *payload)
+{
+    char buf[4096];
+    int n = snprintf(buf, sizeof(buf), "%c%s", kind, payload ? payload : "");
+
+    if (n >= (int)sizeof(buf))
+        n = (int)sizeof(buf) - 1;
+    return write(fd, buf, (size_t)n) == n ? 0 : -1;
+}
+
+static int init_recv(int fd, char *kind)
+{
+    char buf[64];
+    ssize_t n;
+
+    do
+        n = read(fd, buf, sizeof(buf));
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return (int)n;
+    *kind = buf[0];
+    return 1;
+}
+
 /* In a child: send the error to the runtime and exit. */
 static __attribute__((noreturn)) void child_fail(int sync, struct err *e)
 {
-    char buf[4096];
+    char buf[4000];
 
     snprintf(buf, sizeof(buf), "%d:%s", e ? e->code : 0, e ? e->msg : "unknown error");
-    if (msg_send(sync, 'E', buf, &e) < 0 && e)
-        fprintf(stderr, "isola-oci: %s\n", buf);
+    if (init_send(sync, 'E', buf) < 0)
+        fprintf(stderr, "isola-oci: %s\n", e ? e->msg : buf);
     _exit(1);
 }
 
@@ -194,6 +224,10 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     }
     if (process_limits(p, &e) < 0 || process_prepare_exec(p, &path, &e) < 0)
         child_fail(c->sync, e);
+    /* Before any filter: a profile need not allow close_range (or anything
+     * of the runtime's own beyond what runc needs after it). */
+    if (process_cloexec_from(3 + c->o->preserve_fds, &e) < 0)
+        child_fail(c->sync, e);
     /* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it
      * while the process still has it (runc's order). */
     if (c->filter && !p->no_new_privs &&
@@ -201,16 +235,14 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         child_fail(c->sync, e);
     if (process_switch_user(p, &e) < 0)
         child_fail(c->sync, e);
-    if (process_cloexec_from(3 + c->o->preserve_fds, &e) < 0)
-        child_fail(c->sync, e);
-    if (msg_send(c->sync, 'R', NULL, &e) < 0)
+    if (init_send(c->sync, 'R', NULL) < 0)
         _exit(1);
-    if (msg_recv(c->sync, &kind, NULL, &e) <= 0)
+    if (init_recv(c->sync, &kind) <= 0)
         _exit(1);
     /* The runtime exits after create: stop dying with it, and say so (it
      * waits for this, or PDEATHSIG could still fire). */
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-    if (msg_send(c->sync, 'A', NULL, &e) < 0)
+    if (init_send(c->sync, 'A', NULL) < 0)
         _exit(1);
     if (kind == 'D') {
         /* Blocks until `start` opens the fifo for reading (runc's exec.fifo). */

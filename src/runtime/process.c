@@ -2,6 +2,7 @@
 /* The container process, from the rootfs being ready to execve (see process.h). */
 #include "runtime/process.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -220,10 +221,34 @@ int process_terminal(int console_sock, const struct spec_process *p, bool consol
     return 0;
 }
 
+/* Without close_range (Linux < 5.11, or refused by a seccomp filter the
+ * runtime runs under): mark what /proc/self/fd lists. */
+static int cloexec_from_proc(int first, struct err **err)
+{
+    _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+
+    if (d == NULL)
+        return err_sys(err, "mark fds close-on-exec: open /proc/self/fd");
+    while ((de = readdir(d)) != NULL) {
+        char *end;
+        long fd = strtol(de->d_name, &end, 10);
+        if (de->d_name[0] == '.' || *end != '\0' || fd < first || fd == dirfd(d))
+            continue;
+        int fl = fcntl((int)fd, F_GETFD);
+        if (fl >= 0 && !(fl & FD_CLOEXEC) && fcntl((int)fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+            return err_sys(err, "mark fd %ld close-on-exec", fd);
+    }
+    return 0;
+}
+
 int process_cloexec_from(int first, struct err **err)
 {
-    if (syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-        return err_sys(err, "close_range");
+    if (syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+        if (errno != ENOSYS && errno != EPERM && errno != EACCES && errno != EINVAL)
+            return err_sys(err, "close_range");
+        return cloexec_from_proc(first, err);
+    }
     return 0;
 }
 
