@@ -91,3 +91,28 @@ def test_refused_syscall_is_refused(oci):
     p, _ = oci.run(config=cfg, timeout=30)
     assert p.returncode != 0
     assert "Operation not permitted" in p.stderr
+
+
+def test_exec_under_profile_without_close_range(oci, tmp_root):
+    """`exec` into a container whose profile lacks close_range (no
+    noNewPrivileges): the exec'd process gets the filter before the user
+    switch, as the init does; runc runs the same exec."""
+    cfg = config(oci, PROGRAM + RUNC_NO_NNP + ["clock_nanosleep", "nanosleep"], False)
+    cfg["process"]["args"] = ["/bin/busybox", "sleep", "600"]
+    oci.write(cfg)
+    cid = oci.new_id()
+    p = oci.detached("run", "--detach", "--bundle", oci.bundle, cid, timeout=30)
+    assert p.returncode == 0, p.stderr
+    p = oci.cmd("exec", cid, "/bin/busybox", "echo", "exec-ok", timeout=30)
+    assert (p.returncode, p.stdout) == (0, "exec-ok\n"), p.stderr
+
+    peer = PeerRuntime("runc", os.path.join(tmp_root, "state-runc"))
+    try:
+        rid = f"{cid}-runc"
+        peer.ids.append(rid)
+        q = peer.detached("run", "--detach", "--bundle", oci.bundle, rid, timeout=30)
+        assert q.returncode == 0, q.stderr
+        q = peer.cmd("exec", rid, "/bin/busybox", "echo", "exec-ok", timeout=30)
+        assert (q.returncode, q.stdout) == (0, "exec-ok\n"), f"runc (the reference): {q.stderr}"
+    finally:
+        peer.cleanup()
