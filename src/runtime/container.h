@@ -26,6 +26,8 @@ struct container_opts {
     bool detach; /* run: return once started */
     bool keep;   /* run: keep the state after the container exits */
     int preserve_fds;
+    /* socket activation: the LISTEN_FDS count (also in preserve_fds) */
+    int listen_fds;
     enum cgroup_manager cgroup_manager;
 };
 

@@ -617,6 +617,13 @@ static void test_v2(void)
     if (mem) {
         check_file(cgroup_dir(cg, ""), "memory.max", "67108864");
         check_file(cgroup_dir(cg, ""), "memory.swap.max", "67108864");
+        /* v2 has no TCP memory limit: ignored with a warning, not an error */
+        res = J("{\"memory\":{\"kernelTCP\":1048576}}");
+        r = cgroup_update(cg, res, &e);
+        ok(r == 0, "memory.kernelTCP ignored on v2: %s", e ? e->msg : "");
+        err_free(&e);
+        json_decref(res);
+        check_file(cgroup_dir(cg, ""), "memory.max", "67108864");
     } else {
         res = J("{\"memory\":{\"limit\":1048576}}");
         r = cgroup_update(cg, res, &e);
