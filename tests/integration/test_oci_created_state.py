@@ -170,7 +170,8 @@ def test_delete_force_while_creating(oci, tmp_root):
     cfg = copy.deepcopy(oci.config)
     marker = os.path.join(tmp_root, "in-hook")
     cfg["hooks"] = {"createRuntime": [{"path": "/bin/sh",
-                                       "args": ["sh", "-c", f"touch {marker}; exec sleep 600"]}]}
+                                       "args": ["sh", "-c", f"echo $$ > {marker}.tmp; "
+                                                f"mv {marker}.tmp {marker}; exec sleep 600"]}]}
     oci.write(cfg)
     cid = oci.new_id()
     creator = subprocess.Popen([oci.exe, "--root", oci.root, "create", "--bundle", oci.bundle,
@@ -183,12 +184,54 @@ def test_delete_force_while_creating(oci, tmp_root):
         assert os.path.exists(marker), "the createRuntime hook never ran"
         st = oci.state(cid)
         assert st["status"] == "creating"
-        procs = pids_in(oci, cid) | {st["pid"]}
+        with open(marker) as f:
+            hook_pid = int(f.read())
+        procs = pids_in(oci, cid) | {st["pid"], hook_pid}
         p = oci.cmd("delete", "--force", cid)
         assert p.returncode == 0, p.stderr
         creator.wait(timeout=30)
         assert creator.returncode != 0
         assert [x for x in procs if alive(x)] == []
+        assert oci.leftovers(cid) == []
+    finally:
+        if creator.poll() is None:
+            os.killpg(creator.pid, signal.SIGKILL)
+            creator.wait()
+
+
+def test_killed_create_is_stopped_and_deletable(oci, tmp_root):
+    """A create killed in a createRuntime hook never finishes: `state` says
+    stopped (not a "creating" nothing can act on), and a plain delete removes
+    it; the init and the hook died with the create."""
+    cfg = copy.deepcopy(oci.config)
+    marker = os.path.join(tmp_root, "in-hook")
+    cfg["hooks"] = {"createRuntime": [{"path": "/bin/sh",
+                                       "args": ["sh", "-c", f"echo $$ > {marker}.tmp; "
+                                                f"mv {marker}.tmp {marker}; exec sleep 600"]}]}
+    oci.write(cfg)
+    cid = oci.new_id()
+    creator = subprocess.Popen([oci.exe, "--root", oci.root, "create", "--bundle", oci.bundle,
+                                cid], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        end = time.monotonic() + 30
+        while not os.path.exists(marker) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert os.path.exists(marker), "the createRuntime hook never ran"
+        st = oci.state(cid)
+        assert st["status"] == "creating"
+        with open(marker) as f:
+            hook_pid = int(f.read())
+        procs = pids_in(oci, cid) | {st["pid"], hook_pid}
+        creator.kill()
+        creator.wait(timeout=30)
+        end = time.monotonic() + 30
+        while any(alive(x) for x in procs) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert [x for x in procs if alive(x)] == []
+        assert oci.state(cid)["status"] == "stopped"
+        p = oci.cmd("delete", cid)
+        assert p.returncode == 0, p.stderr
         assert oci.leftovers(cid) == []
     finally:
         if creator.poll() is None:
