@@ -211,9 +211,11 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
             fail(sv[1], e);
         if (process_limits(proc, &e) < 0 || process_prepare_exec(proc, &path, &e) < 0)
             fail(sv[1], e);
+        if (process_cloexec_from(3 + o->preserve_fds, &e) < 0)
+            fail(sv[1], e);
         if (filter && !proc->no_new_privs && seccomp_install(filter, NULL, &e) < 0)
             fail(sv[1], e);
-        if (process_switch_user(proc, &e) < 0 || process_cloexec_from(3 + o->preserve_fds, &e) < 0)
+        if (process_switch_user(proc, &e) < 0)
             fail(sv[1], e);
         process_exec(proc, path, proc->no_new_privs ? filter : NULL, NULL, &e);
         fail(sv[1], e);
