@@ -491,10 +491,22 @@ static const struct {
     {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 
+/* A /dev bound from elsewhere (often the host's own) is used as it is: no node
+ * in it is replaced and no link added, as runc's needsSetupDev decides. */
+static bool dev_is_bound(const struct spec *s)
+{
+    for (size_t i = 0; i < s->nmounts; i++)
+        if (s->mounts[i].bind && strcmp(s->mounts[i].destination, "/dev") == 0)
+            return true;
+    return false;
+}
+
 static int setup_dev(int rootfd, const struct mount_ctx *c, struct err **err)
 {
     const struct spec *s = c->spec;
 
+    if (dev_is_bound(s))
+        return 0;
     for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
         bool listed = false;
         for (size_t k = 0; k < s->ndevices; k++)
@@ -538,9 +550,8 @@ static int setup_ptmx(int rootfd, const struct spec *s, struct err **err)
 {
     struct stat st;
 
-    for (size_t i = 0; i < s->nmounts; i++)
-        if (s->mounts[i].bind && strcmp(s->mounts[i].destination, "/dev") == 0)
-            return 0;
+    if (dev_is_bound(s))
+        return 0;
     _cleanup_close_ int dev = fs_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
     if (dev < 0)
         return -1;

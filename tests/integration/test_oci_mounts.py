@@ -568,3 +568,22 @@ def test_dangling_relative_symlink_to_a_file_destination(oci, tmp_root):
                   tmp_root)
     assert_same(res, lambda out: out)
     assert res["isola-oci"].stdout == "bound\n1\n"
+
+
+def test_bound_dev_is_left_as_it_is(oci, tmp_root):
+    """A /dev bound from elsewhere (usually the host's own) gets no device node
+    replaced and no link added (runc's needsSetupDev). The test binds a private
+    directory, never the host's /dev."""
+    fake = os.path.join(tmp_root, "fakedev")
+    os.makedirs(fake)
+    with open(os.path.join(fake, "null"), "w") as f:
+        f.write("a regular file, not a node\n")
+    cfg = peer_config(oci)
+    cfg["mounts"] = [m for m in cfg["mounts"] if not m["destination"].startswith("/dev")]
+    cfg["mounts"].append({"destination": "/dev", "type": "bind", "source": fake,
+                          "options": ["rbind", "rw"]})
+    res = run_all(oci, cfg, sh("ls -A /dev; cat /dev/null"), tmp_root, peers=("runc",))
+    assert_same(res, lambda out: out)
+    assert "a regular file" in res["isola-oci"].stdout
+    assert sorted(os.listdir(fake)) == ["null"]
+    assert stat.S_ISREG(os.lstat(os.path.join(fake, "null")).st_mode)
