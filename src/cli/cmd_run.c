@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "image/bundle.h"
 #include "runtime/container.h"
 #include "runtime/spec.h"
+#include "runtime/spec_defaults.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
@@ -57,6 +59,17 @@ static int parse_size(const char *s, long long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+/* RLIMIT_NOFILE of the container: podman's 1048576, or the most this process
+ * can grant (raising the hard limit needs CAP_SYS_RESOURCE). */
+static uint64_t run_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max >= 1048576)
+        return 1048576;
+    return rl.rlim_max;
 }
 
 int cmd_run(int argc, char **argv)
@@ -161,15 +174,8 @@ int cmd_run(int argc, char **argv)
     json_object_set_new(json_object_get(cfg, "root"), "path", json_string(rootfs));
     json_object_set_new(json_object_get(cfg, "root"), "readonly", json_false());
     json_object_set_new(cfg, "hostname", json_string(hostname));
-    /* docker's default capability set */
-    json_t *caps = json_pack("[s,s,s,s,s,s,s,s,s,s,s,s,s,s]", "CAP_CHOWN", "CAP_DAC_OVERRIDE",
-                             "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
-                             "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-                             "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE");
-    json_t *capobj = json_object_get(proc, "capabilities");
-    json_object_set(capobj, "bounding", caps);
-    json_object_set(capobj, "effective", caps);
-    json_object_set_new(capobj, "permitted", caps);
+    if (spec_defaults_engine(cfg, run_nofile(), &e) < 0)
+        goto fail_rm;
     json_t *lnx = json_object_get(cfg, "linux");
     json_t *res = json_object_get(lnx, "resources");
     json_object_del(res, "devices");
