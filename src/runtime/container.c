@@ -38,6 +38,7 @@
 #include "runtime/ns.h"
 #include "runtime/process.h"
 #include "runtime/container_priv.h"
+#include "runtime/netdev.h"
 #include "runtime/seccomp.h"
 #include "runtime/selfexec.h"
 #include "runtime/state.h"
@@ -165,6 +166,9 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         /* KEYCTL_JOIN_SESSION_KEYRING: a fresh keyring, not the host's */
         syscall(SYS_keyctl, 1, name, 0, 0, 0);
     }
+    const struct spec_ns *net = spec_ns_find(s, CLONE_NEWNET);
+    if (net != NULL && net->path == NULL && netdev_lo_up(&e) < 0)
+        child_fail(c->sync, e);
     const struct spec_ns *cg = spec_ns_find(s, CLONE_NEWCGROUP);
     if (cg != NULL && cg->path == NULL && unshare(CLONE_NEWCGROUP) < 0) {
         err_sys(&e, "linux.namespaces: unshare the cgroup namespace");
