@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "engine/rundir.h"
 #include "image/bundle.h"
 #include "runtime/container.h"
 #include "runtime/spec.h"
@@ -79,18 +80,19 @@ int cmd_run(int argc, char **argv)
         {"name", required_argument, NULL, 'n'}, {"hostname", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
-    bool rm = false;
     long long mem = -1;
     const char *name = NULL, *hostname = "isola";
     struct err *e = NULL;
     char rootfs[PATH_MAX], dir[PATH_MAX], idbuf[64];
     int c, status = 0;
     _cleanup_json_ json_t *cfg = NULL;
+    /* held until we exit: the bundle is ours, no other run collects it */
+    _cleanup_close_ int lockfd = -1;
 
     while ((c = getopt_long(argc, argv, "+m:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
-            rm = true;
+            /* the default until stopped containers are kept (docs/isola-run.md) */
             break;
         case 'm':
             if (parse_size(optarg, &mem) < 0) {
@@ -108,7 +110,17 @@ int cmd_run(int argc, char **argv)
             printf("Usage: isola run [--rm] [-m MEM] [--name NAME] [--hostname H] ROOTFS_DIR "
                    "CMD...\n"
                    "       isola run [--rm] [-m MEM] [--name NAME] [--hostname H] IMAGE "
-                   "[CMD...]\n");
+                   "[CMD...]\n"
+                   "Runs CMD in a container, in the foreground: its root is ROOTFS_DIR, or an\n"
+                   "overlay of IMAGE (a name or ID in the store; `isola pull` fetches one).\n"
+                   "SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 go to the container;\n"
+                   "the container dies with isola run. The exit status is the command's\n"
+                   "(128+N if killed by signal N), 125 if it could not start.\n"
+                   "  -m, --memory MEM   memory limit (64m, 512k, 1g)\n"
+                   "  --name NAME        container name (default isola-XXXXXX)\n"
+                   "  --hostname H       hostname (default isola)\n"
+                   "  --rm               remove the container when it exits (the default for\n"
+                   "                     now: stopped containers are not kept yet)\n");
             return 0;
         default:
             return 2;
@@ -129,13 +141,10 @@ int cmd_run(int argc, char **argv)
     const char *base = getenv("ISOLA_RUN_DIR");
     if (base == NULL || base[0] == '\0')
         base = "/run/isola";
-    if (fs_mkdir_p(base, 0700, &e) < 0)
+    char state_root[PATH_MAX + 8];
+    snprintf(state_root, sizeof(state_root), "%s/oci", base);
+    if (rundir_new_bundle(base, state_root, dir, sizeof(dir), &lockfd, &e) < 0)
         goto fail;
-    snprintf(dir, sizeof(dir), "%s/bundle-XXXXXX", base);
-    if (mkdtemp(dir) == NULL) {
-        err_sys(&e, "mkdtemp `%s`", dir);
-        goto fail;
-    }
     if (name == NULL) {
         snprintf(idbuf, sizeof(idbuf), "isola-%s", strrchr(dir, '-') + 1);
         name = idbuf;
@@ -151,8 +160,14 @@ int cmd_run(int argc, char **argv)
             goto fail_rm;
         }
         if (store_open(store_default_root(NULL), &s, &e) < 0 ||
-            bundle_create(s, argv[optind], dir, &bo, &e) < 0 || js_load_file(cfgp, &cfg, &e) < 0)
+            bundle_create(s, argv[optind], dir, &bo, &e) < 0 || js_load_file(cfgp, &cfg, &e) < 0) {
+            if (e != NULL && e->code == ENOENT && strstr(e->msg, "not in the store") != NULL)
+                err_wrap(&e,
+                         "`%s` is neither a directory nor an image in the store (%s); pull it "
+                         "with `isola pull %s`",
+                         argv[optind], store_default_root(NULL), argv[optind]);
             goto fail_rm;
+        }
         json_t *img_proc = json_object_get(cfg, "process");
         json_t *def = spec_default(false);
         /* The runtime's defaults (cgroups, devices, ...) around the image's process. */
@@ -185,16 +200,17 @@ int cmd_run(int argc, char **argv)
     snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", dir);
     if (js_write_file(cfgpath, cfg, 0600, &e) < 0)
         goto fail_rm;
-    char state_root[PATH_MAX + 8];
-    snprintf(state_root, sizeof(state_root), "%s/oci", base);
     struct container_opts o = {
         .root = state_root,
         .id = name,
         .bundle = dir,
         .cgroup_manager = CGROUP_MANAGER_CGROUPFS,
+        .foreground = true,
     };
     int rc = container_run(&o, &status, &e);
-    if (rm) {
+    /* With or without --rm: nothing can use a stopped container yet
+     * (docs/isola-run.md), so its overlay and bundle go with it. */
+    {
         struct err *e2 = NULL;
         if ((from_image ? bundle_remove(dir, &e2) : fs_rm_rf(dir, &e2)) < 0)
             err_free(&e2);
@@ -202,12 +218,11 @@ int cmd_run(int argc, char **argv)
     if (rc < 0)
         goto fail;
     return status;
-fail_rm:
-    if (rm || from_image) {
-        struct err *e2 = NULL;
-        if ((from_image ? bundle_remove(dir, &e2) : fs_rm_rf(dir, &e2)) < 0)
-            err_free(&e2);
-    }
+fail_rm : {
+    struct err *e2 = NULL;
+    if ((from_image ? bundle_remove(dir, &e2) : fs_rm_rf(dir, &e2)) < 0)
+        err_free(&e2);
+}
 fail:
     err_print(e, "isola run", stderr);
     err_free(&e);

@@ -41,6 +41,7 @@
 #include "runtime/netdev.h"
 #include "runtime/seccomp.h"
 #include "runtime/selfexec.h"
+#include "runtime/sigproxy.h"
 #include "runtime/state.h"
 #include "runtime/terminal.h"
 #include "util/cleanup.h"
@@ -147,6 +148,9 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     bool userns = false;
 
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    /* a foreground run blocked the signals it forwards before the clone */
+    if (c->o->foreground)
+        sigproxy_unblock();
     /* not ptrace-able (/proc/PID/exe, mem) until execve resets it */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (msg_recv(c->sync, &kind, &c->state_json, &e) <= 0 || kind != 'G')
@@ -212,8 +216,9 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     if (msg_recv(c->sync, &kind, NULL, &e) <= 0)
         _exit(1);
     /* The runtime exits after create: stop dying with it, and say so (it
-     * waits for this, or PDEATHSIG could still fire). */
-    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+     * waits for this, or PDEATHSIG could still fire). A foreground run keeps
+     * it, set again here as a uid switch has cleared it. */
+    prctl(PR_SET_PDEATHSIG, c->o->foreground ? SIGKILL : 0, 0, 0, 0);
     if (msg_send(c->sync, 'A', NULL, &e) < 0)
         _exit(1);
     if (kind == 'D') {
@@ -618,6 +623,15 @@ static int poststart(const char *root, const char *id, struct err **err)
     return rc;
 }
 
+/* Wait for the init, forwarding the user's signals to it (sigproxy.h); they
+ * are blocked since before the clone, so none is lost while it starts. */
+static int run_foreground_wait(const struct container_opts *o, pid_t pid, int *ws, struct err **err)
+{
+    if (sigproxy_wait(pid, ws, err) < 0)
+        return err_wrap(err, "wait for container `%s`", o->id);
+    return 0;
+}
+
 int container_run(const struct container_opts *o, int *status, struct err **err)
 {
     pid_t pid = -1;
@@ -626,6 +640,10 @@ int container_run(const struct container_opts *o, int *status, struct err **err)
     _cleanup_close_ int console_rx = -1, master = -1;
 
     *status = 0;
+    /* restored on return */
+    _cleanup_sigproxy_ struct sigproxy_mask mask = {0};
+    if (o->foreground)
+        sigproxy_block(&mask);
     if (do_create(o, true, &pid, &console_rx, err) < 0)
         return -1;
     poststart(o->root, o->id, err);
@@ -638,9 +656,14 @@ int container_run(const struct container_opts *o, int *status, struct err **err)
             err_free(&e);
         }
     }
-    while (waitpid(pid, &ws, 0) < 0)
-        if (errno != EINTR)
-            return err_sys(err, "wait for container `%s`", o->id);
+    if (o->foreground && console_rx < 0) {
+        if (run_foreground_wait(o, pid, &ws, err) < 0)
+            return -1;
+    } else {
+        while (waitpid(pid, &ws, 0) < 0)
+            if (errno != EINTR)
+                return err_sys(err, "wait for container `%s`", o->id);
+    }
     *status = proc_exit_code(ws);
     if (!o->keep && container_delete(o->root, o->id, true, err) < 0)
         return -1;

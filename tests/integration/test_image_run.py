@@ -53,3 +53,17 @@ def test_import_tar(isola, rootfs, tmp_root):
     assert len(cfg["Config"]["rootfs"]["diff_ids"]) == 1
     p = run([isola, "run", "--rm", "fromtar", "cat", "/etc/hostname"], env=env, timeout=120)
     assert p.returncode == 0 and p.stdout == "isola\n", p.stderr
+
+
+def test_run_of_a_missing_image_says_how_to_pull_it(isola, tmp_root):
+    env = env_for(tmp_root)
+    name = f"docker.io/library/missing{os.getpid()}:1"
+    p = run([isola, "run", "--rm", name, "true"], env=env)
+    assert p.returncode == 125
+    assert f"pull it with `isola pull {name}`" in p.stderr, p.stderr
+    assert [d for d in os.listdir(env["ISOLA_RUN_DIR"]) if d.startswith("bundle-")] == []
+    p = run([isola, "--help"])
+    line = [x for x in p.stdout.splitlines() if x.strip().startswith("run ")][0]
+    assert "IMAGE" in line and "directory" in line, line
+    p = run([isola, "run", "--help"])
+    assert p.returncode == 0 and "IMAGE" in p.stdout and "isola pull" in p.stdout
