@@ -104,7 +104,7 @@ int rundir_new_bundle(const char *base, const char *state_root, char *dir, size_
         return err_sys(err, "mkdtemp `%s`", dir);
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-        err_sys(err, "lock `%s`", dir);
+        err_sys(err, "lock a new bundle directory in `%s`", base);
         rmdir(dir);
         return -1;
     }
