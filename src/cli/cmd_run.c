@@ -21,6 +21,7 @@
 #include "cli/commands.h"
 #include "engine/rundir.h"
 #include "image/bundle.h"
+#include "image/registry.h"
 #include "runtime/container.h"
 #include "runtime/spec.h"
 #include "runtime/spec_defaults.h"
@@ -73,15 +74,50 @@ static uint64_t run_nofile(void)
     return rl.rlim_max;
 }
 
+/* An image that is not in the store is pulled, as `docker run` does (--pull
+ * missing, the default), or named with the command that would fetch it. */
+static int run_ensure_image(struct store *s, const char *image, bool pull, struct err **err)
+{
+    _cleanup_image_ struct image *img = NULL;
+    _cleanup_free_ char *pulled = NULL;
+    struct err *e = NULL;
+    struct registry_opts ro = {.creds = getenv("ISOLA_REGISTRY_CREDS")};
+
+    if (image_open(s, image, NULL, &img, &e) == 0)
+        return 0;
+    if (e->code != ENOENT) {
+        *err = e;
+        return -1;
+    }
+    err_free(&e);
+    if (!pull)
+        return err_val(err, ENOENT,
+                       "`%s` is neither a directory nor an image in the store (%s); pull it "
+                       "with `isola pull %s`",
+                       image, store_default_root(NULL), image);
+    fprintf(stderr, "isola run: image `%s` is not in the store, pulling it\n", image);
+    if (registry_pull(s, image, &ro, &pulled, err) < 0)
+        return err_wrap(err,
+                        "`%s` is neither a directory nor an image in the store (%s), and "
+                        "pulling it failed (`isola pull %s` has the registry options)",
+                        image, store_default_root(NULL), image);
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"rm", no_argument, NULL, 'r'},         {"memory", required_argument, NULL, 'm'},
-        {"name", required_argument, NULL, 'n'}, {"hostname", required_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"rm", no_argument, NULL, 'r'},
+        {"memory", required_argument, NULL, 'm'},
+        {"name", required_argument, NULL, 'n'},
+        {"hostname", required_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
+        {"pull", required_argument, NULL, 'P'},
+        {NULL, 0, NULL, 0},
     };
     long long mem = -1;
     const char *name = NULL, *hostname = "isola";
+    bool pull = true;
     struct err *e = NULL;
     char rootfs[PATH_MAX], dir[PATH_MAX], idbuf[64];
     int c, status = 0;
@@ -106,19 +142,29 @@ int cmd_run(int argc, char **argv)
         case 'H':
             hostname = optarg;
             break;
+        case 'P':
+            if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "never") != 0) {
+                fprintf(stderr, "isola run: --pull `%s`: expected missing or never\n", optarg);
+                return 2;
+            }
+            pull = strcmp(optarg, "missing") == 0;
+            break;
         case 'h':
             printf("Usage: isola run [--rm] [-m MEM] [--name NAME] [--hostname H] ROOTFS_DIR "
                    "CMD...\n"
-                   "       isola run [--rm] [-m MEM] [--name NAME] [--hostname H] IMAGE "
+                   "       isola run [--rm] [-m MEM] [--name NAME] [--hostname H] [--pull P] IMAGE "
                    "[CMD...]\n"
                    "Runs CMD in a container, in the foreground: its root is ROOTFS_DIR, or an\n"
-                   "overlay of IMAGE (a name or ID in the store; `isola pull` fetches one).\n"
+                   "overlay of IMAGE (a name or ID in the store, pulled from its registry\n"
+                   "when missing).\n"
                    "SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 go to the container;\n"
                    "the container dies with isola run. The exit status is the command's\n"
                    "(128+N if killed by signal N), 125 if it could not start.\n"
                    "  -m, --memory MEM   memory limit (64m, 512k, 1g)\n"
                    "  --name NAME        container name (default isola-XXXXXX)\n"
                    "  --hostname H       hostname (default isola)\n"
+                   "  --pull missing|never  pull IMAGE when it is not in the store (default\n"
+                   "                     missing), or fail naming `isola pull IMAGE`\n"
                    "  --rm               remove the container when it exits (the default for\n"
                    "                     now: stopped containers are not kept yet)\n");
             return 0;
@@ -160,14 +206,9 @@ int cmd_run(int argc, char **argv)
             goto fail_rm;
         }
         if (store_open(store_default_root(NULL), &s, &e) < 0 ||
-            bundle_create(s, argv[optind], dir, &bo, &e) < 0 || js_load_file(cfgp, &cfg, &e) < 0) {
-            if (e != NULL && e->code == ENOENT && strstr(e->msg, "not in the store") != NULL)
-                err_wrap(&e,
-                         "`%s` is neither a directory nor an image in the store (%s); pull it "
-                         "with `isola pull %s`",
-                         argv[optind], store_default_root(NULL), argv[optind]);
+            run_ensure_image(s, argv[optind], pull, &e) < 0 ||
+            bundle_create(s, argv[optind], dir, &bo, &e) < 0 || js_load_file(cfgp, &cfg, &e) < 0)
             goto fail_rm;
-        }
         json_t *img_proc = json_object_get(cfg, "process");
         json_t *def = spec_default(false);
         /* The runtime's defaults (cgroups, devices, ...) around the image's process. */
