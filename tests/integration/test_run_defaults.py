@@ -13,7 +13,8 @@ SYSCALLS = ["bpf", "keyctl", "add_key", "request_key", "unshare", "mount", "perf
             "open_by_handle_at", "personality", "personality_query", "userfaultfd", "kexec_load",
             "socket_audit", "getpid"]
 PROBE = ("grep -E '^(Seccomp|Cap(Bnd|Eff|Prm)):' /proc/self/status; echo nofile=$(ulimit -n); "
-         "echo hnofile=$(ulimit -Hn); sc " + " ".join(SYSCALLS) + "; cat /proc/self/mountinfo")
+         "echo hnofile=$(ulimit -Hn); echo devs=$(ls /dev | tr '\\n' ,); "
+         "sc " + " ".join(SYSCALLS) + "; cat /proc/self/mountinfo")
 IMAGE = "localhost/isola-run-defaults"
 
 
@@ -93,9 +94,9 @@ def test_seccomp_default_profile_is_podmans(isola, probe_rootfs, podman_out, tmp
     assert {k: mine[k] for k in SYSCALLS} == {k: theirs[k] for k in SYSCALLS}
 
 
-def test_capabilities_and_nofile_are_podmans(isola, probe_rootfs, podman_out, tmp_root):
+def test_capabilities_nofile_and_devices_are_podmans(isola, probe_rootfs, podman_out, tmp_root):
     mine, theirs = fields(isola_out(isola, probe_rootfs, tmp_root)), fields(podman_out)
-    for k in ("CapBnd", "CapEff", "CapPrm", "nofile", "hnofile"):
+    for k in ("CapBnd", "CapEff", "CapPrm", "nofile", "hnofile", "devs"):
         assert mine[k] == theirs[k], k
 
 
