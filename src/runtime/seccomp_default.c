@@ -133,6 +133,33 @@ fail:
     return NULL;
 }
 
+/* Docker's profile (not containers-common's) also denies the kernel keyring
+ * calls: keyrings are not namespaced, and a container's root is the host's
+ * uid 0. isola follows Docker here, unless the container has CAP_SYS_ADMIN. */
+static const char *const keyring_calls[] = {"add_key", "keyctl", "request_key", NULL};
+
+static int deny_keyrings(json_t *rules, json_t *bounding)
+{
+    size_t i, k;
+    json_t *r, *n;
+
+    if (in_json(bounding, "CAP_SYS_ADMIN"))
+        return 0;
+    json_array_foreach (rules, i, r) {
+        json_t *names = json_object_get(r, "names");
+        for (k = 0; k < json_array_size(names);) {
+            n = json_array_get(names, k);
+            if (in_strv(keyring_calls, json_string_value(n)))
+                json_array_remove(names, k);
+            else
+                k++;
+        }
+    }
+    return json_array_append_new(rules,
+                                 json_pack("{s:o,s:s,s:i}", "names", strv_json(keyring_calls),
+                                           "action", "SCMP_ACT_ERRNO", "errnoRet", EPERM));
+}
+
 int seccomp_default_spec(json_t *bounding, json_t **out, struct err **err)
 {
     const struct seccomp_default_profile *p = &seccomp_default_table;
@@ -161,6 +188,8 @@ int seccomp_default_spec(json_t *bounding, json_t **out, struct err **err)
         if (r == NULL || json_array_append_new(rules, r) < 0)
             return err_set(err, ENOMEM, "default seccomp profile: rule %zu", i);
     }
+    if (deny_keyrings(rules, bounding) < 0)
+        return err_set(err, ENOMEM, "default seccomp profile");
     *out = steal_ptr(&s);
     return 0;
 }

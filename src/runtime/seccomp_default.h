@@ -5,7 +5,9 @@
  * format), built in (seccomp_default_table.c), so nothing has to be installed
  * at run time. Turned into an OCI `linux.seccomp` object the way podman does:
  * rules whose includes/excludes do not match the native arch, the container's
- * bounding capabilities or the running kernel are left out.
+ * bounding capabilities or the running kernel are left out. One deliberate
+ * difference, Docker's: add_key, keyctl and request_key fail with EPERM
+ * without CAP_SYS_ADMIN (containers-common allows keyctl).
  */
 #ifndef ISOLA_RUNTIME_SECCOMP_DEFAULT_H
 #define ISOLA_RUNTIME_SECCOMP_DEFAULT_H

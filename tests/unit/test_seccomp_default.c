@@ -62,13 +62,19 @@ int main(void)
     a = action_of(def, "chroot", &er);
     ok(a && strcmp(a, "SCMP_ACT_ALLOW") == 0, "chroot allowed with CAP_SYS_CHROOT");
     ok(rules_named(def, "socket") == 1, "socket: CAP_AUDIT_WRITE allows it whole");
-    ok(rules_named(def, "add_key") == 0, "add_key: not listed (ENOSYS)");
+    a = action_of(def, "add_key", &er);
+    ok(a && strcmp(a, "SCMP_ACT_ERRNO") == 0 && er == 1, "add_key: EPERM (Docker's)");
+    ok(rules_named(def, "keyctl") == 1 && rules_named(def, "request_key") == 1,
+       "keyctl, request_key: only the EPERM rule");
 
     json_array_append_new(caps, json_string("CAP_SYS_ADMIN"));
     ok(seccomp_default_spec(caps, &admin, &e) == 0, "with CAP_SYS_ADMIN: built");
     a = action_of(admin, "bpf", &er);
     ok(a && strcmp(a, "SCMP_ACT_ALLOW") == 0 && rules_named(admin, "bpf") == 1,
        "bpf: allowed with CAP_SYS_ADMIN");
+    a = action_of(admin, "keyctl", &er);
+    ok(a && strcmp(a, "SCMP_ACT_ALLOW") == 0 && rules_named(admin, "add_key") == 0,
+       "keyrings: containers-common's rules with CAP_SYS_ADMIN");
 
     struct seccomp_filter *f = NULL;
     int rc = seccomp_compile(def, &f, &e);
