@@ -104,6 +104,17 @@ static int run_ensure_image(struct store *s, const char *image, bool pull, struc
     return 0;
 }
 
+/* The run's bundle directory, with the image's overlay unmounted first. */
+static void run_remove_bundle(const char *dir, bool from_image)
+{
+    struct err *e = NULL;
+
+    if ((from_image ? bundle_remove(dir, &e) : fs_rm_rf(dir, &e)) < 0) {
+        err_print(e, "isola run", stderr);
+        err_free(&e);
+    }
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -251,19 +262,12 @@ int cmd_run(int argc, char **argv)
     int rc = container_run(&o, &status, &e);
     /* With or without --rm: nothing can use a stopped container yet
      * (docs/isola-run.md), so its overlay and bundle go with it. */
-    {
-        struct err *e2 = NULL;
-        if ((from_image ? bundle_remove(dir, &e2) : fs_rm_rf(dir, &e2)) < 0)
-            err_free(&e2);
-    }
+    run_remove_bundle(dir, from_image);
     if (rc < 0)
         goto fail;
     return status;
-fail_rm : {
-    struct err *e2 = NULL;
-    if ((from_image ? bundle_remove(dir, &e2) : fs_rm_rf(dir, &e2)) < 0)
-        err_free(&e2);
-}
+fail_rm:
+    run_remove_bundle(dir, from_image);
 fail:
     err_print(e, "isola run", stderr);
     err_free(&e);
