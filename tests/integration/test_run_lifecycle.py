@@ -143,3 +143,53 @@ def test_image_run_unmounts_its_overlay(isola, rootfs, tmp_root, rm):
             timeout=120)
     assert p.returncode == 0 and p.stdout == "x\n", p.stderr
     assert leftovers(tmp_root) == []
+
+
+def test_ctrl_c_on_the_terminal_reaches_the_container(isola, rootfs, tmp_root):
+    """^C typed on isola run's terminal: the container's trap runs, isola run
+    waits for it and returns its status."""
+    import pty
+    import select
+
+    env = env_for(tmp_root)
+    name = f"ctrlc{os.getpid()}"
+    script = 'trap "echo got-INT; exit 7" INT; echo ready; sleep 1000 & wait $!'
+    pid, fd = pty.fork()  # the child: a new session, the pty its controlling terminal
+    if pid == 0:
+        try:
+            os.execve(isola, [isola, "run", "--rm", "--name", name, rootfs, "sh", "-c", script],
+                      env)
+        finally:
+            os._exit(127)
+    out = b""
+    init = None
+    try:
+        def read_until(marker):
+            nonlocal out
+            for _ in range(600):  # bounded: 600 reads of at most 0.1 s of silence each
+                if marker in out:
+                    return True
+                r, _, _ = select.select([fd], [], [], 0.1)
+                if r:
+                    try:
+                        out += os.read(fd, 4096)
+                    except OSError:
+                        return marker in out
+            return marker in out
+
+        assert read_until(b"ready"), out
+        with open(os.path.join(env["ISOLA_RUN_DIR"], "oci", name, "state.json")) as f:
+            init = json.load(f)["pid"]
+        os.write(fd, b"\x03")
+        assert read_until(b"got-INT"), out
+        _, ws = os.waitpid(pid, 0)
+        pid = 0
+        assert os.waitstatus_to_exitcode(ws) == 7, out
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        if init and alive(init):
+            os.kill(init, signal.SIGKILL)  # the container this test started, orphaned
+        os.close(fd)
+    assert leftovers(tmp_root) == []
