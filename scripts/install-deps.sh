@@ -9,7 +9,7 @@ set -eu
 PKGS="
   build-essential meson ninja-build pkg-config clang clang-format
   libjansson-dev libseccomp-dev libcap-dev libarchive-dev
-  libzstd-dev liblzma-dev zlib1g-dev libssl-dev libcurl4-openssl-dev
+  libzstd-dev liblzma-dev zlib1g-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev
   libcurl4 libarchive13
   busybox-static python3 python3-pytest
   iproute2 util-linux procps iptables nftables cpio e2fsprogs kmod strace

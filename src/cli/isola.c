@@ -13,6 +13,10 @@ int cmd_run(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv)
 {
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("Usage: isola version\n       isola --version\n\nPrint the version of isola.\n");
+        return 0;
+    }
     printf("isola version %s\n", ISOLA_VERSION);
     return 0;
 }

@@ -37,6 +37,7 @@
 #include "runtime/mount.h"
 #include "runtime/ns.h"
 #include "runtime/process.h"
+#include "runtime/procenv.h"
 #include "runtime/container_priv.h"
 #include "runtime/netdev.h"
 #include "runtime/seccomp.h"
@@ -153,12 +154,17 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         sigproxy_unblock();
     /* not ptrace-able (/proc/PID/exe, mem) until execve resets it */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    /* before any hook or the process runs: none of them shares the caller's tty */
+    if (process_new_session(&e) < 0)
+        child_fail(c->sync, e);
     if (msg_recv(c->sync, &kind, &c->state_json, &e) <= 0 || kind != 'G')
         _exit(1);
     const struct spec_ns *u = spec_ns_find(s, CLONE_NEWUSER);
     userns = u != NULL;
-    if (u != NULL && u->path == NULL) {
-        /* the maps are written: become the namespace's root */
+    if (u != NULL) {
+        /* the maps are written (or were, for a joined namespace): become the
+         * namespace's root, or host root stays unmapped (files it makes fail
+         * with EOVERFLOW) */
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
             err_sys(&e, "linux.uidMappings: become root in the user namespace (is 0 mapped?)");
             child_fail(c->sync, e);
@@ -188,10 +194,15 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     if (process_container_settings(s, &e) < 0)
         child_fail(c->sync, e);
     if (p->terminal) {
-        if (process_terminal(c->console, p, true, &e) < 0)
+        /* no mount namespace: no /dev/console bind in the host's table */
+        if (process_terminal(c->console, p, spec_ns_find(s, CLONE_NEWNS) != NULL, &e) < 0)
             child_fail(c->sync, e);
         close(c->console);
     }
+    /* before root.readonly, as runc creates it */
+    if (procenv_make_cwd(p->cwd, &e) < 0 || procenv_setup(&s->process, c->o->listen_fds, &e) < 0 ||
+        procenv_chown_stdio(p->uid, p->gid, &e) < 0)
+        child_fail(c->sync, e);
     if (mount_finalize(&mc, &e) < 0)
         child_fail(c->sync, e);
     if (p->apparmor && p->apparmor[0]) {
@@ -200,6 +211,8 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         if (fs_write_str("/proc/self/attr/apparmor/exec", buf, &e) < 0)
             child_fail(c->sync, e);
     }
+    if (mempolicy_apply(&s->mempolicy, &e) < 0)
+        child_fail(c->sync, e);
     if (process_limits(p, &e) < 0 || process_prepare_exec(p, &path, &e) < 0)
         child_fail(c->sync, e);
     /* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it
@@ -515,7 +528,18 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
                           .dirfd = dirfd,
                           .console = console,
                           .listener = listener};
+    if (!s->process.terminal &&
+        procenv_chown_stdio_host(s, s->process.uid, s->process.gid, err) < 0)
+        goto out;
+    if (mount_idmap_prepare(s, err) < 0)
+        goto out;
+    if (mount_dev_prepare(s, err) < 0) {
+        mount_idmap_release(s);
+        goto out;
+    }
     pid = spawn_init(&ic, sv[0], err);
+    mount_idmap_release(s);
+    mount_dev_release(s);
     close(sv[1]);
     sv[1] = -1;
     if (pid < 0)

@@ -30,6 +30,8 @@ struct container_opts {
      * SIGQUIT, SIGUSR1/2 sent to the runtime are forwarded to it. */
     bool foreground;
     int preserve_fds;
+    /* socket activation: the LISTEN_FDS count (also in preserve_fds) */
+    int listen_fds;
     enum cgroup_manager cgroup_manager;
 };
 

@@ -54,6 +54,36 @@ int process_container_settings(const struct spec *s, struct err **err)
     return 0;
 }
 
+/* Why sched_setattr(2) refused process.scheduler, in terms a user can act on. */
+static int sched_error(const struct spec_sched *s, struct err **err)
+{
+    static const char *const names[] = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",      "SCHED_BATCH",
+                                        "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE"};
+    const char *name = s->policy < ARRAY_SIZE(names) ? names[s->policy] : "?";
+    int e = errno;
+
+    if (e == EPERM && (s->policy == 1 || s->policy == 2)) /* SCHED_FIFO, SCHED_RR */
+        return err_set(
+            err, e,
+            "process.scheduler: sched_setattr %s priority %u (real-time needs "
+            "CAP_SYS_NICE and, with RT group scheduling (cgroup v1 cpu.rt_runtime_us), "
+            "real-time runtime in the container's cpu cgroup, which has none by default: "
+            "set linux.resources.cpu.realtimeRuntime)",
+            name, s->priority);
+    if (e == EBUSY && s->policy == 6) /* SCHED_DEADLINE */
+        return err_set(err, e,
+                       "process.scheduler: sched_setattr SCHED_DEADLINE runtime %llu period %llu "
+                       "(the CPUs have no deadline bandwidth left for it)",
+                       (unsigned long long)s->runtime, (unsigned long long)s->period);
+    if (e == EINVAL)
+        return err_set(err, e,
+                       "process.scheduler: sched_setattr %s: the kernel refused the parameters "
+                       "(priority 1-99 for SCHED_FIFO/SCHED_RR and 0 otherwise; SCHED_DEADLINE: "
+                       "runtime <= deadline <= period, runtime >= 1024 ns)",
+                       name);
+    return err_set(err, e, "process.scheduler: sched_setattr %s", name);
+}
+
 int process_limits(const struct spec_process *p, struct err **err)
 {
     for (size_t i = 0; i < p->nrlimits; i++) {
@@ -89,7 +119,7 @@ int process_limits(const struct spec_process *p, struct err **err)
             .sched_period = p->sched.period,
         };
         if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
-            return err_sys(err, "process.scheduler: sched_setattr");
+            return sched_error(&p->sched, err);
     }
     if (p->has_umask)
         umask(p->umask);
@@ -142,7 +172,7 @@ int process_prepare_exec(const struct spec_process *p, char **path, struct err *
 
 int process_switch_user(const struct spec_process *p, struct err **err)
 {
-    if (setgroups(p->ngids, p->gids) < 0 && !(errno == EPERM && p->ngids == 0))
+    if (!p->keep_groups && setgroups(p->ngids, p->gids) < 0 && !(errno == EPERM && p->ngids == 0))
         return err_sys(err, "process.user.additionalGids: setgroups");
     if (setresgid(p->gid, p->gid, p->gid) < 0)
         return err_sys(err, "process.user.gid: setresgid %u", p->gid);
@@ -169,6 +199,13 @@ int process_switch_user(const struct spec_process *p, struct err **err)
     return 0;
 }
 
+int process_new_session(struct err **err)
+{
+    if (setsid() < 0)
+        return err_sys(err, "setsid: leave the caller's session");
+    return 0;
+}
+
 static int send_fd(int sock, int fd, const char *name, struct err **err)
 {
     char buf[CMSG_SPACE(sizeof(int))];
@@ -188,6 +225,19 @@ static int send_fd(int sock, int fd, const char *name, struct err **err)
     return 0;
 }
 
+/* The pty belongs to the process's user, as runc's fixStdioPermissions makes
+ * it (the uid only: devpts's gid= chose the group); else a process that is not
+ * root cannot open its own terminal by name (/dev/pts/N, /dev/console). Only
+ * the pty made here: a terminal passed in by the caller is never chowned. A
+ * uid the user namespace does not map (EINVAL) or an owner it cannot change
+ * (EPERM) leaves it root's, as runc does. */
+static int terminal_chown(int slave, uid_t uid, struct err **err)
+{
+    if (fchown(slave, uid, (gid_t)-1) < 0 && errno != EINVAL && errno != EPERM)
+        return err_sys(err, "process.terminal: chown the pty to uid %u", uid);
+    return 0;
+}
+
 int process_terminal(int console_sock, const struct spec_process *p, bool console, struct err **err)
 {
     char name[64];
@@ -200,6 +250,8 @@ int process_terminal(int console_sock, const struct spec_process *p, bool consol
     _cleanup_close_ int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (slave < 0)
         return err_sys(err, "process.terminal: open `%s`", name);
+    if (terminal_chown(slave, p->uid, err) < 0)
+        return -1;
     if (p->console_h || p->console_w) {
         struct winsize ws = {.ws_row = (unsigned short)p->console_h,
                              .ws_col = (unsigned short)p->console_w};
