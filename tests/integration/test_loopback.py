@@ -7,10 +7,13 @@ import shutil
 
 from conftest import run
 
-# Listen on 127.0.0.1 and connect to it (retried until the listener is up).
-SCRIPT = ("ip link show lo | head -1; nc -l -p 5555 > /dev/shm/got & i=0; "
-          "until echo hello-lo | nc 127.0.0.1 5555 2>/dev/null; do i=$((i+1)); "
-          "[ $i -gt 100 ] && exit 9; sleep 0.1; done; wait; cat /dev/shm/got")
+# Serve on 127.0.0.1 (busybox httpd, which daemonizes) and fetch from it,
+# retried until the server listens; busybox nc's listener can end at its
+# stdin's EOF before the data arrives, so it is not used.
+SCRIPT = ("ip link show lo | head -1; mkdir -p /dev/shm/www; echo hello-lo > /dev/shm/www/x; "
+          "httpd -p 127.0.0.1:8080 -h /dev/shm/www || exit 8; i=0; "
+          "until wget -qO- http://127.0.0.1:8080/x 2>/dev/null; do i=$((i+1)); "
+          "[ $i -gt 100 ] && exit 9; sleep 0.1; done")
 
 
 def check(p):
