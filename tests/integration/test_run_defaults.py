@@ -12,7 +12,8 @@ from conftest import ROOT, cleanup_tree, run
 SYSCALLS = ["bpf", "keyctl", "add_key", "request_key", "unshare", "mount", "perf_event_open",
             "open_by_handle_at", "personality", "personality_query", "userfaultfd", "kexec_load",
             "socket_audit", "getpid"]
-PROBE = ("grep -E '^(Seccomp|Cap(Bnd|Eff|Prm)):' /proc/self/status; echo nofile=$(ulimit -n); "
+PROBE = ("grep -E '^(Seccomp|NoNewPrivs|Cap(Bnd|Eff|Prm)):' /proc/self/status; "
+         "echo sid=$(cut -d' ' -f6 /proc/1/stat); echo nofile=$(ulimit -n); "
          "echo hnofile=$(ulimit -Hn); echo devs=$(ls /dev | tr '\\n' ,); "
          "sc " + " ".join(SYSCALLS) + "; cat /proc/self/mountinfo")
 IMAGE = "localhost/isola-run-defaults"
@@ -68,7 +69,7 @@ def isola_out(isola, probe_rootfs, tmp_root):
 def fields(out):
     return dict(line.split("=", 1) if "=" in line else line.split(":\t", 1)
                 for line in out.splitlines()
-                if "=" in line and " " not in line or line.startswith(("Seccomp", "Cap")))
+                if "=" in line and " " not in line or line.startswith(("Seccomp", "Cap", "NoNew")))
 
 
 def mounts(out):
@@ -98,10 +99,14 @@ def test_seccomp_default_profile_is_podmans(isola, probe_rootfs, podman_out, tmp
     assert (theirs["keyctl"], theirs["add_key"]) == ("ok", "ENOSYS")
 
 
-def test_capabilities_nofile_and_devices_are_podmans(isola, probe_rootfs, podman_out, tmp_root):
+def test_caps_session_nofile_and_devices_are_podmans(isola, probe_rootfs, podman_out, tmp_root):
     mine, theirs = fields(isola_out(isola, probe_rootfs, tmp_root)), fields(podman_out)
     for k in ("CapBnd", "CapEff", "CapPrm", "nofile", "hnofile", "devs"):
         assert mine[k] == theirs[k], k
+    # the init leads a session of its own, as runc's
+    assert mine["sid"] == theirs["sid"] == "1"
+    # a deliberate difference (docs/security.md): isola sets no_new_privs
+    assert (mine["NoNewPrivs"], theirs["NoNewPrivs"]) == ("1", "0")
 
 
 def test_mounts_are_podmans(isola, probe_rootfs, podman_out, tmp_root):
