@@ -39,8 +39,10 @@
 #include "runtime/process.h"
 #include "runtime/procenv.h"
 #include "runtime/container_priv.h"
+#include "runtime/netdev.h"
 #include "runtime/seccomp.h"
 #include "runtime/selfexec.h"
+#include "runtime/sigproxy.h"
 #include "runtime/state.h"
 #include "runtime/terminal.h"
 #include "util/cleanup.h"
@@ -188,6 +190,9 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     bool userns = false;
 
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    /* a foreground run blocked the signals it forwards before the clone */
+    if (c->o->foreground)
+        sigproxy_unblock();
     /* not ptrace-able (/proc/PID/exe, mem) until execve resets it */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     /* before any hook or the process runs: none of them shares the caller's tty */
@@ -213,6 +218,9 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         /* KEYCTL_JOIN_SESSION_KEYRING: a fresh keyring, not the host's */
         syscall(SYS_keyctl, 1, name, 0, 0, 0);
     }
+    const struct spec_ns *net = spec_ns_find(s, CLONE_NEWNET);
+    if (net != NULL && net->path == NULL && netdev_lo_up(&e) < 0)
+        child_fail(c->sync, e);
     const struct spec_ns *cg = spec_ns_find(s, CLONE_NEWCGROUP);
     if (cg != NULL && cg->path == NULL && unshare(CLONE_NEWCGROUP) < 0) {
         err_sys(&e, "linux.namespaces: unshare the cgroup namespace");
@@ -265,8 +273,9 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     if (init_recv(c->sync, &kind) <= 0)
         _exit(1);
     /* The runtime exits after create: stop dying with it, and say so (it
-     * waits for this, or PDEATHSIG could still fire). */
-    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+     * waits for this, or PDEATHSIG could still fire). A foreground run keeps
+     * it, set again here as a uid switch has cleared it. */
+    prctl(PR_SET_PDEATHSIG, c->o->foreground ? SIGKILL : 0, 0, 0, 0);
     if (init_send(c->sync, 'A', NULL) < 0)
         _exit(1);
     if (kind == 'D') {
@@ -685,6 +694,15 @@ static int poststart(const char *root, const char *id, struct err **err)
     return rc;
 }
 
+/* Wait for the init, forwarding the user's signals to it (sigproxy.h); they
+ * are blocked since before the clone, so none is lost while it starts. */
+static int run_foreground_wait(const struct container_opts *o, pid_t pid, int *ws, struct err **err)
+{
+    if (sigproxy_wait(pid, ws, err) < 0)
+        return err_wrap(err, "wait for container `%s`", o->id);
+    return 0;
+}
+
 int container_run(const struct container_opts *o, int *status, struct err **err)
 {
     pid_t pid = -1;
@@ -693,6 +711,10 @@ int container_run(const struct container_opts *o, int *status, struct err **err)
     _cleanup_close_ int console_rx = -1, master = -1;
 
     *status = 0;
+    /* restored on return */
+    _cleanup_sigproxy_ struct sigproxy_mask mask = {0};
+    if (o->foreground)
+        sigproxy_block(&mask);
     if (do_create(o, true, &pid, &console_rx, err) < 0)
         return -1;
     poststart(o->root, o->id, err);
@@ -705,9 +727,14 @@ int container_run(const struct container_opts *o, int *status, struct err **err)
             err_free(&e);
         }
     }
-    while (waitpid(pid, &ws, 0) < 0)
-        if (errno != EINTR)
-            return err_sys(err, "wait for container `%s`", o->id);
+    if (o->foreground && console_rx < 0) {
+        if (run_foreground_wait(o, pid, &ws, err) < 0)
+            return -1;
+    } else {
+        while (waitpid(pid, &ws, 0) < 0)
+            if (errno != EINTR)
+                return err_sys(err, "wait for container `%s`", o->id);
+    }
     *status = proc_exit_code(ws);
     if (!o->keep && container_delete(o->root, o->id, true, err) < 0)
         return -1;
