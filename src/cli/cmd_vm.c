@@ -263,6 +263,10 @@ static int vm_extract(int argc, char **argv)
 {
     _cleanup_err_ struct err *err = NULL;
 
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        vm_usage(stdout);
+        return 0;
+    }
     if (argc != 3) {
         vm_usage(stderr);
         return 2;

@@ -6,6 +6,7 @@
  * dashes, as runc's CLI library does.
  */
 #include <errno.h>
+#include <seccomp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/oci.h"
+#include "oci_version.h"
 #include "runtime/selfexec.h"
 #include "runtime/state.h"
 #include "util/log.h"
@@ -82,6 +84,19 @@ static void usage(FILE *fp)
         fprintf(fp, "  %-10s  %s\n", commands[i].name, commands[i].summary);
 }
 
+/* crun's layout (version, commit, rundir, spec, then the build's features),
+ * with runc's libseccomp line: tools read `spec:` and `commit:` from either. */
+static void print_version(const char *root)
+{
+    const struct scmp_version *sv = seccomp_version();
+
+    printf("isola-oci version %s\ncommit: %s\nrundir: %s\nspec: 1.2.0\n", ISOLA_VERSION,
+           ISOLA_COMMIT, root);
+    if (sv)
+        printf("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
+    printf("+CAP +SECCOMP +EBPF -SYSTEMD -SELINUX -APPARMOR\n");
+}
+
 static bool enters_container(const char *verb)
 {
     return strcmp(verb, "exec") == 0;
@@ -146,7 +161,7 @@ int main(int argc, char **argv)
         case 'C':
             break;
         case 'v':
-            printf("isola-oci version %s\nspec: 1.2.0\n", ISOLA_VERSION);
+            print_version(g.root);
             return 0;
         case 'h':
             usage(stdout);

@@ -13,6 +13,10 @@ int cmd_run(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv)
 {
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("Usage: isola version\n       isola --version\n\nPrint the version of isola.\n");
+        return 0;
+    }
     printf("isola version %s\n", ISOLA_VERSION);
     return 0;
 }
@@ -28,7 +32,7 @@ static const struct isola_command commands[] = {
     {"pull", cmd_pull, "pull an image from a registry"},
     {"push", cmd_push, "push an image to a registry"},
     {"rmi", cmd_rmi, "remove images"},
-    {"run", cmd_run, "run a command in a container from a root filesystem directory"},
+    {"run", cmd_run, "run a command in a container from an IMAGE or a root filesystem directory"},
     {"save", cmd_save, "save images as an OCI layout or docker-archive"},
     {"tag", cmd_tag, "give an image another name"},
     {"version", cmd_version, "print the version"},

@@ -25,6 +25,15 @@ struct oci_command {
 int oci_fail(struct err *e);
 /* "isola-oci VERB: ..." usage error; returns 2... runc uses 1. */
 int oci_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* `isola-oci VERB --help`: print the verb's usage and options; returns 0. */
+int oci_help(const char *verb);
+/* crun's --regex: call fn for every container whose id matches pattern (POSIX
+ * extended, unanchored); prints each failure and goes on, as crun; returns the
+ * exit status (1 only for a bad pattern or an unreadable state root). */
+int oci_for_each_match(struct oci_global *g, const char *verb, const char *pattern,
+                       int (*fn)(struct oci_global *g, const char *id, void *data,
+                                 struct err **err),
+                       void *data);
 /* Exactly one positional argument (the container id) after getopt. */
 const char *oci_id_arg(const char *verb, int argc, char **argv);
 

@@ -57,6 +57,7 @@ int oci_exec(struct oci_global *g, int argc, char **argv)
         {"process-label", required_argument, NULL, 'L'},
         {"apparmor", required_argument, NULL, 'A'},
         {"ignore-paused", no_argument, NULL, 'I'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct exec_opts eo = {0};
@@ -69,7 +70,7 @@ int oci_exec(struct oci_global *g, int argc, char **argv)
     int c, status = 0;
     _cleanup_json_ json_t *j = NULL; /* --process: proc's strings point into it */
 
-    while ((c = getopt_long_only(argc, argv, "+p:dtu:e:g:c:", opts, NULL)) != -1) {
+    while ((c = getopt_long_only(argc, argv, "+p:dtu:e:g:c:h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             process_file = optarg;
@@ -113,6 +114,8 @@ int oci_exec(struct oci_global *g, int argc, char **argv)
             break;
         case 'I':
             break;
+        case 'h':
+            return oci_help("exec");
         default:
             return oci_usage("exec", "bad option");
         }

@@ -5,11 +5,14 @@
 
 static int pause_resume(const char *verb, struct oci_global *g, int argc, char **argv, bool p)
 {
-    static const struct option opts[] = {{NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     struct err *e = NULL;
     const char *id;
 
-    if (getopt_long_only(argc, argv, "", opts, NULL) != -1)
+    int c = getopt_long_only(argc, argv, "h", opts, NULL);
+    if (c == 'h')
+        return oci_help(verb);
+    if (c != -1)
         return oci_usage(verb, "bad option");
     if ((id = oci_id_arg(verb, argc, argv)) == NULL)
         return 1;

@@ -10,6 +10,7 @@
 int oci_ps(struct oci_global *g, int argc, char **argv)
 {
     static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+                                         {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct err *e = NULL;
     const char *format = "table", *id;
@@ -17,7 +18,9 @@ int oci_ps(struct oci_global *g, int argc, char **argv)
     size_t n = 0;
     int c;
 
-    while ((c = getopt_long_only(argc, argv, "+f:", opts, NULL)) != -1) {
+    while ((c = getopt_long_only(argc, argv, "+f:h", opts, NULL)) != -1) {
+        if (c == 'h')
+            return oci_help("ps");
         if (c != 'f')
             return oci_usage("ps", "bad option");
         format = optarg;

@@ -15,6 +15,7 @@ int oci_spec(struct oci_global *g, int argc, char **argv)
 {
     static const struct option opts[] = {{"bundle", required_argument, NULL, 'b'},
                                          {"rootless", no_argument, NULL, 'R'},
+                                         {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *bundle = ".";
     bool rootless = false;
@@ -22,7 +23,9 @@ int oci_spec(struct oci_global *g, int argc, char **argv)
     _cleanup_free_ char *path = NULL;
     int c;
 
-    while ((c = getopt_long_only(argc, argv, "b:", opts, NULL)) != -1) {
+    while ((c = getopt_long_only(argc, argv, "b:h", opts, NULL)) != -1) {
+        if (c == 'h')
+            return oci_help("spec");
         if (c == 'b')
             bundle = optarg;
         else if (c == 'R')

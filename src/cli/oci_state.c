@@ -9,12 +9,15 @@
 
 int oci_state(struct oci_global *g, int argc, char **argv)
 {
-    static const struct option opts[] = {{NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     struct err *e = NULL;
     _cleanup_json_ json_t *j = NULL;
     const char *id;
 
-    if (getopt_long_only(argc, argv, "", opts, NULL) != -1)
+    int c = getopt_long_only(argc, argv, "h", opts, NULL);
+    if (c == 'h')
+        return oci_help("state");
+    if (c != -1)
         return oci_usage("state", "bad option");
     if ((id = oci_id_arg("state", argc, argv)) == NULL)
         return 1;

@@ -45,6 +45,7 @@ int oci_update(struct oci_global *g, int argc, char **argv)
         {"cpuset-mems", required_argument, NULL, 'e'},
         {"pids-limit", required_argument, NULL, 'P'},
         {"blkio-weight", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct err *e = NULL;
@@ -52,7 +53,7 @@ int oci_update(struct oci_global *g, int argc, char **argv)
     const char *id;
     int c, rc = 0;
 
-    while ((c = getopt_long_only(argc, argv, "r:", opts, NULL)) != -1) {
+    while ((c = getopt_long_only(argc, argv, "r:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r': {
             json_t *j = NULL;
@@ -114,6 +115,8 @@ int oci_update(struct oci_global *g, int argc, char **argv)
         case 'b':
             rc = set_int(res, "blockIO", "weight", optarg, &e);
             break;
+        case 'h':
+            return oci_help("update");
         default:
             return oci_usage("update", "bad option");
         }

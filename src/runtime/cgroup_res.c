@@ -6,6 +6,7 @@
  * With cg == NULL everything is parsed and checked but nothing is written
  * (cgroup_validate): errors name the field.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -77,6 +78,28 @@ static bool memsw_present(struct res *r)
 }
 
 #define W R ".memory"
+/* kernelTCP: v1's memory.kmem.tcp.limit_in_bytes, as runc writes it (-1 or 0:
+ * no limit). cgroup v2 has no such limit and newer kernels dropped the v1
+ * file: then it is ignored with a warning, as runc and crun do, since it is a
+ * deprecated knob (runtime-spec: "kernelTCP ... NOT RECOMMENDED"). */
+static int memory_kernel_tcp(struct res *r, int v, int64_t ktcp, struct err **err)
+{
+    char p[4200];
+
+    if (r->cg == NULL)
+        return 0;
+    if (v == 1) {
+        snprintf(p, sizeof(p), "%s/memory.kmem.tcp.limit_in_bytes", cgroup_dir(r->cg, "memory"));
+        if (access(p, F_OK) == 0)
+            return putf(r, "memory", "memory.kmem.tcp.limit_in_bytes", W ".kernelTCP", err,
+                        "%" PRId64, ktcp > 0 ? ktcp : -1);
+    }
+    log_warn(W ".kernelTCP: ignored, %s", v == 1
+                                              ? "this kernel has no memory.kmem.tcp.limit_in_bytes"
+                                              : "cgroup v2 has no TCP memory limit");
+    return 0;
+}
+
 static int memory(struct res *r, json_t *m, struct err **err)
 {
     static const char *const known[] = {"limit",
@@ -92,14 +115,14 @@ static int memory(struct res *r, json_t *m, struct err **err)
     int64_t limit = 0, resv = 0, swap = 0, kmem = 0, ktcp = 0;
     int64_t swappiness = 0;
     bool oom = false, hier = false, check = false;
-    int has_limit, has_resv, has_swap, has_swappiness, has_oom;
+    int has_limit, has_resv, has_swap, has_swappiness, has_oom, has_ktcp;
 
     if (js_check_keys(m, W, known, err) < 0 ||
         (has_limit = js_get_range(m, W, "limit", false, -1, INT64_MAX, &limit, err)) < 0 ||
         (has_resv = js_get_range(m, W, "reservation", false, -1, INT64_MAX, &resv, err)) < 0 ||
         (has_swap = js_get_range(m, W, "swap", false, -1, INT64_MAX, &swap, err)) < 0 ||
         js_get_i64(m, W, "kernel", false, &kmem, err) < 0 ||
-        js_get_i64(m, W, "kernelTCP", false, &ktcp, err) < 0 ||
+        (has_ktcp = js_get_i64(m, W, "kernelTCP", false, &ktcp, err)) < 0 ||
         (has_swappiness = js_get_range(m, W, "swappiness", false, 0, 100, &swappiness, err)) < 0 ||
         (has_oom = js_get_bool(m, W, "disableOOMKiller", false, &oom, err)) < 0 ||
         js_get_bool(m, W, "useHierarchy", false, &hier, err) < 0 ||
@@ -110,7 +133,7 @@ static int memory(struct res *r, json_t *m, struct err **err)
                        R ".memory.swap: %" PRId64 " is below memory.limit %" PRId64
                          " (swap is memory plus swap)",
                        swap, limit);
-    if (has_limit + has_resv + has_swap + has_swappiness + has_oom == 0)
+    if (has_limit + has_resv + has_swap + has_swappiness + has_oom + has_ktcp == 0)
         return 0;
     if (need(r, "memory", W, err) < 0)
         return -1;
@@ -130,6 +153,8 @@ static int memory(struct res *r, json_t *m, struct err **err)
                            limit, strtoll(cur, NULL, 10));
         err_free(&e);
     }
+    if (has_ktcp && memory_kernel_tcp(r, v, ktcp, err) < 0)
+        return -1;
     if (v == 2) {
         if (has_swappiness)
             return err_val(err, ENOTSUP, R ".memory.swappiness: not supported on cgroup v2");
@@ -203,6 +228,103 @@ static int memory(struct res *r, json_t *m, struct err **err)
 /* ---- cpu ---- */
 
 #define W R ".cpu"
+static int64_t read_i64(const char *dir, const char *file, int64_t dflt)
+{
+    _cleanup_free_ char *p = NULL, *s = NULL;
+
+    if (asprintf(&p, "%s/%s", dir, file) < 0)
+        return dflt;
+    s = cgroup_read_small(p);
+    return s ? strtoll(s, NULL, 10) : dflt;
+}
+
+/* The RT runtime that the children of `dir` hold, but for the one named `skip`
+ * (runtime per period, scaled to `period`). */
+static int64_t rt_children(const char *dir, const char *skip, int64_t period)
+{
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    struct dirent *e;
+    int64_t sum = 0;
+
+    while (d && (e = readdir(d)) != NULL) {
+        _cleanup_free_ char *p = NULL;
+        if (e->d_type != DT_DIR || e->d_name[0] == '.' || strcmp(e->d_name, skip) == 0 ||
+            asprintf(&p, "%s/%s", dir, e->d_name) < 0)
+            continue;
+        int64_t rt = read_i64(p, "cpu.rt_runtime_us", 0), per = read_i64(p, "cpu.rt_period_us", 0);
+        if (rt > 0 && per > 0)
+            sum += rt * period / per;
+    }
+    return sum;
+}
+
+/* v1 realtime bandwidth (sched-rt-group.rst "2.3 Basis for grouping tasks").
+ * A new cgroup starts with rt_runtime_us 0 and a child may not hold more
+ * runtime per period than its parent leaves free, so the ancestors below the
+ * hierarchy's root are raised first, top-down (enough for their other children
+ * plus this one), then the container's own period before its runtime (runtime
+ * may not exceed the period; if the new period is below the current runtime the
+ * kernel says EINVAL, and the runtime goes first, as runc retries). */
+static int cpu_rt_v1(struct res *r, int hrr, int64_t rtr, int hrp, uint64_t rtp, struct err **err)
+{
+    if (r->cg == NULL)
+        return 0;
+    const char *dir = cgroup_dir(r->cg, "cpu"), *path = cgroup_path(r->cg);
+    size_t dl = dir ? strlen(dir) : 0, pl = path ? strlen(path) : 0;
+    if (hrr && rtr > 0 && dl > pl && strcmp(dir + dl - pl, path) == 0) {
+        int64_t period = hrp && rtp ? (int64_t)rtp : read_i64(dir, "cpu.rt_period_us", 1000000);
+        /* ancestors (the components of the path above the container's),
+         * deepest first: each needs its other children's runtime plus what
+         * the one on the path needs, in its own period */
+        size_t cuts[64], n = 0;
+        for (size_t i = 1; i < pl && n < 64; i++)
+            if (path[i] == '/')
+                cuts[n++] = i;
+        int64_t want[64], below = rtr, below_per = period;
+        for (size_t k = n; k-- > 0;) {
+            _cleanup_free_ char *anc = strndup(dir, dl - pl + cuts[k]);
+            _cleanup_free_ char *child =
+                strndup(path + cuts[k] + 1, strcspn(path + cuts[k] + 1, "/"));
+            if (anc == NULL || child == NULL)
+                return err_set(err, ENOMEM, W ".realtimeRuntime");
+            int64_t aper = read_i64(anc, "cpu.rt_period_us", 1000000);
+            want[k] = rt_children(anc, child, aper) + below * aper / below_per;
+            below = want[k];
+            below_per = aper;
+        }
+        for (size_t k = 0; k < n; k++) { /* parent first */
+            _cleanup_free_ char *anc = strndup(dir, dl - pl + cuts[k]), *p = NULL;
+            char v[32];
+            if (anc == NULL || asprintf(&p, "%s/cpu.rt_runtime_us", anc) < 0)
+                return err_set(err, ENOMEM, W ".realtimeRuntime");
+            if (read_i64(anc, "cpu.rt_runtime_us", 0) >= want[k])
+                continue;
+            snprintf(v, sizeof(v), "%" PRId64, want[k]);
+            if (fs_write_str(p, v, err) < 0)
+                return err_wrap(err,
+                                W ".realtimeRuntime: give the parent cgroup `%s` %" PRId64
+                                  " us of RT runtime",
+                                anc, want[k]);
+        }
+    }
+    struct err *e = NULL;
+    bool period_later = false;
+    if (hrp && rtp &&
+        putf(r, "cpu", "cpu.rt_period_us", W ".realtimePeriod", hrr ? &e : err, "%" PRIu64, rtp) <
+            0) {
+        if (!hrr)
+            return -1;
+        err_free(&e); /* below the current runtime: the runtime goes first */
+        period_later = true;
+    }
+    if (hrr && putf(r, "cpu", "cpu.rt_runtime_us", W ".realtimeRuntime", err, "%" PRId64, rtr) < 0)
+        return -1;
+    if (period_later &&
+        putf(r, "cpu", "cpu.rt_period_us", W ".realtimePeriod", err, "%" PRIu64, rtp) < 0)
+        return -1;
+    return 0;
+}
+
 static int cpu(struct res *r, json_t *c, struct err **err)
 {
     static const char *const known[] = {
@@ -283,11 +405,7 @@ static int cpu(struct res *r, json_t *c, struct err **err)
                 return -1;
             if (hb && putf(r, "cpu", "cpu.cfs_burst_us", W ".burst", err, "%" PRIu64, burst) < 0)
                 return -1;
-            if (hrp &&
-                putf(r, "cpu", "cpu.rt_period_us", W ".realtimePeriod", err, "%" PRIu64, rtp) < 0)
-                return -1;
-            if (hrr &&
-                putf(r, "cpu", "cpu.rt_runtime_us", W ".realtimeRuntime", err, "%" PRId64, rtr) < 0)
+            if ((hrr || hrp) && cpu_rt_v1(r, hrr, rtr, hrp, rtp, err) < 0)
                 return -1;
         }
     }

@@ -68,6 +68,17 @@ def _kill_pids(pids):
             pass
 
 
+def _rmdir_tree(path):
+    """Remove an (empty) cgroup directory and its empty children, deepest first."""
+    if not os.path.isdir(path):
+        return
+    for sub, _dirs, _files in sorted(os.walk(path), key=lambda w: -len(w[0])):
+        try:
+            os.rmdir(sub)
+        except OSError:
+            pass
+
+
 def _pids_with_arg(needle):
     """Pids of processes whose command line contains needle (our own daemons' children)."""
     out = []
@@ -204,6 +215,11 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         self.log.close()
         cleanup_tree(os.path.join("/run/containerd/runc", self.ns))
         cleanup_tree(self.root)
+        # containerd's cgroupfs manager puts a namespace's tasks under
+        # /sys/fs/cgroup/[<controller>/]<namespace>/ and leaves that parent.
+        for base in ["/sys/fs/cgroup"] + [os.path.join("/sys/fs/cgroup", c)
+                                          for c in os.listdir("/sys/fs/cgroup")]:
+            _rmdir_tree(os.path.join(base, self.ns))
 
     def _tasks(self):
         try:

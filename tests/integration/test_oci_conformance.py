@@ -633,9 +633,8 @@ def test_exec_process_json(pair, tmp_root):
     compare(pair, outs)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: HOME is not set from the user's "
-                   "passwd entry (runc and crun set HOME=/ or the entry's home)")
 def test_exec_home_default(pair, tmp_root):
+    """No HOME in process.env: HOME from the user's passwd entry, else /."""
     outs = {}
     for rt in pair:
         cid = _lifecycle(rt, "running")
