@@ -90,7 +90,10 @@ def podman_env(tmp):
     with open(conf, "w") as f:
         f.write('[containers]\ndefault_ulimits=["nofile=20000:20000","nproc=32768:32768"]\n'
                 '[engine]\ncgroup_manager="cgroupfs"\nevents_logger="file"\n'
-                f'events_logfile_path="{tmp}/events.log"\n')
+                f'events_logfile_path="{tmp}/events.log"\n'
+                # the default /run/libpod is shared with every other podman
+                # user of this host (and removed under us)
+                f'tmp_dir="{tmp}/libpod-tmp"\n')
     with open(storage, "w") as f:
         f.write(f'[storage]\ndriver="overlay"\ngraphroot="{tmp}/graph"\n'
                 f'runroot="{tmp}/run"\n')

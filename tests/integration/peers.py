@@ -2,9 +2,9 @@
 
 Both run with configuration, storage and sockets under one test directory, so
 they touch nothing of the host's own podman or containerd. What they create on
-the host (a bridge with a unique name, cgroups, mounts, shim processes) is
-removed in every outcome by `close()`, which ends only processes started here,
-by pid.
+the host (cgroups, mounts, shim processes) is removed in every outcome by
+`close()`, which ends only processes started here, by pid; podman's bridge
+lives in a network namespace of the test's own, deleted with it.
 """
 import hashlib
 import io
@@ -122,6 +122,7 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 events_logfile_path = "{root}/events.log"
+tmp_dir = "{root}/libpod-tmp"
 [network]
 network_backend = "cni"
 network_config_dir = "{root}/cni"
@@ -135,9 +136,18 @@ runroot = "{root}/run"
 """)
         self.env = dict(os.environ, CONTAINERS_CONF=os.path.join(root, "containers.conf"),
                         CONTAINERS_STORAGE_CONF=os.path.join(root, "storage.conf"))
+        # podman and its CNI plugins run in a network namespace of the test's
+        # own, so the bridge and its routes never touch the host's network;
+        # nsenter changes only the network namespace (podman's mounts stay
+        # visible to the next command). Prefix every podman command with it.
+        self.netns = f"isola-pn{tag}-{os.getpid()}"
+        subprocess.run(["ip", "netns", "add", self.netns], check=True, timeout=30)
+        subprocess.run(["ip", "-n", self.netns, "link", "set", "lo", "up"], check=True,
+                       timeout=30)
+        self.prefix = ["nsenter", f"--net=/run/netns/{self.netns}"]
 
     def __call__(self, *args, timeout=120, input=None):
-        return run(["podman", "--runtime", self.runtime, *args], timeout=timeout,
+        return run([*self.prefix, "podman", "--runtime", self.runtime, *args], timeout=timeout,
                    env=self.env, input=input)
 
     def close(self):
@@ -150,8 +160,8 @@ runroot = "{root}/run"
             self("system", "reset", "--force", timeout=60)
         except subprocess.TimeoutExpired:
             pass
-        if os.path.exists(f"/sys/class/net/{self.bridge}"):
-            subprocess.run(["ip", "link", "del", self.bridge], timeout=30)
+        # the bridge and any veth left go with the namespace
+        subprocess.run(["ip", "netns", "del", self.netns], timeout=30)
         cleanup_tree(self.root)
 
 

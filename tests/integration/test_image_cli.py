@@ -74,12 +74,8 @@ def test_tag_checks_the_reference_like_docker(isola, store, tmp_root):
 
 
 def private_podman(pm):
-    """imagelib.podman_env plus a private engine tmp_dir: the default /run/libpod is
-    shared with every other podman user of this host (and removed under us)."""
-    env = imagelib.podman_env(pm)
-    with open(env["CONTAINERS_CONF"], "a") as f:  # the [engine] table is the last one
-        f.write(f'tmp_dir="{pm}/libpod-tmp"\n')
-    return env
+    """imagelib.podman_env (which has a private engine tmp_dir)."""
+    return imagelib.podman_env(pm)
 
 
 def podman_cleanup(env, pm):

@@ -424,8 +424,8 @@ def test_podman_run_interactive(oci_runtime, busybox_archive, tmp_path):
                            timeout=120)
         assert r.returncode == 0, r.stderr
         for name, exe in peer_runtimes(oci_runtime):
-            p = PtyProc(["podman", "--runtime", exe, "run", "--rm", "-it", "localhost/isola-tty",
-                         "sh"], env=pm.env)
+            p = PtyProc([*pm.prefix, "podman", "--runtime", exe, "run", "--rm", "-it",
+                         "localhost/isola-tty", "sh"], env=pm.env)
             try:
                 out = check_interactive(p, f"podman --runtime {name}")
             finally:
@@ -436,7 +436,8 @@ def test_podman_run_interactive(oci_runtime, busybox_archive, tmp_path):
             r = pm("--runtime", exe, "run", "-d", "--name", ctr, "localhost/isola-tty", "sleep",
                    "300")
             assert r.returncode == 0, r.stderr
-            p = PtyProc(["podman", "--runtime", exe, "exec", "-it", ctr, "sh"], env=pm.env)
+            p = PtyProc([*pm.prefix, "podman", "--runtime", exe, "exec", "-it", ctr, "sh"],
+                        env=pm.env)
             try:
                 check_interactive(p, f"podman --runtime {name} exec -it")
             finally:
