@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The monitor's loop: one epoll set, no threads. What wakes it:
- *   signalfd   SIGCHLD (orphans to reap), SIGTERM/SIGINT (a stop request)
+ *   self-pipe  SIGCHLD (orphans to reap), SIGTERM/SIGINT (a stop request);
+ *              handlers, not a blocked mask + signalfd: the workload inherits
+ *              the signal mask of the process that creates it (execve keeps
+ *              it), while caught signals are reset to SIG_DFL at exec
  *   exit_fd    the isolation's "workload ended" fd (a pidfd for linux)
  *   out/err    the workload's stdout and stderr pipes, or the pty master
  *   timerfd    the restart delay, or the SIGKILL after a stop's timeout
@@ -21,7 +24,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -463,16 +465,37 @@ static void reap_orphans(struct mon *m)
     }
 }
 
+static int sig_pipe_w = -1;
+
+static void on_sig(int sig)
+{
+    unsigned char c = (unsigned char)sig;
+    int saved = errno;
+
+    if (write(sig_pipe_w, &c, 1) < 0) {
+        /* pipe full: a wake-up is pending anyway */
+    }
+    errno = saved;
+}
+
+static void on_sigpipe(int sig)
+{
+    /* a handler rather than SIG_IGN: an ignored signal stays ignored across
+     * execve, in the workload too */
+}
+
 static void on_signal(struct mon *m)
 {
-    struct signalfd_siginfo si;
+    unsigned char sigs[64];
+    ssize_t n;
 
-    while (read(m->sfd, &si, sizeof(si)) == sizeof(si)) {
-        if (si.ssi_signo == SIGCHLD)
-            reap_orphans(m);
-        else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-            stop(m);
-    }
+    while ((n = read(m->sfd, sigs, sizeof(sigs))) > 0)
+        for (ssize_t i = 0; i < n; i++) {
+            if (sigs[i] == SIGCHLD)
+                reap_orphans(m);
+            else if (sigs[i] == SIGTERM || sigs[i] == SIGINT)
+                stop(m);
+        }
 }
 
 static int listen_ctl(struct mon *m, struct err **err)
@@ -497,21 +520,24 @@ static int setup(struct mon *m, struct err **err)
 {
     const struct monitor_opts *o = m->o;
     char path[PATH_MAX];
-    sigset_t set;
+    int sp[2];
+    struct sigaction sa = {.sa_handler = on_sig, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
 
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
         return err_sys(err, "monitor: PR_SET_CHILD_SUBREAPER");
-    signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigprocmask(SIG_BLOCK, &set, NULL);
     m->self_start = state_pid_start_time(getpid());
     if ((m->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
         return err_sys(err, "monitor: epoll_create1");
-    if ((m->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
-        return err_sys(err, "monitor: signalfd");
+    if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0)
+        return err_sys(err, "monitor: pipe2");
+    m->sfd = sp[0];
+    sig_pipe_w = sp[1];
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGCHLD, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_sigpipe;
+    sigaction(SIGPIPE, &sa, NULL);
     if ((m->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0)
         return err_sys(err, "monitor: timerfd_create");
     if (pipe2(m->out, O_CLOEXEC) < 0 || pipe2(m->errp, O_CLOEXEC) < 0)
@@ -552,6 +578,12 @@ static void teardown(struct mon *m)
     if (m->lsock >= 0)
         unlink(m->sock);
     ctrlog_close(&m->log);
+    signal(SIGCHLD, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    if (sig_pipe_w >= 0)
+        close(sig_pipe_w);
+    sig_pipe_w = -1;
 }
 
 static void ready(int *fd, const char *msg)
