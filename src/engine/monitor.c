@@ -242,6 +242,17 @@ fail : {
 }
 }
 
+/* Send the end packet and close; unread packets are read first, or the
+ * peer's recv() would see ECONNRESET instead of the packet. */
+static void send_last(int fd, const char *pkt, size_t n)
+{
+    char buf[MONITOR_MSG_MAX];
+
+    while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+        ;
+    send(fd, pkt, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 static void finish(struct mon *m)
 {
     char pkt[sizeof(m->exit_json) + 1];
@@ -249,12 +260,16 @@ static void finish(struct mon *m)
 
     pkt[0] = 'x';
     memcpy(pkt + 1, m->exit_json, n);
+    /* whoever is connected or queued gets the exit, whatever it asked */
+    for (int fd; (fd = accept4(m->lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0;) {
+        send_last(fd, pkt, n + 1);
+        close(fd);
+    }
     for (size_t i = 0; i < MAX_CLIENTS; i++) {
         struct client *c = &m->clients[i];
         if (c->fd < 0)
             continue;
-        if (c->kind != C_NEW)
-            send(c->fd, pkt, n + 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        send_last(c->fd, pkt, n + 1);
         client_close(m, c);
     }
     m->done = true;
