@@ -104,33 +104,33 @@ static int emit(struct ctrlog *l, const char *rec, size_t n)
 static void record(struct ctrlog *l, const char *stream, char tag, const char *line, size_t len,
                    const struct timespec *now)
 {
-    char small[4096];
-    _cleanup_free_ char *big = NULL;
-    char *rec = small;
-    size_t n = ctrlog_format(small, sizeof(small), now, stream, tag, line, len);
+    char note[256], msg[200];
+    size_t k = 0;
 
-    if (n + 1 > sizeof(small)) {
-        big = malloc(n + 1);
-        if (big == NULL)
-            goto drop;
-        rec = big;
-        ctrlog_format(big, n + 1, now, stream, tag, line, len);
-    }
     if (l->dropped_lines > 0) {
-        char note[256], msg[200];
+        /* the note goes in the same write as the record: both or neither */
         int m = snprintf(msg, sizeof(msg),
                          "[isola-monitor] dropped %llu log records (%llu bytes) of output: %s",
                          (unsigned long long)l->dropped_lines, (unsigned long long)l->dropped_bytes,
                          strerror(l->drop_errno));
-        size_t k = ctrlog_format(note, sizeof(note), now, CTRLOG_STDERR, 'F', msg, (size_t)m);
-        if (emit(l, note, k) < 0) {
-            l->drop_errno = errno;
-            goto drop;
-        }
-        l->dropped_lines = l->dropped_bytes = 0;
+        k = ctrlog_format(note, sizeof(note), now, CTRLOG_STDERR, 'F', msg, (size_t)m);
     }
-    if (emit(l, rec, n) == 0)
+    size_t n = ctrlog_format(NULL, 0, now, stream, tag, line, len);
+    char small[4096];
+    _cleanup_free_ char *big = NULL;
+    char *rec = small;
+    if (k + n + 1 > sizeof(small))
+        rec = big = malloc(k + n + 1);
+    if (rec == NULL) {
+        l->drop_errno = ENOMEM;
+        goto drop;
+    }
+    memcpy(rec, note, k);
+    ctrlog_format(rec + k, n + 1, now, stream, tag, line, len);
+    if (emit(l, rec, k + n) == 0) {
+        l->dropped_lines = l->dropped_bytes = 0;
         return;
+    }
     l->drop_errno = errno;
 drop:
     l->dropped_lines++;

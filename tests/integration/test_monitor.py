@@ -364,3 +364,50 @@ def test_sigkill_of_the_monitor_state_says_so(mon):
     assert p.returncode == 0, p.stderr
     wait_gone(wpid, "the workload")
     assert mon.leftovers(cid) == []
+
+
+def test_full_disk_keeps_the_workload_and_logs_the_drop(mon):
+    logdir = os.path.join(mon.tmp, "logfs")
+    os.makedirs(logdir)
+    p = run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", logdir])
+    if p.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs for the full-disk case: {p.stderr.strip()}")
+    try:
+        log = os.path.join(logdir, "ctr.log")
+        cid, d, mpid, wpid = mon.start(
+            ["sh", "-c", "while read l; do echo $l; done; echo end"], "-i", "--log", log)
+        filler = os.path.join(logdir, "filler")
+        with attach(mon, d) as s:
+            s.send(b"ibefore\n")
+            read_until(s, b"before\n")
+            # fill the file system: the next lines cannot be logged
+            fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC)
+            try:
+                while os.write(fd, b"\0" * 512) > 0:
+                    pass
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+            # lines longer than a page: a record needs a new page (a short
+            # write into the last page is cut back)
+            s.send(b"ilost1" + b"x" * 5000 + b"\nlost2" + b"x" * 5000 + b"\n")
+            read_until(s, b"lost2" + b"x" * 5000 + b"\n")  # handled: logged, then sent
+            os.unlink(filler)
+            s.send(b"iafter\n")
+            read_until(s, b"after\n")
+            s.send(b"c")
+            read_until(s, b"end\n")
+        x = mon.request(d, "wait")
+        assert x["exitCode"] == 0  # the workload went on to the end
+        with open(log) as f:
+            lines = f.read().splitlines()
+        texts = [LOG_RE.match(l).group(4) for l in lines]
+        assert texts[0] == "before"
+        assert not [t for t in texts if t.startswith("lost")]
+        note = [t for t in texts if "dropped" in t]
+        assert note == ["[isola-monitor] dropped 2 log records (10010 bytes) of output: "
+                        "No space left on device"]
+        assert texts[texts.index(note[0]) + 1:] == ["after", "end"]
+    finally:
+        subprocess.run(["umount", "-l", logdir], timeout=30)
