@@ -379,6 +379,48 @@ static void on_timer(struct mon *m, struct err **err)
     (void)err;
 }
 
+static void put_u64(char *buf, size_t cap, size_t *off, const char *key, uint64_t v)
+{
+    int n = v == UINT64_MAX
+                ? snprintf(buf + *off, cap - *off, ",\"%s\":null", key)
+                : snprintf(buf + *off, cap - *off, ",\"%s\":%llu", key, (unsigned long long)v);
+    if (n > 0 && (size_t)n < cap - *off)
+        *off += (size_t)n;
+}
+
+/* "s" + {"running":bool,"cpuNs":N,...} (null: not known), or "E" + message. */
+static void send_stats(struct mon *m, int fd)
+{
+    struct iso_stats st;
+    struct err *e = NULL;
+    char buf[1024];
+    size_t off;
+
+    if (!m->running) {
+        off = (size_t)snprintf(buf, sizeof(buf), "s{\"running\":false}");
+    } else if (m->o->iso->stats(&m->w, &st, &e) < 0) {
+        off = (size_t)snprintf(buf, sizeof(buf), "E%s", e->msg);
+        err_free(&e);
+    } else {
+        off = (size_t)snprintf(buf, sizeof(buf), "s{\"running\":true");
+        put_u64(buf, sizeof(buf), &off, "cpuNs", st.cpu_ns);
+        put_u64(buf, sizeof(buf), &off, "memoryCurrent", st.mem_current);
+        put_u64(buf, sizeof(buf), &off, "memoryPeak", st.mem_peak);
+        put_u64(buf, sizeof(buf), &off, "memoryLimit", st.mem_limit);
+        put_u64(buf, sizeof(buf), &off, "pids", st.pids);
+        put_u64(buf, sizeof(buf), &off, "oomKills", st.oom_kills);
+        put_u64(buf, sizeof(buf), &off, "netRx", st.net_rx);
+        put_u64(buf, sizeof(buf), &off, "netTx", st.net_tx);
+        put_u64(buf, sizeof(buf), &off, "blkRead", st.blk_read);
+        put_u64(buf, sizeof(buf), &off, "blkWrite", st.blk_write);
+        if (off < sizeof(buf) - 1)
+            buf[off++] = '}';
+    }
+    if (off >= sizeof(buf))
+        off = sizeof(buf) - 1;
+    send(fd, buf, off, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 static void on_client_msg(struct mon *m, struct client *c)
 {
     char buf[MONITOR_MSG_MAX + 1];
@@ -397,6 +439,9 @@ static void on_client_msg(struct mon *m, struct client *c)
             c->kind = C_ATTACH;
         } else if (strcmp(buf, "wait") == 0) {
             c->kind = C_WAIT;
+        } else if (strcmp(buf, "stats") == 0) {
+            send_stats(m, c->fd);
+            client_close(m, c);
         } else if (strncmp(buf, "stop", 4) == 0) {
             c->kind = C_WAIT;
             stop(m);

@@ -411,3 +411,28 @@ def test_full_disk_keeps_the_workload_and_logs_the_drop(mon):
         assert texts[texts.index(note[0]) + 1:] == ["after", "end"]
     finally:
         subprocess.run(["umount", "-l", logdir], timeout=30)
+
+
+def test_stats_of_a_running_workload(mon):
+    cfg = copy.deepcopy(BASE)
+    cfg["linux"]["resources"] = {"memory": {"limit": 64 << 20}}
+    cid, d, mpid, wpid = mon.start(
+        ["sh", "-c", "sleep 1000 & sleep 1000 & i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done;"
+         " echo busy-done; wait"], "--stop-timeout", "1", config=cfg)
+    for _ in range(300):
+        if any(r[3] == "busy-done" for r in mon.log(d)):
+            break
+        time.sleep(0.1)
+    with mon.connect(d) as s:
+        s.send(b"stats")
+        pkt = s.recv(70000)
+    assert pkt[:1] == b"s", pkt
+    st = json.loads(pkt[1:])
+    assert st["running"] is True
+    assert st["pids"] == 3  # sh and its two sleeps
+    assert st["memoryLimit"] == 64 << 20
+    assert 0 < st["memoryCurrent"] <= st["memoryPeak"]
+    assert st["cpuNs"] > 0 and st["oomKills"] == 0
+    assert st["netRx"] is None  # not known for linux yet
+    mon.request(d, "stop")
+    assert mon.leftovers(cid) == []
