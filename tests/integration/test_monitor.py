@@ -436,3 +436,52 @@ def test_stats_of_a_running_workload(mon):
     assert st["netRx"] is None  # not known for linux yet
     mon.request(d, "stop")
     assert mon.leftovers(cid) == []
+
+
+def test_log_records_match_podmans_conmon(mon, rootfs):
+    """The same program under podman (runc, conmon, k8s-file log driver) gives
+    the same records: stream, F/P tag and text."""
+    import shutil
+    if shutil.which("podman") is None or shutil.which("runc") is None:
+        pytest.skip("podman or runc is not installed: no peer comparison")
+    script = "echo out1; sleep 0.2; echo err1 >&2; sleep 0.2; printf part; sleep 0.2; echo out2; exit 3"
+    cid, d, mpid, wpid = mon.start(["sh", "-c", script])
+    assert mon.request(d, "wait")["exitCode"] == 3
+    ours = [(r[1], r[2], r[3]) for r in mon.log(d)]
+
+    proot = os.path.join(mon.tmp, "podman")
+    os.makedirs(proot)
+    with open(os.path.join(proot, "containers.conf"), "w") as f:
+        f.write(f"""[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "{proot}/events.log"
+""")
+    with open(os.path.join(proot, "storage.conf"), "w") as f:
+        f.write(f"""[storage]
+driver = "vfs"
+graphroot = "{proot}/graph"
+runroot = "{proot}/run"
+""")
+    env = dict(os.environ, CONTAINERS_CONF=os.path.join(proot, "containers.conf"),
+               CONTAINERS_STORAGE_CONF=os.path.join(proot, "storage.conf"))
+    plog = os.path.join(proot, "ctr.log")
+    name = f"{cid}-podman"
+    try:
+        p = run(["podman", "--runtime", "runc", "run", "--name", name, "--network", "none",
+                 "--log-driver", "k8s-file", "--log-opt", f"path={plog}", "--rootfs", rootfs,
+                 "sh", "-c", script], timeout=120, env=env)
+        assert p.returncode == 3, p.stderr
+        theirs = []
+        with open(plog) as f:
+            for line in f.read().splitlines():
+                # conmon writes the offset as +00:00 where we write Z
+                m = re.match(r"^\S+ (stdout|stderr) ([FP]) (.*)$", line)
+                assert m, line
+                theirs.append(m.groups())
+        assert ours == theirs
+    finally:
+        run(["podman", "--runtime", "runc", "rm", "-f", name], timeout=120, env=env)
+        run(["podman", "system", "reset", "-f"], timeout=120, env=env)
