@@ -413,9 +413,9 @@ static int linux_exec(struct iso_workload *w, const struct iso_process *p, struc
         return err_val(err, ENOTSUP, "container `%s`: exec with a pty: not supported yet", w->id);
     if (container_load_spec(L(w)->root, w->id, &s, err) < 0)
         return -1;
+    /* its strings (cwd, ...) point into s: s lives until the exec is done */
     struct spec_process proc = s->process;
     memset(&s->process, 0, sizeof(s->process));
-    spec_free(s);
     strv_free(proc.args);
     proc.args = strv_copy(p->args);
     if (p->env) {
@@ -424,6 +424,7 @@ static int linux_exec(struct iso_workload *w, const struct iso_process *p, struc
     }
     if (proc.args == NULL) {
         spec_process_release(&proc);
+        spec_free(s);
         return err_set(err, ENOMEM, "container `%s`: exec", w->id);
     }
     if (p->cwd)
@@ -442,6 +443,7 @@ static int linux_exec(struct iso_workload *w, const struct iso_process *p, struc
         r = container_exec(L(w)->root, w->id, &proc, &eo, &status, err);
     stdio_swap_out(saved);
     spec_process_release(&proc);
+    spec_free(s);
     if (r < 0 || fs_read_file(pidfile, &buf, &len, err) < 0) {
         unlink(pidfile);
         return err_wrap(err, "container `%s`: exec", w->id);

@@ -46,15 +46,21 @@ enum {
     TAG_OUT,
     TAG_ERR,
     TAG_PTY,
-    TAG_CLIENT, /* + fd */
+    TAG_CLIENT = 0x100, /* + client index: its socket */
+    TAG_XOUT = 0x200,   /* + client index: its exec's stdout */
+    TAG_XERR = 0x300,   /* + client index: its exec's stderr */
+    TAG_XEXIT = 0x400,  /* + client index: its exec's exit fd */
 };
 
-enum client_kind { C_NEW = 0, C_ATTACH, C_WAIT };
+enum client_kind { C_NEW = 0, C_ATTACH, C_WAIT, C_EXEC };
 #define MAX_CLIENTS 32
 
 struct client {
     int fd;
     enum client_kind kind;
+    /* C_EXEC: the process runs as long as the connection */
+    struct iso_exec x;
+    int xout, xerr;
 };
 
 enum timer_kind { T_NONE = 0, T_RESTART, T_KILL };
@@ -127,11 +133,35 @@ static int write_exit(struct mon *m, const struct iso_exit *x, struct err **err)
     return r;
 }
 
+static void exec_close(struct mon *m, struct client *c)
+{
+    int fds[] = {c->xout, c->xerr};
+
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+        if (fds[i] >= 0) {
+            ep_del(m, fds[i]);
+            close(fds[i]);
+        }
+    c->xout = c->xerr = -1;
+}
+
 static void client_close(struct mon *m, struct client *c)
 {
+    if (c->kind == C_EXEC && c->x.exit_fd >= 0) {
+        /* the connection is gone: so is its process (killed and reaped) */
+        struct iso_exit x;
+        struct err *e = NULL;
+        ep_del(m, c->x.exit_fd);
+        if (c->x.pid > 0)
+            kill(c->x.pid, SIGKILL);
+        if (m->o->iso->exec_reap(&m->w, &c->x, &x, &e) < 0)
+            err_free(&e);
+    }
+    exec_close(m, c);
     ep_del(m, c->fd);
     close(c->fd);
     c->fd = -1;
+    c->kind = C_NEW;
 }
 
 /* Output to every attached client; one that cannot take it now is dropped
@@ -379,6 +409,88 @@ static void on_timer(struct mon *m, struct err **err)
     (void)err;
 }
 
+/* "exec\0ARG\0ARG..." : run ARGs in the workload, its output to this client
+ * as 'o'/'e' packets, then 'x' + {"exitCode":N,"signal":N}. */
+static int exec_start(struct mon *m, struct client *c, char *req, size_t len, struct err **err)
+{
+    char *args[64];
+    size_t n = 0;
+    int out[2] = {-1, -1}, errp[2] = {-1, -1};
+    uint64_t i = (uint64_t)(c - m->clients);
+
+    for (size_t off = 5; off < len && n < ARRAY_SIZE(args) - 1; off += strlen(req + off) + 1)
+        args[n++] = req + off;
+    args[n] = NULL;
+    if (n == 0)
+        return err_val(err, EINVAL, "exec: no command");
+    if (!m->running)
+        return err_val(err, ESRCH, "exec: `%s` is not running", m->o->id);
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+        err_sys(err, "exec: pipe2");
+        goto fail;
+    }
+    struct iso_process p = {.args = args};
+    struct iso_stdio io = {.in = -1, .out = out[1], .err = errp[1], .pty_master = -1};
+    if (m->o->iso->exec(&m->w, &p, &io, &c->x, err) < 0)
+        goto fail;
+    close(out[1]);
+    close(errp[1]);
+    c->kind = C_EXEC;
+    c->xout = out[0];
+    c->xerr = errp[0];
+    fcntl(c->xout, F_SETFL, O_NONBLOCK);
+    fcntl(c->xerr, F_SETFL, O_NONBLOCK);
+    if (ep_add(m, c->xout, TAG_XOUT + i, err) < 0 || ep_add(m, c->xerr, TAG_XERR + i, err) < 0 ||
+        ep_add(m, c->x.exit_fd, TAG_XEXIT + i, err) < 0)
+        return -1; /* client_close kills and reaps it */
+    return 0;
+fail:
+    for (int k = 0; k < 2; k++) {
+        if (out[k] >= 0)
+            close(out[k]);
+        if (errp[k] >= 0)
+            close(errp[k]);
+    }
+    return -1;
+}
+
+/* An exec'd process's output to its client; false at EOF. */
+static bool exec_relay(struct client *c, int fd, char kind)
+{
+    char pkt[16384];
+
+    for (;;) {
+        ssize_t n = read(fd, pkt + 1, sizeof(pkt) - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 && errno == EAGAIN;
+        pkt[0] = kind;
+        send(c->fd, pkt, (size_t)n + 1, MSG_NOSIGNAL);
+    }
+}
+
+static void exec_exited(struct mon *m, struct client *c)
+{
+    struct iso_exit x;
+    struct err *e = NULL;
+    char pkt[128];
+
+    if (c->xout >= 0)
+        exec_relay(c, c->xout, 'o');
+    if (c->xerr >= 0)
+        exec_relay(c, c->xerr, 'e');
+    ep_del(m, c->x.exit_fd);
+    if (m->o->iso->exec_reap(&m->w, &c->x, &x, &e) < 0) {
+        snprintf(pkt, sizeof(pkt), "E%s", e->msg);
+        err_free(&e);
+    } else {
+        snprintf(pkt, sizeof(pkt), "x{\"exitCode\":%d,\"signal\":%d}", x.code, x.signal);
+    }
+    send(c->fd, pkt, strlen(pkt), MSG_NOSIGNAL);
+    client_close(m, c);
+}
+
 static void put_u64(char *buf, size_t cap, size_t *off, const char *key, uint64_t v)
 {
     int n = v == UINT64_MAX
@@ -439,6 +551,14 @@ static void on_client_msg(struct mon *m, struct client *c)
             c->kind = C_ATTACH;
         } else if (strcmp(buf, "wait") == 0) {
             c->kind = C_WAIT;
+        } else if (n > 5 && memcmp(buf, "exec", 5) == 0) {
+            if (exec_start(m, c, buf, (size_t)n, &e) < 0) {
+                char pkt[1024];
+                snprintf(pkt, sizeof(pkt), "E%s", e->msg);
+                err_free(&e);
+                send(c->fd, pkt, strlen(pkt), MSG_DONTWAIT | MSG_NOSIGNAL);
+                client_close(m, c);
+            }
         } else if (strcmp(buf, "stats") == 0) {
             send_stats(m, c->fd);
             client_close(m, c);
@@ -481,6 +601,38 @@ static void on_client_msg(struct mon *m, struct client *c)
     }
 }
 
+static void on_client_event(struct mon *m, uint64_t tag)
+{
+    uint64_t i = tag & 0xff;
+    struct client *c = i < MAX_CLIENTS ? &m->clients[i] : NULL;
+
+    if (c == NULL || c->fd < 0)
+        return;
+    switch (tag & ~(uint64_t)0xff) {
+    case TAG_CLIENT:
+        on_client_msg(m, c);
+        break;
+    case TAG_XOUT:
+        if (c->xout >= 0 && !exec_relay(c, c->xout, 'o')) {
+            ep_del(m, c->xout);
+            close(c->xout);
+            c->xout = -1;
+        }
+        break;
+    case TAG_XERR:
+        if (c->xerr >= 0 && !exec_relay(c, c->xerr, 'e')) {
+            ep_del(m, c->xerr);
+            close(c->xerr);
+            c->xerr = -1;
+        }
+        break;
+    case TAG_XEXIT:
+        if (c->kind == C_EXEC)
+            exec_exited(m, c);
+        break;
+    }
+}
+
 static void on_accept(struct mon *m)
 {
     int fd = accept4(m->lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -490,7 +642,8 @@ static void on_accept(struct mon *m)
         return;
     for (size_t i = 0; i < MAX_CLIENTS; i++)
         if (m->clients[i].fd < 0) {
-            m->clients[i] = (struct client){.fd = fd, .kind = C_NEW};
+            m->clients[i] = (struct client){
+                .fd = fd, .kind = C_NEW, .x = {.exit_fd = -1}, .xout = -1, .xerr = -1};
             if (ep_add(m, fd, TAG_CLIENT + (uint64_t)i, &e) < 0) {
                 err_free(&e);
                 close(fd);
@@ -520,7 +673,11 @@ static void reap_orphans(struct mon *m)
         long pid = strtol(p, &end, 10);
         if (end == p)
             break;
-        if (pid > 0 && !(m->have_w && pid == m->w.pid))
+        bool ours = m->have_w && pid == m->w.pid;
+        for (size_t i = 0; i < MAX_CLIENTS; i++)
+            if (m->clients[i].fd >= 0 && m->clients[i].kind == C_EXEC && m->clients[i].x.pid == pid)
+                ours = true;
+        if (pid > 0 && !ours)
             waitpid((pid_t)pid, NULL, WNOHANG);
     }
 }
@@ -631,7 +788,7 @@ static void teardown(struct mon *m)
 
     for (size_t i = 0; i < MAX_CLIENTS; i++)
         if (m->clients[i].fd >= 0)
-            close(m->clients[i].fd);
+            client_close(m, &m->clients[i]);
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
         if (fds[i] >= 0)
             close(fds[i]);
@@ -673,7 +830,7 @@ int monitor_run(const struct monitor_opts *o, int ready_fd, struct err **err)
 
     m.log.fd = -1;
     for (size_t i = 0; i < MAX_CLIENTS; i++)
-        m.clients[i].fd = -1;
+        m.clients[i] = (struct client){.fd = -1, .x = {.exit_fd = -1}, .xout = -1, .xerr = -1};
     if (setup(&m, err) < 0 || start_workload(&m, err) < 0) {
         err_wrap(err, "monitor of `%s`", o->id);
         snprintf(msg, sizeof(msg), "error %s\n", (*err)->msg);
@@ -722,9 +879,7 @@ int monitor_run(const struct monitor_opts *o, int ready_fd, struct err **err)
                     close_pty(&m); /* slave closed: the exit follows */
                 break;
             default:
-                if (tag >= TAG_CLIENT && tag < TAG_CLIENT + MAX_CLIENTS &&
-                    m.clients[tag - TAG_CLIENT].fd >= 0)
-                    on_client_msg(&m, &m.clients[tag - TAG_CLIENT]);
+                on_client_event(&m, tag);
             }
         }
     }

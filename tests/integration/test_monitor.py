@@ -485,3 +485,36 @@ runroot = "{proot}/run"
     finally:
         run(["podman", "--runtime", "runc", "rm", "-f", name], timeout=120, env=env)
         run(["podman", "system", "reset", "-f"], timeout=120, env=env)
+
+
+def exec_in(mon, d, *args):
+    """exec over the control socket: (stdout, stderr, exit object)."""
+    out, err = b"", b""
+    with mon.connect(d) as s:
+        s.send(b"exec\0" + b"\0".join(a.encode() for a in args))
+        while True:
+            pkt = s.recv(70000)
+            assert pkt, "closed without an exit"
+            if pkt[:1] == b"o":
+                out += pkt[1:]
+            elif pkt[:1] == b"e":
+                err += pkt[1:]
+            elif pkt[:1] == b"E":
+                return out, err, {"error": pkt[1:].decode()}
+            elif pkt[:1] == b"x":
+                return out, err, json.loads(pkt[1:])
+
+
+def test_exec_through_the_monitor(mon):
+    cid, d, mpid, wpid = mon.start(["sleep", "1000"], "--stop-timeout", "1")
+    out, err, x = exec_in(mon, d, "sh", "-c", "hostname; echo oops >&2; exit 4")
+    assert (out, err, x.get("exitCode")) == (b"isola-test\n", b"oops\n", 4), x
+    out, err, x = exec_in(mon, d, "/no/such")
+    assert "/no/such" in x.get("error", ""), x
+    # the exec'd process is in the container: same pid namespace as its init
+    out, err, x = exec_in(mon, d, "sh", "-c", "cat /proc/1/cmdline")
+    assert out == b"sleep\x001000\x00" and x["exitCode"] == 0
+    # exec output is not the workload's log
+    assert mon.log(d) == []
+    mon.request(d, "stop")
+    assert mon.leftovers(cid) == []
