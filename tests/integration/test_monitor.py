@@ -148,6 +148,9 @@ def test_start_detached_the_workload_runs(mon):
     # is the workload's parent
     assert os.path.exists(f"/proc/{wpid}")
     assert int(proc_status(wpid)["PPid"]) == mpid
+    # nothing of the monitor's signal handling leaks into the workload
+    assert int(proc_status(wpid)["SigBlk"], 16) == 0
+    assert int(proc_status(wpid)["SigIgn"], 16) == 0
     # a session of its own, not as its leader (it cannot take a controlling tty)
     assert os.getsid(mpid) not in (mpid, os.getsid(0))
     st = json.load(open(os.path.join(d, "status")))
@@ -333,6 +336,18 @@ def test_stop_escalates_to_sigkill(mon):
     assert "got TERM" in [r[3] for r in mon.log(d)]
     wait_gone(mpid, "the monitor")
     assert mon.leftovers(cid) == []
+
+
+def test_stop_with_sigterm_that_the_workload_handles(mon):
+    cid, d, mpid, wpid = mon.start(
+        ["sh", "-c", "trap 'echo bye; exit 0' TERM; echo ready; while true; do sleep 1; done"])
+    for _ in range(100):
+        if any(r[3] == "ready" for r in mon.log(d)):
+            break
+        time.sleep(0.1)
+    x = mon.request(d, "stop")
+    assert x["exitCode"] == 0 and x["signal"] == 0
+    assert [r[3] for r in mon.log(d)] == ["ready", "bye"]
 
 
 def test_stop_signal_that_the_workload_handles(mon):
