@@ -8,8 +8,9 @@
  *       own; this command returns once the workload runs, printing
  *       "WORKLOAD_PID MONITOR_PID", or prints the error and exits 125.
  *   isola-monitor alive --dir DIR
- *       Exit 0 and print the monitor's pid if the monitor of DIR runs; exit 1
- *       ("gone PID") if its status names a monitor that is gone.
+ *       "running PID", exit 0: the monitor of DIR runs; "exited PID", exit 3:
+ *       it ended normally; "gone PID", exit 1: its status names a monitor
+ *       that is gone (killed) while its workload was not known to be over.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +40,9 @@ static const char usage[] =
     "log (CRI format, rotated by size), restarts it by policy, records its exit in\n"
     "DIR/exit and its state in DIR/status, serves attach/wait/stop on DIR/ctl.sock.\n"
     "If the monitor is killed, the workload goes on without it: DIR/status still\n"
-    "names the dead monitor, and `alive` says so (see docs/engine.md).\n";
+    "names the dead monitor, and `alive` says so (see docs/engine.md).\n"
+    "alive: prints `running PID` (exit 0), `exited PID` (exit 3, the workload's\n"
+    "life ended normally) or `gone PID` (exit 1, the monitor was killed).\n";
 
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -275,21 +278,21 @@ static int cmd_start(int argc, char **argv)
 static int cmd_alive(int argc, char **argv)
 {
     struct err *e = NULL;
-    bool alive;
+    bool alive, ended;
     pid_t pid;
 
     if (argc != 3 || strcmp(argv[1], "--dir") != 0) {
         fprintf(stderr, "isola-monitor alive: expected --dir DIR\n");
         return 2;
     }
-    if (monitor_alive(argv[2], &alive, &pid, &e) < 0)
+    if (monitor_alive(argv[2], &alive, &ended, &pid, &e) < 0)
         return fail(e);
     if (pid == 0) {
         fprintf(stderr, "isola-monitor: `%s`: no monitor status\n", argv[2]);
         return 2;
     }
-    printf("%s %d\n", alive ? "running" : "gone", (int)pid);
-    return alive ? 0 : 1;
+    printf("%s %d\n", alive ? "running" : ended ? "exited" : "gone", (int)pid);
+    return alive ? 0 : ended ? 3 : 1;
 }
 
 int main(int argc, char **argv)

@@ -737,6 +737,14 @@ static int setup(struct mon *m, struct err **err)
 {
     const struct monitor_opts *o = m->o;
     char path[PATH_MAX];
+    bool alive, ended;
+    pid_t other;
+
+    /* never take over the files of a monitor that runs */
+    if (monitor_alive(o->dir, &alive, &ended, &other, err) < 0)
+        return -1;
+    if (alive)
+        return err_val(err, EBUSY, "run dir `%s`: monitor %d runs there", o->dir, (int)other);
     int sp[2];
     struct sigaction sa = {.sa_handler = on_sig, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
 
@@ -889,12 +897,12 @@ out:
     return rc;
 }
 
-int monitor_alive(const char *dir, bool *alive, pid_t *pid, struct err **err)
+int monitor_alive(const char *dir, bool *alive, bool *ended, pid_t *pid, struct err **err)
 {
     char path[PATH_MAX];
     _cleanup_json_ json_t *j = NULL;
 
-    *alive = false;
+    *alive = *ended = false;
     *pid = 0;
     snprintf(path, sizeof(path), "%s/status", dir);
     if (!fs_exists(path))
@@ -904,5 +912,7 @@ int monitor_alive(const char *dir, bool *alive, pid_t *pid, struct err **err)
     *pid = (pid_t)json_integer_value(json_object_get(j, "monitorPid"));
     json_int_t t = json_integer_value(json_object_get(j, "monitorStartTime"));
     *alive = *pid > 0 && t != 0 && state_pid_start_time(*pid) == (unsigned long long)t;
+    const char *st = json_string_value(json_object_get(j, "state"));
+    *ended = st != NULL && strcmp(st, "exited") == 0;
     return 0;
 }

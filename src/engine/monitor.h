@@ -53,7 +53,8 @@ struct monitor_opts {
 int monitor_run(const struct monitor_opts *o, int ready_fd, struct err **err);
 
 /* Is the monitor that wrote DIR/status still running? (its pid and start time
- * match). *pid gets its pid (0 when there is no status). */
-int monitor_alive(const char *dir, bool *alive, pid_t *pid, struct err **err);
+ * match). *pid gets its pid (0 when there is no status); *ended is true when
+ * the status says the workload's life ended (the monitor exited normally). */
+int monitor_alive(const char *dir, bool *alive, bool *ended, pid_t *pid, struct err **err);
 
 #endif

@@ -164,6 +164,30 @@ def test_start_detached_the_workload_runs(mon):
     assert not os.path.exists(f"/proc/{wpid}")
     assert json.load(open(os.path.join(d, "status")))["state"] == "exited"
     assert not os.path.exists(os.path.join(d, "ctl.sock"))
+    p = run([mon.exe, "alive", "--dir", d])
+    assert p.returncode == 3 and p.stdout.split() == ["exited", str(mpid)]
+    assert mon.leftovers(cid) == []
+
+
+def test_a_second_monitor_does_not_take_over_a_run_dir(mon):
+    cid, d, mpid, wpid = mon.start(["sleep", "1000"], "--stop-timeout", "1")
+    p = run([mon.exe, "start", "--dir", d, "--id", cid + "-b", "--bundle", mon.bundle,
+             "--state-root", mon.root])
+    assert p.returncode == 125
+    assert f"monitor {mpid} runs there" in p.stderr
+    # the first one still answers on its socket
+    assert mon.request(d, "stop")["exitCode"] == 137
+    assert mon.leftovers(cid + "-b") == []
+
+
+def test_sigterm_to_the_monitor_is_a_stop(mon):
+    cid, d, mpid, wpid = mon.start(
+        ["sh", "-c", "trap 'exit 7' TERM; while true; do sleep 1; done"], "--restart", "always")
+    os.kill(mpid, signal.SIGTERM)
+    wait_gone(mpid, "the monitor")
+    with open(os.path.join(d, "exit")) as f:
+        x = json.load(f)
+    assert x["exitCode"] == 7 and x["restartCount"] == 0  # no restart after a stop
     assert mon.leftovers(cid) == []
 
 
