@@ -745,6 +745,10 @@ static int setup(struct mon *m, struct err **err)
         return -1;
     if (alive)
         return err_val(err, EBUSY, "run dir `%s`: monitor %d runs there", o->dir, (int)other);
+    /* a new life: the exit of an earlier one is not this one's */
+    dir_path(m, path, sizeof(path), "exit");
+    if (unlink(path) < 0 && errno != ENOENT)
+        return err_sys(err, "remove `%s`", path);
     int sp[2];
     struct sigaction sa = {.sa_handler = on_sig, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
 

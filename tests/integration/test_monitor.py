@@ -405,6 +405,23 @@ def test_sigkill_of_the_monitor_state_says_so(mon):
     assert mon.leftovers(cid) == []
 
 
+def test_a_new_life_in_the_same_run_dir_starts_without_the_old_exit(mon):
+    cid, d, mpid, wpid = mon.start(["sh", "-c", "exit 3"])
+    assert mon.request(d, "wait")["exitCode"] == 3
+    cfg = copy.deepcopy(BASE)
+    cfg["process"]["args"] = ["sleep", "1000"]
+    cfg["root"]["path"] = os.path.realpath(os.path.join(mon.bundle, "rootfs"))
+    with open(os.path.join(mon.bundle, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    p = run([mon.exe, "start", "--dir", d, "--id", cid, "--bundle", mon.bundle,
+             "--state-root", mon.root, "--stop-timeout", "1"])
+    assert p.returncode == 0, p.stderr
+    wpid2, mpid2 = (int(x) for x in p.stdout.split())
+    mon.started.append((cid, d, mpid2, wpid2))
+    assert not os.path.exists(os.path.join(d, "exit"))
+    assert mon.request(d, "stop")["exitCode"] == 137
+
+
 def test_full_disk_keeps_the_workload_and_logs_the_drop(mon):
     logdir = os.path.join(mon.tmp, "logfs")
     os.makedirs(logdir)
