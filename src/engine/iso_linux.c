@@ -263,7 +263,8 @@ fail_delete : {
     struct err *e2 = NULL;
     if (container_delete(c->state_root, o->id, true, &e2) < 0)
         err_free(&e2);
-    waitpid(w->pid, NULL, WNOHANG);
+    if (w->pid > 0)
+        waitpid(w->pid, NULL, WNOHANG);
 }
     if (o->stdio->pty_master >= 0)
         close(o->stdio->pty_master);
@@ -366,8 +367,10 @@ static int linux_stats(struct iso_workload *w, struct iso_stats *out, struct err
     out->mem_peak = js_u64(mem, "usage", "max");
     out->mem_limit = js_u64(mem, "usage", "limit");
     out->oom_kills = oom_kills(cg);
-    if (cgroup_pids(cg, &pids, &n, NULL) == 0)
+    struct err *e = NULL;
+    if (cgroup_pids(cg, &pids, &n, &e) == 0)
         out->pids = n;
+    err_free(&e);
     cgroup_free(cg);
     return 0;
 }

@@ -25,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
@@ -436,6 +437,10 @@ static int exec_start(struct mon *m, struct client *c, char *req, size_t len, st
     close(out[1]);
     close(errp[1]);
     c->kind = C_EXEC;
+    /* output goes to this client only and in full: a send may block, but
+     * not the loop for long (then the client is dropped, its process killed) */
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     c->xout = out[0];
     c->xerr = errp[0];
     fcntl(c->xout, F_SETFL, O_NONBLOCK);
@@ -454,8 +459,9 @@ fail:
     return -1;
 }
 
-/* An exec'd process's output to its client; false at EOF. */
-static bool exec_relay(struct client *c, int fd, char kind)
+/* An exec'd process's output to its client: 1 when all was read, 0 at EOF,
+ * -1 when the client does not take it. */
+static int exec_relay(struct client *c, int fd, char kind)
 {
     char pkt[16384];
 
@@ -466,7 +472,8 @@ static bool exec_relay(struct client *c, int fd, char kind)
         if (n <= 0)
             return n < 0 && errno == EAGAIN;
         pkt[0] = kind;
-        send(c->fd, pkt, (size_t)n + 1, MSG_NOSIGNAL);
+        if (send(c->fd, pkt, (size_t)n + 1, MSG_NOSIGNAL) < 0)
+            return -1;
     }
 }
 
@@ -613,19 +620,18 @@ static void on_client_event(struct mon *m, uint64_t tag)
         on_client_msg(m, c);
         break;
     case TAG_XOUT:
-        if (c->xout >= 0 && !exec_relay(c, c->xout, 'o')) {
-            ep_del(m, c->xout);
-            close(c->xout);
-            c->xout = -1;
+    case TAG_XERR: {
+        int *fd = (tag & ~(uint64_t)0xff) == TAG_XOUT ? &c->xout : &c->xerr;
+        int r = *fd >= 0 ? exec_relay(c, *fd, fd == &c->xout ? 'o' : 'e') : 1;
+        if (r < 0) {
+            client_close(m, c);
+        } else if (r == 0) {
+            ep_del(m, *fd);
+            close(*fd);
+            *fd = -1;
         }
         break;
-    case TAG_XERR:
-        if (c->xerr >= 0 && !exec_relay(c, c->xerr, 'e')) {
-            ep_del(m, c->xerr);
-            close(c->xerr);
-            c->xerr = -1;
-        }
-        break;
+    }
     case TAG_XEXIT:
         if (c->kind == C_EXEC)
             exec_exited(m, c);
