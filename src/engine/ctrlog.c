@@ -101,54 +101,96 @@ static int emit(struct ctrlog *l, const char *rec, size_t n)
     return -1;
 }
 
-static void record(struct ctrlog *l, const char *stream, char tag, const char *line, size_t len,
-                   const struct timespec *now)
-{
-    char note[256], msg[200];
-    size_t k = 0;
+/* The records of one chunk go out in as few writes as the size limit allows;
+ * a write holds whole records only, so all of them land or none. */
+struct batch {
+    size_t len;
+    uint64_t lines, bytes; /* records and text bytes in buf */
+    char buf[65536];
+};
 
-    if (l->dropped_lines > 0) {
-        /* the note goes in the same write as the record: both or neither */
-        int m = snprintf(msg, sizeof(msg),
-                         "[isola-monitor] dropped %llu log records (%llu bytes) of output: %s",
-                         (unsigned long long)l->dropped_lines, (unsigned long long)l->dropped_bytes,
-                         strerror(l->drop_errno));
-        k = ctrlog_format(note, sizeof(note), now, CTRLOG_STDERR, 'F', msg, (size_t)m);
+static void batch_done(struct ctrlog *l, struct batch *b, int r)
+{
+    if (r == 0) {
+        l->dropped_lines = l->dropped_bytes = 0; /* the note went out first */
+    } else {
+        l->drop_errno = errno;
+        l->dropped_lines += b->lines;
+        l->dropped_bytes += b->bytes;
     }
+    b->len = b->lines = b->bytes = 0;
+}
+
+static void flush(struct ctrlog *l, struct batch *b)
+{
+    if (b->len > 0)
+        batch_done(l, b, emit(l, b->buf, b->len));
+}
+
+/* The note about dropped records, at the start of a batch. */
+static size_t note(struct ctrlog *l, char *out, size_t cap, const struct timespec *now)
+{
+    char msg[200];
+
+    if (l->dropped_lines == 0)
+        return 0;
+    int m = snprintf(msg, sizeof(msg),
+                     "[isola-monitor] dropped %llu log records (%llu bytes) of output: %s",
+                     (unsigned long long)l->dropped_lines, (unsigned long long)l->dropped_bytes,
+                     strerror(l->drop_errno));
+    return ctrlog_format(out, cap, now, CTRLOG_STDERR, 'F', msg, (size_t)m);
+}
+
+static void record(struct ctrlog *l, struct batch *b, const char *stream, char tag,
+                   const char *line, size_t len, const struct timespec *now)
+{
     size_t n = ctrlog_format(NULL, 0, now, stream, tag, line, len);
-    char small[4096];
-    _cleanup_free_ char *big = NULL;
-    char *rec = small;
-    if (k + n + 1 > sizeof(small))
-        rec = big = malloc(k + n + 1);
-    if (rec == NULL) {
-        l->drop_errno = ENOMEM;
-        goto drop;
-    }
-    memcpy(rec, note, k);
-    ctrlog_format(rec + k, n + 1, now, stream, tag, line, len);
-    if (emit(l, rec, k + n) == 0) {
-        l->dropped_lines = l->dropped_bytes = 0;
+
+    /* a file never grows past max_size because of batching */
+    if (b->len > 0 && (b->len + n + 1 > sizeof(b->buf) ||
+                       (l->max_size > 0 && l->size + b->len + n > l->max_size)))
+        flush(l, b);
+    if (b->len == 0)
+        b->len = note(l, b->buf, sizeof(b->buf), now);
+    if (b->len + n + 1 <= sizeof(b->buf)) {
+        ctrlog_format(b->buf + b->len, n + 1, now, stream, tag, line, len);
+        b->len += n;
+        b->lines++;
+        b->bytes += len;
         return;
     }
-    l->drop_errno = errno;
-drop:
-    l->dropped_lines++;
-    l->dropped_bytes += len;
+    /* a record longer than the buffer: alone, with the note if any */
+    _cleanup_free_ char *big = malloc(b->len + n + 1);
+    if (big == NULL) {
+        errno = ENOMEM;
+        b->lines++;
+        b->bytes += len;
+        batch_done(l, b, -1);
+        return;
+    }
+    memcpy(big, b->buf, b->len);
+    ctrlog_format(big + b->len, n + 1, now, stream, tag, line, len);
+    b->lines++;
+    b->bytes += len;
+    batch_done(l, b, emit(l, big, b->len + n));
 }
 
 void ctrlog_write(struct ctrlog *l, const char *stream, const char *buf, size_t len,
                   const struct timespec *now)
 {
+    struct batch b;
+
+    b.len = b.lines = b.bytes = 0;
     while (len > 0) {
         const char *nl = memchr(buf, '\n', len);
         size_t n = nl ? (size_t)(nl - buf) : len;
-        record(l, stream, nl ? 'F' : 'P', buf, n, now);
+        record(l, &b, stream, nl ? 'F' : 'P', buf, n, now);
         if (nl == NULL)
             break;
         buf += n + 1;
         len -= n + 1;
     }
+    flush(l, &b);
 }
 
 void ctrlog_close(struct ctrlog *l)

@@ -14,6 +14,9 @@
  * PATH.(i+1), PATH becomes PATH.1 and a new PATH starts, so at most max_file
  * files exist (max_file 1: PATH is emptied).
  *
+ * The records of one chunk are written together (as many as the size limit
+ * allows per write), and a write holds whole records only.
+ *
  * Writing never stops the workload: what cannot be written (full disk, I/O
  * error) is counted, the half-written record removed, and once a write works
  * again one stderr record says how many lines and bytes were dropped and why.

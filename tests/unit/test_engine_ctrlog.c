@@ -80,6 +80,37 @@ int main(void)
     unlink(p1);
     unlink(p2);
 
+    /* the same in one chunk: the records of a chunk are batched, still
+     * never past max_size */
+    ok(ctrlog_open(&l, path, 100, 3, &e) == 0, "open with rotation");
+    ctrlog_write(&l, CTRLOG_STDOUT, "l0\nl1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\n", 27, &ts);
+    ctrlog_close(&l);
+    _cleanup_free_ char *c0 = slurp(path);
+    _cleanup_free_ char *c1 = slurp(p1);
+    _cleanup_free_ char *c2 = slurp(p2);
+    ok(c0 && c1 && c2 && strlen(c0) <= 100 && strlen(c1) <= 100 && strlen(c2) <= 100,
+       "batched: no file above max size");
+    ok(c0 && strstr(c0, "F l8\n") != NULL && c2 && strstr(c2, "F l4\n") != NULL &&
+           strstr(c2, "F l3\n") == NULL,
+       "batched: 2 records per file, the last 6 kept");
+    ok(!fs_exists(p3), "batched: no 4th file");
+    unlink(path);
+    unlink(p1);
+    unlink(p2);
+
+    /* a line longer than the batch buffer is one record */
+    _cleanup_free_ char *huge = malloc(70001);
+    memset(huge, 'z', 70000);
+    huge[70000] = '\n';
+    ok(ctrlog_open(&l, path, 0, 1, &e) == 0, "open");
+    ctrlog_write(&l, CTRLOG_STDOUT, "a\n", 2, &ts);
+    ctrlog_write(&l, CTRLOG_STDOUT, huge, 70001, &ts);
+    ctrlog_close(&l);
+    _cleanup_free_ char *h = slurp(path);
+    ok(h && strlen(h) == 42 + 40 + 70000 + 1 && strncmp(h + 42 + 30, " stdout F zzz", 13) == 0,
+       "a 70000-byte line: one F record");
+    unlink(path);
+
     /* max_file 1: the file is emptied */
     ok(ctrlog_open(&l, path, 60, 1, &e) == 0, "open, 1 file");
     ctrlog_write(&l, CTRLOG_STDOUT, "one\ntwo\n", 8, &ts);
