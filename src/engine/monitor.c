@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -84,6 +85,8 @@ struct mon {
     char exit_json[512];
     char sock[PATH_MAX];
 };
+
+static void trim(void);
 
 static void dir_path(const struct mon *m, char *out, size_t cap, const char *name)
 {
@@ -296,6 +299,12 @@ static void finish(struct mon *m)
         send_last(fd, pkt, n + 1);
         close(fd);
     }
+    /* gone before anyone learns of the end: a new monitor may then start in
+     * this dir at once, and nothing of ours removes its socket */
+    ep_del(m, m->lsock);
+    close(m->lsock);
+    m->lsock = -1;
+    unlink(m->sock);
     for (size_t i = 0; i < MAX_CLIENTS; i++) {
         struct client *c = &m->clients[i];
         if (c->fd < 0)
@@ -394,7 +403,9 @@ static void on_timer(struct mon *m, struct err **err)
             err_free(&e);
     } else if (k == T_RESTART) {
         m->restarts++;
-        if (start_workload(m, &e) < 0) {
+        if (start_workload(m, &e) == 0) {
+            trim();
+        } else {
             struct timespec now;
             clock_gettime(CLOCK_REALTIME, &now);
             ctrlog_write(&m->log, CTRLOG_STDERR, "[isola-monitor] restart: ", 25, &now);
@@ -749,7 +760,7 @@ static int setup(struct mon *m, struct err **err)
     /* never take over the files of a monitor that runs */
     if (monitor_alive(o->dir, &alive, &ended, &other, err) < 0)
         return -1;
-    if (alive)
+    if (alive && !ended)
         return err_val(err, EBUSY, "run dir `%s`: monitor %d runs there", o->dir, (int)other);
     /* a new life: the exit of an earlier one is not this one's */
     dir_path(m, path, sizeof(path), "exit");
@@ -821,6 +832,53 @@ static void teardown(struct mon *m)
     sig_pipe_w = -1;
 }
 
+/*
+ * Give back the pages of this program's file that creating the workload
+ * touched (the runtime, libseccomp's tables, ...): most of the monitor's
+ * resident memory, while its loop needs a small part of them. Only mappings
+ * of a file that hold no anonymous page (a page written since, as by
+ * relocations, is a private copy: dropping it would undo the write).
+ * Private_Dirty is no criterion: it also counts file pages that are dirty in
+ * the page cache (a freshly linked binary). The pages stay in the page cache and fault back in
+ * when used again. Failures are harmless and ignored.
+ */
+static void trim(void)
+{
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/smaps", "re");
+    char line[512];
+    unsigned long lo = 0, hi = 0;
+    bool file = false, dirty = false;
+
+    if (f == NULL)
+        return;
+    struct {
+        unsigned long lo, hi;
+    } drop[16];
+    size_t n = 0;
+    for (;;) {
+        char *l = fgets(line, sizeof(line), f);
+        unsigned long a, b;
+        char perms[8];
+        int off = 0;
+        if (l == NULL || sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &a, &b, perms, &off) >= 3) {
+            /* a mapping ends: decide about the previous one */
+            if (file && !dirty && hi > lo && n < ARRAY_SIZE(drop))
+                drop[n].lo = lo, drop[n++].hi = hi;
+            if (l == NULL)
+                break;
+            lo = a;
+            hi = b;
+            /* read-only, private, a regular file (not the heap, stack, vdso) */
+            file = perms[1] == '-' && perms[3] == 'p' && off > 0 && line[off] == '/';
+            dirty = false;
+        } else if (strncmp(line, "Anonymous:", 10) == 0) {
+            dirty = dirty || strtoul(strchr(line, ':') + 1, NULL, 10) != 0;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        madvise((void *)drop[i].lo, drop[i].hi - drop[i].lo, MADV_DONTNEED);
+}
+
 static void ready(int *fd, const char *msg)
 {
     if (*fd < 0)
@@ -858,6 +916,7 @@ int monitor_run(const struct monitor_opts *o, int ready_fd, struct err **err)
     }
     snprintf(msg, sizeof(msg), "ok %d %d\n", (int)m.w.pid, (int)getpid());
     ready(&ready_fd, msg);
+    trim();
     while (!m.done) {
         struct epoll_event evs[16];
         int n = epoll_wait(m.ep, evs, 16, -1);
