@@ -494,18 +494,12 @@ def test_stats_of_a_running_workload(mon):
     assert mon.leftovers(cid) == []
 
 
-def test_log_records_match_podmans_conmon(mon, rootfs):
-    """The same program under podman (runc, conmon, k8s-file log driver) gives
-    the same records: stream, F/P tag and text."""
+def private_podman(tmp):
+    """podman with private storage (vfs) and config, runtime runc: (argv, env)."""
     import shutil
     if shutil.which("podman") is None or shutil.which("runc") is None:
         pytest.skip("podman or runc is not installed: no peer comparison")
-    script = "echo out1; sleep 0.2; echo err1 >&2; sleep 0.2; printf part; sleep 0.2; echo out2; exit 3"
-    cid, d, mpid, wpid = mon.start(["sh", "-c", script])
-    assert mon.request(d, "wait")["exitCode"] == 3
-    ours = [(r[1], r[2], r[3]) for r in mon.log(d)]
-
-    proot = os.path.join(mon.tmp, "podman")
+    proot = os.path.join(tmp, "podman")
     os.makedirs(proot)
     with open(os.path.join(proot, "containers.conf"), "w") as f:
         f.write(f"""[containers]
@@ -523,12 +517,28 @@ runroot = "{proot}/run"
 """)
     env = dict(os.environ, CONTAINERS_CONF=os.path.join(proot, "containers.conf"),
                CONTAINERS_STORAGE_CONF=os.path.join(proot, "storage.conf"))
+    return ["podman", "--runtime", "runc"], env, proot
+
+
+def podman_cleanup(argv, env, name):
+    run(argv + ["rm", "-f", "-t", "0", name], timeout=120, env=env)
+    run(argv + ["system", "reset", "-f"], timeout=120, env=env)
+
+
+def test_log_records_match_podmans_conmon(mon, rootfs):
+    """The same program under podman (runc, conmon, k8s-file log driver) gives
+    the same records: stream, F/P tag and text."""
+    argv, env, proot = private_podman(mon.tmp)
+    script = "echo out1; sleep 0.2; echo err1 >&2; sleep 0.2; printf part; sleep 0.2; echo out2; exit 3"
+    cid, d, mpid, wpid = mon.start(["sh", "-c", script])
+    assert mon.request(d, "wait")["exitCode"] == 3
+    ours = [(r[1], r[2], r[3]) for r in mon.log(d)]
     plog = os.path.join(proot, "ctr.log")
     name = f"{cid}-podman"
     try:
-        p = run(["podman", "--runtime", "runc", "run", "--name", name, "--network", "none",
-                 "--log-driver", "k8s-file", "--log-opt", f"path={plog}", "--rootfs", rootfs,
-                 "sh", "-c", script], timeout=120, env=env)
+        p = run(argv + ["run", "--name", name, "--network", "none", "--log-driver", "k8s-file",
+                        "--log-opt", f"path={plog}", "--rootfs", rootfs, "sh", "-c", script],
+                timeout=120, env=env)
         assert p.returncode == 3, p.stderr
         theirs = []
         with open(plog) as f:
@@ -539,8 +549,45 @@ runroot = "{proot}/run"
                 theirs.append(m.groups())
         assert ours == theirs
     finally:
-        run(["podman", "--runtime", "runc", "rm", "-f", name], timeout=120, env=env)
-        run(["podman", "system", "reset", "-f"], timeout=120, env=env)
+        podman_cleanup(argv, env, name)
+
+
+def test_monitor_rss_is_below_conmons(mon, rootfs):
+    """The issue's target: a monitor's resident memory <= conmon's, each
+    watching a sleep in the same root file system (bench/monitor-rss.sh)."""
+    argv, env, proot = private_podman(mon.tmp)
+    cid, d, mpid, wpid = mon.start(["sleep", "1000"], "--stop-timeout", "0")
+    name = f"{cid}-podman"
+    try:
+        p = run(argv + ["run", "-d", "--name", name, "--network", "none", "--rootfs", rootfs,
+                        "sleep", "1000"], timeout=120, env=env)
+        assert p.returncode == 0, p.stderr
+        cmon = [int(x) for x in os.listdir("/proc") if x.isdigit() and
+                _comm(x) == "conmon" and name.encode() in _cmdline(x)]
+        assert len(cmon) == 1, cmon
+        ours = int(proc_status(mpid)["VmRSS"].split()[0])
+        theirs = int(proc_status(cmon[0])["VmRSS"].split()[0])
+        assert ours <= theirs, (ours, theirs)
+    finally:
+        podman_cleanup(argv, env, name)
+        mon.request(d, "stop")
+    assert mon.leftovers(cid) == []
+
+
+def _comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
 
 
 def exec_in(mon, d, *args):
