@@ -6,14 +6,18 @@ set -eu
 # libcurl4 and libarchive13 are opened with dlopen() when a command needs them
 # (src/util/dl.h), not linked: listed on their own, not only as the -dev
 # packages' dependencies.
+# golang-github-containers-common (podman depends on it too): its seccomp.json
+# is what scripts/gen-seccomp-default.py turns into the built-in default
+# profile; isola does not read it at run time.
 PKGS="
   build-essential meson ninja-build pkg-config clang clang-format
   libjansson-dev libseccomp-dev libcap-dev libarchive-dev
-  libzstd-dev liblzma-dev zlib1g-dev libssl-dev libcurl4-openssl-dev
+  libzstd-dev liblzma-dev zlib1g-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev
   libcurl4 libarchive13
   busybox-static python3 python3-pytest
   iproute2 util-linux procps iptables nftables cpio e2fsprogs kmod strace
   crun runc podman containerd skopeo umoci docker-registry openssl
+  golang-github-containers-common
   qemu-system-x86 hyperfine time
 "
 

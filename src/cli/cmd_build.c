@@ -73,7 +73,8 @@ int cmd_build(int argc, char **argv)
     o.build_args = args;
     progress_init(&pr, true);
     o.progress = &pr.cb;
-    if (store_open(store_default_root(root), &s, &err) < 0 || build_run(s, &o, digest, &err) < 0) {
+    if (store_tmp_unlink_on_signals(&err) < 0 ||
+        store_open(store_default_root(root), &s, &err) < 0 || build_run(s, &o, digest, &err) < 0) {
         progress_finish(&pr);
         err_print(err, "isola build", stderr);
         return 1;

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* isola load [--root DIR] [-t NAME] [--platform OS/ARCH] -i PATH: load an OCI
- * layout (directory or tar) or a docker-archive into the store. */
+ * layout (directory or tar) or a docker-archive into the store; from stdin
+ * without -i or with `-i -` (as `docker load`). */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "image/transfer.h"
@@ -38,7 +41,8 @@ int cmd_load(int argc, char **argv)
         case 'q':
             break;
         case 'h':
-            printf("Usage: isola load [--root DIR] [-t NAME] [--platform OS/ARCH] -i PATH\n");
+            printf("Usage: isola load [--root DIR] [-t NAME] [--platform OS/ARCH] [-i PATH|-]\n"
+                   "Without -i, or with `-i -`, the archive (tar) is read from stdin.\n");
             return 0;
         default:
             return 2;
@@ -46,11 +50,16 @@ int cmd_load(int argc, char **argv)
     }
     if (input == NULL && optind < argc)
         input = argv[optind];
-    if (input == NULL) {
-        fprintf(stderr, "isola load: expected -i PATH\n");
+    /* As `docker load`: no -i, or `-i -`, reads the archive from stdin. */
+    if (input == NULL)
+        input = TRANSFER_STDIO;
+    if (strcmp(input, TRANSFER_STDIO) == 0 && isatty(STDIN_FILENO)) {
+        fprintf(stderr, "isola load: requested a load from stdin, but stdin is a terminal: use "
+                        "-i PATH or redirect stdin\n");
         return 2;
     }
-    if (store_open(store_default_root(root), &s, &err) < 0 ||
+    if (store_tmp_unlink_on_signals(&err) < 0 ||
+        store_open(store_default_root(root), &s, &err) < 0 ||
         transfer_load(s, input, tag, platform, &names, &err) < 0) {
         err_print(err, "isola load", stderr);
         return 1;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * isola pull [--root DIR] [--creds USER:PASS] [--ca-file PEM] [--insecure]
- *            [--platform OS/ARCH] REF
+ *            [--platform OS/ARCH] [-q] REF
  * isola push [same options] IMAGE [REF]
  * Registry transfers (OCI distribution spec). Credentials may also come from
  * $ISOLA_REGISTRY_CREDS.
@@ -28,7 +28,7 @@ static int registry_cmd(int argc, char **argv, bool push)
     _cleanup_free_ char *name = NULL;
     struct registry_opts o = {.creds = getenv("ISOLA_REGISTRY_CREDS")};
     struct progress pr;
-    bool bars = true;
+    bool bars = true, quiet = false;
     const char *root = NULL, *prog = push ? "isola push" : "isola pull";
     int c;
 
@@ -52,10 +52,12 @@ static int registry_cmd(int argc, char **argv, bool push)
             break;
         case 'q':
             bars = false;
+            quiet = true;
             break;
         case 'h':
             printf("Usage: %s [--root DIR] [--creds USER:PASS] [--ca-file PEM] [--insecure] "
-                   "[--platform OS/ARCH] %s\n",
+                   "[--platform OS/ARCH] [-q] %s\n"
+                   "-q, --quiet: no progress; print only the image reference when done\n",
                    prog, push ? "IMAGE [REF]" : "REF");
             return 0;
         default:
@@ -71,7 +73,10 @@ static int registry_cmd(int argc, char **argv, bool push)
         return 2;
     }
     progress_init(&pr, bars);
-    o.progress = &pr.cb;
+    o.progress = quiet ? NULL : &pr.cb;
+    /* An interrupted pull leaves no partial blob in ROOT/tmp. */
+    if (!push && store_tmp_unlink_on_signals(&err) < 0)
+        goto fail;
     if (store_open(store_default_root(root), &s, &err) < 0)
         goto fail;
     if (push) {
@@ -79,11 +84,14 @@ static int registry_cmd(int argc, char **argv, bool push)
         if (registry_push(s, argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL, &o, &err) <
             0)
             goto fail;
+        if (quiet)
+            printf("%s\n", pr.pushed);
         return 0;
     }
     if (registry_pull(s, argv[optind], &o, &name, &err) < 0)
         goto fail;
-    printf("Pulled %s\n", name);
+    /* As `docker pull -q`: the reference alone, for scripts. */
+    printf(quiet ? "%s\n" : "Pulled %s\n", name);
     return 0;
 fail:
     progress_finish(&pr);

@@ -14,13 +14,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "engine/rundir.h"
 #include "image/bundle.h"
+#include "image/registry.h"
 #include "runtime/container.h"
 #include "runtime/spec.h"
+#include "runtime/spec_defaults.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
@@ -59,25 +63,83 @@ static int parse_size(const char *s, long long *out)
     return 0;
 }
 
+/* RLIMIT_NOFILE of the container: podman's 1048576, or the most this process
+ * can grant (raising the hard limit needs CAP_SYS_RESOURCE). */
+static uint64_t run_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max >= 1048576)
+        return 1048576;
+    return rl.rlim_max;
+}
+
+/* An image that is not in the store is pulled, as `docker run` does (--pull
+ * missing, the default), or named with the command that would fetch it. */
+static int run_ensure_image(struct store *s, const char *image, bool pull, struct err **err)
+{
+    _cleanup_image_ struct image *img = NULL;
+    _cleanup_free_ char *pulled = NULL;
+    struct err *e = NULL;
+    struct registry_opts ro = {.creds = getenv("ISOLA_REGISTRY_CREDS")};
+
+    if (image_open(s, image, NULL, &img, &e) == 0)
+        return 0;
+    if (e->code != ENOENT) {
+        *err = e;
+        return -1;
+    }
+    err_free(&e);
+    if (!pull)
+        return err_val(err, ENOENT,
+                       "`%s` is neither a directory nor an image in the store (%s); pull it "
+                       "with `isola pull %s`",
+                       image, store_default_root(NULL), image);
+    fprintf(stderr, "isola run: image `%s` is not in the store, pulling it\n", image);
+    if (registry_pull(s, image, &ro, &pulled, err) < 0)
+        return err_wrap(err,
+                        "`%s` is neither a directory nor an image in the store (%s), and "
+                        "pulling it failed (`isola pull %s` has the registry options)",
+                        image, store_default_root(NULL), image);
+    return 0;
+}
+
+/* The run's bundle directory, with the image's overlay unmounted first. */
+static void run_remove_bundle(const char *dir, bool from_image)
+{
+    struct err *e = NULL;
+
+    if ((from_image ? bundle_remove(dir, &e) : fs_rm_rf(dir, &e)) < 0) {
+        err_print(e, "isola run", stderr);
+        err_free(&e);
+    }
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"rm", no_argument, NULL, 'r'},         {"memory", required_argument, NULL, 'm'},
-        {"name", required_argument, NULL, 'n'}, {"hostname", required_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"rm", no_argument, NULL, 'r'},
+        {"memory", required_argument, NULL, 'm'},
+        {"name", required_argument, NULL, 'n'},
+        {"hostname", required_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
+        {"pull", required_argument, NULL, 'P'},
+        {NULL, 0, NULL, 0},
     };
-    bool rm = false;
     long long mem = -1;
     const char *name = NULL, *hostname = "isola";
+    bool pull = true;
     struct err *e = NULL;
     char rootfs[PATH_MAX], dir[PATH_MAX], idbuf[64];
     int c, status = 0;
     _cleanup_json_ json_t *cfg = NULL;
+    /* held until we exit: the bundle is ours, no other run collects it */
+    _cleanup_close_ int lockfd = -1;
 
     while ((c = getopt_long(argc, argv, "+m:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
-            rm = true;
+            /* the default until stopped containers are kept (docs/isola-run.md) */
             break;
         case 'm':
             if (parse_size(optarg, &mem) < 0) {
@@ -91,11 +153,31 @@ int cmd_run(int argc, char **argv)
         case 'H':
             hostname = optarg;
             break;
+        case 'P':
+            if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "never") != 0) {
+                fprintf(stderr, "isola run: --pull `%s`: expected missing or never\n", optarg);
+                return 2;
+            }
+            pull = strcmp(optarg, "missing") == 0;
+            break;
         case 'h':
             printf("Usage: isola run [--rm] [-m MEM] [--name NAME] [--hostname H] ROOTFS_DIR "
                    "CMD...\n"
-                   "       isola run [--rm] [-m MEM] [--name NAME] [--hostname H] IMAGE "
-                   "[CMD...]\n");
+                   "       isola run [--rm] [-m MEM] [--name NAME] [--hostname H] [--pull P] IMAGE "
+                   "[CMD...]\n"
+                   "Runs CMD in a container, in the foreground: its root is ROOTFS_DIR, or an\n"
+                   "overlay of IMAGE (a name or ID in the store, pulled from its registry\n"
+                   "when missing).\n"
+                   "SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 go to the container;\n"
+                   "the container dies with isola run. The exit status is the command's\n"
+                   "(128+N if killed by signal N), 125 if it could not start.\n"
+                   "  -m, --memory MEM   memory limit (64m, 512k, 1g)\n"
+                   "  --name NAME        container name (default isola-XXXXXX)\n"
+                   "  --hostname H       hostname (default isola)\n"
+                   "  --pull missing|never  pull IMAGE when it is not in the store (default\n"
+                   "                     missing), or fail naming `isola pull IMAGE`\n"
+                   "  --rm               remove the container when it exits (the default for\n"
+                   "                     now: stopped containers are not kept yet)\n");
             return 0;
         default:
             return 2;
@@ -116,13 +198,10 @@ int cmd_run(int argc, char **argv)
     const char *base = getenv("ISOLA_RUN_DIR");
     if (base == NULL || base[0] == '\0')
         base = "/run/isola";
-    if (fs_mkdir_p(base, 0700, &e) < 0)
+    char state_root[PATH_MAX + 8];
+    snprintf(state_root, sizeof(state_root), "%s/oci", base);
+    if (rundir_new_bundle(base, state_root, dir, sizeof(dir), &lockfd, &e) < 0)
         goto fail;
-    snprintf(dir, sizeof(dir), "%s/bundle-XXXXXX", base);
-    if (mkdtemp(dir) == NULL) {
-        err_sys(&e, "mkdtemp `%s`", dir);
-        goto fail;
-    }
     if (name == NULL) {
         snprintf(idbuf, sizeof(idbuf), "isola-%s", strrchr(dir, '-') + 1);
         name = idbuf;
@@ -138,6 +217,7 @@ int cmd_run(int argc, char **argv)
             goto fail_rm;
         }
         if (store_open(store_default_root(NULL), &s, &e) < 0 ||
+            run_ensure_image(s, argv[optind], pull, &e) < 0 ||
             bundle_create(s, argv[optind], dir, &bo, &e) < 0 || js_load_file(cfgp, &cfg, &e) < 0)
             goto fail_rm;
         json_t *img_proc = json_object_get(cfg, "process");
@@ -161,15 +241,8 @@ int cmd_run(int argc, char **argv)
     json_object_set_new(json_object_get(cfg, "root"), "path", json_string(rootfs));
     json_object_set_new(json_object_get(cfg, "root"), "readonly", json_false());
     json_object_set_new(cfg, "hostname", json_string(hostname));
-    /* docker's default capability set */
-    json_t *caps = json_pack("[s,s,s,s,s,s,s,s,s,s,s,s,s,s]", "CAP_CHOWN", "CAP_DAC_OVERRIDE",
-                             "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
-                             "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-                             "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE");
-    json_t *capobj = json_object_get(proc, "capabilities");
-    json_object_set(capobj, "bounding", caps);
-    json_object_set(capobj, "effective", caps);
-    json_object_set_new(capobj, "permitted", caps);
+    if (spec_defaults_engine(cfg, run_nofile(), &e) < 0)
+        goto fail_rm;
     json_t *lnx = json_object_get(cfg, "linux");
     json_t *res = json_object_get(lnx, "resources");
     json_object_del(res, "devices");
@@ -179,29 +252,22 @@ int cmd_run(int argc, char **argv)
     snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", dir);
     if (js_write_file(cfgpath, cfg, 0600, &e) < 0)
         goto fail_rm;
-    char state_root[PATH_MAX + 8];
-    snprintf(state_root, sizeof(state_root), "%s/oci", base);
     struct container_opts o = {
         .root = state_root,
         .id = name,
         .bundle = dir,
         .cgroup_manager = CGROUP_MANAGER_CGROUPFS,
+        .foreground = true,
     };
     int rc = container_run(&o, &status, &e);
-    if (rm) {
-        struct err *e2 = NULL;
-        if ((from_image ? bundle_remove(dir, &e2) : fs_rm_rf(dir, &e2)) < 0)
-            err_free(&e2);
-    }
+    /* With or without --rm: nothing can use a stopped container yet
+     * (docs/isola-run.md), so its overlay and bundle go with it. */
+    run_remove_bundle(dir, from_image);
     if (rc < 0)
         goto fail;
     return status;
 fail_rm:
-    if (rm || from_image) {
-        struct err *e2 = NULL;
-        if ((from_image ? bundle_remove(dir, &e2) : fs_rm_rf(dir, &e2)) < 0)
-            err_free(&e2);
-    }
+    run_remove_bundle(dir, from_image);
 fail:
     err_print(e, "isola run", stderr);
     err_free(&e);

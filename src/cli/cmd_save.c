@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* isola save [--root DIR] [--format oci-archive|oci-dir|docker-archive] -o PATH IMAGE...:
- * write images as an OCI layout (tar or directory) or a docker-archive. */
+ * write images as an OCI layout (tar or directory) or a docker-archive; to
+ * stdout without -o or with `-o -` (as `docker save`). */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "image/transfer.h"
@@ -37,14 +40,23 @@ int cmd_save(int argc, char **argv)
             break;
         case 'h':
             printf("Usage: isola save [--root DIR] [--format oci-archive|oci-dir|docker-archive] "
-                   "-o PATH IMAGE...\n");
+                   "[-o PATH|-] IMAGE...\n"
+                   "Without -o, or with `-o -`, the archive goes to stdout.\n");
             return 0;
         default:
             return 2;
         }
     }
-    if (output == NULL || optind >= argc) {
-        fprintf(stderr, "isola save: expected -o PATH and at least one IMAGE\n");
+    if (optind >= argc) {
+        fprintf(stderr, "isola save: expected at least one IMAGE\n");
+        return 2;
+    }
+    /* As `docker save`: no -o, or `-o -`, writes the archive to stdout. */
+    if (output == NULL)
+        output = TRANSFER_STDIO;
+    if (strcmp(output, TRANSFER_STDIO) == 0 && isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "isola save: refusing to write an archive to a terminal: use -o PATH "
+                        "or redirect stdout\n");
         return 2;
     }
     if (store_open(store_default_root(root), &s, &err) < 0 ||

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
+#include "image/ref.h"
 #include "image/store.h"
 #include "util/js.h"
 
@@ -32,7 +33,8 @@ int cmd_tag(int argc, char **argv)
         fprintf(stderr, "isola tag: expected SOURCE and TARGET\n");
         return 2;
     }
-    if (store_open(store_default_root(root), &s, &err) < 0 ||
+    if (ref_check_tag(argv[optind + 1], &err) < 0 ||
+        store_open(store_default_root(root), &s, &err) < 0 ||
         store_resolve(s, argv[optind], &desc, &err) < 0 ||
         store_tag(s, argv[optind + 1], desc, &err) < 0) {
         err_print(err, "isola tag", stderr);

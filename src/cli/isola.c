@@ -32,7 +32,7 @@ static const struct isola_command commands[] = {
     {"pull", cmd_pull, "pull an image from a registry"},
     {"push", cmd_push, "push an image to a registry"},
     {"rmi", cmd_rmi, "remove images"},
-    {"run", cmd_run, "run a command in a container from a root filesystem directory"},
+    {"run", cmd_run, "run a command in a container from an IMAGE or a root filesystem directory"},
     {"save", cmd_save, "save images as an OCI layout or docker-archive"},
     {"tag", cmd_tag, "give an image another name"},
     {"version", cmd_version, "print the version"},

@@ -3,9 +3,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/oci.h"
 #include "runtime/container.h"
+
+/* sd_listen_fds(3): LISTEN_FDS sockets from fd 3 on, meant for us when
+ * LISTEN_PID is our pid. runc requires that, crun does not look at LISTEN_PID:
+ * an absent one is taken as ours, another process's means the variables were
+ * inherited by mistake. The count also goes to --preserve-fds. */
+static int listen_fds_from_env(void)
+{
+    const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+    char *end;
+
+    if (fds == NULL)
+        return 0;
+    if (pid != NULL && strtol(pid, &end, 10) != (long)getpid())
+        return 0;
+    long n = strtol(fds, &end, 10);
+    return *end == '\0' && n > 0 && n <= 65536 ? (int)n : 0;
+}
 
 static int parse(const char *verb, struct oci_global *g, int argc, char **argv,
                  struct container_opts *o)
@@ -30,9 +48,8 @@ static int parse(const char *verb, struct oci_global *g, int argc, char **argv,
     o->root = g->root;
     o->bundle = ".";
     o->cgroup_manager = g->cgroup_manager;
-    const char *lf = getenv("LISTEN_FDS");
-    if (lf != NULL)
-        o->preserve_fds = atoi(lf); /* sd_listen_fds(3): passed from fd 3 on */
+    o->listen_fds = listen_fds_from_env();
+    o->preserve_fds = o->listen_fds;
     while ((c = getopt_long_only(argc, argv, "b:dh", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
@@ -74,7 +91,9 @@ static int parse(const char *verb, struct oci_global *g, int argc, char **argv,
         case 'h':
             printf("Usage: isola-oci %s [--bundle DIR] [--config FILE] [--pid-file FILE]\n"
                    "       [--console-socket SOCK] [--no-pivot] [--no-new-keyring]\n"
-                   "       [--preserve-fds N]%s ID\n",
+                   "       [--preserve-fds N]%s ID\n"
+                   "LISTEN_FDS=N (with LISTEN_PID this runtime's pid, or none): pass fds\n"
+                   "3..3+N-1 first, with LISTEN_FDS and LISTEN_PID set for the process.\n",
                    verb, strcmp(verb, "run") == 0 ? " [--detach] [--keep]" : "");
             exit(0);
         default:

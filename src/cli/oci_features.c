@@ -5,6 +5,7 @@
 
 #include "cli/oci.h"
 #include "runtime/caps.h"
+#include "runtime/mempolicy.h"
 #include "util/js.h"
 
 static json_t *strs(const char *const *v)
@@ -29,6 +30,8 @@ int oci_features(struct oci_global *g, int argc, char **argv)
                                         "diratime",
                                         "dirsync",
                                         "exec",
+                                        "idmap",
+                                        "ridmap",
                                         "iversion",
                                         "lazytime",
                                         "loud",
@@ -107,9 +110,11 @@ int oci_features(struct oci_global *g, int argc, char **argv)
         strs(mopts), "linux", "namespaces", strs(ns), "capabilities", caps, "cgroup", "v1", 1, "v2",
         1, "systemd", 0, "systemdUser", 0, "rdma", 0, "seccomp", "enabled", 1, "actions",
         strs(actions), "operators", strs(ops), "archs", strs(archs), "apparmor", "enabled", 0,
-        "selinux", "enabled", 0, "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 0,
+        "selinux", "enabled", 0, "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 1,
         "annotations", "io.github.isola.version", ISOLA_VERSION, "io.github.isola.cgroups",
         "v1, v2, hybrid");
+    if (j != NULL)
+        json_object_set_new(json_object_get(j, "linux"), "memoryPolicy", mempolicy_features());
     char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     if (s == NULL)
         return 1;

@@ -68,6 +68,7 @@
     X(archive_write_header)                  \
     X(archive_write_new)                     \
     X(archive_write_open)                    \
+    X(archive_write_open_fd)                 \
     X(archive_write_open_filename)           \
     X(archive_write_set_bytes_in_last_block) \
     X(archive_write_set_format_pax_restricted)

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "image/ref.h"
 #include "image/build.h"
 #include "image/build_priv.h"
 #include "image/bundle.h"
@@ -653,6 +654,8 @@ int build_run(struct store *s, const struct build_opts *o, char digest[DIGEST_LE
         dfpath = NULL;
     if (dfpath == NULL)
         return err_set(err, ENOMEM, "build");
+    if (o->tag && ref_check_tag(o->tag, err) < 0)
+        return err_wrap(err, "-t");
     if (fs_read_file(dfpath, &text, &len, err) < 0 || dockerfile_parse(dfpath, text, &df, err) < 0)
         return -1;
     ctx.global_args = json_object();

@@ -9,13 +9,14 @@
 
 #include "image/bundle.h"
 #include "image/layer.h"
+#include "runtime/spec_defaults.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* The defaults of `runc spec`, with Docker's default capability set. */
+/* The defaults of `runc spec`, with Docker's default capability set (set below). */
 static const char spec_template[] =
     "{\"ociVersion\":\"1.0.2\","
     "\"process\":{\"terminal\":false,\"user\":{\"uid\":0,\"gid\":0},\"args\":[],\"env\":[],"
@@ -45,10 +46,8 @@ static const char spec_template[] =
     "\"readonlyPaths\":[\"/proc/bus\",\"/proc/fs\",\"/proc/irq\",\"/proc/sys\","
     "\"/proc/sysrq-trigger\"]}}";
 
-static const char caps[] =
-    "[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FSETID\",\"CAP_FOWNER\",\"CAP_MKNOD\","
-    "\"CAP_NET_RAW\",\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETFCAP\",\"CAP_SETPCAP\","
-    "\"CAP_NET_BIND_SERVICE\",\"CAP_SYS_CHROOT\",\"CAP_KILL\",\"CAP_AUDIT_WRITE\"]";
+/* Filled from spec_defaults_caps (the one owner of Docker's default set). */
+static const char caps[] = "[]";
 
 static char *expand_template(void)
 {
@@ -158,6 +157,13 @@ int bundle_spec(json_t *image_config, const char *name, const char *rootfs,
         return err_val(err, EINVAL, "image config: `config` is %s, not an object",
                        js_type_name(cfg));
     process = json_object_get(spec, "process");
+    {
+        _cleanup_json_ json_t *dc = spec_defaults_caps_json();
+        json_t *co = json_object_get(process, "capabilities");
+        if (dc == NULL || json_object_set(co, "bounding", dc) < 0 ||
+            json_object_set(co, "effective", dc) < 0 || json_object_set(co, "permitted", dc) < 0)
+            return err_set(err, ENOMEM, "config.json");
+    }
     args = json_object_get(process, "args");
     env = json_object_get(process, "env");
     /* conversion.md: Entrypoint then Cmd; a command given by the user replaces Cmd. */

@@ -11,6 +11,7 @@
 
 #include <time.h>
 
+#include "image/ref.h"
 #include "image/archive_dl.h"
 #include "image/diff.h"
 #include "image/layer.h"
@@ -134,6 +135,8 @@ static int import_oci(struct store *s, int dirfd, const char *what, const char *
             name = json_string_value(json_object_get(ann, "io.containerd.image.name"));
         if (name == NULL)
             name = json_string_value(json_object_get(ann, ANNOT_REF_NAME));
+        if (name && name != tag && ref_check(name, err) < 0)
+            return err_wrap(err, "%s: the image name in the archive (give one with -t NAME)", what);
         entry = desc_new(d.media_type, d.digest, d.size);
         if (entry == NULL || (name && (norm = store_ref_normalize(name)) == NULL))
             return err_set(err, ENOMEM, "%s", what);
@@ -240,9 +243,30 @@ static int import_docker(struct store *s, int dirfd, const char *what, const cha
         }
         json_array_foreach (tags, j, l) {
             _cleanup_free_ char *norm = store_ref_normalize(json_string_value(l) ?: "");
+            if (ref_check(json_string_value(l) ?: "", err) < 0)
+                return err_wrap(err, "%s: RepoTags[%zu] (give a name with -t NAME)", what, j);
             if (norm == NULL || store_tag(s, norm, entry, err) < 0 || strv_add(names, norm) < 0)
                 return -1;
         }
+    }
+    return 0;
+}
+
+/* Unpack the tar on fd (an archive file or stdin) into a private directory of
+ * ROOT/tmp, with the same refusals as a layer. */
+static int load_tar_fd(struct store *s, int fd, const char *what, char **tmp, int *dirfd,
+                       struct err **err)
+{
+    struct layer_opts o = {.flatten = false, .allow_devices = false};
+
+    if (store_mkdtemp(s, "load", tmp, err) < 0)
+        return -1;
+    *dirfd = open(*tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*dirfd < 0 || layer_extract_fd(fd, what, *dirfd, &o, err) < 0) {
+        if (*dirfd < 0)
+            err_sys(err, "open `%s`", *tmp);
+        fs_rm_rf(*tmp, NULL);
+        return err_wrap(err, "load");
     }
     return 0;
 }
@@ -255,27 +279,23 @@ int transfer_load(struct store *s, const char *path, const char *tag, const char
     struct stat st;
     int r;
 
-    if (stat(path, &st) < 0)
+    if (tag && ref_check_tag(tag, err) < 0)
+        return err_wrap(err, "-t");
+    if (strcmp(path, TRANSFER_STDIO) == 0) {
+        if (load_tar_fd(s, STDIN_FILENO, "stdin", &tmp, &dirfd, err) < 0)
+            return -1;
+    } else if (stat(path, &st) < 0) {
         return err_sys(err, "load `%s`", path);
-    if (S_ISDIR(st.st_mode)) {
+    } else if (S_ISDIR(st.st_mode)) {
         dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0)
             return err_sys(err, "open `%s`", path);
     } else {
-        /* A tar: unpack it privately (with the same refusals as a layer). */
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        struct layer_opts o = {.flatten = false, .allow_devices = false};
         if (fd < 0)
             return err_sys(err, "open `%s`", path);
-        if (store_mkdtemp(s, "load", &tmp, err) < 0)
+        if (load_tar_fd(s, fd, path, &tmp, &dirfd, err) < 0)
             return -1;
-        dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0 || layer_extract_fd(fd, path, dirfd, &o, err) < 0) {
-            if (dirfd < 0)
-                err_sys(err, "open `%s`", tmp);
-            fs_rm_rf(tmp, NULL);
-            return err_wrap(err, "load");
-        }
     }
     if (faccessat(dirfd, "index.json", F_OK, 0) == 0 &&
         faccessat(dirfd, "oci-layout", F_OK, 0) == 0)
@@ -344,6 +364,8 @@ int transfer_import(struct store *s, const char *path, const char *name, char *c
     time_t t = time(NULL);
     struct tm tm;
 
+    if (name && ref_check_tag(name, err) < 0)
+        return -1;
     if (stat(path, &st) < 0)
         return err_sys(err, "import `%s`", path);
     if ((S_ISDIR(st.st_mode) ? diff_dir_to_layer(s, path, false, layer, &size, err)

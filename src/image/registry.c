@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "image/ref.h"
 #include "image/curl_dl.h"
 #include "image/image.h"
 #include "image/manifest.h"
@@ -38,6 +39,8 @@ int registry_parse_ref(const char *s, struct reg_ref *r, struct err **err)
     memset(r, 0, sizeof(*r));
     if (copy == NULL)
         return err_set(err, ENOMEM, "reference `%s`", s);
+    if (ref_check(s, err) < 0)
+        return -1;
     at = strchr(copy, '@');
     if (at) {
         *at++ = '\0';
@@ -45,11 +48,9 @@ int registry_parse_ref(const char *s, struct reg_ref *r, struct err **err)
             return err_wrap(err, "reference `%s`", s);
         r->digest = strdup(at);
     }
-    slash = strchr(copy, '/');
     rest = copy;
-    if (slash &&
-        (memchr(copy, '.', (size_t)(slash - copy)) || memchr(copy, ':', (size_t)(slash - copy)) ||
-         strncmp(copy, "localhost/", 10) == 0)) {
+    if (ref_domain_len(copy) > 0) {
+        slash = copy + ref_domain_len(copy);
         *slash = '\0';
         r->host = strdup(copy);
         rest = slash + 1;
@@ -72,16 +73,6 @@ int registry_parse_ref(const char *s, struct reg_ref *r, struct err **err)
     if (r->host == NULL || r->repo == NULL) {
         registry_ref_release(r);
         return err_set(err, ENOMEM, "reference `%s`", s);
-    }
-    /* distribution-spec "Pulling manifests": repository name grammar. */
-    for (const char *p = r->repo; *p; p++)
-        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || strchr("._-/", *p))) {
-            registry_ref_release(r);
-            return err_val(err, EINVAL, "reference `%s`: invalid repository name", s);
-        }
-    if (*r->repo == '\0') {
-        registry_ref_release(r);
-        return err_val(err, EINVAL, "reference `%s`: empty repository name", s);
     }
     return 0;
 }

@@ -24,7 +24,23 @@ struct out {
     char *tmp;         /* archive: temporary file renamed to path at the end */
     struct archive *a; /* archive output, or NULL for a directory */
     json_t *written;   /* names already written */
+    bool stdio;        /* archive to stdout (`-o -`); tmp is then just "stdout" */
 };
+
+/* `-o -`: the archive goes to stdout as it is written (no temporary file). */
+static int out_open_stdout(struct out *o, struct err **err)
+{
+    o->stdio = true;
+    o->tmp = strdup("stdout");
+    if (o->tmp == NULL)
+        return err_set(err, ENOMEM, "save to stdout");
+    o->a = sym_archive_write_new();
+    if (o->a == NULL || sym_archive_write_set_format_pax_restricted(o->a) != ARCHIVE_OK ||
+        sym_archive_write_open_fd(o->a, STDOUT_FILENO) != ARCHIVE_OK)
+        return err_val(err, EIO, "write to stdout: %s",
+                       o->a ? sym_archive_error_string(o->a) : "out of memory");
+    return 0;
+}
 
 static int out_open(struct out *o, const char *path, bool archive, struct err **err)
 {
@@ -33,6 +49,8 @@ static int out_open(struct out *o, const char *path, bool archive, struct err **
     o->written = json_object();
     if (!archive)
         return fs_mkdir_p(path, 0755, err);
+    if (strcmp(path, TRANSFER_STDIO) == 0)
+        return out_open_stdout(o, err);
     if (asprintf(&o->tmp, "%s.tmp-%d", path, (int)getpid()) < 0)
         return err_set(err, ENOMEM, "save `%s`", path);
     o->a = sym_archive_write_new();
@@ -51,9 +69,9 @@ static int out_close(struct out *o, bool ok, struct err **err)
         if (sym_archive_write_close(o->a) != ARCHIVE_OK && ok)
             r = err_val(err, EIO, "write `%s`: %s", o->tmp, sym_archive_error_string(o->a));
         sym_archive_write_free(o->a);
-        if (ok && r == 0 && rename(o->tmp, o->path) < 0)
+        if (!o->stdio && ok && r == 0 && rename(o->tmp, o->path) < 0)
             r = err_sys(err, "rename `%s` to `%s`", o->tmp, o->path);
-        if (!ok || r < 0)
+        if (!o->stdio && (!ok || r < 0))
             unlink(o->tmp);
     }
     free(o->tmp);
@@ -345,7 +363,13 @@ int transfer_save(struct store *s, char *const refs[], const char *path, enum tr
         json_array_append(entries, e);
     }
     if (f == FMT_AUTO)
-        f = (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) ? FMT_OCI_DIR : FMT_OCI_ARCHIVE;
+        f = (strcmp(path, TRANSFER_STDIO) != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+                ? FMT_OCI_DIR
+                : FMT_OCI_ARCHIVE;
+    if (f == FMT_OCI_DIR && strcmp(path, TRANSFER_STDIO) == 0)
+        return err_val(err, EINVAL,
+                       "save to stdout (`-`): oci-dir is a directory; use "
+                       "oci-archive or docker-archive");
     if (out_open(&o, path, f != FMT_OCI_DIR, err) < 0) {
         out_close(&o, false, NULL);
         return err_wrap(err, "save");

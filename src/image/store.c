@@ -10,8 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image/ref.h"
 #include "image/manifest.h"
 #include "image/store.h"
+#include "image/store_priv.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
@@ -77,6 +79,7 @@ int store_open(const char *root, struct store **out, struct err **err)
         err_sys(err, "lock `%s`", p);
         goto fail;
     }
+    store_tmp_sweep(s);
     *out = steal_ptr(&s);
     return 0;
 fail:
@@ -180,22 +183,18 @@ int store_blob_writer_new(struct store *s, const char *what, struct blob_writer 
 {
     struct blob_writer *w = calloc(1, sizeof(*w));
 
-    if (w == NULL || asprintf(&w->tmp, "%s/tmp/blob-XXXXXX", s->root) < 0 ||
-        (w->what = strdup(what)) == NULL || (w->c = digest_new()) == NULL) {
+    if (w == NULL || (w->what = strdup(what)) == NULL || (w->c = digest_new()) == NULL) {
         if (w) {
             free(w->what);
-            free(w->tmp);
             free(w);
         }
         return err_set(err, ENOMEM, "store %s", what);
     }
     w->s = s;
-    w->fd = mkostemp(w->tmp, O_CLOEXEC);
+    w->fd = store_tmp_create(s, &w->tmp, err);
     if (w->fd < 0) {
-        err_sys(err, "create a temporary file for %s", what);
-        w->tmp[0] = '\0';
         store_blob_writer_abort(w);
-        return -1;
+        return err_wrap(err, "a temporary file for %s", what);
     }
     *out = w;
     return 0;
@@ -233,10 +232,11 @@ void store_blob_writer_abort(struct blob_writer *w)
 {
     if (w == NULL)
         return;
-    if (w->fd >= 0)
-        close(w->fd);
     if (w->tmp && w->tmp[0])
         unlink(w->tmp);
+    store_tmp_forget(w->tmp);
+    if (w->fd >= 0)
+        close(w->fd);
     digest_free(w->c);
     free(w->tmp);
     free(w->what);
@@ -259,6 +259,7 @@ int store_blob_writer_commit(struct blob_writer *w, const char *expect, int64_t 
     }
     if (blob_commit(w->s, w->tmp, got, err) < 0)
         goto done;
+    store_tmp_forget(w->tmp);
     w->tmp[0] = '\0';
     memcpy(out, got, DIGEST_LEN + 1);
     r = 0;
@@ -318,18 +319,18 @@ int store_blob_put_buf(struct store *s, const void *buf, size_t len, const char 
         memcpy(out, got, sizeof(got));
         return 0;
     }
-    if (asprintf(&tmp, "%s/tmp/blob-XXXXXX", s->root) < 0)
-        return err_set(err, ENOMEM, "store blob %s", got);
-    tfd = mkostemp(tmp, O_CLOEXEC);
+    tfd = store_tmp_create(s, &tmp, err);
     if (tfd < 0)
-        return err_sys(err, "create a temporary file for blob %s", got);
+        return err_wrap(err, "a temporary file for blob %s", got);
     if (fs_write_all(tfd, buf, len, tmp, err) < 0 || fsync(tfd) < 0 ||
         blob_commit(s, tmp, got, err) < 0) {
         if (err && *err == NULL)
             err_sys(err, "fsync `%s`", tmp);
         unlink(tmp);
+        store_tmp_forget(tmp);
         return -1;
     }
+    store_tmp_forget(tmp);
     memcpy(out, got, sizeof(got));
     return 0;
 }
@@ -476,6 +477,8 @@ int store_tag(struct store *s, const char *ref, const json_t *desc, struct err *
         return -1;
     if (ref && norm == NULL)
         return err_set(err, ENOMEM, "tag `%s`", ref);
+    if (ref && ref_check(ref, err) < 0)
+        return -1;
     if (store_index_load(s, &index, err) < 0)
         return -1;
     manifests = json_object_get(index, "manifests");

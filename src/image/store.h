@@ -46,6 +46,15 @@ static inline void store_closep(struct store **s)
 }
 #define _cleanup_store_ __attribute__((cleanup(store_closep)))
 
+/*
+ * For front ends: on SIGINT, SIGTERM and SIGHUP remove this process's temporary
+ * blob files in ROOT/tmp, then die of the signal (signals already ignored stay
+ * ignored). Files of writers that died otherwise (SIGKILL) are removed by the next
+ * store_open. Async-signal-safe part: store_tmp_unlink_all.
+ */
+int store_tmp_unlink_on_signals(struct err **err);
+void store_tmp_unlink_all(void);
+
 /* Upgrade to the exclusive lock (prune, check); waits for writers. */
 int store_lock_exclusive(struct store *s, struct err **err);
 

@@ -9,6 +9,9 @@
 
 #include "image/store.h"
 
+/* The path that means stdin (load, import) or stdout (save), as Docker's `-`. */
+#define TRANSFER_STDIO "-"
+
 enum transfer_format {
     FMT_AUTO = 0,
     FMT_OCI_DIR,     /* OCI layout directory */

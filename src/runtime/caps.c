@@ -162,6 +162,29 @@ int caps_parse(json_t *capabilities, struct caps *out, struct err **err)
     return 0;
 }
 
+/*
+ * Ambient capabilities must be in both permitted and inheritable
+ * (capabilities(7)); the kernel refuses others with EPERM. `runc spec` and
+ * `crun spec` list three ambient capabilities without an inheritable set, and
+ * both runtimes raise what the kernel allows and log the rest at debug level:
+ * do the same, so their default configs run here.
+ */
+static int caps_raise_ambient(uint64_t ambient, int last, struct err **err)
+{
+    for (int cap = 0; cap <= last; cap++) {
+        if (!(ambient & (UINT64_C(1) << cap)))
+            continue;
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) == 0)
+            continue;
+        if (errno != EPERM)
+            return err_sys(err, "raise ambient capability %s", caps_name(cap));
+        log_debug("process.capabilities.ambient: %s not raised (it must be in the permitted "
+                  "and inheritable sets): %s",
+                  caps_name(cap), strerror(errno));
+    }
+    return 0;
+}
+
 int caps_apply(const struct caps *c, struct err **err)
 {
     int last = caps_last_cap();
@@ -185,15 +208,7 @@ int caps_apply(const struct caps *c, struct err **err)
         return err_sys(err, "capset (effective %#llx, permitted %#llx, inheritable %#llx)",
                        (unsigned long long)c->effective, (unsigned long long)c->permitted,
                        (unsigned long long)c->inheritable);
-    /* Ambient capabilities must be in both permitted and inheritable
-     * (capabilities(7)); the kernel refuses others with EPERM. */
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         return err_sys(err, "clear the ambient capability set");
-    for (int cap = 0; cap <= last; cap++) {
-        if (!(c->ambient & (UINT64_C(1) << cap)))
-            continue;
-        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-            return err_sys(err, "raise ambient capability %s", caps_name(cap));
-    }
-    return 0;
+    return caps_raise_ambient(c->ambient, last, err);
 }

@@ -37,9 +37,12 @@
 #include "runtime/mount.h"
 #include "runtime/ns.h"
 #include "runtime/process.h"
+#include "runtime/procenv.h"
 #include "runtime/container_priv.h"
+#include "runtime/netdev.h"
 #include "runtime/seccomp.h"
 #include "runtime/selfexec.h"
+#include "runtime/sigproxy.h"
 #include "runtime/state.h"
 #include "runtime/terminal.h"
 #include "util/cleanup.h"
@@ -96,14 +99,44 @@ static int msg_recv(int fd, char *kind, char **payload, struct err **err)
     return 1;
 }
 
+/*
+ * The init's side of the channel, usable once a seccomp filter is in place
+ * (without noNewPrivileges it is installed before the user switch): write and
+ * read, which runc needs there too, on a stack buffer. A write to a runtime
+ * that is gone ends the init (SIGPIPE), as PDEATHSIG would.
+ */
+static int init_send(int fd, char kind, const char *payload)
+{
+    char buf[4096];
+    int n = snprintf(buf, sizeof(buf), "%c%s", kind, payload ? payload : "");
+
+    if (n >= (int)sizeof(buf))
+        n = (int)sizeof(buf) - 1;
+    return write(fd, buf, (size_t)n) == n ? 0 : -1;
+}
+
+static int init_recv(int fd, char *kind)
+{
+    char buf[64];
+    ssize_t n;
+
+    do
+        n = read(fd, buf, sizeof(buf));
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return (int)n;
+    *kind = buf[0];
+    return 1;
+}
+
 /* In a child: send the error to the runtime and exit. */
 static __attribute__((noreturn)) void child_fail(int sync, struct err *e)
 {
-    char buf[4096];
+    char buf[4000];
 
     snprintf(buf, sizeof(buf), "%d:%s", e ? e->code : 0, e ? e->msg : "unknown error");
-    if (msg_send(sync, 'E', buf, &e) < 0 && e)
-        fprintf(stderr, "isola-oci: %s\n", buf);
+    if (init_send(sync, 'E', buf) < 0)
+        fprintf(stderr, "isola-oci: %s\n", e ? e->msg : buf);
     _exit(1);
 }
 
@@ -136,6 +169,17 @@ static int create_container_hooks(void *arg, struct err **err)
                      c->state_json ? c->state_json : "{}", err);
 }
 
+/* The state with another status: startContainer hooks run once the container
+ * is created and get "created" (runtime.md "Lifecycle"; runc does the same). */
+static char *state_json_status(const char *state_json, const char *status)
+{
+    _cleanup_json_ json_t *j = json_loads(state_json ? state_json : "{}", 0, NULL);
+
+    if (j == NULL || json_object_set_new(j, "status", json_string(status)) < 0)
+        return NULL;
+    return js_dump(j);
+}
+
 static __attribute__((noreturn)) void init_main(struct init_ctx *c)
 {
     struct err *e = NULL;
@@ -146,6 +190,9 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     bool userns = false;
 
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    /* a foreground run blocked the signals it forwards before the clone */
+    if (c->o->foreground)
+        sigproxy_unblock();
     /* not ptrace-able (/proc/PID/exe, mem) until execve resets it */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     /* before any hook or the process runs: none of them shares the caller's tty */
@@ -153,10 +200,13 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         child_fail(c->sync, e);
     if (msg_recv(c->sync, &kind, &c->state_json, &e) <= 0 || kind != 'G')
         _exit(1);
+    _cleanup_free_ char *created_json = state_json_status(c->state_json, "created");
     const struct spec_ns *u = spec_ns_find(s, CLONE_NEWUSER);
     userns = u != NULL;
-    if (u != NULL && u->path == NULL) {
-        /* the maps are written: become the namespace's root */
+    if (u != NULL) {
+        /* the maps are written (or were, for a joined namespace): become the
+         * namespace's root, or host root stays unmapped (files it makes fail
+         * with EOVERFLOW) */
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
             err_sys(&e, "linux.uidMappings: become root in the user namespace (is 0 mapped?)");
             child_fail(c->sync, e);
@@ -168,6 +218,9 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         /* KEYCTL_JOIN_SESSION_KEYRING: a fresh keyring, not the host's */
         syscall(SYS_keyctl, 1, name, 0, 0, 0);
     }
+    const struct spec_ns *net = spec_ns_find(s, CLONE_NEWNET);
+    if (net != NULL && net->path == NULL && netdev_lo_up(&e) < 0)
+        child_fail(c->sync, e);
     const struct spec_ns *cg = spec_ns_find(s, CLONE_NEWCGROUP);
     if (cg != NULL && cg->path == NULL && unshare(CLONE_NEWCGROUP) < 0) {
         err_sys(&e, "linux.namespaces: unshare the cgroup namespace");
@@ -188,6 +241,10 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
             child_fail(c->sync, e);
         close(c->console);
     }
+    /* before root.readonly, as runc creates it */
+    if (procenv_make_cwd(p->cwd, &e) < 0 || procenv_setup(&s->process, c->o->listen_fds, &e) < 0 ||
+        procenv_chown_stdio(p->uid, p->gid, &e) < 0)
+        child_fail(c->sync, e);
     if (mount_finalize(&mc, &e) < 0)
         child_fail(c->sync, e);
     if (p->apparmor && p->apparmor[0]) {
@@ -196,7 +253,13 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         if (fs_write_str("/proc/self/attr/apparmor/exec", buf, &e) < 0)
             child_fail(c->sync, e);
     }
+    if (mempolicy_apply(&s->mempolicy, &e) < 0)
+        child_fail(c->sync, e);
     if (process_limits(p, &e) < 0 || process_prepare_exec(p, &path, &e) < 0)
+        child_fail(c->sync, e);
+    /* Before any filter: a profile need not allow close_range (or anything
+     * of the runtime's own beyond what runc needs after it). */
+    if (process_cloexec_from(3 + c->o->preserve_fds, &e) < 0)
         child_fail(c->sync, e);
     /* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it
      * while the process still has it (runc's order). */
@@ -205,16 +268,15 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         child_fail(c->sync, e);
     if (process_switch_user(p, &e) < 0)
         child_fail(c->sync, e);
-    if (process_cloexec_from(3 + c->o->preserve_fds, &e) < 0)
-        child_fail(c->sync, e);
-    if (msg_send(c->sync, 'R', NULL, &e) < 0)
+    if (init_send(c->sync, 'R', NULL) < 0)
         _exit(1);
-    if (msg_recv(c->sync, &kind, NULL, &e) <= 0)
+    if (init_recv(c->sync, &kind) <= 0)
         _exit(1);
     /* The runtime exits after create: stop dying with it, and say so (it
-     * waits for this, or PDEATHSIG could still fire). */
-    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-    if (msg_send(c->sync, 'A', NULL, &e) < 0)
+     * waits for this, or PDEATHSIG could still fire). A foreground run keeps
+     * it, set again here as a uid switch has cleared it. */
+    prctl(PR_SET_PDEATHSIG, c->o->foreground ? SIGKILL : 0, 0, 0, 0);
+    if (init_send(c->sync, 'A', NULL) < 0)
         _exit(1);
     if (kind == 'D') {
         /* Blocks until `start` opens the fifo for reading (runc's exec.fifo). */
@@ -228,7 +290,8 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     }
     close(c->dirfd);
     close(c->sync);
-    if (hooks_run(&s->hooks[HOOK_START_CONTAINER], HOOK_START_CONTAINER, c->state_json, &e) < 0) {
+    if (hooks_run(&s->hooks[HOOK_START_CONTAINER], HOOK_START_CONTAINER,
+                  created_json ? created_json : c->state_json, &e) < 0) {
         fprintf(stderr, "isola-oci: %s\n", e->msg);
         _exit(127);
     }
@@ -456,6 +519,8 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
     st.hooks = json_object_get(s->json, "hooks");
     st.creating = true;
     st.cgroup_manager = (int)o->cgroup_manager;
+    st.creator = getpid();
+    st.creator_start_time = state_pid_start_time(st.creator);
     if (!run) {
         char fifo[PATH_MAX];
         snprintf(fifo, sizeof(fifo), "%s/exec.fifo", sdir);
@@ -510,7 +575,18 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
                           .dirfd = dirfd,
                           .console = console,
                           .listener = listener};
+    if (!s->process.terminal &&
+        procenv_chown_stdio_host(s, s->process.uid, s->process.gid, err) < 0)
+        goto out;
+    if (mount_idmap_prepare(s, err) < 0)
+        goto out;
+    if (mount_dev_prepare(s, err) < 0) {
+        mount_idmap_release(s);
+        goto out;
+    }
     pid = spawn_init(&ic, sv[0], err);
+    mount_idmap_release(s);
+    mount_dev_release(s);
     close(sv[1]);
     sv[1] = -1;
     if (pid < 0)
@@ -618,6 +694,15 @@ static int poststart(const char *root, const char *id, struct err **err)
     return rc;
 }
 
+/* Wait for the init, forwarding the user's signals to it (sigproxy.h); they
+ * are blocked since before the clone, so none is lost while it starts. */
+static int run_foreground_wait(const struct container_opts *o, pid_t pid, int *ws, struct err **err)
+{
+    if (sigproxy_wait(pid, ws, err) < 0)
+        return err_wrap(err, "wait for container `%s`", o->id);
+    return 0;
+}
+
 int container_run(const struct container_opts *o, int *status, struct err **err)
 {
     pid_t pid = -1;
@@ -626,6 +711,10 @@ int container_run(const struct container_opts *o, int *status, struct err **err)
     _cleanup_close_ int console_rx = -1, master = -1;
 
     *status = 0;
+    /* restored on return */
+    _cleanup_sigproxy_ struct sigproxy_mask mask = {0};
+    if (o->foreground)
+        sigproxy_block(&mask);
     if (do_create(o, true, &pid, &console_rx, err) < 0)
         return -1;
     poststart(o->root, o->id, err);
@@ -638,9 +727,14 @@ int container_run(const struct container_opts *o, int *status, struct err **err)
             err_free(&e);
         }
     }
-    while (waitpid(pid, &ws, 0) < 0)
-        if (errno != EINTR)
-            return err_sys(err, "wait for container `%s`", o->id);
+    if (o->foreground && console_rx < 0) {
+        if (run_foreground_wait(o, pid, &ws, err) < 0)
+            return -1;
+    } else {
+        while (waitpid(pid, &ws, 0) < 0)
+            if (errno != EINTR)
+                return err_sys(err, "wait for container `%s`", o->id);
+    }
     *status = proc_exit_code(ws);
     if (!o->keep && container_delete(o->root, o->id, true, err) < 0)
         return -1;
@@ -814,6 +908,57 @@ static void wait_gone(const struct state *st)
     waitpid(st->pid, NULL, WNOHANG);
 }
 
+/* Is the create that wrote this "creating" state still running (not us)? */
+static bool creator_alive(const struct state *st)
+{
+    return st->creating && st->creator > 0 && st->creator != getpid() &&
+           st->creator_start_time != 0 &&
+           state_pid_start_time(st->creator) == st->creator_start_time;
+}
+
+/*
+ * delete --force of a container whose create is still running (in a hook, or
+ * stopped): end that create first, or it goes on (its init waiting on
+ * exec.fifo, its cgroup busy) after the state is gone. The init and the hooks
+ * have PDEATHSIG=SIGKILL until create releases the init, so they die with it.
+ * Bounded wait; the caller then reloads the state it left.
+ */
+static void stop_creator(const struct state *st)
+{
+    struct err *e = NULL;
+    _cleanup_close_ int pidfd = proc_pidfd(st->creator, &e);
+
+    err_free(&e);
+    if (pidfd < 0 || !creator_alive(st))
+        return;
+    if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0)
+        return;
+    struct pollfd pf = {.fd = pidfd, .events = POLLIN};
+    poll(&pf, 1, 10000);
+}
+
+/* Kill what is left in the cgroup and wait (bounded) until it is empty:
+ * rmdir of a cgroup with processes fails with EBUSY. */
+static void empty_cgroup(struct cgroup *cg)
+{
+    for (int i = 0; cg != NULL && i < 500; i++) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        struct err *e = NULL;
+        if (cgroup_pids(cg, &pids, &n, &e) < 0) {
+            err_free(&e);
+            return;
+        }
+        if (n == 0)
+            return;
+        if (i % 25 == 0 && cgroup_kill(cg, SIGKILL, &e) < 0)
+            err_free(&e);
+        for (size_t k = 0; k < n; k++)
+            waitpid(pids[k], NULL, WNOHANG); /* our own children (run) */
+        usleep(20000);
+    }
+}
+
 int container_delete(const char *root, const char *id, bool force, struct err **err)
 {
     struct state *st = NULL;
@@ -823,6 +968,22 @@ int container_delete(const char *root, const char *id, bool force, struct err **
 
     if (load_alive(root, id, &st, &cg, err) < 0)
         return -1;
+    if (creator_alive(st)) {
+        if (!force) {
+            rc = err_val(err, EBUSY,
+                         "cannot delete container `%s`: it is being created by pid %d (use "
+                         "--force to stop that)",
+                         id, st->creator);
+            goto out;
+        }
+        stop_creator(st);
+        cgroup_free(cg);
+        state_free(st);
+        cg = NULL;
+        st = NULL;
+        if (load_alive(root, id, &st, &cg, err) < 0)
+            return -1;
+    }
     const char *status = status_of(root, st, cg);
     if (!force && strcmp(status, "stopped") != 0 && strcmp(status, "created") != 0 &&
         strcmp(status, "creating") != 0) {
@@ -841,6 +1002,7 @@ int container_delete(const char *root, const char *id, bool force, struct err **
             err_free(&e);
         wait_gone(st);
     }
+    empty_cgroup(cg);
     if (cg != NULL && cgroup_destroy(cg, err) < 0) {
         rc = err_wrap(err, "delete container `%s`", id);
         goto out;

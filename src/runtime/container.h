@@ -25,7 +25,13 @@ struct container_opts {
     bool no_pivot, no_new_keyring;
     bool detach; /* run: return once started */
     bool keep;   /* run: keep the state after the container exits */
+    /* run in the foreground (isola run): the init is killed when the runtime
+     * dies (PR_SET_PDEATHSIG, kept past start), and SIGINT, SIGTERM, SIGHUP,
+     * SIGQUIT, SIGUSR1/2 sent to the runtime are forwarded to it. */
+    bool foreground;
     int preserve_fds;
+    /* socket activation: the LISTEN_FDS count (also in preserve_fds) */
+    int listen_fds;
     enum cgroup_manager cgroup_manager;
 };
 

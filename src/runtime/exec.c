@@ -22,6 +22,7 @@
 #include "runtime/container_priv.h"
 #include "runtime/ns.h"
 #include "runtime/process.h"
+#include "runtime/procenv.h"
 #include "runtime/seccomp.h"
 #include "runtime/state.h"
 #include "runtime/terminal.h"
@@ -141,6 +142,7 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
         goto out;
     if (container_seccomp_compile(root, s->seccomp, &filter, err) < 0)
         goto out;
+    proc->keep_groups = s->process.keep_groups; /* a container annotation */
     if (proc->terminal && o->console_socket == NULL) {
         /* foreground: the pty master comes back to us and we relay it, as
          * `run` does (terminal.h); detached there is nobody to relay to */
@@ -169,6 +171,8 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
         err_sys(err, "socketpair");
         goto out;
     }
+    if (!proc->terminal && procenv_chown_stdio_host(s, proc->uid, proc->gid, err) < 0)
+        goto out;
     helper = fork();
     if (helper < 0) {
         err_sys(err, "fork");
@@ -202,11 +206,16 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
                 fail(sv[1], e);
             close(console);
         }
+        if (procenv_setup(proc, 0, &e) < 0 || procenv_chown_stdio(proc->uid, proc->gid, &e) < 0 ||
+            mempolicy_apply(&s->mempolicy, &e) < 0)
+            fail(sv[1], e);
         if (process_limits(proc, &e) < 0 || process_prepare_exec(proc, &path, &e) < 0)
+            fail(sv[1], e);
+        if (process_cloexec_from(3 + o->preserve_fds, &e) < 0)
             fail(sv[1], e);
         if (filter && !proc->no_new_privs && seccomp_install(filter, NULL, &e) < 0)
             fail(sv[1], e);
-        if (process_switch_user(proc, &e) < 0 || process_cloexec_from(3 + o->preserve_fds, &e) < 0)
+        if (process_switch_user(proc, &e) < 0)
             fail(sv[1], e);
         process_exec(proc, path, proc->no_new_privs ? filter : NULL, NULL, &e);
         fail(sv[1], e);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,14 +25,60 @@ const char *hooks_kind_name(enum spec_hook_kind kind)
     return names[kind];
 }
 
-static int run_one(const struct spec_hook *h, const char *where, const char *state_json,
-                   struct err **err)
+extern char **environ;
+
+/* Where a hook's stdout (fd 1) or stderr (fd 2) goes. runc and crun do not
+ * show it: runc keeps it for its error message, crun discards it unless the
+ * annotation run.oci.hooks.stdout / run.oci.hooks.stderr names a file (opened
+ * for appending, created if missing). Without the annotation it goes to a
+ * memfd, shown in the error of a failing hook (*captured). */
+static int hook_output(json_t *st, int fd, bool *captured, struct err **err)
+{
+    const char *key = fd == 1 ? "run.oci.hooks.stdout" : "run.oci.hooks.stderr";
+    json_t *file = json_object_get(json_object_get(st, "annotations"), key);
+    int out;
+
+    *captured = false;
+    if (json_is_string(file)) {
+        out = open(json_string_value(file), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+                   0644);
+        if (out < 0)
+            return err_sys(err, "annotations.%s: open `%s`", key, json_string_value(file));
+        return out;
+    }
+    out = memfd_create(fd == 1 ? "hook-stdout" : "hook-stderr", MFD_CLOEXEC);
+    if (out < 0)
+        return err_sys(err, "memfd_create for a hook's output");
+    *captured = true;
+    return out;
+}
+
+/* A hook's stdout and stderr, and its working directory. */
+struct hook_io {
+    int out, err;
+    bool cap_out, cap_err;
+    const char *dir; /* the bundle (runc and crun run hooks there), or NULL */
+};
+
+/* The last bytes a hook wrote to a captured output, for an error message. */
+static void hook_output_tail(int fd, char *buf, size_t size)
+{
+    off_t end = lseek(fd, 0, SEEK_END);
+    off_t from = end > (off_t)size - 1 ? end - (off_t)size + 1 : 0;
+    ssize_t n = end > 0 ? pread(fd, buf, (size_t)(end - from), from) : 0;
+
+    buf[n > 0 ? n : 0] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+}
+
+static int run_one_io(const struct spec_hook *h, const char *where, const char *state_json,
+                      const struct hook_io *io, struct err **err)
 {
     int pipefd[2], errp[2];
     pid_t pid;
     int status;
     char *const default_args[] = {(char *)h->path, NULL};
-    char *const empty_env[] = {NULL};
     int e = 0;
 
     if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -51,10 +98,17 @@ static int run_one(const struct spec_hook *h, const char *where, const char *sta
     }
     if (pid == 0) {
         dup2(pipefd[0], 0);
+        dup2(io->out, 1);
+        dup2(io->err, 2);
+        if (io->dir && chdir(io->dir) < 0) {
+            /* a bundle gone by poststop: stay where the runtime is */
+        }
         setpgid(0, 0);
         /* a hook does not outlive a runtime killed during create */
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        execve(h->path, h->args ? h->args : default_args, h->env ? h->env : empty_env);
+        /* config.md: `env` is the hook's environment; without one, runc and
+         * crun pass their own (nothing is added, not even PATH) */
+        execve(h->path, h->args ? h->args : default_args, h->env ? h->env : environ);
         e = errno;
         if (write(errp[1], &e, sizeof(e)) < 0)
             _exit(127);
@@ -96,10 +150,40 @@ static int run_one(const struct spec_hook *h, const char *where, const char *sta
                            h->timeout);
         return err_set(err, code, "%s `%s`: wait", where, h->path);
     }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        char o[512] = "", x[512] = "";
+        if (io->cap_out)
+            hook_output_tail(io->out, o, sizeof(o));
+        if (io->cap_err)
+            hook_output_tail(io->err, x, sizeof(x));
+        if (o[0] || x[0]) /* as runc's error shows them */
+            return err_val(err, ECHILD,
+                           "%s `%s`: failed with exit status %d (stdout: `%s`, stderr: `%s`)",
+                           where, h->path, proc_exit_code(status), o, x);
         return err_val(err, ECHILD, "%s `%s`: failed with exit status %d", where, h->path,
                        proc_exit_code(status));
+    }
     return 0;
+}
+
+static int run_one(const struct spec_hook *h, const char *where, const char *state_json,
+                   struct err **err)
+{
+    _cleanup_json_ json_t *st = json_loads(state_json, 0, NULL);
+    struct hook_io io = {.out = -1, .err = -1};
+    int rc = -1;
+
+    io.dir = json_string_value(json_object_get(st, "bundle"));
+    if ((io.out = hook_output(st, 1, &io.cap_out, err)) >= 0 &&
+        (io.err = hook_output(st, 2, &io.cap_err, err)) >= 0)
+        rc = run_one_io(h, where, state_json, &io, err);
+    else
+        err_wrap(err, "%s", where);
+    if (io.out >= 0)
+        close(io.out);
+    if (io.err >= 0)
+        close(io.err);
+    return rc;
 }
 
 int hooks_run(const struct spec_hooks *h, enum spec_hook_kind kind, const char *state_json,

@@ -61,22 +61,68 @@ static unsigned long locked_flags(const char *path)
     return f;
 }
 
+/* Where a missing destination is to be created: dest itself, or, when dest
+ * (after earlier links) is a dangling symlink, the path it points to, read as
+ * if the rootfs were / (crun creates the target the same way). *out is
+ * allocated. */
+static int follow_dangling(int rootfd, const char *dest, char **out, struct err **err)
+{
+    _cleanup_free_ char *cur = strdup(dest);
+
+    for (int hops = 0; cur != NULL && hops < 40; hops++) {
+        char target[PATH_MAX];
+        _cleanup_free_ char *parent = strdup(cur);
+        if (parent == NULL)
+            break;
+        char *slash = strrchr(parent, '/');
+        const char *name = slash + 1;
+        *slash = '\0';
+        _cleanup_close_ int pfd =
+            fs_open_in_root(rootfd, parent[0] ? parent : "/", O_PATH | O_DIRECTORY, 0, NULL);
+        ssize_t n = pfd >= 0 ? readlinkat(pfd, name, target, sizeof(target) - 1) : -1;
+        if (n <= 0) {
+            *out = steal_ptr(&cur);
+            return 0;
+        }
+        target[n] = '\0';
+        free(cur);
+        cur = NULL;
+        if (target[0] == '/' ? asprintf(&cur, "%s", target) < 0
+                             : asprintf(&cur, "%s/%s", parent, target) < 0)
+            cur = NULL;
+    }
+    if (cur == NULL)
+        return err_set(err, ENOMEM, "%s", dest);
+    return err_val(err, ELOOP, "resolve `%s` inside the root: too many symlinks", dest);
+}
+
 /* Open (creating if needed) dest inside the root as a directory or a file. */
-static int open_dest(int rootfd, const char *dest, bool dir, struct err **err)
+static int open_dest(int rootfd, const char *dest_in, bool dir, struct err **err)
 {
     struct err *e = NULL;
+    _cleanup_free_ char *dest = NULL;
     int fd;
 
-    if (dir)
-        return fs_mkdir_in_root(rootfd, dest, 0755, err);
-    fd = fs_open_in_root(rootfd, dest, O_PATH, 0, &e);
+    fd = fs_open_in_root(rootfd, dest_in, O_PATH, 0, &e);
+    if (fd >= 0 && dir) {
+        close(fd);
+        return fs_mkdir_in_root(rootfd, dest_in, 0755, err);
+    }
     if (fd >= 0)
         return fd;
     if (e->code != ENOENT) {
+        if (dir) {
+            err_free(&e);
+            return fs_mkdir_in_root(rootfd, dest_in, 0755, err);
+        }
         *err = e;
         return -1;
     }
     err_free(&e);
+    if (follow_dangling(rootfd, dest_in, &dest, err) < 0)
+        return -1;
+    if (dir)
+        return fs_mkdir_in_root(rootfd, dest, 0755, err);
     _cleanup_free_ char *parent = strdup(dest);
     if (parent == NULL)
         return err_set(err, ENOMEM, "%s", dest);
@@ -90,6 +136,37 @@ static int open_dest(int rootfd, const char *dest, bool dir, struct err **err)
     return fs_open_in_root(rootfd, dest, O_PATH, 0, err);
 }
 
+static const char *atime_name(unsigned long ms)
+{
+    if (ms & MS_NOATIME)
+        return "noatime";
+    if (ms & MS_RELATIME)
+        return "relatime";
+    return "strictatime";
+}
+
+/* Inside a user namespace the kernel locks the atime setting of a mount that
+ * came from the host (mount_namespaces(7), MNT_LOCK_ATIME): say so rather than
+ * a bare EPERM (runc fails the same way; crun 1.8.1 drops the option). */
+static int locked_atime_error(const char *path, const struct spec_mount *m, unsigned long asked,
+                              struct err **err)
+{
+    struct statvfs sv;
+    unsigned long have;
+
+    if (errno != EPERM || statvfs(path, &sv) < 0)
+        return 0;
+    have = (sv.f_flag & ST_NOATIME) ? MS_NOATIME : (sv.f_flag & ST_RELATIME) ? MS_RELATIME : 0;
+    asked &= MS_NOATIME | MS_RELATIME | MS_STRICTATIME;
+    if (asked == 0 || (asked & (MS_NOATIME | MS_RELATIME)) == have)
+        return 0;
+    return err_val(err, EPERM,
+                   "remount `%s`: in a user namespace the kernel keeps the source mount's atime "
+                   "setting (`%s`); `%s` cannot be set (drop the option, or mount the source "
+                   "with it on the host)",
+                   m->destination, atime_name(have), atime_name(asked));
+}
+
 static int apply_after(int rootfd, const struct spec_mount *m, bool userns, struct err **err)
 {
     char p[64];
@@ -101,8 +178,11 @@ static int apply_after(int rootfd, const struct spec_mount *m, bool userns, stru
     unsigned long fl = m->flags & ~(MS_REMOUNT | MS_SILENT);
     if (m->bind && fl != 0) {
         unsigned long keep = userns ? (locked_flags(FDPATH(p, fd)) & ~MS_RDONLY) : 0;
-        if (mount(NULL, FDPATH(p, fd), NULL, MS_BIND | MS_REMOUNT | fl | keep, NULL) < 0)
+        if (mount(NULL, FDPATH(p, fd), NULL, MS_BIND | MS_REMOUNT | fl | keep, NULL) < 0) {
+            if (userns && locked_atime_error(FDPATH(p, fd), m, fl, err) < 0)
+                return -1;
             return err_sys(err, "remount `%s` with its options", m->destination);
+        }
     }
     if (m->propagation && mount(NULL, FDPATH(p, fd), NULL, m->propagation, NULL) < 0)
         return err_sys(err, "set the propagation of `%s`", m->destination);
@@ -111,8 +191,15 @@ static int apply_after(int rootfd, const struct spec_mount *m, bool userns, stru
         if ((m->attr_set | m->attr_clr) &
             (MOUNT_ATTR_RELATIME | MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME))
             a.attr_clr |= MOUNT_ATTR__ATIME;
-        if (sys_mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) < 0)
+        if (sys_mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) < 0) {
+            unsigned long asked = (a.attr_set & MOUNT_ATTR_NOATIME)    ? MS_NOATIME
+                                  : (a.attr_set & MOUNT_ATTR_RELATIME) ? MS_RELATIME
+                                  : (a.attr_clr & MOUNT_ATTR__ATIME)   ? MS_STRICTATIME
+                                                                       : 0;
+            if (userns && locked_atime_error(FDPATH(p, fd), m, asked, err) < 0)
+                return -1;
             return err_sys(err, "mount_setattr `%s` (recursive options)", m->destination);
+        }
     }
     return 0;
 }
@@ -299,7 +386,10 @@ static int do_mount(int rootfd, const struct spec_mount *m, bool userns, bool cg
     _cleanup_close_ int dfd = open_dest(rootfd, m->destination, dir, err);
     if (dfd < 0)
         return -1;
-    if (m->bind) {
+    if (m->bind && m->idmap) {
+        if (mount_idmap_attach(dfd, m, err) < 0)
+            return -1;
+    } else if (m->bind) {
         if (mount(m->source, FDPATH(p, dfd), NULL, MS_BIND | (m->rec ? MS_REC : 0), NULL) < 0)
             return err_sys(err, "bind mount `%s` at `%s`", m->source, m->destination);
     } else if (strcmp(m->type, "cgroup") == 0) {
@@ -329,8 +419,25 @@ static int do_mount(int rootfd, const struct spec_mount *m, bool userns, bool cg
     return apply_after(rootfd, m, userns, err);
 }
 
+/* A bound device node is nosuid,noexec, as crun makes it (a mknod'ed one
+ * lives on the /dev tmpfs, which carries these flags); the flags the kernel
+ * locked on the host's mount are kept. */
+static int device_bind_flags(int dfd, const char *name, const char *path, struct err **err)
+{
+    char p[64];
+    _cleanup_close_ int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0)
+        return err_sys(err, "open the bound device `%s`", path);
+    unsigned long keep = locked_flags(FDPATH(p, fd));
+    if (mount(NULL, FDPATH(p, fd), NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NOEXEC | keep,
+              NULL) < 0)
+        return err_sys(err, "remount the bound device `%s` nosuid,noexec", path);
+    return 0;
+}
+
 static int make_device(int rootfd, const char *path, mode_t type, dev_t dev, mode_t mode, uid_t uid,
-                       gid_t gid, bool bind, struct err **err)
+                       gid_t gid, bool bind, const struct spec_device *prepared, struct err **err)
 {
     _cleanup_free_ char *copy = strdup(path);
     char p[64];
@@ -363,8 +470,15 @@ static int make_device(int rootfd, const char *path, mode_t type, dev_t dev, mod
             return err_sys(err, "create `%s`", path);
         close(fd);
         _cleanup_close_ int tfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (tfd < 0 || mount(path, FDPATH(p, tfd), NULL, MS_BIND, NULL) < 0)
+        if (tfd < 0)
+            return err_sys(err, "open `%s`", path);
+        /* a node the runtime made (mount_dev.c), else the host's at this path */
+        if (prepared != NULL)
+            return mount_dev_attach(tfd, prepared, err);
+        if (mount(path, FDPATH(p, tfd), NULL, MS_BIND, NULL) < 0)
             return err_sys(err, "bind the host's `%s`", path);
+        if (device_bind_flags(dfd, name, path, err) < 0)
+            return -1;
     }
     return 0;
 }
@@ -377,23 +491,36 @@ static const struct {
     {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 
+/* A /dev bound from elsewhere (often the host's own) is used as it is: no node
+ * in it is replaced and no link added, as runc's needsSetupDev decides. */
+static bool dev_is_bound(const struct spec *s)
+{
+    for (size_t i = 0; i < s->nmounts; i++)
+        if (s->mounts[i].bind && strcmp(s->mounts[i].destination, "/dev") == 0)
+            return true;
+    return false;
+}
+
 static int setup_dev(int rootfd, const struct mount_ctx *c, struct err **err)
 {
     const struct spec *s = c->spec;
 
+    if (dev_is_bound(s))
+        return 0;
     for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
         bool listed = false;
         for (size_t k = 0; k < s->ndevices; k++)
             listed = listed || strcmp(s->devices[k].path, default_devices[i].path) == 0;
         if (!listed && make_device(rootfd, default_devices[i].path, S_IFCHR,
                                    makedev(default_devices[i].maj, default_devices[i].min), 0666, 0,
-                                   0, c->userns, err) < 0)
+                                   0, c->userns, NULL, err) < 0)
             return -1;
     }
     for (size_t k = 0; k < s->ndevices; k++) {
         const struct spec_device *d = &s->devices[k];
+        bool bind = c->userns && d->type != S_IFIFO;
         if (make_device(rootfd, d->path, d->type, makedev(d->major, d->minor), d->mode, d->uid,
-                        d->gid, c->userns && d->type != S_IFIFO, err) < 0)
+                        d->gid, bind, bind && d->node_fd >= 0 ? d : NULL, err) < 0)
             return -1;
     }
     static const char *const links[][2] = {
@@ -423,9 +550,8 @@ static int setup_ptmx(int rootfd, const struct spec *s, struct err **err)
 {
     struct stat st;
 
-    for (size_t i = 0; i < s->nmounts; i++)
-        if (s->mounts[i].bind && strcmp(s->mounts[i].destination, "/dev") == 0)
-            return 0;
+    if (dev_is_bound(s))
+        return 0;
     _cleanup_close_ int dev = fs_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
     if (dev < 0)
         return -1;
@@ -502,6 +628,19 @@ static int setup_root_without_mountns(const struct mount_ctx *c, struct err **er
     return 0;
 }
 
+/* The propagation of the host's tree in the container's mount namespace, before
+ * the rootfs is bound: shared becomes slave (nothing may reach the host), and
+ * unbindable becomes private: an unbindable / could not be bound onto itself;
+ * rootfsPropagation itself is applied once the root is in place. */
+static unsigned long root_propagation_before(unsigned long prop)
+{
+    if (prop & MS_SHARED)
+        return MS_SLAVE | MS_REC;
+    if (prop & MS_UNBINDABLE)
+        return MS_PRIVATE | MS_REC;
+    return prop | MS_REC;
+}
+
 int mount_setup_rootfs(const struct mount_ctx *c, struct err **err)
 {
     const struct spec *s = c->spec;
@@ -511,8 +650,7 @@ int mount_setup_rootfs(const struct mount_ctx *c, struct err **err)
         return setup_root_without_mountns(c, err);
 
     /* Nothing below may propagate back to the host. */
-    if (mount(NULL, "/", NULL, (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : (prop | MS_REC), NULL) <
-        0)
+    if (mount(NULL, "/", NULL, root_propagation_before(prop), NULL) < 0)
         return err_sys(err, "make / %s", "a slave mount");
     if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         return err_sys(err, "root.path: bind `%s` onto itself", s->rootfs);
@@ -552,9 +690,16 @@ int mount_setup_rootfs(const struct mount_ctx *c, struct err **err)
             return err_sys(err, "chroot `%s`", s->rootfs);
     } else {
         /* pivot_root(".", ".") stacks the old root on the new one; detach it
-         * (pivot_root(2) NOTES). */
+         * (pivot_root(2) NOTES). "." would still name the new root's mount
+         * (whose tree rslave would turn an `rshared` mount private): work
+         * from an fd of the old root, as runc does. */
+        _cleanup_close_ int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (oldroot < 0)
+            return err_sys(err, "open the old root");
         if (sys_pivot_root(".", ".") < 0)
             return err_sys(err, "pivot_root into `%s`", s->rootfs);
+        if (fchdir(oldroot) < 0)
+            return err_sys(err, "chdir into the old root");
         if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
             return err_sys(err, "make the old root a slave");
         if (umount2(".", MNT_DETACH) < 0)

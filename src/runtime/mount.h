@@ -25,6 +25,22 @@ int mount_setup_rootfs(const struct mount_ctx *c, struct err **err);
  * root.readonly, in runc's order. */
 int mount_finalize(const struct mount_ctx *c, struct err **err);
 
+/* Idmapped mounts (mount_idmap.c). In the runtime, before the init is cloned:
+ * a detached, idmapped tree per `idmap` mount (spec_mount.idmap_fd), which the
+ * init inherits. Released in the runtime once the init exists. */
+int mount_idmap_prepare(struct spec *s, struct err **err);
+void mount_idmap_release(struct spec *s);
+/* In the init: move the prepared tree onto the destination fd dfd. */
+int mount_idmap_attach(int dfd, const struct spec_mount *m, struct err **err);
+
+/* linux.devices in a user namespace (mount_dev.c). In the runtime, before the
+ * init is cloned: each node made on a private tmpfs, as a detached bind
+ * (spec_device.node_fd) the init inherits. Released once the init exists. */
+int mount_dev_prepare(struct spec *s, struct err **err);
+void mount_dev_release(struct spec *s);
+/* In the init: move the prepared node onto the file fd. */
+int mount_dev_attach(int fd, const struct spec_device *d, struct err **err);
+
 /* Bind the pty slave at /dev/console (after the rootfs is set up). */
 int mount_console(const char *slave, struct err **err);
 

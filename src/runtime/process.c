@@ -2,6 +2,7 @@
 /* The container process, from the rootfs being ready to execve (see process.h). */
 #include "runtime/process.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -54,6 +55,36 @@ int process_container_settings(const struct spec *s, struct err **err)
     return 0;
 }
 
+/* Why sched_setattr(2) refused process.scheduler, in terms a user can act on. */
+static int sched_error(const struct spec_sched *s, struct err **err)
+{
+    static const char *const names[] = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",      "SCHED_BATCH",
+                                        "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE"};
+    const char *name = s->policy < ARRAY_SIZE(names) ? names[s->policy] : "?";
+    int e = errno;
+
+    if (e == EPERM && (s->policy == 1 || s->policy == 2)) /* SCHED_FIFO, SCHED_RR */
+        return err_set(
+            err, e,
+            "process.scheduler: sched_setattr %s priority %u (real-time needs "
+            "CAP_SYS_NICE and, with RT group scheduling (cgroup v1 cpu.rt_runtime_us), "
+            "real-time runtime in the container's cpu cgroup, which has none by default: "
+            "set linux.resources.cpu.realtimeRuntime)",
+            name, s->priority);
+    if (e == EBUSY && s->policy == 6) /* SCHED_DEADLINE */
+        return err_set(err, e,
+                       "process.scheduler: sched_setattr SCHED_DEADLINE runtime %llu period %llu "
+                       "(the CPUs have no deadline bandwidth left for it)",
+                       (unsigned long long)s->runtime, (unsigned long long)s->period);
+    if (e == EINVAL)
+        return err_set(err, e,
+                       "process.scheduler: sched_setattr %s: the kernel refused the parameters "
+                       "(priority 1-99 for SCHED_FIFO/SCHED_RR and 0 otherwise; SCHED_DEADLINE: "
+                       "runtime <= deadline <= period, runtime >= 1024 ns)",
+                       name);
+    return err_set(err, e, "process.scheduler: sched_setattr %s", name);
+}
+
 int process_limits(const struct spec_process *p, struct err **err)
 {
     for (size_t i = 0; i < p->nrlimits; i++) {
@@ -89,7 +120,7 @@ int process_limits(const struct spec_process *p, struct err **err)
             .sched_period = p->sched.period,
         };
         if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
-            return err_sys(err, "process.scheduler: sched_setattr");
+            return sched_error(&p->sched, err);
     }
     if (p->has_umask)
         umask(p->umask);
@@ -142,7 +173,7 @@ int process_prepare_exec(const struct spec_process *p, char **path, struct err *
 
 int process_switch_user(const struct spec_process *p, struct err **err)
 {
-    if (setgroups(p->ngids, p->gids) < 0 && !(errno == EPERM && p->ngids == 0))
+    if (!p->keep_groups && setgroups(p->ngids, p->gids) < 0 && !(errno == EPERM && p->ngids == 0))
         return err_sys(err, "process.user.additionalGids: setgroups");
     if (setresgid(p->gid, p->gid, p->gid) < 0)
         return err_sys(err, "process.user.gid: setresgid %u", p->gid);
@@ -242,55 +273,94 @@ int process_terminal(int console_sock, const struct spec_process *p, bool consol
     return 0;
 }
 
+/* Without close_range (Linux < 5.11, or refused by a seccomp filter the
+ * runtime runs under): mark what /proc/self/fd lists. */
+static int cloexec_from_proc(int first, struct err **err)
+{
+    _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+
+    if (d == NULL)
+        return err_sys(err, "mark fds close-on-exec: open /proc/self/fd");
+    while ((de = readdir(d)) != NULL) {
+        char *end;
+        long fd = strtol(de->d_name, &end, 10);
+        if (de->d_name[0] == '.' || *end != '\0' || fd < first || fd == dirfd(d))
+            continue;
+        int fl = fcntl((int)fd, F_GETFD);
+        if (fl >= 0 && !(fl & FD_CLOEXEC) && fcntl((int)fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+            return err_sys(err, "mark fd %ld close-on-exec", fd);
+    }
+    return 0;
+}
+
 int process_cloexec_from(int first, struct err **err)
 {
-    if (syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-        return err_sys(err, "close_range");
+    if (syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+        if (errno != ENOSYS && errno != EPERM && errno != EACCES && errno != EINVAL)
+            return err_sys(err, "close_range");
+        return cloexec_from_proc(first, err);
+    }
     return 0;
 }
 
 extern char **environ;
 
 /* runtime-spec config-linux.md "Seccomp": the listener gets the container
- * process state as the payload and the notify fd by SCM_RIGHTS. */
-static int send_notify_fd(int listener, int nfd, const char *state_json, const char *metadata,
-                          struct err **err)
+ * process state (runtime.md "containerProcessState") as the payload and the
+ * notify fd by SCM_RIGHTS. Built before the filter is installed, so that
+ * sending it needs only sendmsg. */
+static char *notify_message(const char *state_json, const char *metadata)
 {
     json_t *state = json_loads(state_json ? state_json : "{}", 0, NULL);
     json_t *j = json_pack("{s:s, s:[s], s:O, s:s, s:o}", "ociVersion", "1.2.0", "fds", "seccompFd",
                           "pid", json_object_get(state, "pid"), "metadata",
                           metadata ? metadata : "", "state", state ? state : json_object());
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    int rc;
 
     if (j)
         json_decref(j);
-    if (text == NULL)
-        return err_set(err, ENOMEM, "linux.seccomp.listenerPath: message");
-    rc = send_fd(listener, nfd, text, err);
-    free(text);
-    return rc < 0 ? err_wrap(err, "linux.seccomp.listenerPath") : 0;
+    return text;
+}
+
+static int send_notify_fd(int listener, int nfd, const char *text, struct err **err)
+{
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = (void *)text, .iov_len = strlen(text)};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)};
+    struct cmsghdr *c;
+
+    memset(buf, 0, sizeof(buf));
+    c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &nfd, sizeof(int));
+    if (sendmsg(listener, &msg, MSG_NOSIGNAL) < 0)
+        return err_sys(err, "linux.seccomp.listenerPath: send the notify fd to the agent");
+    return 0;
 }
 
 int process_seccomp(const struct spec_process *p, const struct seccomp_filter *f, bool set_nnp,
                     int listener, const char *state_json, struct err **err)
 {
+    _cleanup_free_ char *text = NULL;
     int nfd = -1;
 
     if (set_nnp && p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return err_sys(err, "process.noNewPrivileges: prctl");
     if (f == NULL)
         return 0;
+    if (listener >= 0 && seccomp_needs_notify(f) &&
+        (text = notify_message(state_json, seccomp_listener_metadata(f))) == NULL)
+        return err_set(err, ENOMEM, "linux.seccomp.listenerPath: message");
     if (seccomp_install(f, &nfd, err) < 0)
         return err_wrap(err, "linux.seccomp");
-    if (nfd >= 0) {
-        int rc = listener >= 0
-                     ? send_notify_fd(listener, nfd, state_json, seccomp_listener_metadata(f), err)
-                     : 0;
-        close(nfd);
-        if (rc < 0)
-            return -1;
-    }
+    /* The notify fd is close-on-exec (the kernel opens it so): not closed
+     * here, which would need `close` in the profile. */
+    if (nfd >= 0 && text != NULL)
+        return send_notify_fd(listener, nfd, text, err);
     return 0;
 }
 

@@ -34,7 +34,8 @@ int process_cloexec_from(int first, struct err **err);
 int process_exec(const struct spec_process *p, const char *path, const struct seccomp_filter *f,
                  int *notify_fd, struct err **err);
 /* no_new_privs (if set_nnp and asked), then the filter; a notify fd goes to the
- * connected `listener` with the state (SCMP_ACT_NOTIFY) and is closed here. */
+ * connected `listener` with the state (SCMP_ACT_NOTIFY), the message built
+ * before the filter so that only sendmsg runs after it (the fd is CLOEXEC). */
 int process_seccomp(const struct spec_process *p, const struct seccomp_filter *f, bool set_nnp,
                     int listener, const char *state_json, struct err **err);
 int process_execve(const struct spec_process *p, const char *path, struct err **err);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runtime/annotations.h"
 #include "runtime/cgroup.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -203,7 +204,12 @@ int spec_mount_options(json_t *options, const char *where, struct spec_mount *m,
             m->tmpcopyup = true;
             continue;
         }
-        if (strcmp(s, "idmap") == 0 || strcmp(s, "ridmap") == 0 || strcmp(s, "copy-symlink") == 0)
+        if (strcmp(s, "idmap") == 0 || strcmp(s, "ridmap") == 0) {
+            m->idmap = true;
+            m->ridmap = m->ridmap || s[0] == 'r';
+            continue;
+        }
+        if (strcmp(s, "copy-symlink") == 0)
             return err_val(err, ENOTSUP, "%s.options[%zu]: `%s` is not supported", where, i, s);
         if (strchr(s, '=') == NULL && m->type == NULL)
             return err_val(err, EINVAL, "%s.options[%zu]: unknown bind mount option `%s`", where, i,
@@ -214,8 +220,39 @@ int spec_mount_options(json_t *options, const char *where, struct spec_mount *m,
     return 0;
 }
 
-static const char *const mount_types[] = {"bind",   "tmpfs",  "proc",    "sysfs", "mqueue",
-                                          "devpts", "cgroup", "cgroup2", "none",  NULL};
+static const char *const mount_types[] = {"bind",   "tmpfs",   "proc",   "sysfs",
+                                          "mqueue", "devpts",  "cgroup", "cgroup2",
+                                          "none",   "overlay", NULL};
+
+static int parse_idmaps(json_t *arr, const char *where, struct spec_idmap **out, size_t *n,
+                        struct err **err);
+
+/* uidMappings/gidMappings of a mount (config.md "Mounts"): both or neither;
+ * an idmapped mount is a bind mount here. */
+static int parse_mount_idmaps(json_t *j, const char *where, struct spec_mount *m, struct err **err)
+{
+    json_t *um = NULL, *gm = NULL;
+    char w[96];
+
+    if (js_get_arr(j, where, "uidMappings", false, &um, err) < 0 ||
+        js_get_arr(j, where, "gidMappings", false, &gm, err) < 0)
+        return -1;
+    snprintf(w, sizeof(w), "%s.uidMappings", where);
+    if (parse_idmaps(um, w, &m->uidmap, &m->nuidmap, err) < 0)
+        return -1;
+    snprintf(w, sizeof(w), "%s.gidMappings", where);
+    if (parse_idmaps(gm, w, &m->gidmap, &m->ngidmap, err) < 0)
+        return -1;
+    if ((m->nuidmap == 0) != (m->ngidmap == 0))
+        return err_val(err, EINVAL, "%s: an idmapped mount needs both uidMappings and gidMappings",
+                       where);
+    if (m->nuidmap != 0)
+        m->idmap = true;
+    if (m->idmap && !m->bind)
+        return err_val(err, ENOTSUP, "%s: idmapped mounts are supported on bind mounts only",
+                       where);
+    return 0;
+}
 
 static int parse_mount(json_t *j, const char *where, const char *bundle, struct spec_mount *m,
                        struct err **err)
@@ -223,7 +260,7 @@ static int parse_mount(json_t *j, const char *where, const char *bundle, struct 
     static const char *const keys[] = {"destination", "type",        "source", "options",
                                        "uidMappings", "gidMappings", NULL};
     const char *type = NULL, *source = NULL;
-    json_t *options = NULL, *maps = NULL;
+    json_t *options = NULL;
 
     if (!json_is_object(j))
         return err_val(err, EINVAL, "%s: expected an object, got %s", where, js_type_name(j));
@@ -233,13 +270,6 @@ static int parse_mount(json_t *j, const char *where, const char *bundle, struct 
         js_get_str(j, where, "source", false, &source, err) < 0 ||
         js_get_arr(j, where, "options", false, &options, err) < 0)
         return -1;
-    if (js_get_arr(j, where, "uidMappings", false, &maps, err) != 0 ||
-        js_get_arr(j, where, "gidMappings", false, &maps, err) != 0) {
-        if (*err == NULL)
-            err_val(err, ENOTSUP, "%s: idmapped mounts (uidMappings/gidMappings) are not supported",
-                    where);
-        return -1;
-    }
     if (m->destination[0] != '/')
         return err_val(err, EINVAL, "%s.destination: `%s` is not an absolute path", where,
                        m->destination);
@@ -260,6 +290,9 @@ static int parse_mount(json_t *j, const char *where, const char *bundle, struct 
         return -1;
     if (m->bind)
         m->type = NULL;
+    m->idmap_fd = -1;
+    if (parse_mount_idmaps(j, where, m, err) < 0)
+        return -1;
     if (m->bind && (source == NULL || source[0] == '\0'))
         return err_val(err, EINVAL, "%s.source: a bind mount needs a source", where);
     if (m->type == NULL && !m->bind)
@@ -662,9 +695,11 @@ static int parse_devices(json_t *arr, struct spec *s, struct err **err)
         if (dev->type != S_IFIFO && (js_get_u32(d, w, "major", true, &dev->major, err) < 0 ||
                                      js_get_u32(d, w, "minor", true, &dev->minor, err) < 0))
             return -1;
-        if (dev->path[0] != '/' || strncmp(dev->path, "/dev/", 5) != 0)
-            return err_val(err, EINVAL, "%s.path: `%s` is not below /dev", w, dev->path);
+        /* config-linux.md "Devices": any absolute path in the container */
+        if (dev->path[0] != '/' || dev->path[1] == '\0')
+            return err_val(err, EINVAL, "%s.path: `%s` is not an absolute file path", w, dev->path);
         dev->mode = mode & 07777;
+        dev->node_fd = -1;
         s->ndevices++;
     }
     return 0;
@@ -782,7 +817,10 @@ static int parse_linux(json_t *l, struct spec *s, struct err **err)
         js_get_str(l, "linux", "mountLabel", false, &label, err) < 0 ||
         js_get_obj(l, "linux", "personality", false, &pers, err) < 0)
         return -1;
-    static const char *const unsupported[] = {"intelRdt", "memoryPolicy", "netDevices", "rdmaMaps"};
+    if ((x = json_object_get(l, "memoryPolicy")) != NULL && !json_is_null(x) &&
+        mempolicy_parse(x, &s->mempolicy, err) < 0)
+        return -1;
+    static const char *const unsupported[] = {"intelRdt", "netDevices", "rdmaMaps"};
     for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++)
         if ((x = json_object_get(l, unsupported[i])) != NULL && !json_is_null(x))
             return err_val(err, ENOTSUP, "linux.%s: not supported by isola-oci", unsupported[i]);
@@ -1037,6 +1075,8 @@ int spec_parse(json_t *json, const char *bundle, struct spec **out, struct err *
     }
     if (hooks != NULL && parse_hooks(hooks, s, err) < 0)
         goto fail;
+    if (annotations_apply(s, err) < 0)
+        goto fail;
     *out = s;
     return 0;
 fail:
@@ -1072,6 +1112,8 @@ void spec_free(struct spec *s)
     for (size_t i = 0; i < s->nmounts; i++) {
         free(s->mounts[i].source);
         free(s->mounts[i].data);
+        free(s->mounts[i].uidmap);
+        free(s->mounts[i].gidmap);
     }
     free(s->mounts);
     free(s->uidmap);

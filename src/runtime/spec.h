@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "runtime/caps.h"
+#include "runtime/mempolicy.h"
 #include "util/err.h"
 
 struct spec_mount {
@@ -28,6 +29,12 @@ struct spec_mount {
     char *data;                  /* filesystem options ("mode=755,size=64k") or NULL */
     bool bind, rec;              /* bind / rbind */
     bool tmpcopyup;              /* tmpfs: copy what was below into it (crun's option) */
+    /* Idmapped bind mount (runtime-spec 1.1 "uidMappings"/"gidMappings" on a
+     * mount, options `idmap`/`ridmap`): without mappings, the container's. */
+    bool idmap, ridmap;
+    struct spec_idmap *uidmap, *gidmap;
+    size_t nuidmap, ngidmap;
+    int idmap_fd; /* the detached idmapped tree (mount_idmap_prepare), if idmap */
 };
 
 struct spec_idmap {
@@ -51,6 +58,7 @@ struct spec_device {
     mode_t mode; /* permission bits */
     uid_t uid;
     gid_t gid;
+    int node_fd; /* in a user namespace: the node to move in (mount_dev_prepare) */
 };
 
 struct spec_hook {
@@ -106,6 +114,7 @@ struct spec_process {
     int ioprio; /* IOPRIO_PRIO_VALUE(class, level) */
     struct spec_sched sched;
     const char *apparmor;
+    bool keep_groups; /* annotation run.oci.keep_original_groups: no setgroups */
 };
 
 struct spec_sysctl {
@@ -143,6 +152,7 @@ struct spec {
     unsigned long personality;
     struct spec_hooks hooks[HOOK_KINDS];
     json_t *annotations; /* borrowed, may be NULL */
+    struct spec_mempolicy mempolicy;
 };
 
 /* Load and check `config` (a path; relative paths are taken in `bundle`). */

@@ -102,6 +102,11 @@ int state_write(const char *root, const struct state *st, struct err **err)
         json_object_set(priv, "cgroup", st->cgroup);
     if (st->hooks)
         json_object_set(priv, "hooks", st->hooks);
+    if (st->creating && st->creator > 0) {
+        json_object_set_new(priv, "creatorPid", json_integer(st->creator));
+        json_object_set_new(priv, "creatorStartTime",
+                            json_integer((json_int_t)st->creator_start_time));
+    }
     json_object_set_new(j, "isola", priv);
     _cleanup_free_ char *text = js_dump(j);
     if (text == NULL)
@@ -165,6 +170,9 @@ int state_load(const char *root, const char *id, struct state **out, struct err 
     st->start_time = (unsigned long long)json_integer_value(json_object_get(priv, "startTime"));
     st->creating = json_is_true(json_object_get(priv, "creating"));
     st->cgroup_manager = (int)json_integer_value(json_object_get(priv, "cgroupManager"));
+    st->creator = (pid_t)json_integer_value(json_object_get(priv, "creatorPid"));
+    st->creator_start_time =
+        (unsigned long long)json_integer_value(json_object_get(priv, "creatorStartTime"));
     json_t *cg = json_object_get(priv, "cgroup");
     if (cg != NULL && !json_is_null(cg))
         st->cgroup = json_incref(cg);

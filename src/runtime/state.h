@@ -28,6 +28,10 @@ struct state {
     json_t *hooks;       /* config `hooks` (for poststop at delete), owned, may be NULL */
     bool creating;       /* create had not finished when this was written */
     int cgroup_manager;
+    /* The `create`/`run` process while creating (0 after), and its start
+     * time: `delete --force` ends a create in progress through it. */
+    pid_t creator;
+    unsigned long long creator_start_time;
 };
 
 /* runc's id rule: [A-Za-z0-9_+.-]+, not "." or "..", at most 1024 bytes. */

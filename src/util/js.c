@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "fs.h"
+#include "log.h"
 
 int js_load_file(const char *path, json_t **out, struct err **err)
 {
@@ -223,16 +224,41 @@ int js_get_strv(json_t *obj, const char *where, const char *key, bool required, 
     return 1;
 }
 
+static bool js_key_known(const char *key, const char *const known[])
+{
+    for (size_t i = 0; known[i] != NULL; i++)
+        if (strcmp(known[i], key) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * OCI runtime-spec, config.md "Configuration": "implementations [...] MUST
+ * ignore unknown properties" (podman and containerd write fields of newer spec
+ * versions; runc and crun ignore them). Known keys keep their type and value
+ * checks in the callers.
+ */
 int js_check_keys(json_t *obj, const char *where, const char *const known[], struct err **err)
 {
     const char *key;
     json_t *v;
 
+    (void)err;
     json_object_foreach (obj, key, v) {
-        bool ok = false;
-        for (size_t i = 0; known[i] != NULL && !ok; i++)
-            ok = strcmp(known[i], key) == 0;
-        if (!ok)
+        if (!js_key_known(key, known))
+            log_debug("%s%s%s: unknown field ignored", where, DOT(where), key);
+    }
+    return 0;
+}
+
+int js_check_keys_strict(json_t *obj, const char *where, const char *const known[],
+                         struct err **err)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach (obj, key, v) {
+        if (!js_key_known(key, known))
             return err_val(err, EINVAL, "%s%s%s: unknown field", where, DOT(where), key);
     }
     return 0;

@@ -66,7 +66,14 @@ int js_get_u64(json_t *obj, const char *where, const char *key, bool required, u
 int js_get_strv(json_t *obj, const char *where, const char *key, bool required, char ***out,
                 struct err **err);
 
-/* Error unless every key of obj is in the NULL-terminated list `known`. */
+/*
+ * Keys of obj that are not in the NULL-terminated list `known` are ignored (logged
+ * at debug level), as the OCI runtime spec requires of config.json. Never fails;
+ * it keeps the error out-parameter so callers chain it with the getters.
+ */
 int js_check_keys(json_t *obj, const char *where, const char *const known[], struct err **err);
+/* Error unless every key of obj is in `known`: for isola's own formats (VM config). */
+int js_check_keys_strict(json_t *obj, const char *where, const char *const known[],
+                         struct err **err);
 
 #endif

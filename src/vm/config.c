@@ -178,7 +178,8 @@ int config_load_file(struct vm_config *c, const char *path, struct err **err)
         return -1;
     if (!json_is_object(j))
         return err_val(err, EINVAL, "config `%s`: expected a JSON object", path);
-    if (js_check_keys(j, "", keys, err) < 0 || config_str(j, "kernel", &c->kernel, err) < 0 ||
+    if (js_check_keys_strict(j, "", keys, err) < 0 ||
+        config_str(j, "kernel", &c->kernel, err) < 0 ||
         config_str(j, "initrd", &c->initrd, err) < 0 ||
         config_str(j, "cmdline", &c->cmdline, err) < 0)
         goto fail;
@@ -212,7 +213,7 @@ int config_load_file(struct vm_config *c, const char *path, struct err **err)
             bool ro = false;
             char where[32];
             snprintf(where, sizeof(where), "disks[%zu]", i);
-            if (js_check_keys(v, where, dk, err) < 0 ||
+            if (js_check_keys_strict(v, where, dk, err) < 0 ||
                 js_get_str(v, where, "path", true, &p, err) < 0 ||
                 js_get_bool(v, where, "readonly", false, &ro, err) < 0 ||
                 config_add_disk(c, p, err) < 0)
@@ -228,7 +229,7 @@ int config_load_file(struct vm_config *c, const char *path, struct err **err)
             const char *tap = NULL, *mac = NULL;
             char where[32];
             snprintf(where, sizeof(where), "nets[%zu]", i);
-            if (js_check_keys(v, where, nk, err) < 0 ||
+            if (js_check_keys_strict(v, where, nk, err) < 0 ||
                 js_get_str(v, where, "tap", true, &tap, err) < 0 ||
                 js_get_str(v, where, "mac", false, &mac, err) < 0)
                 goto fail;
@@ -246,7 +247,7 @@ int config_load_file(struct vm_config *c, const char *path, struct err **err)
         goto fail;
     if (v != NULL) {
         static const char *const vk[] = {"cid", "uds", NULL};
-        if (js_check_keys(v, "vsock", vk, err) < 0 ||
+        if (js_check_keys_strict(v, "vsock", vk, err) < 0 ||
             js_get_range(v, "vsock", "cid", true, 3, UINT32_MAX - 1, &n, err) < 0 ||
             config_str(v, "uds", &c->vsock_uds, err) < 0)
             goto fail;

@@ -247,7 +247,7 @@ static int serial_restore(void *dev, json_t *state, struct err **err)
     uint32_t v[7];
     bool thri = false;
 
-    if (js_check_keys(state, "serial", keys, err) < 0)
+    if (js_check_keys_strict(state, "serial", keys, err) < 0)
         return -1;
     for (unsigned int i = 0; i < 7; i++) {
         int64_t x = 0;

@@ -38,7 +38,7 @@ def test_run_exit_code_and_unknown_image(isola, rootfs, tmp_root):
     assert run([isola, "import", rootfs, name], env=env).returncode == 0
     p = run([isola, "run", "--rm", name, "sh", "-c", "exit 7"], env=env, timeout=120)
     assert p.returncode == 7
-    p = run([isola, "run", "--rm", f"no-such-{os.getpid()}", "true"], env=env)
+    p = run([isola, "run", "--rm", "--pull", "never", f"no-such-{os.getpid()}", "true"], env=env)
     assert p.returncode == 125 and f"no-such-{os.getpid()}" in p.stderr
     p = run([isola, "run", "--rm", name], env=env)
     assert p.returncode == 125 and "no Entrypoint or Cmd" in p.stderr
@@ -53,3 +53,43 @@ def test_import_tar(isola, rootfs, tmp_root):
     assert len(cfg["Config"]["rootfs"]["diff_ids"]) == 1
     p = run([isola, "run", "--rm", "fromtar", "cat", "/etc/hostname"], env=env, timeout=120)
     assert p.returncode == 0 and p.stdout == "isola\n", p.stderr
+
+
+def test_run_of_a_missing_image_says_how_to_pull_it(isola, tmp_root):
+    env = env_for(tmp_root)
+    name = f"docker.io/library/missing{os.getpid()}:1"
+    p = run([isola, "run", "--rm", "--pull", "never", name, "true"], env=env)
+    assert p.returncode == 125
+    assert f"pull it with `isola pull {name}`" in p.stderr, p.stderr
+    assert [d for d in os.listdir(env["ISOLA_RUN_DIR"]) if d.startswith("bundle-")] == []
+    p = run([isola, "--help"])
+    line = [x for x in p.stdout.splitlines() if x.strip().startswith("run ")][0]
+    assert "IMAGE" in line and "directory" in line, line
+    p = run([isola, "run", "--help"])
+    assert p.returncode == 0 and "IMAGE" in p.stdout and "isola pull" in p.stdout
+
+
+def test_run_pulls_a_missing_image(isola, rootfs, tmp_root):
+    """As `docker run`: an image not in the store is pulled from its registry
+    (here Debian's docker-registry on 127.0.0.1), then run."""
+    from test_image_registry import Registry
+
+    env = env_for(tmp_root)
+    src = os.path.join(tmp_root, "src-store")
+    assert run([isola, "import", "--root", src, rootfs, "src:1"], timeout=120).returncode == 0
+    reg = Registry(tmp_root)
+    try:
+        ref = f"{reg.host}/isola/run{os.getpid()}:1"
+        p = run([isola, "push", "--root", src, "src:1", ref], timeout=180)
+        assert p.returncode == 0, p.stderr
+        p = run([isola, "run", "--rm", ref, "cat", "/etc/hostname"], env=env, timeout=180)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout == "isola\n" and "pulling it" in p.stderr
+        # now in the store: no second pull
+        p = run([isola, "run", "--rm", "--pull", "never", ref, "true"], env=env, timeout=120)
+        assert p.returncode == 0 and "pulling" not in p.stderr, p.stderr
+    finally:
+        reg.stop()
+    p = run([isola, "run", "--rm", f"{reg.host}/isola/gone{os.getpid()}:1", "true"], env=env,
+            timeout=120)
+    assert p.returncode == 125 and "pulling it failed" in p.stderr, p.stderr

@@ -55,7 +55,8 @@ def bad(cfg, what):
     elif what == "args":
         cfg["process"]["args"] = ["/no/such/binary"]
     elif what == "cwd":
-        cfg["process"]["cwd"] = "/no/such/dir"
+        # a missing cwd is created (as runc and crun do); a file cannot be
+        cfg["process"]["cwd"] = "/badinterp/dir"
     elif what == "cpuset":
         cfg["linux"].setdefault("resources", {})["cpu"] = {"cpus": "4095"}
     elif what == "mount":

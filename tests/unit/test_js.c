@@ -56,7 +56,8 @@ int main(void)
     err_free(&e);
 
     const char *const known[] = {"args", "user", NULL};
-    ok(js_check_keys(proc, "process", known, &e) < 0, "unknown key found");
+    ok(js_check_keys(proc, "process", known, &e) == 0 && e == NULL, "unknown key ignored");
+    ok(js_check_keys_strict(proc, "process", known, &e) < 0, "strict: unknown key found");
     is_str(e ? e->msg : NULL, "process.terminal: unknown field", "unknown key named");
     err_free(&e);
 

@@ -77,9 +77,15 @@ int main(void)
 
     expect_err("process.user", "{\"uid\": \"root\"}", "process.user.uid: expected",
                "wrong type names the path");
-    expect_err("process", "{\"capabilities\": null, \"bogus\": 1}", "process.bogus: unknown field",
-               "unknown process field");
-    expect_err("", "{\"bogus\": {}}", "bogus: unknown field", "unknown top-level field");
+    /* runtime-spec config.md: unknown properties are ignored. */
+    m = try("process", "{\"capabilities\": null, \"bogus\": 1}");
+    ok(m == NULL, "unknown process field ignored");
+    free(m);
+    m = try("", "{\"bogus\": {}}");
+    ok(m == NULL, "unknown top-level field ignored");
+    free(m);
+    expect_err("", "{\"hostname\": 7}", "hostname: expected a string",
+               "known field of the wrong type still fails");
     expect_err("process",
                "{\"capabilities\": null, \"rlimits\": [{\"type\": \"RLIMIT_FOO\", "
                "\"soft\": 1, \"hard\": 1}]}",
@@ -104,8 +110,16 @@ int main(void)
                "conflicts with the OCI field `hostname`", "kernel.hostname sysctl refused");
     expect_err("",
                "{\"mounts\": [{\"destination\": \"/x\", \"type\": \"bind\", \"source\": "
-               "\"/tmp\", \"options\": [\"idmap\"]}]}",
-               "mounts[0].options[0]: `idmap` is not supported", "idmap mounts refused");
+               "\"/tmp\", \"options\": [\"copy-symlink\"]}]}",
+               "mounts[0].options[0]: `copy-symlink` is not supported", "copy-symlink refused");
+    expect_err("",
+               "{\"mounts\": [{\"destination\": \"/x\", \"type\": \"tmpfs\", \"options\": "
+               "[\"idmap\"]}]}",
+               "mounts[0]: idmapped mounts are supported on bind mounts only", "idmap on a tmpfs");
+    expect_err("",
+               "{\"mounts\": [{\"destination\": \"/x\", \"type\": \"bind\", \"source\": "
+               "\"/tmp\", \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}]}",
+               "needs both uidMappings and gidMappings", "idmap needs both maps");
     expect_err("", "{\"mounts\": [{\"destination\": \"x\", \"type\": \"tmpfs\"}]}",
                "mounts[0].destination", "relative mount destination");
     expect_err("", "{\"mounts\": [{\"destination\": \"/x\", \"type\": \"nfs\"}]}",
