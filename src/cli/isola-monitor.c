@@ -39,7 +39,7 @@ static const char usage[] =
     "Runs one workload for its whole life, detached: holds its stdio, writes its\n"
     "log (CRI format, rotated by size), restarts it by policy, records its exit in\n"
     "DIR/exit and its state in DIR/status, serves attach/wait/stop on DIR/ctl.sock.\n"
-    "If the monitor is killed, the workload goes on without it: DIR/status still\n"
+    "If the monitor is killed, its workload is killed with it; DIR/status still\n"
     "names the dead monitor, and `alive` says so (see docs/engine.md).\n"
     "alive: prints `running PID` (exit 0), `exited PID` (exit 3, the workload's\n"
     "life ended normally) or `gone PID` (exit 1, the monitor was killed).\n";

@@ -222,6 +222,9 @@ static int linux_create(const struct iso_ctx *c, const struct iso_create_opts *o
         .id = o->id,
         .bundle = o->bundle,
         .cgroup_manager = CGROUP_MANAGER_CGROUPFS,
+        /* the runtime's foreground mode keeps PR_SET_PDEATHSIG (SIGKILL) on
+         * the init past start; the caller here is the init's parent */
+        .foreground = o->die_with_caller,
     };
     if (o->stdio->tty) {
         if (snprintf(sock, sizeof(sock), "%s/.console-%d.sock", c->state_root, (int)getpid()) >=

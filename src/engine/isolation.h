@@ -94,6 +94,10 @@ struct iso_create_opts {
     const char *id;
     const char *bundle; /* OCI bundle directory (config.json + rootfs) */
     struct iso_stdio *stdio;
+    /* The workload is killed when the calling process dies (even by SIGKILL):
+     * linux: the init's parent-death signal, kept past start; microvm: the
+     * same on the VM monitor process, the caller's child. */
+    bool die_with_caller;
 };
 
 /* Implementation-wide parameters (a state root, a kernel...). */

@@ -245,7 +245,9 @@ static int start_workload(struct mon *m, struct err **err)
                            .err = m->errp[1],
                            .tty = o->tty,
                            .pty_master = -1};
-    struct iso_create_opts co = {.id = o->id, .bundle = o->bundle, .stdio = &io};
+    /* a workload never runs on without its monitor (docs/engine.md) */
+    struct iso_create_opts co = {
+        .id = o->id, .bundle = o->bundle, .stdio = &io, .die_with_caller = true};
 
     if (o->iso->create(&o->iso_ctx, &co, &m->w, err) < 0)
         return -1;

@@ -387,21 +387,26 @@ def test_stop_signal_that_the_workload_handles(mon):
     assert [r[3] for r in mon.log(d)] == ["ready", "bye"]
 
 
-def test_sigkill_of_the_monitor_state_says_so(mon):
-    """The chosen behaviour (docs/engine.md): the workload goes on without its
-    monitor, and the run dir says that the monitor is gone."""
-    cid, d, mpid, wpid = mon.start(["sleep", "1000"])
+def test_sigkill_of_the_monitor_kills_the_workload(mon):
+    """The chosen behaviour (docs/engine.md): a workload never runs on without
+    its monitor; the run dir says that the monitor is gone, and a forced
+    delete removes what is left (state, cgroup)."""
+    cid, d, mpid, wpid = mon.start(["sh", "-c", "sleep 1000 & sleep 1000 & wait"])
+    p = run([mon.oci, "--root", mon.root, "ps", "--format", "json", cid])
+    assert p.returncode == 0, p.stderr
+    pids = json.loads(p.stdout)
+    assert wpid in pids and len(pids) == 3
     os.kill(mpid, signal.SIGKILL)
     wait_gone(mpid, "the monitor")
+    for pid in pids:
+        wait_gone(pid, "a workload process")
     p = run([mon.exe, "alive", "--dir", d])
     assert p.returncode == 1 and p.stdout.split() == ["gone", str(mpid)]
-    st = json.load(open(os.path.join(d, "status")))
-    assert st["state"] == "running" and st["pid"] == wpid
     assert not os.path.exists(os.path.join(d, "exit"))
-    # the runtime's own state still finds it, and a forced delete cleans up
+    p = run([mon.oci, "--root", mon.root, "state", cid])
+    assert p.returncode == 0 and json.loads(p.stdout)["status"] == "stopped"
     p = run([mon.oci, "--root", mon.root, "delete", "--force", cid])
     assert p.returncode == 0, p.stderr
-    wait_gone(wpid, "the workload")
     assert mon.leftovers(cid) == []
 
 
