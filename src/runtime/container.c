@@ -190,9 +190,9 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     bool userns = false;
 
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    /* a foreground run blocked the signals it forwards before the clone */
-    if (c->o->foreground)
-        sigproxy_unblock();
+    /* a foreground run blocked the signals it forwards before the clone;
+     * its caller may have blocked or ignored others */
+    process_reset_signals();
     /* not ptrace-able (/proc/PID/exe, mem) until execve resets it */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     /* before any hook or the process runs: none of them shares the caller's tty */

@@ -199,6 +199,7 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
         }
         /* the process: same steps as the init's, from the container's root */
         _cleanup_free_ char *path = NULL;
+        process_reset_signals();
         if (process_new_session(&e) < 0)
             fail(sv[1], e);
         if (proc->terminal) {

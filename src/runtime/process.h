@@ -22,6 +22,10 @@ int process_switch_user(const struct spec_process *p, struct err **err);
  * caller's session could use the caller's terminal as its own: push input into
  * it with TIOCSTI (while /proc/sys/dev/tty/legacy_tiocsti is 1), or take part
  * in its job control. runc does the same for every init and exec process. */
+/* No signal blocked and none ignored, whatever the creator had (a monitor, a
+ * shell's nohup, a foreground run's proxy): the workload starts as from a
+ * fresh init, as with crun. Handlers need no reset: execve does that. */
+void process_reset_signals(void);
 int process_new_session(struct err **err);
 /* Create a pty, send its master over console_sock (SCM_RIGHTS), make the slave
  * the controlling terminal and stdio; bind it at /dev/console if `console`. */

@@ -34,14 +34,6 @@ void sigproxy_restore(struct sigproxy_mask *m)
     m->blocked = false;
 }
 
-void sigproxy_unblock(void)
-{
-    sigset_t set;
-
-    forward_set(&set);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
-}
-
 int sigproxy_wait(pid_t pid, int *ws, struct err **err)
 {
     sigset_t set;

@@ -25,9 +25,6 @@ void sigproxy_block(struct sigproxy_mask *m);
 void sigproxy_restore(struct sigproxy_mask *m);
 #define _cleanup_sigproxy_ __attribute__((cleanup(sigproxy_restore)))
 
-/* Unblock them again (in the container's init, which inherits the mask). */
-void sigproxy_unblock(void);
-
 /* Forward the (blocked) signals to `pid` until it exits; reap it, *ws is its
  * wait status. The caller restores the mask afterwards. */
 int sigproxy_wait(pid_t pid, int *ws, struct err **err);

@@ -557,32 +557,6 @@ def test_log_records_match_podmans_conmon(mon, rootfs):
         podman_cleanup(argv, env, name)
 
 
-def test_monitor_rss_is_below_conmons(mon, rootfs):
-    """The issue's target: a monitor's resident memory <= conmon's, each
-    watching a sleep in the same root file system (bench/monitor-rss.sh)."""
-    with open(mon.exe, "rb") as f:
-        if b"__asan_init" in f.read():
-            pytest.skip("isola-monitor is a sanitizer build (dynamic, ASan's shadow memory): "
-                        "the memory target is for the static release build")
-    argv, env, proot = private_podman(mon.tmp)
-    cid, d, mpid, wpid = mon.start(["sleep", "1000"], "--stop-timeout", "0")
-    name = f"{cid}-podman"
-    try:
-        p = run(argv + ["run", "-d", "--name", name, "--network", "none", "--rootfs", rootfs,
-                        "sleep", "1000"], timeout=120, env=env)
-        assert p.returncode == 0, p.stderr
-        cmon = [int(x) for x in os.listdir("/proc") if x.isdigit() and
-                _comm(x) == "conmon" and name.encode() in _cmdline(x)]
-        assert len(cmon) == 1, cmon
-        ours = int(proc_status(mpid)["VmRSS"].split()[0])
-        theirs = int(proc_status(cmon[0])["VmRSS"].split()[0])
-        assert ours <= theirs, (ours, theirs)
-    finally:
-        podman_cleanup(argv, env, name)
-        mon.request(d, "stop")
-    assert mon.leftovers(cid) == []
-
-
 def _comm(pid):
     try:
         with open(f"/proc/{pid}/comm") as f:
