@@ -28,40 +28,9 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
+#include "util/size.h"
 
 int cmd_run(int argc, char **argv);
-
-static int parse_size(const char *s, long long *out)
-{
-    char *end;
-    long long v = strtoll(s, &end, 10);
-
-    if (end == s || v < 0)
-        return -1;
-    switch (*end) {
-    case 'k':
-    case 'K':
-        v <<= 10;
-        end++;
-        break;
-    case 'm':
-    case 'M':
-        v <<= 20;
-        end++;
-        break;
-    case 'g':
-    case 'G':
-        v <<= 30;
-        end++;
-        break;
-    }
-    if (*end == 'b' || *end == 'B')
-        end++;
-    if (*end != '\0')
-        return -1;
-    *out = v;
-    return 0;
-}
 
 /* RLIMIT_NOFILE of the container: podman's 1048576, or the most this process
  * can grant (raising the hard limit needs CAP_SYS_RESOURCE). */
@@ -126,7 +95,7 @@ int cmd_run(int argc, char **argv)
         {"pull", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
-    long long mem = -1;
+    int64_t mem = -1;
     const char *name = NULL, *hostname = "isola";
     bool pull = true;
     struct err *e = NULL;
@@ -142,8 +111,10 @@ int cmd_run(int argc, char **argv)
             /* the default until stopped containers are kept (docs/isola-run.md) */
             break;
         case 'm':
-            if (parse_size(optarg, &mem) < 0) {
-                fprintf(stderr, "isola run: -m `%s`: expected a size like 64m\n", optarg);
+            if (size_parse(optarg, 1, &mem, &e) < 0) {
+                err_wrap(&e, "-m");
+                err_print(e, "isola run", stderr);
+                err_free(&e);
                 return 2;
             }
             break;
@@ -171,7 +142,7 @@ int cmd_run(int argc, char **argv)
                    "SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 go to the container;\n"
                    "the container dies with isola run. The exit status is the command's\n"
                    "(128+N if killed by signal N), 125 if it could not start.\n"
-                   "  -m, --memory MEM   memory limit (64m, 512k, 1g)\n"
+                   "  -m, --memory MEM   memory limit (64m, 512k, 1.5g, 64MiB; a number: bytes)\n"
                    "  --name NAME        container name (default isola-XXXXXX)\n"
                    "  --hostname H       hostname (default isola)\n"
                    "  --pull missing|never  pull IMAGE when it is not in the store (default\n"
