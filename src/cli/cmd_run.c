@@ -20,11 +20,10 @@
 
 #include "cli/commands.h"
 #include "engine/rundir.h"
+#include "engine/compose.h"
 #include "image/bundle.h"
 #include "image/registry.h"
 #include "runtime/container.h"
-#include "runtime/spec.h"
-#include "runtime/spec_defaults.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
@@ -95,7 +94,7 @@ int cmd_run(int argc, char **argv)
         {"pull", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
-    int64_t mem = -1;
+    int64_t mem = 0;
     const char *name = NULL, *hostname = "isola";
     bool pull = true;
     struct err *e = NULL;
@@ -177,51 +176,25 @@ int cmd_run(int argc, char **argv)
         snprintf(idbuf, sizeof(idbuf), "isola-%s", strrchr(dir, '-') + 1);
         name = idbuf;
     }
+    struct compose_opts co = {.args = argv + optind + 1,
+                              .hostname = hostname,
+                              .rootfs = rootfs,
+                              .memory = mem,
+                              .nofile = run_nofile()};
     if (from_image) {
         /* The image's config (Entrypoint, Cmd, Env, User...) and layers. */
         _cleanup_store_ struct store *s = NULL;
-        struct bundle_opts bo = {.args = argv + optind + 1};
-        char cfgp[PATH_MAX + 16];
-        snprintf(cfgp, sizeof(cfgp), "%s/config.json", dir);
-        if (snprintf(rootfs, sizeof(rootfs), "%s/rootfs", dir) >= (int)sizeof(rootfs)) {
-            err_set(&e, ENAMETOOLONG, "bundle `%s`", dir);
-            goto fail_rm;
-        }
+        co.rootfs = NULL;
         if (store_open(store_default_root(NULL), &s, &e) < 0 ||
             run_ensure_image(s, argv[optind], pull, &e) < 0 ||
-            bundle_create(s, argv[optind], dir, &bo, &e) < 0 || js_load_file(cfgp, &cfg, &e) < 0)
+            compose_bundle(s, argv[optind], dir, false, &co, &e) < 0)
             goto fail_rm;
-        json_t *img_proc = json_object_get(cfg, "process");
-        json_t *def = spec_default(false);
-        /* The runtime's defaults (cgroups, devices, ...) around the image's process. */
-        json_object_set(def, "process", img_proc);
-        json_object_set(def, "annotations", json_object_get(cfg, "annotations"));
-        json_decref(cfg);
-        cfg = def;
-    } else {
-        cfg = spec_default(false);
-    }
-    json_t *proc = json_object_get(cfg, "process");
-    if (!from_image) {
-        json_t *args = json_array();
-        for (int i = optind + 1; i < argc; i++)
-            json_array_append_new(args, json_string(argv[i]));
-        json_object_set_new(proc, "args", args);
-    }
-    json_object_set_new(proc, "terminal", json_false());
-    json_object_set_new(json_object_get(cfg, "root"), "path", json_string(rootfs));
-    json_object_set_new(json_object_get(cfg, "root"), "readonly", json_false());
-    json_object_set_new(cfg, "hostname", json_string(hostname));
-    if (spec_defaults_engine(cfg, run_nofile(), &e) < 0)
+    } else if (compose_spec(NULL, NULL, rootfs, &co, &cfg, &e) < 0) {
         goto fail_rm;
-    json_t *lnx = json_object_get(cfg, "linux");
-    json_t *res = json_object_get(lnx, "resources");
-    json_object_del(res, "devices");
-    if (mem > 0)
-        json_object_set_new(res, "memory", json_pack("{s:I}", "limit", (json_int_t)mem));
+    }
     char cfgpath[PATH_MAX + 16];
     snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", dir);
-    if (js_write_file(cfgpath, cfg, 0600, &e) < 0)
+    if (cfg && js_write_file(cfgpath, cfg, 0600, &e) < 0)
         goto fail_rm;
     struct container_opts o = {
         .root = state_root,
