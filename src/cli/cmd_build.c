@@ -84,8 +84,8 @@ int cmd_build(int argc, char **argv)
     o.registry_creds = getenv("ISOLA_REGISTRY_CREDS");
     progress_init(&pr, true);
     o.progress = &pr.cb;
-    if (store_tmp_unlink_on_signals(&err) < 0 ||
-        store_open(store_default_root(root), &s, &err) < 0 || build_run(s, &o, digest, &err) < 0) {
+    if (store_tmp_unlink_on_signals(&err) < 0 || store_open(cli_store_root(root), &s, &err) < 0 ||
+        build_run(s, &o, digest, &err) < 0) {
         progress_finish(&pr);
         err_print(err, "isola build", stderr);
         return 1;

@@ -96,7 +96,7 @@ int cmd_bundle(int argc, char **argv)
         return 2;
     }
     o.args = argv + optind + 2;
-    if (store_open(store_default_root(root), &s, &err) < 0 ||
+    if (store_open(cli_store_root(root), &s, &err) < 0 ||
         compose_bundle(s, argv[optind], argv[optind + 1], copy, &o, &err) < 0) {
         err_print(err, "isola bundle", stderr);
         return 1;

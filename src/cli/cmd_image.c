@@ -43,7 +43,7 @@ int cmd_image(int argc, char **argv)
         return 2;
     }
     sub = argv[optind];
-    if (store_open(store_default_root(root), &s, &err) < 0)
+    if (store_open(cli_store_root(root), &s, &err) < 0)
         goto fail;
     if (strcmp(sub, "prune") == 0) {
         /* Builds' leftover containers, with the runtime builds use. */

@@ -62,13 +62,13 @@ static int run_ensure_image(struct store *s, const char *image, bool pull, struc
         return err_val(err, ENOENT,
                        "`%s` is neither a directory nor an image in the store (%s); pull it "
                        "with `isola pull %s`",
-                       image, store_default_root(NULL), image);
+                       image, cli_store_root(NULL), image);
     fprintf(stderr, "isola run: image `%s` is not in the store, pulling it\n", image);
     if (registry_pull(s, image, &ro, &pulled, err) < 0)
         return err_wrap(err,
                         "`%s` is neither a directory nor an image in the store (%s), and "
                         "pulling it failed (`isola pull %s` has the registry options)",
-                        image, store_default_root(NULL), image);
+                        image, cli_store_root(NULL), image);
     return 0;
 }
 
@@ -185,7 +185,7 @@ int cmd_run(int argc, char **argv)
         /* The image's config (Entrypoint, Cmd, Env, User...) and layers. */
         _cleanup_store_ struct store *s = NULL;
         co.rootfs = NULL;
-        if (store_open(store_default_root(NULL), &s, &e) < 0 ||
+        if (store_open(cli_store_root(NULL), &s, &e) < 0 ||
             run_ensure_image(s, argv[optind], pull, &e) < 0 ||
             compose_bundle(s, argv[optind], dir, false, &co, &e) < 0)
             goto fail_rm;
