@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "engine/rundir.h"
+#include "cli/run_flags.h"
 #include "engine/compose.h"
 #include "image/bundle.h"
 #include "image/registry.h"
@@ -92,6 +93,7 @@ int cmd_run(int argc, char **argv)
         {"hostname", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {"pull", required_argument, NULL, 'P'},
+        RUN_FLAGS_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     int64_t mem = 0;
@@ -101,10 +103,21 @@ int cmd_run(int argc, char **argv)
     char rootfs[PATH_MAX], dir[PATH_MAX], idbuf[64];
     int c, status = 0;
     _cleanup_json_ json_t *cfg = NULL;
+    __attribute__((cleanup(run_flags_release))) struct run_flags rf = {0};
     /* held until we exit: the bundle is ours, no other run collects it */
     _cleanup_close_ int lockfd = -1;
 
-    while ((c = getopt_long(argc, argv, "+m:h", opts, NULL)) != -1) {
+    if (run_flags_init(&rf, argc, &e) < 0)
+        goto fail;
+    while ((c = getopt_long(argc, argv, "+m:h" RUN_FLAGS_SHORT, opts, NULL)) != -1) {
+        int taken = run_flags_take(&rf, c, optarg, &e);
+        if (taken < 0) {
+            err_print(e, "isola run", stderr);
+            err_free(&e);
+            return 2;
+        }
+        if (taken > 0)
+            continue;
         switch (c) {
         case 'r':
             /* the default until stopped containers are kept (docs/isola-run.md) */
@@ -131,10 +144,8 @@ int cmd_run(int argc, char **argv)
             pull = strcmp(optarg, "missing") == 0;
             break;
         case 'h':
-            printf("Usage: isola run [--rm] [-m MEM] [--name NAME] [--hostname H] ROOTFS_DIR "
-                   "CMD...\n"
-                   "       isola run [--rm] [-m MEM] [--name NAME] [--hostname H] [--pull P] IMAGE "
-                   "[CMD...]\n"
+            printf("Usage: isola run [OPTIONS] ROOTFS_DIR CMD...\n"
+                   "       isola run [OPTIONS] [--pull P] IMAGE [CMD...]\n"
                    "Runs CMD in a container, in the foreground: its root is ROOTFS_DIR, or an\n"
                    "overlay of IMAGE (a name or ID in the store, pulled from its registry\n"
                    "when missing).\n"
@@ -147,7 +158,9 @@ int cmd_run(int argc, char **argv)
                    "  --pull missing|never  pull IMAGE when it is not in the store (default\n"
                    "                     missing), or fail naming `isola pull IMAGE`\n"
                    "  --rm               remove the container when it exits (the default for\n"
-                   "                     now: stopped containers are not kept yet)\n");
+                   "                     now: stopped containers are not kept yet)\n"
+                   "%s",
+                   run_flags_help);
             return 0;
         default:
             return 2;
@@ -176,11 +189,14 @@ int cmd_run(int argc, char **argv)
         snprintf(idbuf, sizeof(idbuf), "isola-%s", strrchr(dir, '-') + 1);
         name = idbuf;
     }
-    struct compose_opts co = {.args = argv + optind + 1,
-                              .hostname = hostname,
-                              .rootfs = rootfs,
-                              .memory = mem,
-                              .nofile = run_nofile()};
+    if (run_flags_finish(&rf, &e) < 0)
+        goto fail_rm;
+    struct compose_opts co = rf.co;
+    co.args = argv + optind + 1;
+    co.hostname = hostname;
+    co.rootfs = rootfs;
+    co.memory = mem;
+    co.nofile = run_nofile();
     if (from_image) {
         /* The image's config (Entrypoint, Cmd, Env, User...) and layers. */
         _cleanup_store_ struct store *s = NULL;

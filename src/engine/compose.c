@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -140,12 +141,14 @@ static bool strv_has_all(char *const *v)
     return false;
 }
 
+/* "All" capabilities: those of this process's bounding set, as podman has
+ * it (a runtime cannot grant what it lacks: here, CAP_SYS_RESOURCE). */
 static json_t *caps_all_json(void)
 {
     json_t *a = json_array();
 
     for (int c = 0; a && c <= caps_last_cap(); c++)
-        if (caps_name(c))
+        if (caps_name(c) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
             json_array_append_new(a, json_string(caps_name(c)));
     return a;
 }
