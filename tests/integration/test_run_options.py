@@ -16,6 +16,9 @@ PROBE = ("grep -E '^(Seccomp|NoNewPrivs|Cap(Bnd|Eff|Prm)):' /proc/self/status; "
          "echo pids=$(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || "
          "cat /sys/fs/cgroup/pids.max); "
          "echo devs=$(ls /dev | tr '\\n' ,); "
+         "for f in memory/memory.limit_in_bytes memory/memory.memsw.limit_in_bytes "
+         "cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpu/cpu.shares cpuset/cpuset.cpus; do "
+         "echo cg_$(basename $f)=$(cat /sys/fs/cgroup/$f 2>/dev/null); done; "
          "grep -E ' /(run|dev/shm) ' /proc/self/mountinfo | "
          "sed -E 's/^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ ([^ ]+) ([^ ]+) .* - ([^ ]+) [^ ]+ (.*)/mnt=\\1:\\2:\\3:\\4/'")
 IMAGE = "localhost/isola-run-options"
@@ -30,6 +33,9 @@ CASES = {
     "read_only": ["--read-only"],
     "unconfined": ["--security-opt", "seccomp=unconfined"],
     "privileged": ["--privileged"],
+    "device": ["--device", "/dev/null:/dev/isola-null"],
+    "cpu_memory": ["-m", "64m", "--memory-swap", "128MiB", "--cpus", "0.5", "--cpu-shares", "512",
+                   "--cpuset-cpus", "0"],
 }
 # podman-only flags that give Docker's behaviour (podman adds tmpfs mounts with
 # --read-only unless told not to).
@@ -102,6 +108,9 @@ def test_run_option_like_podman(isola, rootfs, tmp_root, podman, envfile, case):
         keys.append("devs")
     if case == "process":
         keys.append("host")
+    if case == "cpu_memory":
+        keys += [k for k in theirs if k.startswith("cg_")]
+        assert mine["cg_memory.memsw.limit_in_bytes"] == str(128 << 20)
     if case == "read_only":
         # (with other flags the root's owner and mode decide, which differ:
         # a copied directory here, podman's overlay there)
