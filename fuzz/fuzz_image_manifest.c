@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "image/bundle.h"
+#include "engine/compose.h"
 #include "image/manifest.h"
 #include "util/js.h"
 #include "util/log.h"
@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct err *e = NULL;
     struct manifest m;
     char *const args[] = {NULL};
-    struct bundle_opts o = {.args = args};
+    struct compose_opts o = {.args = args};
 
     log_set_level(LOGL_ERROR);
     if (!made)
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (index_select(j, "fuzz", NULL, &sel, &e) < 0)
         err_free(&e);
     /* The same document as an image config turned into a runtime spec. */
-    if (bundle_spec(j, "fuzz", root, &o, &spec, &e) < 0)
+    if (compose_spec(j, "fuzz", root, &o, &spec, &e) < 0)
         err_free(&e);
     json_decref(spec);
     json_decref(j);

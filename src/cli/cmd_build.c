@@ -4,9 +4,11 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "engine/build_step.h"
 #include "image/build.h"
 #include "util/cleanup.h"
 
@@ -25,8 +27,9 @@ int cmd_build(int argc, char **argv)
     _cleanup_err_ struct err *err = NULL;
     _cleanup_free_ char **args = calloc((size_t)argc + 1, sizeof(char *));
     struct build_opts o = {0};
+    struct build_step_engine steps;
     struct progress pr;
-    const char *root = NULL;
+    const char *root = NULL, *runtime = NULL;
     char digest[DIGEST_LEN + 1];
     size_t na = 0;
     int c;
@@ -55,7 +58,7 @@ int cmd_build(int argc, char **argv)
             o.target = optarg;
             break;
         case 'R':
-            o.runtime = optarg;
+            runtime = optarg;
             break;
         case 'h':
             printf("Usage: isola build [--root DIR] [-t NAME] [-f Dockerfile] [--build-arg K=V] "
@@ -70,11 +73,19 @@ int cmd_build(int argc, char **argv)
         return 2;
     }
     o.context = argv[optind];
+    /* `--build-arg NAME`: NAME's value from the environment, as Docker does. */
+    for (size_t i = 0; i < na; i++)
+        if (strchr(args[i], '=') == NULL && getenv(args[i]) != NULL &&
+            asprintf(&args[i], "%s=%s", args[i], getenv(args[i])) < 0)
+            return 1;
     o.build_args = args;
+    build_step_engine_init(&steps, runtime ? runtime : getenv("ISOLA_BUILD_RUNTIME"));
+    o.steps = &steps.ops;
+    o.registry_creds = getenv("ISOLA_REGISTRY_CREDS");
     progress_init(&pr, true);
     o.progress = &pr.cb;
-    if (store_tmp_unlink_on_signals(&err) < 0 ||
-        store_open(store_default_root(root), &s, &err) < 0 || build_run(s, &o, digest, &err) < 0) {
+    if (store_tmp_unlink_on_signals(&err) < 0 || store_open(cli_store_root(root), &s, &err) < 0 ||
+        build_run(s, &o, digest, &err) < 0) {
         progress_finish(&pr);
         err_print(err, "isola build", stderr);
         return 1;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "cli/commands.h"
+#include "engine/compose.h"
 #include "image/bundle.h"
 #include "util/cleanup.h"
 
@@ -29,7 +30,8 @@ int cmd_bundle(int argc, char **argv)
     _cleanup_store_ struct store *s = NULL;
     _cleanup_err_ struct err *err = NULL;
     _cleanup_free_ char **env = calloc((size_t)argc + 1, sizeof(char *));
-    struct bundle_opts o = {0};
+    struct compose_opts o = {0};
+    bool copy = false;
     const char *root = NULL;
     bool remove = false;
     size_t nenv = 0;
@@ -45,7 +47,7 @@ int cmd_bundle(int argc, char **argv)
             root = optarg;
             break;
         case 'c':
-            o.copy = true;
+            copy = true;
             break;
         case 'R':
             remove = true;
@@ -94,8 +96,8 @@ int cmd_bundle(int argc, char **argv)
         return 2;
     }
     o.args = argv + optind + 2;
-    if (store_open(store_default_root(root), &s, &err) < 0 ||
-        bundle_create(s, argv[optind], argv[optind + 1], &o, &err) < 0) {
+    if (store_open(cli_store_root(root), &s, &err) < 0 ||
+        compose_bundle(s, argv[optind], argv[optind + 1], copy, &o, &err) < 0) {
         err_print(err, "isola bundle", stderr);
         return 1;
     }

@@ -2,9 +2,11 @@
 /* isola image prune|check|ls [--root DIR]: store maintenance. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "engine/build_step.h"
 #include "image/build.h"
 #include "image/store.h"
 #include "util/cleanup.h"
@@ -15,6 +17,7 @@ int cmd_image(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     _cleanup_store_ struct store *s = NULL;
+    struct build_step_engine steps;
     _cleanup_err_ struct err *err = NULL;
     const char *root = NULL, *sub;
     int c;
@@ -40,11 +43,13 @@ int cmd_image(int argc, char **argv)
         return 2;
     }
     sub = argv[optind];
-    if (store_open(store_default_root(root), &s, &err) < 0)
+    if (store_open(cli_store_root(root), &s, &err) < 0)
         goto fail;
     if (strcmp(sub, "prune") == 0) {
+        /* Builds' leftover containers, with the runtime builds use. */
+        build_step_engine_init(&steps, getenv("ISOLA_BUILD_RUNTIME"));
         struct store_gc_stats st;
-        if (store_lock_exclusive(s, &err) < 0 || build_reap_stale(s, &err) < 0 ||
+        if (store_lock_exclusive(s, &err) < 0 || build_reap_stale(s, &steps.ops, &err) < 0 ||
             store_prune(s, &st, &err) < 0)
             goto fail;
         printf("removed %d blobs (%lld bytes), %d layers, %d temporary files\n", st.blobs_removed,

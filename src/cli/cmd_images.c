@@ -76,7 +76,7 @@ int cmd_images(int argc, char **argv)
         fprintf(stderr, "isola images: --format `%s`: expected table or json\n", format);
         return 2;
     }
-    if (store_open(store_default_root(root), &s, &err) < 0 || store_index_load(s, &index, &err) < 0)
+    if (store_open(cli_store_root(root), &s, &err) < 0 || store_index_load(s, &index, &err) < 0)
         goto fail;
     json_array_foreach (json_object_get(index, "manifests"), i, e) {
         _cleanup_image_ struct image *img = NULL;

@@ -32,8 +32,7 @@ int cmd_import(int argc, char **argv)
         fprintf(stderr, "isola import: expected PATH and NAME\n");
         return 2;
     }
-    if (store_tmp_unlink_on_signals(&err) < 0 ||
-        store_open(store_default_root(root), &s, &err) < 0 ||
+    if (store_tmp_unlink_on_signals(&err) < 0 || store_open(cli_store_root(root), &s, &err) < 0 ||
         transfer_import(s, argv[optind], argv[optind + 1], argv + optind + 2, digest, &err) < 0) {
         err_print(err, "isola import", stderr);
         return 1;

@@ -35,7 +35,7 @@ int cmd_inspect(int argc, char **argv)
         fprintf(stderr, "isola inspect: expected at least one IMAGE\n");
         return 2;
     }
-    if (store_open(store_default_root(root), &s, &err) < 0) {
+    if (store_open(cli_store_root(root), &s, &err) < 0) {
         err_print(err, "isola inspect", stderr);
         return 1;
     }

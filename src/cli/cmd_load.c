@@ -58,8 +58,7 @@ int cmd_load(int argc, char **argv)
                         "-i PATH or redirect stdin\n");
         return 2;
     }
-    if (store_tmp_unlink_on_signals(&err) < 0 ||
-        store_open(store_default_root(root), &s, &err) < 0 ||
+    if (store_tmp_unlink_on_signals(&err) < 0 || store_open(cli_store_root(root), &s, &err) < 0 ||
         transfer_load(s, input, tag, platform, &names, &err) < 0) {
         err_print(err, "isola load", stderr);
         return 1;

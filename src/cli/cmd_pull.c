@@ -77,7 +77,7 @@ static int registry_cmd(int argc, char **argv, bool push)
     /* An interrupted pull leaves no partial blob in ROOT/tmp. */
     if (!push && store_tmp_unlink_on_signals(&err) < 0)
         goto fail;
-    if (store_open(store_default_root(root), &s, &err) < 0)
+    if (store_open(cli_store_root(root), &s, &err) < 0)
         goto fail;
     if (push) {
         pr.pushed = argv[argc - 1];

@@ -3,8 +3,10 @@
  * the blobs and layers nothing references any more. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/commands.h"
+#include "engine/build_step.h"
 #include "image/build.h"
 #include "image/store.h"
 
@@ -14,6 +16,7 @@ int cmd_rmi(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     _cleanup_store_ struct store *s = NULL;
+    struct build_step_engine steps;
     _cleanup_err_ struct err *err = NULL;
     struct store_gc_stats st;
     const char *root = NULL;
@@ -33,7 +36,7 @@ int cmd_rmi(int argc, char **argv)
         fprintf(stderr, "isola rmi: expected at least one IMAGE\n");
         return 2;
     }
-    if (store_open(store_default_root(root), &s, &err) < 0) {
+    if (store_open(cli_store_root(root), &s, &err) < 0) {
         err_print(err, "isola rmi", stderr);
         return 1;
     }
@@ -46,7 +49,9 @@ int cmd_rmi(int argc, char **argv)
         }
         printf("Untagged: %s\n", argv[i]);
     }
-    if (store_lock_exclusive(s, &err) < 0 || build_reap_stale(s, &err) < 0 ||
+    /* Builds' leftover containers, with the runtime builds use. */
+    build_step_engine_init(&steps, getenv("ISOLA_BUILD_RUNTIME"));
+    if (store_lock_exclusive(s, &err) < 0 || build_reap_stale(s, &steps.ops, &err) < 0 ||
         store_prune(s, &st, &err) < 0) {
         err_print(err, "isola rmi", stderr);
         return 1;

@@ -20,48 +20,17 @@
 
 #include "cli/commands.h"
 #include "engine/rundir.h"
+#include "cli/run_flags.h"
+#include "engine/compose.h"
 #include "image/bundle.h"
 #include "image/registry.h"
 #include "runtime/container.h"
-#include "runtime/spec.h"
-#include "runtime/spec_defaults.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
+#include "util/size.h"
 
 int cmd_run(int argc, char **argv);
-
-static int parse_size(const char *s, long long *out)
-{
-    char *end;
-    long long v = strtoll(s, &end, 10);
-
-    if (end == s || v < 0)
-        return -1;
-    switch (*end) {
-    case 'k':
-    case 'K':
-        v <<= 10;
-        end++;
-        break;
-    case 'm':
-    case 'M':
-        v <<= 20;
-        end++;
-        break;
-    case 'g':
-    case 'G':
-        v <<= 30;
-        end++;
-        break;
-    }
-    if (*end == 'b' || *end == 'B')
-        end++;
-    if (*end != '\0')
-        return -1;
-    *out = v;
-    return 0;
-}
 
 /* RLIMIT_NOFILE of the container: podman's 1048576, or the most this process
  * can grant (raising the hard limit needs CAP_SYS_RESOURCE). */
@@ -94,13 +63,13 @@ static int run_ensure_image(struct store *s, const char *image, bool pull, struc
         return err_val(err, ENOENT,
                        "`%s` is neither a directory nor an image in the store (%s); pull it "
                        "with `isola pull %s`",
-                       image, store_default_root(NULL), image);
+                       image, cli_store_root(NULL), image);
     fprintf(stderr, "isola run: image `%s` is not in the store, pulling it\n", image);
     if (registry_pull(s, image, &ro, &pulled, err) < 0)
         return err_wrap(err,
                         "`%s` is neither a directory nor an image in the store (%s), and "
                         "pulling it failed (`isola pull %s` has the registry options)",
-                        image, store_default_root(NULL), image);
+                        image, cli_store_root(NULL), image);
     return 0;
 }
 
@@ -124,26 +93,40 @@ int cmd_run(int argc, char **argv)
         {"hostname", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {"pull", required_argument, NULL, 'P'},
+        RUN_FLAGS_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
-    long long mem = -1;
+    int64_t mem = 0;
     const char *name = NULL, *hostname = "isola";
     bool pull = true;
     struct err *e = NULL;
     char rootfs[PATH_MAX], dir[PATH_MAX], idbuf[64];
     int c, status = 0;
     _cleanup_json_ json_t *cfg = NULL;
+    __attribute__((cleanup(run_flags_release))) struct run_flags rf = {0};
     /* held until we exit: the bundle is ours, no other run collects it */
     _cleanup_close_ int lockfd = -1;
 
-    while ((c = getopt_long(argc, argv, "+m:h", opts, NULL)) != -1) {
+    if (run_flags_init(&rf, argc, &e) < 0)
+        goto fail;
+    while ((c = getopt_long(argc, argv, "+m:h" RUN_FLAGS_SHORT, opts, NULL)) != -1) {
+        int taken = run_flags_take(&rf, c, optarg, &e);
+        if (taken < 0) {
+            err_print(e, "isola run", stderr);
+            err_free(&e);
+            return 2;
+        }
+        if (taken > 0)
+            continue;
         switch (c) {
         case 'r':
             /* the default until stopped containers are kept (docs/isola-run.md) */
             break;
         case 'm':
-            if (parse_size(optarg, &mem) < 0) {
-                fprintf(stderr, "isola run: -m `%s`: expected a size like 64m\n", optarg);
+            if (size_parse(optarg, 1, &mem, &e) < 0) {
+                err_wrap(&e, "-m");
+                err_print(e, "isola run", stderr);
+                err_free(&e);
                 return 2;
             }
             break;
@@ -161,23 +144,23 @@ int cmd_run(int argc, char **argv)
             pull = strcmp(optarg, "missing") == 0;
             break;
         case 'h':
-            printf("Usage: isola run [--rm] [-m MEM] [--name NAME] [--hostname H] ROOTFS_DIR "
-                   "CMD...\n"
-                   "       isola run [--rm] [-m MEM] [--name NAME] [--hostname H] [--pull P] IMAGE "
-                   "[CMD...]\n"
+            printf("Usage: isola run [OPTIONS] ROOTFS_DIR CMD...\n"
+                   "       isola run [OPTIONS] [--pull P] IMAGE [CMD...]\n"
                    "Runs CMD in a container, in the foreground: its root is ROOTFS_DIR, or an\n"
                    "overlay of IMAGE (a name or ID in the store, pulled from its registry\n"
                    "when missing).\n"
                    "SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 go to the container;\n"
                    "the container dies with isola run. The exit status is the command's\n"
                    "(128+N if killed by signal N), 125 if it could not start.\n"
-                   "  -m, --memory MEM   memory limit (64m, 512k, 1g)\n"
+                   "  -m, --memory MEM   memory limit (64m, 512k, 1.5g, 64MiB; a number: bytes)\n"
                    "  --name NAME        container name (default isola-XXXXXX)\n"
                    "  --hostname H       hostname (default isola)\n"
                    "  --pull missing|never  pull IMAGE when it is not in the store (default\n"
                    "                     missing), or fail naming `isola pull IMAGE`\n"
                    "  --rm               remove the container when it exits (the default for\n"
-                   "                     now: stopped containers are not kept yet)\n");
+                   "                     now: stopped containers are not kept yet)\n"
+                   "%s",
+                   run_flags_help);
             return 0;
         default:
             return 2;
@@ -206,51 +189,28 @@ int cmd_run(int argc, char **argv)
         snprintf(idbuf, sizeof(idbuf), "isola-%s", strrchr(dir, '-') + 1);
         name = idbuf;
     }
+    if (run_flags_finish(&rf, &e) < 0)
+        goto fail_rm;
+    struct compose_opts co = rf.co;
+    co.args = argv + optind + 1;
+    co.hostname = hostname;
+    co.rootfs = rootfs;
+    co.memory = mem;
+    co.nofile = run_nofile();
     if (from_image) {
         /* The image's config (Entrypoint, Cmd, Env, User...) and layers. */
         _cleanup_store_ struct store *s = NULL;
-        struct bundle_opts bo = {.args = argv + optind + 1};
-        char cfgp[PATH_MAX + 16];
-        snprintf(cfgp, sizeof(cfgp), "%s/config.json", dir);
-        if (snprintf(rootfs, sizeof(rootfs), "%s/rootfs", dir) >= (int)sizeof(rootfs)) {
-            err_set(&e, ENAMETOOLONG, "bundle `%s`", dir);
-            goto fail_rm;
-        }
-        if (store_open(store_default_root(NULL), &s, &e) < 0 ||
+        co.rootfs = NULL;
+        if (store_open(cli_store_root(NULL), &s, &e) < 0 ||
             run_ensure_image(s, argv[optind], pull, &e) < 0 ||
-            bundle_create(s, argv[optind], dir, &bo, &e) < 0 || js_load_file(cfgp, &cfg, &e) < 0)
+            compose_bundle(s, argv[optind], dir, false, &co, &e) < 0)
             goto fail_rm;
-        json_t *img_proc = json_object_get(cfg, "process");
-        json_t *def = spec_default(false);
-        /* The runtime's defaults (cgroups, devices, ...) around the image's process. */
-        json_object_set(def, "process", img_proc);
-        json_object_set(def, "annotations", json_object_get(cfg, "annotations"));
-        json_decref(cfg);
-        cfg = def;
-    } else {
-        cfg = spec_default(false);
-    }
-    json_t *proc = json_object_get(cfg, "process");
-    if (!from_image) {
-        json_t *args = json_array();
-        for (int i = optind + 1; i < argc; i++)
-            json_array_append_new(args, json_string(argv[i]));
-        json_object_set_new(proc, "args", args);
-    }
-    json_object_set_new(proc, "terminal", json_false());
-    json_object_set_new(json_object_get(cfg, "root"), "path", json_string(rootfs));
-    json_object_set_new(json_object_get(cfg, "root"), "readonly", json_false());
-    json_object_set_new(cfg, "hostname", json_string(hostname));
-    if (spec_defaults_engine(cfg, run_nofile(), &e) < 0)
+    } else if (compose_spec(NULL, NULL, rootfs, &co, &cfg, &e) < 0) {
         goto fail_rm;
-    json_t *lnx = json_object_get(cfg, "linux");
-    json_t *res = json_object_get(lnx, "resources");
-    json_object_del(res, "devices");
-    if (mem > 0)
-        json_object_set_new(res, "memory", json_pack("{s:I}", "limit", (json_int_t)mem));
+    }
     char cfgpath[PATH_MAX + 16];
     snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", dir);
-    if (js_write_file(cfgpath, cfg, 0600, &e) < 0)
+    if (cfg && js_write_file(cfgpath, cfg, 0600, &e) < 0)
         goto fail_rm;
     struct container_opts o = {
         .root = state_root,

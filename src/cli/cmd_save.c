@@ -59,7 +59,7 @@ int cmd_save(int argc, char **argv)
                         "or redirect stdout\n");
         return 2;
     }
-    if (store_open(store_default_root(root), &s, &err) < 0 ||
+    if (store_open(cli_store_root(root), &s, &err) < 0 ||
         transfer_save(s, argv + optind, output, f, &err) < 0) {
         err_print(err, "isola save", stderr);
         return 1;

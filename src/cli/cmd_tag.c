@@ -34,7 +34,7 @@ int cmd_tag(int argc, char **argv)
         return 2;
     }
     if (ref_check_tag(argv[optind + 1], &err) < 0 ||
-        store_open(store_default_root(root), &s, &err) < 0 ||
+        store_open(cli_store_root(root), &s, &err) < 0 ||
         store_resolve(s, argv[optind], &desc, &err) < 0 ||
         store_tag(s, argv[optind + 1], desc, &err) < 0) {
         err_print(err, "isola tag", stderr);

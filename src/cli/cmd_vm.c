@@ -121,6 +121,10 @@ static int vm_run(int argc, char **argv)
     char *end;
 
     config_init(&cfg);
+    /* The monitor's environment knobs (docs/vm.md): read here, passed down. */
+    const char *kvm_dev = getenv("ISOLA_KVM_DEV"), *no_ioev = getenv("ISOLA_VMM_NO_IOEVENTFD");
+    cfg.kvm_dev = kvm_dev && *kvm_dev ? kvm_dev : NULL;
+    cfg.no_ioeventfd = no_ioev && *no_ioev && strcmp(no_ioev, "0") != 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int r = 0;
@@ -278,65 +282,14 @@ static int vm_extract(int argc, char **argv)
     return 0;
 }
 
-#ifndef ISOLA_VMM
-/*
- * `isola vm run` hands the run to isola-vmm (src/cli/isola-vmm.c, built from
- * this file), installed next to isola: the monitor then maps only util and vm
- * code (docs/vm.md, "Monitor memory"). $ISOLA_VMM names another one. Returns only
- * when there is none (the run then happens in this process) or exec failed.
- */
-static void vm_exec_vmm(int argc, char **argv)
-{
-    char self[PATH_MAX], path[PATH_MAX + 16];
-    const char *env = getenv("ISOLA_VMM");
-    char *slash;
-    ssize_t n;
-
-    if (env != NULL && *env != '\0') {
-        snprintf(path, sizeof(path), "%s", env);
-    } else {
-        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n <= 0)
-            return;
-        self[n] = '\0';
-        slash = strrchr(self, '/');
-        if (slash == NULL)
-            return;
-        *slash = '\0';
-        snprintf(path, sizeof(path), "%s/isola-vmm", self);
-    }
-    if (access(path, X_OK) < 0) {
-        if (env != NULL && *env != '\0')
-            fprintf(stderr, "isola vm run: $ISOLA_VMM `%s`: %s; running in this process\n", path,
-                    strerror(errno));
-        return;
-    }
-    /* argv[0] is "vm": isola-vmm takes the same subcommand and options. */
-    char **args = calloc((size_t)argc + 1, sizeof(*args));
-    if (args == NULL)
-        return;
-    args[0] = path;
-    for (int i = 1; i < argc; i++)
-        args[i] = argv[i];
-    execv(path, args);
-    fprintf(stderr, "isola vm run: exec `%s`: %s; running in this process\n", path,
-            strerror(errno));
-    free(args);
-}
-#endif
-
-int cmd_vm(int argc, char **argv)
+int cmd_vm_here(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         vm_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (strcmp(argv[1], "run") == 0) {
-#ifndef ISOLA_VMM
-        vm_exec_vmm(argc, argv);
-#endif
+    if (strcmp(argv[1], "run") == 0)
         return vm_run(argc - 1, argv + 1);
-    }
     if (strcmp(argv[1], "extract-kernel") == 0)
         return vm_extract(argc - 1, argv + 1);
     fprintf(stderr, "isola vm: unknown subcommand `%s` (run, extract-kernel)\n", argv[1]);

@@ -10,7 +10,12 @@ struct isola_command {
     const char *summary;
 };
 
+/* isola vm: hands `run` to isola-vmm (cmd_vm_exec.c); cmd_vm_here (cmd_vm.c,
+ * which isola-vmm runs too) does the work in this process. */
 int cmd_vm(int argc, char **argv);
+/* The image store's root: opt (--root), else $ISOLA_ROOT, else the default. */
+const char *cli_store_root(const char *opt);
+int cmd_vm_here(int argc, char **argv);
 /* Image commands (src/cli/cmd_images.c ...). */
 int cmd_images(int argc, char **argv);
 int cmd_image(int argc, char **argv);

@@ -125,6 +125,10 @@ int main(int argc, char **argv)
     int c;
 
     log_set_prog("isola-oci");
+    /* The cgroup root for tests and nested setups; read here, passed down. */
+    const char *cgroot = getenv("ISOLA_CGROUP_ROOT");
+    if (cgroot != NULL && cgroot[0] == '/' && cgroup_set_root(cgroot, &e) < 0)
+        return oci_fail(e);
     const char *env_root = getenv("ISOLA_OCI_ROOT");
     static char user_root[4096];
     const char *xdg = getenv("XDG_RUNTIME_DIR");

@@ -16,5 +16,5 @@ int main(int argc, char **argv)
         printf("isola-vmm version %s\n", ISOLA_VERSION);
         return 0;
     }
-    return cmd_vm(argc, argv);
+    return cmd_vm_here(argc, argv);
 }

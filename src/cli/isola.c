@@ -5,9 +5,12 @@
  * dispatches through the table below.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "image/store.h"
+#include "runtime/cgroup.h"
 
 int cmd_run(int argc, char **argv);
 
@@ -39,6 +42,12 @@ static const struct isola_command commands[] = {
     {"vm", cmd_vm, "run a KVM microVM (isola vm run --help)"},
 };
 
+/* The libraries take parameters; the environment is read here (docs/design.md). */
+const char *cli_store_root(const char *opt)
+{
+    return store_default_root(opt && *opt ? opt : getenv("ISOLA_ROOT"));
+}
+
 static void usage(FILE *fp)
 {
     fprintf(fp, "Usage: isola [--help] [--version] COMMAND [ARG...]\n\nCommands:\n");
@@ -60,6 +69,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--version") == 0)
         return cmd_version(argc - 1, argv + 1);
+    const char *cgroot = getenv("ISOLA_CGROUP_ROOT");
+    if (cgroot != NULL && cgroot[0] == '/' && cgroup_set_root(cgroot, NULL) < 0)
+        return 1;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].fn(argc - 1, argv + 1);

@@ -10,6 +10,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
+#include "util/size.h"
 
 /* Set obj.section.key to an integer parsed from s. */
 static int set_int(json_t *res, const char *section, const char *key, const char *s,
@@ -20,6 +21,22 @@ static int set_int(json_t *res, const char *section, const char *key, const char
 
     if (*s == '\0' || *end != '\0')
         return err_val(err, EINVAL, "--%s: `%s` is not an integer", key, s);
+    json_t *sec = json_object_get(res, section);
+    if (sec == NULL) {
+        sec = json_object();
+        json_object_set_new(res, section, sec);
+    }
+    return json_object_set_new(sec, key, json_integer(v));
+}
+
+/* Set obj.section.key to a size (runc's units.RAMInBytes: util/size.h), or -1. */
+static int set_size(json_t *res, const char *section, const char *key, const char *flag,
+                    const char *s, struct err **err)
+{
+    int64_t v = -1;
+
+    if (strcmp(s, "-1") != 0 && size_parse(s, 1, &v, err) < 0)
+        return err_wrap(err, "--%s", flag);
     json_t *sec = json_object_get(res, section);
     if (sec == NULL) {
         sec = json_object();
@@ -76,13 +93,13 @@ int oci_update(struct oci_global *g, int argc, char **argv)
             break;
         }
         case 'm':
-            rc = set_int(res, "memory", "limit", optarg, &e);
+            rc = set_size(res, "memory", "limit", "memory", optarg, &e);
             break;
         case 'M':
-            rc = set_int(res, "memory", "reservation", optarg, &e);
+            rc = set_size(res, "memory", "reservation", "memory-reservation", optarg, &e);
             break;
         case 's':
-            rc = set_int(res, "memory", "swap", optarg, &e);
+            rc = set_size(res, "memory", "swap", "memory-swap", optarg, &e);
             break;
         case 'S':
             rc = set_int(res, "cpu", "shares", optarg, &e);

@@ -15,18 +15,15 @@
 #include "image/ref.h"
 #include "image/build.h"
 #include "image/build_priv.h"
-#include "image/bundle.h"
 #include "image/diff.h"
 #include "image/dockerfile.h"
 #include "image/image.h"
 #include "image/layer.h"
 #include "image/manifest.h"
 #include "image/registry.h"
-#include "runtime/container.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
-#include "util/proc.h"
 
 static void stage_release(struct stage *st)
 {
@@ -219,7 +216,7 @@ static int do_from(struct ctx *ctx, const struct df_insn *in, struct err **err)
             _cleanup_err_ struct err *e2 = NULL;
             if (image_open(ctx->s, base, NULL, &img, &e2) < 0) {
                 struct registry_opts ro = {.progress = ctx->o->progress,
-                                           .creds = getenv("ISOLA_REGISTRY_CREDS")};
+                                           .creds = ctx->o->registry_creds};
                 if (e2->code != ENOENT || registry_pull(ctx->s, base, &ro, NULL, err) < 0 ||
                     image_open(ctx->s, base, NULL, &img, err) < 0) {
                     if (err && *err == NULL) {
@@ -271,51 +268,13 @@ static int do_from(struct ctx *ctx, const struct df_insn *in, struct err **err)
 
 /* ---- RUN ---- */
 
-/* An external OCI runtime (--runtime, $ISOLA_BUILD_RUNTIME), or NULL: isola's own. */
-static const char *runtime_of(struct ctx *ctx)
-{
-    const char *r = ctx->o->runtime;
-
-    if (r == NULL)
-        r = getenv("ISOLA_BUILD_RUNTIME");
-    return r && *r ? r : NULL;
-}
-
-/* Run the bundle in dir to completion; *status is the exit code. */
-static int run_bundle(struct ctx *ctx, const char *dir, const char *state, const char *id,
-                      int *status, struct err **err)
-{
-    const char *rt = runtime_of(ctx);
-
-    fflush(stdout);
-    if (rt == NULL) {
-        struct container_opts co = {
-            .root = state, .id = id, .bundle = dir, .cgroup_manager = CGROUP_MANAGER_CGROUPFS};
-        return container_run(&co, status, err);
-    }
-    char *const rargv[] = {(char *)rt, "--root",    (char *)state, "run",
-                           "-b",       (char *)dir, (char *)id,    NULL};
-    struct proc_opts po = {.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
-    pid_t pid = -1;
-    int ws = 0;
-    if (proc_spawn(rargv, &po, &pid, err) < 0)
-        return -1;
-    if (proc_wait(pid, -1, &ws, err) < 0) {
-        proc_kill_reap(pid);
-        return -1;
-    }
-    *status = proc_exit_code(ws);
-    return 0;
-}
-
 static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, struct err **err)
 {
-    _cleanup_free_ char *dir = NULL, *rootfs = NULL, *upper = NULL, *cfgpath = NULL, *state = NULL,
-                        *id = NULL, *text = NULL, *keytext = NULL;
-    _cleanup_json_ json_t *argv = NULL, *spec = NULL;
+    _cleanup_free_ char *dir = NULL, *rootfs = NULL, *upper = NULL, *id = NULL, *text = NULL,
+                        *keytext = NULL;
+    _cleanup_json_ json_t *argv = NULL;
     _cleanup_free_ struct desc *descs = NULL;
     _cleanup_strv_ char **args = NULL, **env = NULL;
-    struct bundle_opts bo = {0};
     bool mounted = false;
     int status = 0, rc = -1;
     size_t i;
@@ -371,7 +330,6 @@ static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, s
     if (store_mkdtemp(ctx->s, "build", &dir, err) < 0)
         return -1;
     if (asprintf(&rootfs, "%s/rootfs", dir) < 0 || asprintf(&upper, "%s/upper", dir) < 0 ||
-        asprintf(&cfgpath, "%s/config.json", dir) < 0 || asprintf(&state, "%s/state", dir) < 0 ||
         asprintf(&id, "isola-build-%d-%d", (int)getpid(), ++ctx->runs) < 0) {
         err_set(err, ENOMEM, "RUN");
         goto out;
@@ -384,39 +342,19 @@ static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, s
         err_val(err, ENOTSUP, "RUN needs overlayfs, which is not available here");
         goto out;
     }
-    bo.args = args;
-    bo.entrypoint = "";
-    bo.env = env;
-    bo.hostname = "isola-build";
-    if (bundle_spec(st->config, "build", rootfs, &bo, &spec, err) < 0)
+    if (ctx->o->steps == NULL) {
+        err_val(err, ENOTSUP, "RUN: this build cannot run commands");
         goto out;
-    if (runtime_of(ctx) == NULL) {
-        /* isola's runtime defaults (cgroups, devices) around the step's process. */
-        json_t *def = spec_default(false);
-        json_object_set(def, "process", json_object_get(spec, "process"));
-        json_object_set_new(def, "hostname", json_string("isola-build"));
-        json_object_set_new(json_object_get(def, "root"), "path", json_string(rootfs));
-        json_object_set_new(json_object_get(def, "root"), "readonly", json_false());
-        json_object_del(json_object_get(json_object_get(def, "linux"), "resources"), "devices");
-        json_decref(spec);
-        spec = def;
     }
-    /* Build steps use the host's network (as `docker build` does by default). */
-    {
-        json_t *ns = json_object_get(json_object_get(spec, "linux"), "namespaces"), *e;
-        json_array_foreach (ns, i, e)
-            if (strcmp(json_string_value(json_object_get(e, "type")) ?: "", "network") == 0) {
-                json_array_remove(ns, i);
-                break;
-            }
-        json_array_append_new(json_object_get(spec, "mounts"),
-                              json_pack("{s:s, s:s, s:s, s:[s,s]}", "destination",
-                                        "/etc/resolv.conf", "type", "bind", "source",
-                                        "/etc/resolv.conf", "options", "rbind", "ro"));
-    }
-    if (js_write_file(cfgpath, spec, 0644, err) < 0)
-        goto out;
-    if (run_bundle(ctx, dir, state, id, &status, err) < 0)
+    struct build_step step = {.image_config = st->config,
+                              .args = args,
+                              .env = env,
+                              .hostname = "isola-build",
+                              .rootfs = rootfs,
+                              .dir = dir,
+                              .id = id};
+    fflush(stdout);
+    if (ctx->o->steps->run(ctx->o->steps->data, &step, &status, err) < 0)
         goto out;
     if (status != 0) {
         err_val(err, EIO, "`%s` returned a non-zero code: %d", in->rest, status);
@@ -432,15 +370,6 @@ static int do_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, s
     build_history(st, keytext, false);
     rc = 0;
 out:
-    if (id && state) {
-        if (runtime_of(ctx)) {
-            char *const del[] = {
-                (char *)runtime_of(ctx), "--root", state, "delete", "-f", id, NULL};
-            proc_run(del, 30000, NULL, NULL);
-        } else {
-            container_delete(state, id, true, NULL);
-        }
-    }
     if (mounted)
         umount2(rootfs, MNT_DETACH);
     if (dir)
@@ -664,8 +593,6 @@ int build_run(struct store *s, const struct build_opts *o, char digest[DIGEST_LE
         const char *eq = strchr(*a, '=');
         if (eq)
             json_object_setn_new(ctx.build_args, *a, (size_t)(eq - *a), json_string(eq + 1));
-        else if (getenv(*a))
-            json_object_set_new(ctx.build_args, *a, json_string(getenv(*a)));
     }
     if (build_copy_load_ignore(&ctx, err) < 0)
         goto out;
@@ -733,33 +660,25 @@ out:
     return rc;
 }
 
-int build_reap_stale(struct store *s, struct err **err)
+int build_reap_stale(struct store *s, const struct build_step_ops *steps, struct err **err)
 {
     _cleanup_free_ char *tmp = NULL;
     _cleanup_closedir_ DIR *d = NULL;
     struct dirent *de;
 
+    if (steps == NULL || steps->reap == NULL)
+        return 0;
     if (asprintf(&tmp, "%s/tmp", s->root) < 0)
         return err_set(err, ENOMEM, "reap");
     d = opendir(tmp);
     if (d == NULL)
         return errno == ENOENT ? 0 : err_sys(err, "open `%s`", tmp);
     while ((de = readdir(d)) != NULL) {
-        _cleanup_free_ char *state = NULL;
-        _cleanup_json_ json_t *list = NULL;
-        json_t *c;
-        size_t i;
+        _cleanup_free_ char *dir = NULL;
 
-        if (strncmp(de->d_name, "build-", 6) != 0 ||
-            asprintf(&state, "%s/%s/state", tmp, de->d_name) < 0 || !fs_exists(state))
+        if (strncmp(de->d_name, "build-", 6) != 0 || asprintf(&dir, "%s/%s", tmp, de->d_name) < 0)
             continue;
-        if (container_list(state, &list, NULL) < 0)
-            continue;
-        json_array_foreach (list, i, c) {
-            const char *id = json_string_value(json_object_get(c, "id"));
-            if (id)
-                container_delete(state, id, true, NULL);
-        }
+        steps->reap(steps->data, dir);
     }
     return 0;
 }

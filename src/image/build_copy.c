@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "image/build_priv.h"
-#include "image/bundle.h"
 #include "image/diff.h"
 #include "image/layer.h"
+#include "image/user.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
@@ -264,19 +264,12 @@ static int add_archive(struct copy *c, const char *src, const char *rel, const c
 static int parse_chown(struct ctx *ctx, struct stage *st, const char *spec, long *uid, long *gid,
                        const char *rootfs, struct err **err)
 {
-    _cleanup_json_ json_t *cfg =
-        json_pack("{s:{s:s, s:[s]}}", "config", "User", spec, "Cmd", "true");
-    _cleanup_json_ json_t *out = NULL;
-    struct bundle_opts bo = {0};
+    _cleanup_close_ int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-    /* bundle_spec resolves users the way the runtime will. */
-    if (bundle_spec(cfg, "chown", rootfs, &bo, &out, err) < 0)
-        return -1;
-    *uid = json_integer_value(
-        json_object_get(json_object_get(json_object_get(out, "process"), "user"), "uid"));
-    *gid = json_integer_value(
-        json_object_get(json_object_get(json_object_get(out, "process"), "user"), "gid"));
-    return 0;
+    if (rootfd < 0)
+        return err_sys(err, "open `%s`", rootfs);
+    /* The names resolve as they do for the container's user. */
+    return image_user_resolve(rootfd, spec, uid, gid, err);
 }
 
 int build_copy_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, bool add,

@@ -20,13 +20,7 @@
 
 const char *store_default_root(const char *opt)
 {
-    const char *env = getenv("ISOLA_ROOT");
-
-    if (opt && *opt)
-        return opt;
-    if (env && *env)
-        return env;
-    return STORE_DEFAULT_ROOT;
+    return opt && *opt ? opt : STORE_DEFAULT_ROOT;
 }
 
 static char *path_join(const char *a, const char *b)

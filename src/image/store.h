@@ -32,7 +32,8 @@ struct store {
     int lockfd;
 };
 
-/* --root if given, else $ISOLA_ROOT, else /var/lib/isola. */
+/* opt (--root, or $ISOLA_ROOT: the front end reads it) if given, else
+ * /var/lib/isola. */
 const char *store_default_root(const char *opt);
 
 /* Open (creating if needed) the store at root; takes the shared writer lock. */

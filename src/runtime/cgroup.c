@@ -50,13 +50,7 @@ int cgroup_set_root(const char *root, struct err **err)
 
 const char *cgroup_root(void)
 {
-    const char *env = getenv("ISOLA_CGROUP_ROOT");
-
-    if (root_override != NULL)
-        return root_override;
-    if (env != NULL && env[0] == '/')
-        return env;
-    return "/sys/fs/cgroup";
+    return root_override != NULL ? root_override : "/sys/fs/cgroup";
 }
 
 static bool is_fs(const char *path, long magic)

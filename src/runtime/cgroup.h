@@ -4,7 +4,8 @@
  * pure v2 (unified), v1 (one hierarchy per controller), and the hybrid layout
  * (v1 controllers plus a v2 tree, possibly holding only some controllers).
  * The layout is detected at run time: statfs(2) of the cgroup root (default
- * /sys/fs/cgroup; override with cgroup_set_root() or ISOLA_CGROUP_ROOT) gives
+ * /sys/fs/cgroup; override with cgroup_set_root(), which the front ends call
+ * with $ISOLA_CGROUP_ROOT) gives
  * CGROUP2_SUPER_MAGIC for pure v2; otherwise a cgroup2 mount at <root>/unified
  * means hybrid, else v1. The v1 hierarchies and their controllers come from
  * /proc/self/mountinfo (cgroup mounts directly below the root).
@@ -44,7 +45,8 @@ enum cgroup_layout {
 struct cgroup;
 
 /* Point the drivers at another cgroup root (tests: a cgroup2 tree mounted
- * elsewhere). NULL restores the default (ISOLA_CGROUP_ROOT, else /sys/fs/cgroup).
+ * elsewhere; the front ends: $ISOLA_CGROUP_ROOT). NULL restores the default,
+ * /sys/fs/cgroup.
  * Not thread-safe; call before creating cgroups. */
 int cgroup_set_root(const char *root, struct err **err);
 const char *cgroup_root(void);

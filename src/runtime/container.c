@@ -136,7 +136,7 @@ static __attribute__((noreturn)) void child_fail(int sync, struct err *e)
 
     snprintf(buf, sizeof(buf), "%d:%s", e ? e->code : 0, e ? e->msg : "unknown error");
     if (init_send(sync, 'E', buf) < 0)
-        fprintf(stderr, "isola-oci: %s\n", e ? e->msg : buf);
+        fprintf(stderr, "%s: %s\n", program_invocation_short_name, e ? e->msg : buf);
     _exit(1);
 }
 
@@ -282,8 +282,8 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
         /* Blocks until `start` opens the fifo for reading (runc's exec.fifo). */
         int fd = openat(c->dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
         if (fd < 0 || write(fd, "0", 1) != 1) {
-            fprintf(stderr, "isola-oci: container %s: wait for start on exec.fifo: %s\n", c->o->id,
-                    strerror(errno));
+            fprintf(stderr, "%s: container %s: wait for start on exec.fifo: %s\n",
+                    program_invocation_short_name, c->o->id, strerror(errno));
             _exit(1);
         }
         close(fd);
@@ -292,13 +292,13 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
     close(c->sync);
     if (hooks_run(&s->hooks[HOOK_START_CONTAINER], HOOK_START_CONTAINER,
                   created_json ? created_json : c->state_json, &e) < 0) {
-        fprintf(stderr, "isola-oci: %s\n", e->msg);
+        fprintf(stderr, "%s: %s\n", program_invocation_short_name, e->msg);
         _exit(127);
     }
     if (process_seccomp(p, p->no_new_privs ? c->filter : NULL, true, c->listener, c->state_json,
                         &e) == 0)
         process_execve(p, path, &e);
-    fprintf(stderr, "isola-oci: %s\n", e ? e->msg : "exec failed");
+    fprintf(stderr, "%s: %s\n", program_invocation_short_name, e ? e->msg : "exec failed");
     _exit(127);
 }
 

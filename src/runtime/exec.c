@@ -108,7 +108,7 @@ static __attribute__((noreturn)) void fail(int sock, struct err *e)
     char buf[4096];
     snprintf(buf, sizeof(buf), "E%d:%s", e ? e->code : 0, e ? e->msg : "error");
     if (send(sock, buf, strlen(buf), MSG_NOSIGNAL) < 0)
-        fprintf(stderr, "isola-oci: %s\n", buf + 1);
+        fprintf(stderr, "%s: %s\n", program_invocation_short_name, buf + 1);
     _exit(1);
 }
 

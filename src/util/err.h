@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The error contract (../shared/STYLE.md, after crun's libcrun_error_t):
+ * The error contract (docs/development.md, after crun's libcrun_error_t):
  * a function that can fail takes `struct err **err` as its last argument,
  * returns a negative value on failure and fills *err with {errno, message};
  * on success it leaves *err alone. Callers add context with err_wrap() and

@@ -8,6 +8,7 @@
 
 #include "util/cleanup.h"
 #include "util/js.h"
+#include "util/size.h"
 
 void config_init(struct vm_config *c)
 {
@@ -45,41 +46,12 @@ static int config_dup(char **dst, const char *s, struct err **err)
 
 int config_parse_memory(const char *s, uint64_t *bytes, struct err **err)
 {
-    char *end;
-    unsigned long long v;
-    uint64_t mul = 1ULL << 20;
+    int64_t v;
 
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (end == s || errno != 0 || *s == '-')
-        return err_val(err, EINVAL, "memory `%s`: expected a size such as 512M or 2G", s);
-    switch (*end) {
-    case 'k':
-    case 'K':
-        mul = 1ULL << 10;
-        end++;
-        break;
-    case 'm':
-    case 'M':
-        end++;
-        break;
-    case 'g':
-    case 'G':
-        mul = 1ULL << 30;
-        end++;
-        break;
-    case '\0':
-        break;
-    default:
-        return err_val(err, EINVAL, "memory `%s`: unknown unit `%s`", s, end);
-    }
-    if (*end == 'i' || *end == 'B')
-        end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
-    if (*end != '\0')
-        return err_val(err, EINVAL, "memory `%s`: trailing `%s`", s, end);
-    if (v > (UINT64_MAX / mul))
-        return err_val(err, ERANGE, "memory `%s`: too large", s);
-    *bytes = v * mul;
+    /* util/size.c's rule; a bare number is MiB here, as QEMU's -m counts. */
+    if (size_parse(s, 1ULL << 20, &v, err) < 0)
+        return err_wrap(err, "memory");
+    *bytes = (uint64_t)v;
     return 0;
 }
 

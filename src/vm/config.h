@@ -37,7 +37,9 @@ struct vm_config {
     char *vsock_uds;    /* host socket path prefix */
     bool rng;           /* a virtio-rng device */
     bool console_none;
-    char *console_file; /* NULL: the terminal (stdin/stdout) */
+    char *console_file;  /* NULL: the terminal (stdin/stdout) */
+    const char *kvm_dev; /* NULL: /dev/kvm (not owned) */
+    bool no_ioeventfd;   /* queue notifications as MMIO exits (docs/virtio.md) */
 };
 
 void config_init(struct vm_config *c);

@@ -23,9 +23,8 @@ static int kvm_need_cap(int fd, int cap, const char *name, struct err **err)
     return 0;
 }
 
-int kvm_open(struct vm_kvm *k, struct err **err)
+int kvm_open(struct vm_kvm *k, const char *dev, struct err **err)
 {
-    const char *dev = getenv("ISOLA_KVM_DEV");
     _cleanup_close_ int sys = -1, vm = -1;
     int v;
 

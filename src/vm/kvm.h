@@ -19,9 +19,9 @@ struct vm_kvm {
     int run_size; /* KVM_GET_VCPU_MMAP_SIZE */
 };
 
-/* Open /dev/kvm (or $ISOLA_KVM_DEV), check the API version and the capabilities
- * the monitor needs, create the VM. */
-int kvm_open(struct vm_kvm *k, struct err **err);
+/* Open dev (NULL: /dev/kvm), check the API version and the capabilities the
+ * monitor needs, create the VM. */
+int kvm_open(struct vm_kvm *k, const char *dev, struct err **err);
 void kvm_close(struct vm_kvm *k);
 
 /* Map host memory hva as guest RAM [gpa, gpa + size) in memory slot `slot`. */

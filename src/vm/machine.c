@@ -77,11 +77,9 @@ int machine_create(struct vm_machine *m, unsigned int ncpus, uint64_t ram_size, 
     m->end_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (m->end_efd < 0)
         return err_sys(err, "eventfd");
-    if (kvm_open(&m->kvm, err) < 0 || kvm_create_irqchip(&m->kvm, err) < 0)
+    if (kvm_open(&m->kvm, m->kvm_dev, err) < 0 || kvm_create_irqchip(&m->kvm, err) < 0)
         return -1;
-    const char *no_ioev = getenv("ISOLA_VMM_NO_IOEVENTFD");
-    m->ioeventfd = kvm_has_ioeventfd(&m->kvm) &&
-                   (no_ioev == NULL || *no_ioev == '\0' || strcmp(no_ioev, "0") == 0);
+    m->ioeventfd = kvm_has_ioeventfd(&m->kvm) && !m->no_ioeventfd;
     m->ram_size = ram_size;
     if (ram_size <= VM_MMIO_HOLE) {
         if (machine_map_ram(m, 0, ram_size, err) < 0)

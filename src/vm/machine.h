@@ -68,8 +68,13 @@ struct vm_machine {
     uint32_t next_gsi_index;
     uint64_t next_virtio_mmio;
     /* Queue notifications complete in the kernel (KVM_IOEVENTFD); off when KVM
-     * lacks it or $ISOLA_VMM_NO_IOEVENTFD is set (docs/virtio.md). */
+     * lacks it or no_ioeventfd is set (docs/virtio.md). */
     bool ioeventfd;
+    /* Set between machine_init() and machine_create(): the KVM device node
+     * (NULL: /dev/kvm), and MMIO exits for queue notifications even where
+     * KVM has ioeventfd (benchmarks). */
+    const char *kvm_dev;
+    bool no_ioeventfd;
     /* Files of the devices (vsock sockets), removed by a watcher process if
      * the monitor dies without removing them (SIGKILL); see util/reaper.h. */
     struct reaper reaper;

@@ -275,3 +275,41 @@ def test_dockerignore_double_star_and_exceptions(isola, tmp_root):
     have = sorted(k[2:] for k, v in t.items() if k.startswith("c/") and v[3] is not None)
     assert have == [".dockerignore", "Dockerfile", "deep/x/keep.log", "docs/sub/notes.md", "keep.txt",
                     "nested/top/secret"], have
+
+
+def test_run_steps_get_the_engines_spec_like_podman_build(isola, rootfs, tmp_root):
+    # RUN steps go through the engine's composer (src/engine/build_step.c): the
+    # default capabilities and seccomp profile of a container, as buildah gives
+    # its RUN steps, not a bare runtime template.
+    imagelib.need("podman")
+    imagelib.need("runc")
+    base = f"localhost/bbs{os.getpid()}:1"
+    store = base_image(isola, rootfs, tmp_root, base)
+    ctx = os.path.join(tmp_root, "ctx")
+    os.makedirs(ctx)
+    with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+        f.write(f"FROM {base}\n"
+                "RUN grep -E '^(Seccomp|CapBnd|CapEff):' /proc/self/status > /status\n")
+    assert build(isola, store, ctx, "mine:1").returncode == 0
+    pm = os.path.join(tmp_root, "podman")
+    os.makedirs(pm)
+    env = imagelib.podman_env(pm)
+    try:
+        saved = os.path.join(tmp_root, "base.tar")
+        assert run([isola, "save", "--root", store, "-o", saved, base]).returncode == 0
+        assert run(["podman", "load", "-i", saved], env=env, timeout=180).returncode == 0
+        p = run(["podman", "build", "--runtime", "runc", "--network", "host", "-t",
+                 "theirs:1", ctx], env=env, timeout=600)
+        assert p.returncode == 0, p.stderr
+        out = os.path.join(tmp_root, "theirs.tar")
+        p = run(["podman", "save", "--format", "oci-archive", "-o", out, "theirs:1"], env=env,
+                timeout=180)
+        assert p.returncode == 0, p.stderr
+        assert run([isola, "load", "--root", store, "-t", "theirs:1", "-i", out]).returncode == 0
+        mine = tree(isola, store, "mine:1", os.path.join(tmp_root, "m"))["status"][3].decode()
+        theirs = tree(isola, store, "theirs:1", os.path.join(tmp_root, "t"))["status"][3].decode()
+        assert "Seccomp:\t2" in mine
+        assert mine == theirs
+    finally:
+        run(["podman", "rmi", "-af"], env=env, timeout=120)
+        run(["umount", "-l", os.path.join(pm, "graph", "overlay")], timeout=30)

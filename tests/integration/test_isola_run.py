@@ -34,3 +34,26 @@ def test_isola_run_errors(isola, rootfs, tmp_root):
     assert p.returncode != 0 and "no-such-cmd" in p.stderr
     p = run([isola, "run", "-m", "lots", rootfs, "true"], env=env_for(tmp_root))
     assert p.returncode == 2 and "lots" in p.stderr
+
+
+def test_isola_run_child_error_names_isola(isola, rootfs, tmp_root):
+    # The container's init prints its own errors once it cannot report them to
+    # the runtime (here: execve fails after the seccomp filter is in place).
+    # They carry the running program's name, not a literal "isola-oci".
+    bad = os.path.join(rootfs, "bad")
+    with open(bad, "wb") as f:
+        f.write(b"\x01\x02not an executable")
+    os.chmod(bad, 0o755)
+    p = run([isola, "run", "--rm", rootfs, "/bad"], env=env_for(tmp_root))
+    assert p.returncode == 127, p.stderr
+    assert "isola: exec `/bad`: Exec format error" in p.stderr
+    assert "isola-oci" not in p.stderr
+
+
+def test_isola_run_memory_units(isola, rootfs, tmp_root):
+    # Docker's size units (go-units RAMInBytes): MiB and fractions too.
+    for arg, want in (("64MiB", 64 << 20), ("1.5g", 3 << 29), ("65536k", 64 << 20)):
+        p = run([isola, "run", "--rm", "-m", arg, rootfs, "cat",
+                 "/sys/fs/cgroup/memory/memory.limit_in_bytes"], env=env_for(tmp_root))
+        assert p.returncode == 0, (arg, p.stderr)
+        assert p.stdout.strip() == str(want), arg
