@@ -141,44 +141,34 @@ static int opts_parse(const char *name, const char *options_json, json_t **out,
 {
     static const char *const known[] = {"type", "device", "o", NULL};
     json_error_t je;
-    json_t *o = json_loads(options_json ? options_json : "{}", 0, &je);
+    _cleanup_json_ json_t *o = json_loads(options_json ? options_json : "{}", 0, &je);
     const char *k;
     json_t *v;
 
     memset(m, 0, sizeof(*m));
-    if (o == NULL || !json_is_object(o)) {
-        json_decref(o);
+    if (o == NULL || !json_is_object(o))
         return err_val(err, EINVAL, "volume \"%s\": options: not a JSON object", name);
-    }
     json_object_foreach (o, k, v) {
         bool ok = false;
         for (size_t i = 0; known[i]; i++)
             ok = ok || strcmp(k, known[i]) == 0;
-        if (!ok || !json_is_string(v)) {
-            json_decref(o);
+        if (!ok || !json_is_string(v))
             return err_val(err, EINVAL, "create %s: invalid option key: \"%s\"", name, k);
-        }
     }
     m->type = json_string_value(json_object_get(o, "type"));
     m->device = json_string_value(json_object_get(o, "device"));
     m->o = json_string_value(json_object_get(o, "o"));
     if (m->type && !*m->type)
         m->type = NULL;
-    if (m->type == NULL && (m->device || m->o)) {
-        json_decref(o);
+    if (m->type == NULL && (m->device || m->o))
         return err_val(err, EINVAL, "create %s: missing required option: \"type\"", name);
-    }
-    if (m->type && (m->device == NULL || !*m->device)) {
-        json_decref(o);
+    if (m->type && (m->device == NULL || !*m->device))
         return err_val(err, EINVAL, "create %s: missing required option: \"device\"", name);
-    }
     if (m->type && strcmp(m->type, "none") == 0 &&
-        (m->o == NULL || (strstr(m->o, "bind") == NULL) || m->device[0] != '/')) {
-        json_decref(o);
+        (m->o == NULL || strstr(m->o, "bind") == NULL || m->device[0] != '/'))
         return err_val(err, EINVAL,
                        "create %s: type \"none\" needs o=bind and an absolute device path", name);
-    }
-    *out = o;
+    *out = steal_ptr(&o);
     return 0;
 }
 
