@@ -401,8 +401,15 @@ static int volume_ls_cmd(int argc, char **argv, const char *root_opt)
         printf("%-10s%s\n", "DRIVER", "VOLUME NAME");
     else if (format && strncmp(format, "table ", 6) == 0 && !quiet) {
         /* a header line of the fields' names, as docker prints */
+        _cleanup_json_ json_t *h = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:{}}", "Name", "VOLUME NAME", "Driver", "DRIVER",
+            "Mountpoint", "MOUNTPOINT", "Scope", "SCOPE", "CreatedAt", "CREATED AT", "Labels");
         format += 6;
-        printf("%s\n", format);
+        if (strstr(format, "{{json") == NULL && strstr(format, ".Label") == NULL &&
+            print_template(format, h) < 0)
+            rc = 1;
+    } else if (format && strncmp(format, "table ", 6) == 0) {
+        format += 6;
     }
     for (size_t i = 0; i < n && rc == 0; i++) {
         _cleanup_json_ json_t *vj = volume_json(list[i]);
