@@ -359,3 +359,44 @@ def test_nfs_volume():
                     "loadable modules) and the test host was not used; the nfs type is "
                     "mount(2) with Docker's options, untested here")
     pytest.skip("NO NFS TEST: the NFS server setup in a network namespace is not written yet")
+
+
+def test_copy_up_as_podman(vol, rootfs, tmp_root):
+    """The same image content copied into a new volume by podman (runtime runc,
+    private storage) and by volume_mount_source: the same owners, modes, links
+    and content; podman's inspect has Docker's fields, and its ls filters pick the
+    same volumes."""
+    if shutil.which("podman") is None or shutil.which("runc") is None:
+        pytest.skip("podman or runc is not installed: no peer to compare with")
+    from peers import Podman
+    app = _seed_image(rootfs)
+    pod = Podman(os.path.join(tmp_root, "podman"), "runc", tag=(os.getpid() + 13) % 10000)
+    try:
+        tar = subprocess.run(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE,
+                             check=True, timeout=60).stdout
+        image = f"localhost/isola-vol{os.getpid()}"
+        r = subprocess.run(["podman", "import", "-", image], input=tar, env=pod.env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        assert r.returncode == 0, r.stderr
+        ok(pod("volume", "create", "--label", "tier=db", "appdata"))
+        ok(pod("volume", "create", "other"))
+        ok(pod("run", "--rm", "--network", "none", "-v", "appdata:/srv/app", image, "true"))
+        pinfo = json.loads(ok(pod("volume", "inspect", "appdata")))[0]
+        podman_tree = _tree(pinfo["Mountpoint"])
+
+        ok(vol("create", "--label", "tier=db", "appdata"))
+        ok(vol("create", "other"))
+        host = ok(helper("use", vol.state, "appdata", rootfs, "/srv/app", "c1")).strip()
+        assert _tree(host) == podman_tree
+        assert _tree(host) == _tree(app)
+
+        mine = json.loads(ok(vol("inspect", "appdata")))[0]
+        assert set(mine) <= set(pinfo), "podman's inspect has each of Docker's fields"
+        for k in ("Name", "Driver", "Labels", "Scope"):
+            assert mine[k] == pinfo[k], k
+        for f in (["label=tier"], ["label=tier=db"], ["name=oth"]):
+            args = [a for x in f for a in ("--filter", x)]
+            assert names(vol, *args) == sorted(ok(pod("volume", "ls", "-q", *args)).split()), f
+        ok(helper("release", vol.state, "appdata", "c1"))
+    finally:
+        pod.close()
