@@ -400,3 +400,48 @@ def test_copy_up_as_podman(vol, rootfs, tmp_root):
         ok(helper("release", vol.state, "appdata", "c1"))
     finally:
         pod.close()
+
+
+def test_kill9_during_copy_up(vol, rootfs):
+    """volume_mount_source SIGKILLed at 100 random points while it fills a new
+    volume from the image: the volume is then empty or holds the whole copy, never
+    a part; the next use finishes the job and leaves no _data.tmp; rm then
+    removes everything."""
+    big = os.path.join(rootfs, "srv", "big")
+    for d in range(4):
+        os.makedirs(os.path.join(big, f"d{d}"))
+        for i in range(25):
+            with open(os.path.join(big, f"d{d}", f"f{i}"), "wb") as f:
+                f.write(bytes([i]) * 8192)
+    want = _tree(big)
+    rnd = random.Random(os.getpid() + 1)
+    partial = killed = 0
+    for n in range(100):
+        name = f"v{n}"
+        proc = subprocess.Popen([HELPER, "use", vol.state, name, rootfs, "/srv/big", f"k{n}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            proc.wait(timeout=rnd.uniform(0, 0.08))
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            killed += 1
+        proc.wait(timeout=60)
+        data = os.path.join(vol.state, "volumes", name, "_data")
+        if os.path.isdir(data) and os.listdir(data):
+            assert _tree(data) == want, f"run {n}: a partial copy in {data}"
+        elif os.path.exists(os.path.join(vol.state, "volumes", name, "_data.tmp")):
+            partial += 1
+        vdir = os.path.join(vol.state, "volumes")
+        if os.path.isdir(vdir):
+            assert set(os.listdir(vdir)) - {".lock"} <= set(names(vol)), \
+                f"run {n}: a directory without a row"
+        host = ok(helper("use", vol.state, name, rootfs, "/srv/big", f"ok{n}")).strip()
+        assert _tree(host) == want
+        assert not os.path.exists(os.path.join(vol.state, "volumes", name, "_data.tmp"))
+        ok(helper("release", vol.state, name, f"ok{n}"))
+        ok(helper("forget", vol.state, f"ok{n}"))
+        if helper("forget", vol.state, f"k{n}").returncode == 0:
+            pass  # the killed run had inserted its container: its use goes with it
+        ok(vol("rm", name))
+        assert not os.path.exists(os.path.join(vol.state, "volumes", name))
+    print(f"{killed} of 100 killed, {partial} left a _data.tmp that the next use removed")
