@@ -506,10 +506,10 @@ static int dir_is_empty(const char *path, bool *empty, struct err **err)
  * Docker's copy of the image's content at container_path into an empty
  * volume. A plain volume is filled in _data.tmp and swapped with the empty
  * _data in one renameat2(RENAME_EXCHANGE), so a crash never leaves a half copy
- * that would look like data; a mounted one (tmpfs, bind, nfs) is filled in
- * place.
+ * that would look like data; a mounted one (tmpfs, bind, nfs), or one that
+ * another container uses already (`in_place`), is filled in place.
  */
-static int populate(const char *name, const char *voldir, const char *data, bool mounted,
+static int populate(const char *name, const char *voldir, const char *data, bool in_place,
                     const char *image_rootfs, const char *container_path, struct err **err)
 {
     _cleanup_close_ int rootfd = -1, srcfd = -1, dstfd = -1, volfd = -1;
@@ -535,7 +535,7 @@ static int populate(const char *name, const char *voldir, const char *data, bool
             return err_wrap(err, "volume \"%s\": image path `%s`", name, container_path);
         }
     }
-    if (mounted) {
+    if (in_place) {
         dstfd = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dstfd < 0)
             return err_sys(err, "volume \"%s\": open `%s`", name, data);
@@ -611,9 +611,16 @@ int volume_mount_source(struct db *db, const char *state_root, const char *name,
             goto undo_use;
         mounted = true;
     }
-    if (image_rootfs != NULL && container_path != NULL &&
-        populate(name, voldir, data, mounted, image_rootfs, container_path, err) < 0)
-        goto undo_use;
+    if (image_rootfs != NULL && container_path != NULL) {
+        /* another user has _data bind-mounted: swapping the directory would
+         * leave it the old one, so fill in place */
+        _cleanup_free_ char *users = NULL;
+        if (db_volume_users(db, name, &users, err) < 0)
+            goto undo_use;
+        bool shared = strchr(users, ',') != NULL;
+        if (populate(name, voldir, data, mounted || shared, image_rootfs, container_path, err) < 0)
+            goto undo_use;
+    }
     if ((*host_dir = strdup(data)) == NULL) {
         err_set(err, ENOMEM, "volume \"%s\"", name);
         goto undo_use;

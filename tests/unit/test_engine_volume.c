@@ -250,10 +250,22 @@ static void test_copy_up(struct db *db)
     volume_release(db, "filled", id2, &e);
 
     /* nothing at that path in the image: an empty volume, no error */
-    _cleanup_free_ char *h3 = NULL;
+    _cleanup_free_ char *h3 = NULL, *h4 = NULL;
     ok(volume_mount_source(db, state, "emptyvol", img, "/nonexistent", id, &h3, &e) == 0 && h3,
        "no content at the path in the image: empty volume");
+    /* a second container whose image has content there: filled in place, the
+     * first one's bind mount (the same directory) sees it */
+    struct stat before, after;
+    if (h3 == NULL || stat(h3, &before) < 0)
+        abort();
+    _cleanup_free_ char *seen = NULL;
+    if (asprintf(&seen, "%s/file", h3) < 0)
+        abort();
+    ok(volume_mount_source(db, state, "emptyvol", img, "/data", id2, &h4, &e) == 0 &&
+           stat(h3, &after) == 0 && after.st_ino == before.st_ino && fs_exists(seen),
+       "an empty volume in use is filled in place, not swapped under its user");
     volume_release(db, "emptyvol", id, &e);
+    volume_release(db, "emptyvol", id2, &e);
 }
 
 static void test_mounts(struct db *db)
