@@ -463,3 +463,18 @@ def test_kill9_during_copy_up(vol, rootfs):
         ok(vol("rm", name))
         assert not os.path.exists(os.path.join(vol.state, "volumes", name))
     print(f"{killed} of 100 killed, {partial} left a _data.tmp that the next use removed")
+
+
+@pytest.mark.parametrize("args", [["ls", "--bogus"], ["create", "--bogus", "x"], ["create", "a", "b"],
+                                  ["inspect"], ["ls", "x"], ["rm"], ["prune", "x"]])
+def test_usage_exit_codes_as_docker(vol, tmp_root, args):
+    """Wrong flags and argument counts: the exit status of docker's own CLI, which
+    checks them before it talks to a daemon (none here: DOCKER_HOST names a
+    socket that does not exist)."""
+    if shutil.which("docker") is None:
+        pytest.skip("docker's CLI is not installed: no peer to compare with")
+    env = dict(os.environ, DOCKER_HOST="unix://" + os.path.join(tmp_root, "no-docker.sock"),
+               DOCKER_CONFIG=os.path.join(tmp_root, "docker-config"))
+    d = run(["docker", "volume", *args], env=env, timeout=60)
+    assert "Cannot connect" not in d.stderr, "docker got past its argument checks"
+    assert vol(*args).returncode == d.returncode
