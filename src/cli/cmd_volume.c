@@ -80,6 +80,20 @@ static json_t *volume_json(const struct db_volume *v)
                      "local");
 }
 
+/* Docker's units.HumanSize: decimal units, 4 significant digits. */
+static void human_size(uint64_t n, char *buf, size_t len)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+    double v = (double)n;
+    size_t u = 0;
+
+    while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(buf, len, "%.4g%s", v, units[u]);
+}
+
 static int volume_create_cmd(int argc, char **argv, const char *root_opt)
 {
     static const struct option opts[] = {
@@ -499,6 +513,8 @@ static int volume_prune_cmd(int argc, char **argv, const char *root_opt)
     _cleanup_strv_ char **removed = NULL;
     struct db *db = NULL;
     bool force = false, all = false;
+    uint64_t reclaimed = 0;
+    char size[32];
     int c, r;
 
     optind = 1;
@@ -556,7 +572,7 @@ static int volume_prune_cmd(int argc, char **argv, const char *root_opt)
     struct volume_prune_filter pf = {.all = all, .labels = (const char *const *)f.labels};
     if (db_open(state_root(root_opt), &db, &e) < 0)
         return fail("prune", e);
-    r = volume_prune(db, state_root(root_opt), &pf, &removed, &e);
+    r = volume_prune(db, state_root(root_opt), &pf, &removed, &reclaimed, &e);
     db_close(db);
     if (r < 0)
         return fail("prune", e);
@@ -566,7 +582,8 @@ static int volume_prune_cmd(int argc, char **argv, const char *root_opt)
             printf("%s\n", removed[i]);
         printf("\n");
     }
-    printf("Total reclaimed space: 0B\n");
+    human_size(reclaimed, size, sizeof(size));
+    printf("Total reclaimed space: %s\n", size);
     return 0;
 }
 

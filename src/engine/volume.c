@@ -450,9 +450,84 @@ static int sweep_orphans(struct db *db, const char *state_root, struct err **err
     return 0;
 }
 
-int volume_prune(struct db *db, const char *state_root, const struct volume_prune_filter *f,
-                 char ***removed, struct err **err)
+/* Inodes with several links already counted by dir_size. */
+struct seen {
+    ino_t *ino;
+    size_t n, cap;
+};
+
+static bool seen_before(struct seen *s, ino_t ino)
 {
+    for (size_t i = 0; i < s->n; i++)
+        if (s->ino[i] == ino)
+            return true;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        ino_t *n = realloc(s->ino, cap * sizeof(*n));
+        if (n == NULL)
+            return false; /* counted twice: a size, not a correctness matter */
+        s->ino = n;
+        s->cap = cap;
+    }
+    s->ino[s->n++] = ino;
+    return false;
+}
+
+/* Bytes of the regular files below dirfd, not crossing mounts, an inode with
+ * several links counted once (Docker's directory.Size). */
+static uint64_t dir_size(int dirfd, dev_t dev, struct seen *seen, int depth)
+{
+    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+    _cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *de;
+    uint64_t sum = 0;
+
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    while ((de = readdir(d)) != NULL && depth < 256) {
+        struct stat st;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
+            continue;
+        if (S_ISREG(st.st_mode) && (st.st_nlink == 1 || !seen_before(seen, st.st_ino))) {
+            sum += (uint64_t)st.st_size;
+        } else if (S_ISDIR(st.st_mode)) {
+            _cleanup_close_ int sub =
+                openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                sum += dir_size(sub, dev, seen, depth + 1);
+        }
+    }
+    return sum;
+}
+
+static uint64_t volume_size(const char *state_root, const char *name)
+{
+    _cleanup_free_ char *dir = join(state_root, VOLUMES_DIR, name);
+    _cleanup_free_ char *data = dir ? join(dir, DATA_DIR, NULL) : NULL;
+    _cleanup_close_ int fd = -1;
+    struct stat st;
+
+    if (data == NULL)
+        return 0;
+    fd = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct seen seen = {0};
+    uint64_t size;
+
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return 0;
+    size = dir_size(fd, st.st_dev, &seen, 0);
+    free(seen.ino);
+    return size;
+}
+
+int volume_prune(struct db *db, const char *state_root, const struct volume_prune_filter *f,
+                 char ***removed, uint64_t *reclaimed, struct err **err)
+{
+    uint64_t bytes = 0;
     _cleanup_close_ int lock = -1;
     struct db_volume **list = NULL;
     _cleanup_strv_ char **names = calloc(1, sizeof(char *));
@@ -469,8 +544,10 @@ int volume_prune(struct db *db, const char *state_root, const struct volume_prun
             continue;
         if ((r = db_volume_users(db, list[i]->name, &users, err)) < 0 || *users)
             continue;
+        uint64_t size = volume_size(state_root, list[i]->name);
         if ((r = remove_locked(db, state_root, list[i]->name, false, err)) < 0)
             break;
+        bytes += size;
         if ((r = strv_push(&names, &count, list[i]->name)) < 0)
             err_set(err, ENOMEM, "prune volumes");
     }
@@ -479,6 +556,8 @@ int volume_prune(struct db *db, const char *state_root, const struct volume_prun
         return -1;
     if (removed != NULL)
         *removed = steal_ptr(&names);
+    if (reclaimed != NULL)
+        *reclaimed = bytes;
     return 0;
 }
 

@@ -16,6 +16,7 @@
 #define ISOLA_ENGINE_VOLUME_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "engine/db.h"
 #include "util/err.h"
@@ -53,10 +54,11 @@ struct volume_prune_filter {
 };
 
 /* Remove the unused volumes that match; *removed (strv_free, optional) lists
- * them. Also removes directories under <state_root>/volumes that have no row
- * (left by a crash). */
+ * them, *reclaimed (optional) is the bytes of their regular files, each inode
+ * counted once (Docker's "Total reclaimed space"). Also removes directories
+ * under <state_root>/volumes that have no row (left by a crash). */
 int volume_prune(struct db *db, const char *state_root, const struct volume_prune_filter *f,
-                 char ***removed, struct err **err);
+                 char ***removed, uint64_t *reclaimed, struct err **err);
 
 /* ", "-joined ids of the containers using the volume ("" when none). */
 int volume_users(struct db *db, const char *name, char **users, struct err **err);

@@ -137,8 +137,17 @@ def test_rm_and_prune(vol, tmp_root):
     p = vol("prune")  # no answer on stdin: nothing removed
     assert p.returncode == 0 and "Are you sure" in p.stdout
     assert len(names(vol)) == 5
+    data = json.loads(ok(vol("inspect", anon)))[0]["Mountpoint"]
+    with open(os.path.join(data, "f"), "wb") as f:
+        f.write(b"x" * 5000)
+    os.link(os.path.join(data, "f"), os.path.join(data, "f.link"))
+    os.makedirs(os.path.join(data, "d"))
+    with open(os.path.join(data, "d", "g"), "wb") as f:
+        f.write(b"y" * 1234)
     out = ok(vol("prune", "--force", "--filter", "label!=keep"))
     assert anon in out and anon2 not in out and "named" not in out
+    assert out.endswith("Total reclaimed space: 6.234kB\n"), \
+        "Docker's size: regular files, a hard-linked inode once"
     assert sorted(names(vol)) == sorted([anon2, "kept", "named", "used"]), \
         "prune: only anonymous volumes (Docker 23+)"
     out = ok(vol("prune", "-a", "-f", "--filter", "label=keep=1"))

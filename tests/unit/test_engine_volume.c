@@ -160,7 +160,7 @@ static void test_create_remove(struct db *db)
     volume_mount_source(db, state, "keep", NULL, "/x", id2, &h2, &e);
     _cleanup_strv_ char **removed = NULL;
     struct volume_prune_filter pf = {0};
-    ok(volume_prune(db, state, &pf, &removed, &e) == 0 && removed && removed[0] &&
+    ok(volume_prune(db, state, &pf, &removed, NULL, &e) == 0 && removed && removed[0] &&
            strcmp(removed[0], anon->name) == 0 && removed[1] == NULL,
        "prune: only the anonymous volume");
     _cleanup_free_ char *odir = sub("state/volumes/%s", "orphan");
@@ -169,12 +169,12 @@ static void test_create_remove(struct db *db)
     removed = NULL;
     const char *nolab[] = {"t=y", NULL};
     struct volume_prune_filter pl = {.all = true, .labels = nolab};
-    ok(volume_prune(db, state, &pl, &removed, &e) == 0 && removed && removed[0] == NULL,
+    ok(volume_prune(db, state, &pl, &removed, NULL, &e) == 0 && removed && removed[0] == NULL,
        "prune -a --filter label=t=y: nothing matches");
     strv_free(removed);
     removed = NULL;
     struct volume_prune_filter pa = {.all = true};
-    ok(volume_prune(db, state, &pa, &removed, &e) == 0 && removed && removed[0] &&
+    ok(volume_prune(db, state, &pa, &removed, NULL, &e) == 0 && removed && removed[0] &&
            strcmp(removed[0], "labelled") == 0 && removed[1] == NULL,
        "prune -a: the unused named volume, not the one in use");
     volume_release(db, "keep", id2, &e);
