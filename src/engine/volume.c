@@ -308,11 +308,13 @@ static int create_locked(struct db *db, const char *state_root, const struct vol
                            v->name, v->name, v->driver);
         if (opts_parse(v->name, v->options, &have, &hm, err) < 0)
             return -1;
-        if (!json_equal(want, have))
+        if (!json_equal(want, have)) {
+            _cleanup_free_ char *asked = json_dumps(want, JSON_COMPACT | JSON_SORT_KEYS);
             return err_val(err, EEXIST,
-                           "create %s: volume already exists with other options (%s): volume "
+                           "create %s: volume already exists with options %s, not %s: volume "
                            "name must be unique",
-                           v->name, v->options);
+                           v->name, v->options, asked ? asked : "?");
+        }
     } else {
         struct db_volume row = {.name = (char *)spec->name,
                                 .driver = (char *)driver,
