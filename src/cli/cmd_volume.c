@@ -625,9 +625,9 @@ int cmd_volume(int argc, char **argv)
             break;
         }
     }
-    if (i >= argc) {
-        usage(stderr);
-        return 1;
+    if (i >= argc) { /* as docker: the help, exit 0 */
+        usage(stdout);
+        return 0;
     }
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
         usage(stdout);

@@ -474,7 +474,7 @@ def test_kill9_during_copy_up(vol, rootfs):
     print(f"{killed} of 100 killed, {partial} left a _data.tmp that the next use removed")
 
 
-@pytest.mark.parametrize("args", [["ls", "--bogus"], ["create", "--bogus", "x"], ["create", "a", "b"],
+@pytest.mark.parametrize("args", [[], ["bogus"], ["ls", "--bogus"], ["create", "--bogus", "x"], ["create", "a", "b"],
                                   ["inspect"], ["ls", "x"], ["rm"], ["prune", "x"]])
 def test_usage_exit_codes_as_docker(vol, tmp_root, args):
     """Wrong flags and argument counts: the exit status of docker's own CLI, which
