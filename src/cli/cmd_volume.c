@@ -164,6 +164,8 @@ static int volume_create_cmd(int argc, char **argv, const char *root_opt)
     return 0;
 }
 
+static int print_template(const char *tpl, json_t *vj);
+
 static int volume_inspect_cmd(int argc, char **argv, const char *root_opt)
 {
     static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
@@ -171,22 +173,23 @@ static int volume_inspect_cmd(int argc, char **argv, const char *root_opt)
                                          {NULL, 0, NULL, 0}};
     _cleanup_json_ json_t *out = json_array();
     _cleanup_free_ char *s = NULL;
+    const char *format = NULL;
     struct db *db = NULL;
     int c, rc = 0;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if (strcmp(optarg, "json") != 0) {
-                fprintf(stderr, "isola volume inspect: --format `%s`: only json\n", optarg);
-                return 1;
-            }
+            format = strcmp(optarg, "json") == 0 ? NULL : optarg;
             break;
         case 'h':
-            printf("Usage: isola volume inspect VOLUME [VOLUME...]\n\n"
-                   "Print volumes as a JSON array, with Docker's fields (CreatedAt, Driver,\n"
-                   "Labels, Mountpoint, Name, Options, Scope).\n");
+            printf(
+                "Usage: isola volume inspect [-f FORMAT] VOLUME [VOLUME...]\n\n"
+                "Print volumes as a JSON array, with Docker's fields (CreatedAt, Driver,\n"
+                "Labels, Mountpoint, Name, Options, Scope), or each through a template:\n"
+                "  -f, --format F    json, or {{.Name}} {{.Driver}} {{.Mountpoint}} {{.Scope}}\n"
+                "                    {{.CreatedAt}} {{.Labels}} {{.Label \"KEY\"}} {{json .}}\n");
             return 0;
         default:
             return bad_flag("inspect");
@@ -209,9 +212,14 @@ static int volume_inspect_cmd(int argc, char **argv, const char *root_opt)
             rc = 1;
             continue;
         }
-        json_array_append_new(out, volume_json(v));
+        json_t *vj = volume_json(v);
+        if (format != NULL && print_template(format, vj) < 0)
+            rc = 1;
+        json_array_append_new(out, vj);
     }
     db_close(db);
+    if (format != NULL)
+        return rc;
     s = json_dumps(out, JSON_INDENT(4));
     printf("%s\n", s ? s : "[]");
     return rc;

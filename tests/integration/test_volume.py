@@ -102,6 +102,9 @@ def test_create_ls_inspect(vol):
     assert stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o755 and st.st_uid == 0
     assert stat.S_IMODE(os.stat(os.path.dirname(info[1]["Mountpoint"])).st_mode) == 0o755
 
+    assert ok(vol("inspect", "-f", "{{.Mountpoint}}", "data")) == info[1]["Mountpoint"] + "\n"
+    assert ok(vol("inspect", "--format", "{{.Name}} {{.Labels}}", "cache", "data")) == \
+        "cache tier=cache\ndata \n"
     p = vol("inspect", "data", "missing")
     assert p.returncode == 1 and "No such volume: missing" in p.stderr
     assert [i["Name"] for i in json.loads(p.stdout)] == ["data"]
