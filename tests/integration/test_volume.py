@@ -428,6 +428,20 @@ def test_copy_up_as_podman(vol, rootfs, tmp_root):
             args = [a for x in f for a in ("--filter", x)]
             assert names(vol, *args) == sorted(ok(pod("volume", "ls", "-q", *args)).split()), f
         ok(helper("release", vol.state, "appdata", "c1"))
+
+        # a tmpfs volume with Docker's local-driver options: the same file system
+        # and mode (podman 4.3 takes o=size= for an XFS quota option and refuses it)
+        opts = ["--opt", "type=tmpfs", "--opt", "device=tmpfs", "--opt", "o=mode=1777"]
+        ok(pod("volume", "create", *opts, "scratch"))
+        theirs = ok(pod("run", "--rm", "--network", "none", "-v", "scratch:/scratch", image,
+                        "sh", "-c", "stat -f -c %T /scratch; stat -c %a /scratch")).split()
+        ok(vol("create", *opts, "scratch"))
+        host = ok(helper("use", vol.state, "scratch", "-", "/scratch", "c1")).strip()
+        fstype = [line.split(" - ")[1].split()[0] for line in open("/proc/self/mountinfo")
+                  if line.split()[4] == host]
+        mine = fstype + [f"{stat.S_IMODE(os.stat(host).st_mode):o}"]
+        ok(helper("release", vol.state, "scratch", "c1"))
+        assert mine == theirs == ["tmpfs", "1777"]
     finally:
         pod.close()
 
