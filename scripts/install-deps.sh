@@ -19,6 +19,7 @@ PKGS="
   crun runc podman containerd skopeo umoci docker-registry openssl
   golang-github-containers-common
   qemu-system-x86 hyperfine time
+  nfs-kernel-server
 "
 
 missing=""

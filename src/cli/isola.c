@@ -13,6 +13,7 @@
 #include "runtime/cgroup.h"
 
 int cmd_run(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv)
 {
@@ -39,6 +40,7 @@ static const struct isola_command commands[] = {
     {"save", cmd_save, "save images as an OCI layout or docker-archive"},
     {"tag", cmd_tag, "give an image another name"},
     {"version", cmd_version, "print the version"},
+    {"volume", cmd_volume, "manage volumes (create, ls, inspect, rm, prune)"},
     {"vm", cmd_vm, "run a KVM microVM (isola vm run --help)"},
 };
 

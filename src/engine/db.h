@@ -209,6 +209,12 @@ int db_volume_remove(struct db *db, const char *name, struct err **err);
 int db_volume_prune(struct db *db, bool all, char ***removed, struct err **err);
 /* Record that container `id` uses volume `name` (idempotent). */
 int db_volume_use(struct db *db, const char *name, const char *id, struct err **err);
+/* Forget that container `id` uses volume `name` (no such use: success);
+ * *remaining (optional) is how many containers still use it. */
+int db_volume_unuse(struct db *db, const char *name, const char *id, int *remaining,
+                    struct err **err);
+/* ", "-joined ids of the containers using volume `name`, "" when none. */
+int db_volume_users(struct db *db, const char *name, char **users, struct err **err);
 void db_volume_free(struct db_volume *v);
 void db_volume_list_free(struct db_volume **v, size_t n);
 static inline void db_volume_freep(struct db_volume **v)

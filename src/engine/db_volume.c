@@ -278,6 +278,42 @@ int db_volume_use(struct db *db, const char *name, const char *id, struct err **
     return 0;
 }
 
+int db_volume_users(struct db *db, const char *name, char **users, struct err **err)
+{
+    return volume_users(db, name, users, err);
+}
+
+int db_volume_unuse(struct db *db, const char *name, const char *id, int *remaining,
+                    struct err **err)
+{
+    _cleanup_txn_ struct db *txn = NULL;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (db_txn_begin(db, &txn, err) < 0)
+        return err_wrap(err, "volume \"%s\"", name);
+    if (db_prepare(db, "DELETE FROM volume_uses WHERE container_id = ?1 AND volume_name = ?2", &st,
+                   err) < 0)
+        return -1;
+    db_bind_text(st, 1, id, "");
+    db_bind_text(st, 2, name, "");
+    if (db_step(db, st, "forget a volume use", err) < 0)
+        return err_wrap(err, "volume \"%s\" released by container %s", name, id);
+    db_stmt_finalizep(&st);
+    if (db_prepare(db, "SELECT count(*) FROM volume_uses WHERE volume_name = ?1", &st, err) < 0)
+        return -1;
+    db_bind_text(st, 1, name, "");
+    rc = db_step(db, st, "count a volume's users", err);
+    if (rc < 0)
+        return err_wrap(err, "volume \"%s\"", name);
+    if (remaining != NULL)
+        *remaining = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    db_stmt_finalizep(&st);
+    if (db_txn_commit(&txn, err) < 0)
+        return err_wrap(err, "volume \"%s\" released by container %s", name, id);
+    return 0;
+}
+
 void db_volume_free(struct db_volume *v)
 {
     if (v == NULL)
