@@ -668,11 +668,20 @@ static int compose_process(json_t *spec, json_t *cfg, int rootfd, const struct c
     if (user == NULL)
         js_get_str(cfg, "config", "User", false, &user, NULL);
     if (user && *user) {
+        _cleanup_free_ long *gids = NULL;
+        size_t ngids = 0;
         long uid, gid;
-        if (image_user_resolve(rootfd, user, &uid, &gid, err) < 0)
+        if (image_user_resolve_exec(rootfd, user, &uid, &gid, &gids, &ngids, err) < 0)
             return -1;
-        json_object_set_new(
-            proc, "user", json_pack("{s:I, s:I}", "uid", (json_int_t)uid, "gid", (json_int_t)gid));
+        json_t *u = json_pack("{s:I, s:I}", "uid", (json_int_t)uid, "gid", (json_int_t)gid);
+        if (u && ngids > 0) {
+            json_t *a = json_array();
+            for (size_t i = 0; a && i < ngids; i++)
+                json_array_append_new(a, json_integer(gids[i]));
+            json_object_set_new(u, "additionalGids", a);
+        }
+        if (u == NULL || json_object_set_new(proc, "user", u) < 0)
+            return NOMEM("process.user");
     }
     /* isola sets no_new_privs by default (docs/security.md); --privileged
      * clears it as Docker has it, unless asked for. */

@@ -9,7 +9,7 @@ import pytest
 from conftest import cleanup_tree, run
 
 PROBE = ("grep -E '^(Seccomp|NoNewPrivs|Cap(Bnd|Eff|Prm)):' /proc/self/status; "
-         "echo A=$A; echo B=$B; echo uid=$(id -u); echo gid=$(id -g); echo pwd=$(pwd); "
+         "echo A=$A; echo B=$B; echo uid=$(id -u); echo gid=$(id -g); echo groups=$(id -G); echo pwd=$(pwd); "
          "if touch /probe-rw 2>/dev/null; then echo rootrw=yes; else echo rootrw=no; fi; "
          "echo nproc=$(ulimit -u); echo hnproc=$(ulimit -Hu); echo nofile=$(ulimit -n); "
          "echo hnofile=$(ulimit -Hn); echo host=$(hostname); "
@@ -34,6 +34,8 @@ CASES = {
     "unconfined": ["--security-opt", "seccomp=unconfined"],
     "privileged": ["--privileged"],
     "device": ["--device", "/dev/null:/dev/isola-null"],
+    "user_name": ["-u", "daemon"],
+    "user_uid": ["-u", "1"],
     "cpu_memory": ["-m", "64m", "--memory-swap", "128MiB", "--cpus", "0.5", "--cpu-shares", "512",
                    "--cpuset-cpus", "0"],
 }
@@ -103,7 +105,7 @@ def test_run_option_like_podman(isola, rootfs, tmp_root, podman, envfile, case):
     theirs = fields(r.stdout)
     # (podman's containers.conf in peers.py sets default nproc limits: compared
     # only where --ulimit sets them)
-    keys = ["CapBnd", "CapEff", "CapPrm", "Seccomp", "A", "B", "uid", "gid", "pwd"]
+    keys = ["CapBnd", "CapEff", "CapPrm", "Seccomp", "A", "B", "uid", "gid", "groups", "pwd"]
     if case != "process":
         keys.append("devs")
     if case == "process":

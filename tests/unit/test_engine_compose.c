@@ -94,8 +94,8 @@ static void test_image_defaults(void)
           "\"B=image\"]",
           "image Env, PATH by default");
     IS_AT(s, "process", "cwd", NULL, "\"/work\"", "WorkingDir");
-    IS_AT(s, "process", "user", NULL, "{\"uid\":1000,\"gid\":1001}",
-          "User name from the rootfs's /etc/passwd");
+    IS_AT(s, "process", "user", NULL, "{\"uid\":1000,\"gid\":1001,\"additionalGids\":[50]}",
+          "User name from the rootfs's /etc/passwd, groups from /etc/group");
     IS_AT(s, "process", "terminal", NULL, "false", "no terminal");
     IS_AT(s, "root", NULL, NULL, "{\"path\":\"rootfs\",\"readonly\":false}", "root");
     IS_AT(s, "hostname", NULL, NULL, "\"isola\"", "default hostname");
@@ -150,6 +150,19 @@ static void test_process_options(void)
     _cleanup_json_ json_t *s2 = compose(img, &o2);
     IS_AT(s2, "process", "args", NULL, "[\"echo\",\"hi\"]", "--entrypoint \"\" clears it");
     IS_AT(s2, "process", "user", NULL, "{\"uid\":1000,\"gid\":50}", "-u name:group");
+
+    struct compose_opts o2b = {.args = args, .user = "1000"};
+    _cleanup_json_ json_t *s2b = compose(img, &o2b);
+    IS_AT(s2b, "process", "user", NULL, "{\"uid\":1000,\"gid\":1001,\"additionalGids\":[50]}",
+          "-u uid: the passwd entry's group and the user's groups");
+    struct compose_opts o2c = {.args = args, .user = "app"};
+    _cleanup_json_ json_t *s2c = compose(img, &o2c);
+    IS_AT(s2c, "process", "user", NULL, "{\"uid\":1000,\"gid\":1001,\"additionalGids\":[50]}",
+          "-u name: supplementary groups from /etc/group");
+    struct compose_opts o2d = {.args = args, .user = "4242"};
+    _cleanup_json_ json_t *s2d = compose(img, &o2d);
+    IS_AT(s2d, "process", "user", NULL, "{\"uid\":4242,\"gid\":0}",
+          "-u uid without an entry: gid 0");
 
     struct compose_opts o3 = {.entrypoint = "/bin/sh"};
     _cleanup_json_ json_t *s3 = compose(img, &o3);
