@@ -120,7 +120,7 @@ static int vm_run(int argc, char **argv)
     int out_fd = STDOUT_FILENO, in_fd = -1, c, status;
     char *end;
 
-    config_init(&cfg);
+    vm_config_init(&cfg);
     /* The monitor's environment knobs (docs/vm.md): read here, passed down. */
     const char *kvm_dev = getenv("ISOLA_KVM_DEV"), *no_ioev = getenv("ISOLA_VMM_NO_IOEVENTFD");
     cfg.kvm_dev = kvm_dev && *kvm_dev ? kvm_dev : NULL;
@@ -151,13 +151,13 @@ static int vm_run(int argc, char **argv)
             break;
         }
         case O_MEMORY:
-            r = config_parse_memory(optarg, &cfg.memory, &err);
+            r = vm_config_parse_memory(optarg, &cfg.memory, &err);
             break;
         case O_DISK:
-            r = config_add_disk(&cfg, optarg, &err);
+            r = vm_config_add_disk(&cfg, optarg, &err);
             break;
         case O_NET:
-            r = config_add_net(&cfg, optarg, &err);
+            r = vm_config_add_net(&cfg, optarg, &err);
             break;
         case O_VSOCK: {
             errno = 0;
@@ -173,10 +173,10 @@ static int vm_run(int argc, char **argv)
             cfg.vsock_uds = strdup(optarg);
             break;
         case O_CONSOLE:
-            r = config_set_console(&cfg, optarg, &err);
+            r = vm_config_set_console(&cfg, optarg, &err);
             break;
         case O_CONFIG:
-            r = config_load_file(&cfg, optarg, &err);
+            r = vm_config_load_file(&cfg, optarg, &err);
             break;
         case O_BOOT:
             if (strcmp(optarg, "pvh") == 0)
@@ -191,22 +191,22 @@ static int vm_run(int argc, char **argv)
             break;
         case 'h':
             vm_usage(stdout);
-            config_free(&cfg);
+            vm_config_free(&cfg);
             return 0;
         default:
             vm_usage(stderr);
-            config_free(&cfg);
+            vm_config_free(&cfg);
             return 2;
         }
         if (r < 0) {
             err_print(err, "isola vm run", stderr);
-            config_free(&cfg);
+            vm_config_free(&cfg);
             return 2;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "isola vm run: unexpected argument `%s`\n", argv[optind]);
-        config_free(&cfg);
+        vm_config_free(&cfg);
         return 2;
     }
 
@@ -217,7 +217,7 @@ static int vm_run(int argc, char **argv)
         if (log_fd < 0) {
             err_sys(&err, "console file `%s`", cfg.console_file);
             err_print(err, "isola vm run", stderr);
-            config_free(&cfg);
+            vm_config_free(&cfg);
             return VM_STATUS_ERROR;
         }
         out_fd = log_fd;
@@ -228,7 +228,7 @@ static int vm_run(int argc, char **argv)
     if (builder_build(&cfg, out_fd, &m, &con.serial, &err) < 0) {
         err_print(err, "isola vm run", stderr);
         machine_destroy(&m);
-        config_free(&cfg);
+        vm_config_free(&cfg);
         return VM_STATUS_ERROR;
     }
     con.m = &m;
@@ -259,7 +259,7 @@ static int vm_run(int argc, char **argv)
         fprintf(stderr, "isola vm run: guest ended: %s%s%s (exit status %d)\n",
                 machine_end_name(m.end), m.end_msg[0] ? ": " : "", m.end_msg, status);
     machine_destroy(&m);
-    config_free(&cfg);
+    vm_config_free(&cfg);
     return status;
 }
 

@@ -16,7 +16,7 @@
 #include "cli/oci.h"
 #include "oci_version.h"
 #include "runtime/selfexec.h"
-#include "runtime/state.h"
+#include "runtime/oci_state.h"
 #include "util/log.h"
 
 static const struct oci_command commands[] = {

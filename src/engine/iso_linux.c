@@ -27,7 +27,7 @@
 #include "engine/isolation.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
-#include "runtime/state.h"
+#include "runtime/oci_state.h"
 #include "runtime/terminal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -47,15 +47,15 @@ static struct linux_wl *L(struct iso_workload *w)
 /* The container's cgroup, from its runtime state. */
 static int load_cgroup(struct iso_workload *w, struct cgroup **cg, struct err **err)
 {
-    struct state *st = NULL;
+    struct oci_state *st = NULL;
 
-    if (state_load(L(w)->root, w->id, &st, err) < 0)
+    if (oci_state_load(L(w)->root, w->id, &st, err) < 0)
         return -1;
     int r = 0;
     *cg = NULL;
     if (st->cgroup != NULL)
         r = cgroup_from_json(st->cgroup, cg, err);
-    state_free(st);
+    oci_state_free(st);
     return r;
 }
 
@@ -202,7 +202,7 @@ static int linux_create(const struct iso_ctx *c, const struct iso_create_opts *o
     char sock[PATH_MAX];
     _cleanup_close_ int listener = -1;
     int saved[3];
-    struct state *st = NULL;
+    struct oci_state *st = NULL;
 
     *w = (struct iso_workload){.ops = &iso_linux_ops, .exit_fd = -1};
     struct linux_wl *l = calloc(1, sizeof(*l));
@@ -255,10 +255,10 @@ static int linux_create(const struct iso_ctx *c, const struct iso_create_opts *o
         }
         o->stdio->pty_master = m;
     }
-    if (state_load(c->state_root, o->id, &st, err) < 0)
+    if (oci_state_load(c->state_root, o->id, &st, err) < 0)
         goto fail_delete;
     w->pid = st->pid;
-    state_free(st);
+    oci_state_free(st);
     if ((w->exit_fd = proc_pidfd(w->pid, err)) < 0)
         goto fail_delete;
     return 0;

@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 #include "engine/ctrlog.h"
-#include "runtime/state.h"
+#include "runtime/oci_state.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
@@ -118,7 +118,7 @@ static int write_status(struct mon *m, const char *state, struct err **err)
                      m->self_start, m->started_at);
 
     dir_path(m, path, sizeof(path), "status");
-    return state_write_file(path, buf, (size_t)n, 0644, err);
+    return oci_state_write_file(path, buf, (size_t)n, 0644, err);
 }
 
 static int write_exit(struct mon *m, const struct iso_exit *x, struct err **err)
@@ -773,7 +773,7 @@ static int setup(struct mon *m, struct err **err)
 
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
         return err_sys(err, "monitor: PR_SET_CHILD_SUBREAPER");
-    m->self_start = state_pid_start_time(getpid());
+    m->self_start = oci_state_pid_start_time(getpid());
     if ((m->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
         return err_sys(err, "monitor: epoll_create1");
     if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -982,7 +982,7 @@ int monitor_alive(const char *dir, bool *alive, bool *ended, pid_t *pid, struct 
         return -1;
     *pid = (pid_t)json_integer_value(json_object_get(j, "monitorPid"));
     json_int_t t = json_integer_value(json_object_get(j, "monitorStartTime"));
-    *alive = *pid > 0 && t != 0 && state_pid_start_time(*pid) == (unsigned long long)t;
+    *alive = *pid > 0 && t != 0 && oci_state_pid_start_time(*pid) == (unsigned long long)t;
     const char *st = json_string_value(json_object_get(j, "state"));
     *ended = st != NULL && strcmp(st, "exited") == 0;
     return 0;

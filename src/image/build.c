@@ -102,7 +102,7 @@ void build_history(struct stage *st, const char *by, bool empty)
                                    : json_pack("{s:s}", "created_by", by));
 }
 
-void build_add_layer(struct stage *st, const char *digest, int64_t size)
+static void build_add_layer(struct stage *st, const char *digest, int64_t size)
 {
     json_t *rootfs = json_object_get(st->config, "rootfs");
 
@@ -155,7 +155,7 @@ bool build_cache_get(struct ctx *ctx, struct stage *st)
     return true;
 }
 
-void build_cache_put(struct ctx *ctx, struct stage *st, const char *digest, int64_t size)
+static void build_cache_put(struct ctx *ctx, struct stage *st, const char *digest, int64_t size)
 {
     _cleanup_free_ char *p = cache_path(ctx, st->key), *dir = NULL;
     _cleanup_json_ json_t *d = desc_new(MT_OCI_LAYER, digest, size);

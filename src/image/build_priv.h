@@ -42,11 +42,9 @@ int build_insn_err(struct ctx *ctx, const struct df_insn *in, struct err **err);
 /* The image config's "config" object (created if missing). */
 json_t *build_cfg(struct stage *st);
 void build_history(struct stage *st, const char *by, bool empty);
-void build_add_layer(struct stage *st, const char *digest, int64_t size);
 int build_descs(json_t *layers, struct desc **out, struct err **err);
 /* A cached layer for st->key (added to st), or false. */
 bool build_cache_get(struct ctx *ctx, struct stage *st);
-void build_cache_put(struct ctx *ctx, struct stage *st, const char *digest, int64_t size);
 /* The layer made of dir (an overlay upper directory when overlay) added to st
  * and cached under st->key. */
 int build_commit_layer(struct ctx *ctx, struct stage *st, const char *dir, bool overlay,

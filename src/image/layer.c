@@ -343,8 +343,10 @@ static char *layer_dir(struct store *s, const char *digest)
     return p;
 }
 
-int layer_unpack(struct store *s, const struct desc *layer, bool allow_devices, char **path,
-                 struct err **err)
+/* Unpack a layer blob once into ROOT/layers/sha256/<hex> (a no-op when it is
+ * there); *path (optional) gets its directory. */
+static int layer_unpack(struct store *s, const struct desc *layer, bool allow_devices, char **path,
+                        struct err **err)
 {
     _cleanup_free_ char *dst = layer_dir(s, layer->digest), *tmp = NULL;
     _cleanup_close_ int fd = -1, rootfd = -1;

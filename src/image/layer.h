@@ -29,11 +29,6 @@ struct layer_opts {
 int layer_extract_fd(int fd, const char *what, int rootfd, const struct layer_opts *o,
                      struct err **err);
 
-/* Unpack a layer blob once into ROOT/layers/sha256/<hex> (a no-op when it is
- * there); *path (optional) gets its directory. */
-int layer_unpack(struct store *s, const struct desc *layer, bool allow_devices, char **path,
-                 struct err **err);
-
 /*
  * Prepare a container root from img in dir: unpack its layers, then mount
  * overlayfs at dir/rootfs with the layers read-only and dir/upper, dir/work

@@ -18,7 +18,7 @@ bool mt_is_manifest(const char *mt)
     return mt && (strcmp(mt, MT_OCI_MANIFEST) == 0 || strcmp(mt, MT_DOCKER_MANIFEST) == 0);
 }
 
-bool mt_is_layer(const char *mt)
+static bool mt_is_layer(const char *mt)
 {
     static const char *const known[] = {MT_OCI_LAYER,
                                         MT_OCI_LAYER_GZIP,

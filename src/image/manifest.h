@@ -29,7 +29,6 @@
 
 bool mt_is_index(const char *mt);
 bool mt_is_manifest(const char *mt);
-bool mt_is_layer(const char *mt);
 
 /* A descriptor; strings point into the JSON it was parsed from. */
 struct desc {

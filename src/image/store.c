@@ -329,26 +329,6 @@ int store_blob_put_buf(struct store *s, const void *buf, size_t len, const char 
     return 0;
 }
 
-int store_blob_put_file(struct store *s, const char *path, const char *expect, int64_t expect_size,
-                        char out[DIGEST_LEN + 1], int64_t *size, struct err **err)
-{
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    char got[DIGEST_LEN + 1];
-    int64_t n = 0;
-
-    if (fd < 0)
-        return err_sys(err, "open `%s`", path);
-    if (digest_fd(fd, path, got, &n, err) < 0 ||
-        check_digest(path, got, n, expect, expect_size, err) < 0)
-        return -1;
-    if (!store_blob_exists(s, got) && blob_commit(s, path, got, err) < 0)
-        return -1;
-    memcpy(out, got, sizeof(got));
-    if (size)
-        *size = n;
-    return 0;
-}
-
 int store_blob_open(struct store *s, const char *digest, int64_t size, struct err **err)
 {
     _cleanup_free_ char *p = NULL;

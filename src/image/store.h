@@ -54,7 +54,6 @@ static inline void store_closep(struct store **s)
  * store_open. Async-signal-safe part: store_tmp_unlink_all.
  */
 int store_tmp_unlink_on_signals(struct err **err);
-void store_tmp_unlink_all(void);
 
 /* Upgrade to the exclusive lock (prune, check); waits for writers. */
 int store_lock_exclusive(struct store *s, struct err **err);
@@ -75,9 +74,6 @@ int store_blob_put_fd(struct store *s, int fd, const char *what, const char *exp
                       struct err **err);
 int store_blob_put_buf(struct store *s, const void *buf, size_t len, const char *expect,
                        char out[DIGEST_LEN + 1], struct err **err);
-/* Move an existing file (in ROOT/tmp) into the store after checking it. */
-int store_blob_put_file(struct store *s, const char *path, const char *expect, int64_t expect_size,
-                        char out[DIGEST_LEN + 1], int64_t *size, struct err **err);
 
 /*
  * A blob written piece by piece (network downloads): data goes to a temporary

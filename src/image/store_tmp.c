@@ -120,7 +120,7 @@ int store_tmp_sweep(struct store *s)
     return removed;
 }
 
-void store_tmp_unlink_all(void)
+static void store_tmp_unlink_all(void)
 {
     for (size_t i = 0; i < TMP_SLOTS; i++) {
         const char *p = __atomic_load_n(&tmp_slots[i], __ATOMIC_SEQ_CST);

@@ -43,7 +43,7 @@
 #include "runtime/seccomp.h"
 #include "runtime/selfexec.h"
 #include "runtime/sigproxy.h"
-#include "runtime/state.h"
+#include "runtime/oci_state.h"
 #include "runtime/terminal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -440,14 +440,14 @@ static int write_pid_file(const char *path, pid_t pid, struct err **err)
     if (path == NULL)
         return 0;
     snprintf(buf, sizeof(buf), "%d", pid);
-    if (state_write_file(path, buf, strlen(buf), 0644, err) < 0)
+    if (oci_state_write_file(path, buf, strlen(buf), 0644, err) < 0)
         return err_wrap(err, "--pid-file");
     return 0;
 }
 
-static char *state_string(const struct state *st, const char *status)
+static char *state_string(const struct oci_state *st, const char *status)
 {
-    _cleanup_json_ json_t *j = state_to_oci(st, status);
+    _cleanup_json_ json_t *j = oci_state_to_oci(st, status);
 
     return j ? js_dump(j) : NULL;
 }
@@ -463,7 +463,7 @@ static void create_rollback(const struct container_opts *o, pid_t pid, struct cg
         log_err(e);
         err_free(&e);
     }
-    if (state_remove(o->root, o->id, &e) < 0) {
+    if (oci_state_remove(o->root, o->id, &e) < 0) {
         log_err(e);
         err_free(&e);
     }
@@ -475,7 +475,7 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
     struct spec *s = NULL;
     struct seccomp_filter *filter = NULL;
     struct cgroup *cg = NULL;
-    struct state st = {0};
+    struct oci_state st = {0};
     _cleanup_close_ int dirfd = -1, console = -1, listener = -1;
     int sv[2] = {-1, -1};
     pid_t pid = -1;
@@ -484,7 +484,7 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
     _cleanup_free_ char *sdir = NULL, *created = NULL, *sjson = NULL, *payload = NULL;
     char kind = 0;
 
-    if (state_check_id(o->id, err) < 0)
+    if (oci_state_check_id(o->id, err) < 0)
         return -1;
     if (spec_load(o->bundle ? o->bundle : ".", o->config, &s, err) < 0)
         return -1;
@@ -502,10 +502,10 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         err_wrap(err, "linux.seccomp.listenerPath");
         goto out;
     }
-    if (state_create_dir(o->root, o->id, err) < 0)
+    if (oci_state_create_dir(o->root, o->id, err) < 0)
         goto out;
     dir_made = true;
-    sdir = state_dir(o->root, o->id);
+    sdir = oci_state_dir(o->root, o->id);
     created = state_now_rfc3339();
     st.id = (char *)o->id;
     st.bundle = s->bundle;
@@ -517,7 +517,7 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
     st.creating = true;
     st.cgroup_manager = (int)o->cgroup_manager;
     st.creator = getpid();
-    st.creator_start_time = state_pid_start_time(st.creator);
+    st.creator_start_time = oci_state_pid_start_time(st.creator);
     if (!run) {
         char fifo[PATH_MAX];
         snprintf(fifo, sizeof(fifo), "%s/exec.fifo", sdir);
@@ -561,7 +561,7 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         err_set(err, ENOMEM, "state");
         goto out;
     }
-    if (state_write(o->root, &st, err) < 0)
+    if (oci_state_write(o->root, &st, err) < 0)
         goto out;
     json_decref(st.cgroup);
     st.cgroup = NULL;
@@ -603,9 +603,9 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         goto out;
     }
     st.pid = pid;
-    st.start_time = state_pid_start_time(pid);
+    st.start_time = oci_state_pid_start_time(pid);
     st.cgroup = cg ? cgroup_to_json(cg) : NULL;
-    if (state_write(o->root, &st, err) < 0)
+    if (oci_state_write(o->root, &st, err) < 0)
         goto out;
     sjson = state_string(&st, "creating");
     if (sjson == NULL) {
@@ -633,7 +633,7 @@ static int do_create(const struct container_opts *o, bool run, pid_t *init_pid, 
         goto out;
     }
     st.creating = false;
-    if (state_write(o->root, &st, err) < 0 || write_pid_file(o->pid_file, pid, err) < 0)
+    if (oci_state_write(o->root, &st, err) < 0 || write_pid_file(o->pid_file, pid, err) < 0)
         goto out;
     if (msg_send(sv[0], run ? 'S' : 'D', NULL, err) < 0)
         goto out;
@@ -673,10 +673,10 @@ int container_create(const struct container_opts *o, struct err **err)
 
 static int poststart(const char *root, const char *id, struct err **err)
 {
-    struct state *st = NULL;
+    struct oci_state *st = NULL;
     int rc = 0;
 
-    if (state_load(root, id, &st, err) < 0)
+    if (oci_state_load(root, id, &st, err) < 0)
         return -1;
     if (st->hooks) {
         _cleanup_free_ char *sj = state_string(st, "running");
@@ -687,7 +687,7 @@ static int poststart(const char *root, const char *id, struct err **err)
             err_free(&e);
         }
     }
-    state_free(st);
+    oci_state_free(st);
     return rc;
 }
 
@@ -738,28 +738,28 @@ int container_run(const struct container_opts *o, int *status, struct err **err)
     return 0;
 }
 
-static int load_alive(const char *root, const char *id, struct state **st, struct cgroup **cg,
+static int load_alive(const char *root, const char *id, struct oci_state **st, struct cgroup **cg,
                       struct err **err)
 {
-    if (state_load(root, id, st, err) < 0)
+    if (oci_state_load(root, id, st, err) < 0)
         return -1;
     *cg = NULL;
     if ((*st)->cgroup && cgroup_from_json((*st)->cgroup, cg, err) < 0) {
-        state_free(*st);
+        oci_state_free(*st);
         return err_wrap(err, "container `%s`", id);
     }
     return 0;
 }
 
 /* load_alive() of a container whose init runs (kill, update): ESRCH otherwise. */
-static int load_running(const char *root, const char *id, struct state **st, struct cgroup **cg,
+static int load_running(const char *root, const char *id, struct oci_state **st, struct cgroup **cg,
                         struct err **err)
 {
     if (load_alive(root, id, st, cg, err) < 0)
         return -1;
-    if (!state_init_alive(*st)) {
+    if (!oci_state_init_alive(*st)) {
         cgroup_free(*cg);
-        state_free(*st);
+        oci_state_free(*st);
         *cg = NULL;
         *st = NULL;
         return err_val(err, ESRCH, "container `%s` is not running", id);
@@ -767,14 +767,14 @@ static int load_running(const char *root, const char *id, struct state **st, str
     return 0;
 }
 
-static const char *status_of(const char *root, const struct state *st, struct cgroup *cg)
+static const char *status_of(const char *root, const struct oci_state *st, struct cgroup *cg)
 {
-    return state_status(root, st, cg ? cgroup_freezer_state(cg) : NULL);
+    return oci_state_status(root, st, cg ? cgroup_freezer_state(cg) : NULL);
 }
 
 int container_start(const char *root, const char *id, struct err **err)
 {
-    struct state *st = NULL;
+    struct oci_state *st = NULL;
     struct cgroup *cg = NULL;
     char fifo[PATH_MAX];
     int rc = -1;
@@ -818,7 +818,7 @@ int container_start(const char *root, const char *id, struct err **err)
     rc = 0;
 out:
     cgroup_free(cg);
-    state_free(st);
+    oci_state_free(st);
     if (rc == 0)
         poststart(root, id, err);
     return rc;
@@ -826,14 +826,14 @@ out:
 
 int container_state(const char *root, const char *id, json_t **out, struct err **err)
 {
-    struct state *st = NULL;
+    struct oci_state *st = NULL;
     struct cgroup *cg = NULL;
 
     if (load_alive(root, id, &st, &cg, err) < 0)
         return -1;
-    *out = state_to_oci(st, status_of(root, st, cg));
+    *out = oci_state_to_oci(st, status_of(root, st, cg));
     cgroup_free(cg);
-    state_free(st);
+    oci_state_free(st);
     return *out ? 0 : err_set(err, ENOMEM, "state");
 }
 
@@ -871,14 +871,14 @@ static int kill_thaw(struct cgroup *cg, int sig, bool paused, struct err **err)
     return 0;
 }
 
-static int signal_init(const struct state *st, int sig, struct err **err)
+static int signal_init(const struct oci_state *st, int sig, struct err **err)
 {
     _cleanup_close_ int pidfd = proc_pidfd(st->pid, err);
 
     if (pidfd < 0)
         return -1;
     /* the pidfd pins the process: check it is still the init we started */
-    if (!state_init_alive(st))
+    if (!oci_state_init_alive(st))
         return err_val(err, ESRCH, "container `%s` is not running", st->id);
     if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
         return err_sys(err, "signal %d to container `%s`", sig, st->id);
@@ -887,7 +887,7 @@ static int signal_init(const struct state *st, int sig, struct err **err)
 
 int container_kill(const char *root, const char *id, int sig, bool all, struct err **err)
 {
-    struct state *st = NULL;
+    struct oci_state *st = NULL;
     struct cgroup *cg = NULL;
     int rc;
 
@@ -897,18 +897,18 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct e
     bool paused = cg != NULL && strcmp(status_of(root, st, cg), "paused") == 0;
     if (all && cg != NULL)
         rc = cgroup_kill(cg, sig, err);
-    else if (all && !state_init_alive(st))
+    else if (all && !oci_state_init_alive(st))
         rc = 0;
     else
         rc = signal_init(st, sig, err);
     rc = rc < 0 ? rc : kill_thaw(cg, sig, paused, err);
     cgroup_free(cg);
-    state_free(st);
+    oci_state_free(st);
     return rc;
 }
 
 /* Wait (bounded) for the init to be gone. */
-static void wait_gone(const struct state *st)
+static void wait_gone(const struct oci_state *st)
 {
     struct err *e = NULL;
     _cleanup_close_ int pidfd = proc_pidfd(st->pid, &e);
@@ -923,11 +923,11 @@ static void wait_gone(const struct state *st)
 }
 
 /* Is the create that wrote this "creating" state still running (not us)? */
-static bool creator_alive(const struct state *st)
+static bool creator_alive(const struct oci_state *st)
 {
     return st->creating && st->creator > 0 && st->creator != getpid() &&
            st->creator_start_time != 0 &&
-           state_pid_start_time(st->creator) == st->creator_start_time;
+           oci_state_pid_start_time(st->creator) == st->creator_start_time;
 }
 
 /*
@@ -937,7 +937,7 @@ static bool creator_alive(const struct state *st)
  * have PDEATHSIG=SIGKILL until create releases the init, so they die with it.
  * Bounded wait; the caller then reloads the state it left.
  */
-static void stop_creator(const struct state *st)
+static void stop_creator(const struct oci_state *st)
 {
     struct err *e = NULL;
     _cleanup_close_ int pidfd = proc_pidfd(st->creator, &e);
@@ -975,7 +975,7 @@ static void empty_cgroup(struct cgroup *cg)
 
 int container_delete(const char *root, const char *id, bool force, struct err **err)
 {
-    struct state *st = NULL;
+    struct oci_state *st = NULL;
     struct cgroup *cg = NULL;
     struct err *e = NULL;
     int rc = 0;
@@ -992,7 +992,7 @@ int container_delete(const char *root, const char *id, bool force, struct err **
         }
         stop_creator(st);
         cgroup_free(cg);
-        state_free(st);
+        oci_state_free(st);
         cg = NULL;
         st = NULL;
         if (load_alive(root, id, &st, &cg, err) < 0)
@@ -1006,7 +1006,7 @@ int container_delete(const char *root, const char *id, bool force, struct err **
                      status);
         goto out;
     }
-    if (state_init_alive(st)) {
+    if (oci_state_init_alive(st)) {
         if (cg != NULL && cgroup_kill(cg, SIGKILL, &e) < 0)
             err_free(&e);
         if (signal_init(st, SIGKILL, &e) < 0)
@@ -1028,10 +1028,10 @@ int container_delete(const char *root, const char *id, bool force, struct err **
             err_free(&e);
         }
     }
-    rc = state_remove(root, id, err);
+    rc = oci_state_remove(root, id, err);
 out:
     cgroup_free(cg);
-    state_free(st);
+    oci_state_free(st);
     return rc;
 }
 
@@ -1046,7 +1046,7 @@ static int need_cgroup(const char *id, struct cgroup *cg, const char *what, stru
 
 int container_pause(const char *root, const char *id, bool pause, struct err **err)
 {
-    struct state *st = NULL;
+    struct oci_state *st = NULL;
     struct cgroup *cg = NULL;
     int rc;
 
@@ -1059,13 +1059,13 @@ int container_pause(const char *root, const char *id, bool pause, struct err **e
     else if ((rc = need_cgroup(id, cg, pause ? "pause" : "resume", err)) == 0)
         rc = cgroup_freeze(cg, pause, err);
     cgroup_free(cg);
-    state_free(st);
+    oci_state_free(st);
     return rc;
 }
 
 int container_update(const char *root, const char *id, json_t *resources, struct err **err)
 {
-    struct state *st = NULL;
+    struct oci_state *st = NULL;
     struct cgroup *cg = NULL;
     int rc;
 
@@ -1075,13 +1075,13 @@ int container_update(const char *root, const char *id, json_t *resources, struct
         (rc = cgroup_validate(resources, err)) == 0)
         rc = cgroup_update(cg, resources, err);
     cgroup_free(cg);
-    state_free(st);
+    oci_state_free(st);
     return rc;
 }
 
 int container_ps(const char *root, const char *id, pid_t **pids, size_t *n, struct err **err)
 {
-    struct state *st = NULL;
+    struct oci_state *st = NULL;
     struct cgroup *cg = NULL;
     int rc = 0;
 
@@ -1091,7 +1091,7 @@ int container_ps(const char *root, const char *id, pid_t **pids, size_t *n, stru
     *n = 0;
     if (cg != NULL) {
         rc = cgroup_pids(cg, pids, n, err);
-    } else if (state_init_alive(st)) {
+    } else if (oci_state_init_alive(st)) {
         *pids = malloc(sizeof(pid_t));
         if (*pids) {
             (*pids)[0] = st->pid;
@@ -1099,7 +1099,7 @@ int container_ps(const char *root, const char *id, pid_t **pids, size_t *n, stru
         }
     }
     cgroup_free(cg);
-    state_free(st);
+    oci_state_free(st);
     return rc;
 }
 
@@ -1108,7 +1108,7 @@ int container_list(const char *root, json_t **out, struct err **err)
     _cleanup_strv_ char **ids = NULL;
     json_t *arr;
 
-    if (state_list(root, &ids, err) < 0)
+    if (oci_state_list(root, &ids, err) < 0)
         return -1;
     arr = json_array();
     for (char **id = ids; arr && *id; id++) {
@@ -1126,12 +1126,12 @@ int container_list(const char *root, json_t **out, struct err **err)
 
 int container_load_spec(const char *root, const char *id, struct spec **out, struct err **err)
 {
-    struct state *st = NULL;
+    struct oci_state *st = NULL;
     int rc;
 
-    if (state_load(root, id, &st, err) < 0)
+    if (oci_state_load(root, id, &st, err) < 0)
         return -1;
     rc = spec_load(st->bundle, NULL, out, err);
-    state_free(st);
+    oci_state_free(st);
     return rc;
 }

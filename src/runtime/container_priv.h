@@ -12,7 +12,7 @@
 #include "util/err.h"
 
 /* The seccomp BPF cache below a state root (private, 0700); its name is
- * reserved: state_check_id() refuses it as a container id. */
+ * reserved: oci_state_check_id() refuses it as a container id. */
 #define CONTAINER_SECCOMP_CACHE ".seccomp-cache"
 
 /* linux.seccomp compiled through the cache at <root>/.seccomp-cache

@@ -24,7 +24,7 @@
 #include "runtime/process.h"
 #include "runtime/procenv.h"
 #include "runtime/seccomp.h"
-#include "runtime/state.h"
+#include "runtime/oci_state.h"
 #include "runtime/terminal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -115,7 +115,7 @@ static __attribute__((noreturn)) void fail(int sock, struct err *e)
 int container_exec(const char *root, const char *id, struct spec_process *proc,
                    const struct exec_opts *o, int *status, struct err **err)
 {
-    struct state *st = NULL;
+    struct oci_state *st = NULL;
     struct spec *s = NULL;
     struct seccomp_filter *filter = NULL;
     _cleanup_strv_ char **procs = NULL;
@@ -125,9 +125,9 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
     pid_t helper = -1, pid = -1;
 
     *status = 0;
-    if (state_load(root, id, &st, err) < 0)
+    if (oci_state_load(root, id, &st, err) < 0)
         return -1;
-    if (!state_init_alive(st)) {
+    if (!oci_state_init_alive(st)) {
         err_val(err, ESRCH, "container `%s` is not running", id);
         goto out;
     }
@@ -254,7 +254,7 @@ int container_exec(const char *root, const char *id, struct spec_process *proc,
     if (o->pid_file) {
         char pb[32];
         snprintf(pb, sizeof(pb), "%d", pid);
-        if (state_write_file(o->pid_file, pb, strlen(pb), 0644, err) < 0)
+        if (oci_state_write_file(o->pid_file, pb, strlen(pb), 0644, err) < 0)
             goto out;
     }
     if (console_rx >= 0) {
@@ -282,6 +282,6 @@ out:
         close(sv[1]);
     seccomp_filter_free(filter);
     spec_free(s);
-    state_free(st);
+    oci_state_free(st);
     return rc;
 }

@@ -20,11 +20,6 @@
 static const char *const names[HOOK_KINDS] = {"prestart",       "createRuntime", "createContainer",
                                               "startContainer", "poststart",     "poststop"};
 
-const char *hooks_kind_name(enum spec_hook_kind kind)
-{
-    return names[kind];
-}
-
 extern char **environ;
 
 /* Where a hook's stdout (fd 1) or stderr (fd 2) goes. runc and crun do not

@@ -7,7 +7,6 @@
 
 #include "runtime/spec.h"
 
-const char *hooks_kind_name(enum spec_hook_kind kind);
 /* Run every hook of one kind in order; the first failure stops ("hooks.prestart[0]
  * `/bin/x`: timed out after 2 s"). */
 int hooks_run(const struct spec_hooks *h, enum spec_hook_kind kind, const char *state_json,

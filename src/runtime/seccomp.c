@@ -70,7 +70,7 @@ static const struct {
 
 /* Action name -> libseccomp action; `errno_ret` is the errnoRet in effect
  * (EPERM when absent, as runc). Returns -1 for an unknown name. */
-int seccomp_action_parse(const char *name, uint32_t errno_ret, uint32_t *act)
+static int seccomp_action_parse(const char *name, uint32_t errno_ret, uint32_t *act)
 {
     if (strcmp(name, "SCMP_ACT_KILL") == 0 || strcmp(name, "SCMP_ACT_KILL_THREAD") == 0)
         *act = SCMP_ACT_KILL_THREAD;

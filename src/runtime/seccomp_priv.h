@@ -22,7 +22,6 @@ static inline void seccomp_filter_freep(struct seccomp_filter **f)
     *f = NULL;
 }
 
-int seccomp_action_parse(const char *name, uint32_t errno_ret, uint32_t *act);
 /* Top-level fields except architectures and syscalls: default action, flags,
  * listener path and metadata (into f). */
 int seccomp_parse_top(json_t *seccomp, struct seccomp_filter *f, uint32_t *default_act,

@@ -116,7 +116,7 @@ int builder_build(const struct vm_config *c, int console_fd, struct vm_machine *
     machine_init(m);
     m->kvm_dev = c->kvm_dev;
     m->no_ioeventfd = c->no_ioeventfd;
-    if (config_validate(c, err) < 0 || boot_probe(&bc, err) < 0 ||
+    if (vm_config_validate(c, err) < 0 || boot_probe(&bc, err) < 0 ||
         machine_create(m, c->cpus, c->memory, err) < 0 ||
         builder_serial(m, console_fd, serial, err) < 0 || platform_install(m, err) < 0)
         return -1;

@@ -6,7 +6,7 @@
 #ifndef ISOLA_VM_BUILDER_H
 #define ISOLA_VM_BUILDER_H
 
-#include "vm/config.h"
+#include "vm/vm_config.h"
 #include "vm/machine.h"
 #include "vm/serial.h"
 

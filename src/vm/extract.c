@@ -116,8 +116,9 @@ static int un_zstd(const uint8_t *in, size_t len, struct obuf *o, const char *wh
     return 0;
 }
 
-int extract_payload(const uint8_t *img, size_t len, const char *what, uint8_t **elf,
-                    size_t *elf_len, struct err **err)
+/* extract_kernel on buffers; *elf is malloc()ed. */
+static int extract_payload(const uint8_t *img, size_t len, const char *what, uint8_t **elf,
+                           size_t *elf_len, struct err **err)
 {
     struct obuf o = {0};
     uint32_t off, plen, magic;
@@ -170,7 +171,7 @@ int extract_kernel(const char *in, const char *out, struct err **err)
 {
     _cleanup_free_ char *img = NULL;
     _cleanup_free_ uint8_t *elf = NULL;
-    size_t len, elf_len;
+    size_t len, elf_len = 0;
 
     if (fs_read_file(in, &img, &len, err) < 0)
         return err_wrap(err, "kernel");

@@ -15,8 +15,4 @@
 /* Decompress the payload of bzImage at `in` into a new ELF file `out`. */
 int extract_kernel(const char *in, const char *out, struct err **err);
 
-/* The same on buffers; *elf is malloc()ed. */
-int extract_payload(const uint8_t *img, size_t len, const char *what, uint8_t **elf,
-                    size_t *elf_len, struct err **err);
-
 #endif

@@ -18,16 +18,6 @@ void *vm_mem_ptr(const struct vm_mem *m, uint64_t gpa, uint64_t len)
     return NULL;
 }
 
-bool vm_mem_read(const struct vm_mem *m, uint64_t gpa, void *dst, uint64_t len)
-{
-    void *p = vm_mem_ptr(m, gpa, len);
-
-    if (p == NULL)
-        return false;
-    memcpy(dst, p, len);
-    return true;
-}
-
 bool vm_mem_write(const struct vm_mem *m, uint64_t gpa, const void *src, uint64_t len)
 {
     void *p = vm_mem_ptr(m, gpa, len);
@@ -36,13 +26,4 @@ bool vm_mem_write(const struct vm_mem *m, uint64_t gpa, const void *src, uint64_
         return false;
     memcpy(p, src, len);
     return true;
-}
-
-uint64_t vm_mem_size(const struct vm_mem *m)
-{
-    uint64_t total = 0;
-
-    for (unsigned int i = 0; i < m->nregions; i++)
-        total += m->regions[i].size;
-    return total;
 }

@@ -29,11 +29,7 @@ struct vm_mem {
  * outside guest RAM (or len is 0 and gpa is not in RAM). */
 void *vm_mem_ptr(const struct vm_mem *m, uint64_t gpa, uint64_t len);
 
-/* Copy to/from guest memory; false if the range is not wholly RAM. */
-bool vm_mem_read(const struct vm_mem *m, uint64_t gpa, void *dst, uint64_t len);
+/* Copy to guest memory; false if the range is not wholly RAM. */
 bool vm_mem_write(const struct vm_mem *m, uint64_t gpa, const void *src, uint64_t len);
-
-/* Total RAM bytes. */
-uint64_t vm_mem_size(const struct vm_mem *m);
 
 #endif

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "runtime/spec.h"
-#include "runtime/state.h"
+#include "runtime/oci_state.h"
 #include "tap.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -142,10 +142,10 @@ int main(void)
     json_decref(o);
 
     /* ids */
-    ok(state_check_id("abc-1.2_x+", &e) == 0, "valid id");
-    ok(state_check_id("a/b", &e) < 0, "slash in id refused");
+    ok(oci_state_check_id("abc-1.2_x+", &e) == 0, "valid id");
+    ok(oci_state_check_id("a/b", &e) < 0, "slash in id refused");
     err_free(&e);
-    ok(state_check_id("..", &e) < 0, "dot-dot id refused");
+    ok(oci_state_check_id("..", &e) < 0, "dot-dot id refused");
     err_free(&e);
 
     rmdir(rootfs);

@@ -99,16 +99,6 @@ struct virtqueue *virtio_mmio_queue(struct virtio_mmio *t, unsigned int q)
     return q < t->ops->nqueues ? &t->queues[q] : NULL;
 }
 
-const struct vm_mem *virtio_mmio_mem(struct virtio_mmio *t)
-{
-    return t->mem;
-}
-
-void *virtio_mmio_device(struct virtio_mmio *t)
-{
-    return t->dev;
-}
-
 bool virtio_mmio_active(struct virtio_mmio *t)
 {
     return (t->status & (S_DRIVER_OK | S_NEEDS_RESET | S_FAILED)) == S_DRIVER_OK;
@@ -128,16 +118,6 @@ void virtio_mmio_config_copy(const void *cfg, size_t cfg_len, uint32_t off, uint
     memcpy(data, (const uint8_t *)cfg + off, cfg_len - off < len ? cfg_len - off : len);
 }
 
-void virtio_mmio_set_irq(struct vm_dev *dev, struct vm_irq irq)
-{
-    struct virtio_mmio *t = dev->state;
-
-    virtio_mmio_lock(t);
-    t->irq = irq;
-    dev->irq = irq;
-    virtio_mmio_unlock(t);
-}
-
 static void raise_irq(struct virtio_mmio *t, uint32_t why)
 {
     t->isr |= why;
@@ -148,13 +128,6 @@ void virtio_mmio_notify(struct virtio_mmio *t, unsigned int q)
 {
     if (q < t->ops->nqueues && virtqueue_should_notify(&t->queues[q]))
         raise_irq(t, INT_VRING);
-}
-
-void virtio_mmio_config_changed(struct virtio_mmio *t)
-{
-    t->config_generation++;
-    if (t->status & S_DRIVER_OK)
-        raise_irq(t, INT_CONFIG);
 }
 
 void virtio_mmio_needs_reset(struct virtio_mmio *t, const char *why)

@@ -80,14 +80,11 @@ extern const struct vm_dev_ops virtio_mmio_dev_ops;
 void virtio_mmio_lock(struct virtio_mmio *t);
 void virtio_mmio_unlock(struct virtio_mmio *t);
 struct virtqueue *virtio_mmio_queue(struct virtio_mmio *t, unsigned int q);
-const struct vm_mem *virtio_mmio_mem(struct virtio_mmio *t);
 /* DRIVER_OK set and no reset needed: queues may be used. */
 bool virtio_mmio_active(struct virtio_mmio *t);
 uint64_t virtio_mmio_features(struct virtio_mmio *t);
 /* After pushing to queue q: interrupt the guest if it asked for it. */
 void virtio_mmio_notify(struct virtio_mmio *t, unsigned int q);
-/* Config space changed (§4.2.2 InterruptStatus bit 1). */
-void virtio_mmio_config_changed(struct virtio_mmio *t);
 /* A guest error: set DEVICE_NEEDS_RESET (§2.1.2), log why, stop processing. */
 void virtio_mmio_needs_reset(struct virtio_mmio *t, const char *why);
 
@@ -95,9 +92,6 @@ void virtio_mmio_needs_reset(struct virtio_mmio *t, const char *why);
  * data; bytes past its end read as 0. For config_read callbacks. */
 void virtio_mmio_config_copy(const void *cfg, size_t cfg_len, uint32_t off, uint8_t *data,
                              uint32_t len);
-
-/* Change the interrupt line (if the machine assigns it after creation). */
-void virtio_mmio_set_irq(struct vm_dev *dev, struct vm_irq irq);
 
 /* Let the hypervisor complete this device's QueueNotify writes: create one
  * eventfd per queue and the notify thread. A queue's eventfd is registered
@@ -108,8 +102,5 @@ int virtio_mmio_set_ioevent(struct vm_dev *dev, struct vm_ioevent ev, struct err
 
 /* Wake-ups of the notify thread served so far (for tests). */
 uint64_t virtio_mmio_ioevent_count(struct virtio_mmio *t);
-
-/* The device's state pointer, given the transport (for tests). */
-void *virtio_mmio_device(struct virtio_mmio *t);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "vm/config.h"
+#include "vm/vm_config.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -10,14 +10,14 @@
 #include "util/js.h"
 #include "util/size.h"
 
-void config_init(struct vm_config *c)
+void vm_config_init(struct vm_config *c)
 {
     memset(c, 0, sizeof(*c));
     c->cpus = 1;
     c->memory = 256ULL << 20;
 }
 
-void config_free(struct vm_config *c)
+void vm_config_free(struct vm_config *c)
 {
     free(c->kernel);
     free(c->initrd);
@@ -33,7 +33,7 @@ void config_free(struct vm_config *c)
     memset(c, 0, sizeof(*c));
 }
 
-static int config_dup(char **dst, const char *s, struct err **err)
+static int vm_config_dup(char **dst, const char *s, struct err **err)
 {
     char *d = strdup(s);
 
@@ -44,7 +44,7 @@ static int config_dup(char **dst, const char *s, struct err **err)
     return 0;
 }
 
-int config_parse_memory(const char *s, uint64_t *bytes, struct err **err)
+int vm_config_parse_memory(const char *s, uint64_t *bytes, struct err **err)
 {
     int64_t v;
 
@@ -55,7 +55,7 @@ int config_parse_memory(const char *s, uint64_t *bytes, struct err **err)
     return 0;
 }
 
-int config_add_disk(struct vm_config *c, const char *spec, struct err **err)
+int vm_config_add_disk(struct vm_config *c, const char *spec, struct err **err)
 {
     _cleanup_free_ char *s = strdup(spec);
     char *comma;
@@ -82,7 +82,7 @@ int config_add_disk(struct vm_config *c, const char *spec, struct err **err)
     return 0;
 }
 
-int config_add_net(struct vm_config *c, const char *spec, struct err **err)
+int vm_config_add_net(struct vm_config *c, const char *spec, struct err **err)
 {
     _cleanup_free_ char *s = strdup(spec);
     char *tap = NULL, *mac = NULL, *save = NULL;
@@ -102,14 +102,14 @@ int config_add_net(struct vm_config *c, const char *spec, struct err **err)
     }
     if (tap == NULL || *tap == '\0')
         return err_val(err, EINVAL, "net `%s`: expected tap=NAME", spec);
-    if (config_dup(&c->nets[c->nnets].tap, tap, err) < 0 ||
-        (mac != NULL && config_dup(&c->nets[c->nnets].mac, mac, err) < 0))
+    if (vm_config_dup(&c->nets[c->nnets].tap, tap, err) < 0 ||
+        (mac != NULL && vm_config_dup(&c->nets[c->nnets].mac, mac, err) < 0))
         return -1;
     c->nnets++;
     return 0;
 }
 
-int config_set_console(struct vm_config *c, const char *spec, struct err **err)
+int vm_config_set_console(struct vm_config *c, const char *spec, struct err **err)
 {
     c->console_none = false;
     free(c->console_file);
@@ -121,21 +121,21 @@ int config_set_console(struct vm_config *c, const char *spec, struct err **err)
         return 0;
     }
     if (strncmp(spec, "file=", 5) == 0 && spec[5] != '\0')
-        return config_dup(&c->console_file, spec + 5, err);
+        return vm_config_dup(&c->console_file, spec + 5, err);
     return err_val(err, EINVAL, "console `%s`: expected terminal, none or file=PATH", spec);
 }
 
-static int config_str(json_t *j, const char *key, char **dst, struct err **err)
+static int vm_config_str(json_t *j, const char *key, char **dst, struct err **err)
 {
     const char *s = NULL;
     int r = js_get_str(j, "", key, false, &s, err);
 
     if (r <= 0)
         return r;
-    return config_dup(dst, s, err);
+    return vm_config_dup(dst, s, err);
 }
 
-int config_load_file(struct vm_config *c, const char *path, struct err **err)
+int vm_config_load_file(struct vm_config *c, const char *path, struct err **err)
 {
     static const char *const keys[] = {"kernel",     "initrd",  "cmdline", "cpus",
                                        "memory_mib", "boot",    "disks",   "nets",
@@ -151,9 +151,9 @@ int config_load_file(struct vm_config *c, const char *path, struct err **err)
     if (!json_is_object(j))
         return err_val(err, EINVAL, "config `%s`: expected a JSON object", path);
     if (js_check_keys_strict(j, "", keys, err) < 0 ||
-        config_str(j, "kernel", &c->kernel, err) < 0 ||
-        config_str(j, "initrd", &c->initrd, err) < 0 ||
-        config_str(j, "cmdline", &c->cmdline, err) < 0)
+        vm_config_str(j, "kernel", &c->kernel, err) < 0 ||
+        vm_config_str(j, "initrd", &c->initrd, err) < 0 ||
+        vm_config_str(j, "cmdline", &c->cmdline, err) < 0)
         goto fail;
     if (js_get_range(j, "", "cpus", false, 0, 1024, &n, err) < 0)
         goto fail;
@@ -188,7 +188,7 @@ int config_load_file(struct vm_config *c, const char *path, struct err **err)
             if (js_check_keys_strict(v, where, dk, err) < 0 ||
                 js_get_str(v, where, "path", true, &p, err) < 0 ||
                 js_get_bool(v, where, "readonly", false, &ro, err) < 0 ||
-                config_add_disk(c, p, err) < 0)
+                vm_config_add_disk(c, p, err) < 0)
                 goto fail;
             c->disks[c->ndisks - 1].readonly = ro;
         }
@@ -209,8 +209,8 @@ int config_load_file(struct vm_config *c, const char *path, struct err **err)
                 err_val(err, E2BIG, "%s: at most %d interfaces", where, VM_CONFIG_MAX_NETS);
                 goto fail;
             }
-            if (config_dup(&c->nets[c->nnets].tap, tap, err) < 0 ||
-                (mac != NULL && config_dup(&c->nets[c->nnets].mac, mac, err) < 0))
+            if (vm_config_dup(&c->nets[c->nnets].tap, tap, err) < 0 ||
+                (mac != NULL && vm_config_dup(&c->nets[c->nnets].mac, mac, err) < 0))
                 goto fail;
             c->nnets++;
         }
@@ -221,18 +221,18 @@ int config_load_file(struct vm_config *c, const char *path, struct err **err)
         static const char *const vk[] = {"cid", "uds", NULL};
         if (js_check_keys_strict(v, "vsock", vk, err) < 0 ||
             js_get_range(v, "vsock", "cid", true, 3, UINT32_MAX - 1, &n, err) < 0 ||
-            config_str(v, "uds", &c->vsock_uds, err) < 0)
+            vm_config_str(v, "uds", &c->vsock_uds, err) < 0)
             goto fail;
         c->vsock_cid = (uint32_t)n;
     }
     con = json_object_get(j, "console");
     if (json_is_string(con)) {
-        if (config_set_console(c, json_string_value(con), err) < 0)
+        if (vm_config_set_console(c, json_string_value(con), err) < 0)
             goto fail;
     } else if (json_is_object(con)) {
         const char *f = NULL;
         if (js_get_str(con, "console", "file", true, &f, err) < 0 ||
-            config_dup(&c->console_file, f, err) < 0)
+            vm_config_dup(&c->console_file, f, err) < 0)
             goto fail;
     } else if (con != NULL && !json_is_null(con)) {
         err_val(err, EINVAL, "console: expected a string or {\"file\": PATH}, got %s",
@@ -244,7 +244,7 @@ fail:
     return err_wrap(err, "config `%s`", path);
 }
 
-int config_validate(const struct vm_config *c, struct err **err)
+int vm_config_validate(const struct vm_config *c, struct err **err)
 {
     struct sysinfo si;
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Container state directories (see state.h). */
-#include "runtime/state.h"
+#include "runtime/oci_state.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,7 +18,7 @@
 #include "util/fs.h"
 #include "util/js.h"
 
-int state_check_id(const char *id, struct err **err)
+int oci_state_check_id(const char *id, struct err **err)
 {
     size_t n = strlen(id);
 
@@ -40,7 +40,7 @@ int state_check_id(const char *id, struct err **err)
     return 0;
 }
 
-char *state_dir(const char *root, const char *id)
+char *oci_state_dir(const char *root, const char *id)
 {
     char *p = NULL;
 
@@ -49,9 +49,9 @@ char *state_dir(const char *root, const char *id)
     return p;
 }
 
-int state_create_dir(const char *root, const char *id, struct err **err)
+int oci_state_create_dir(const char *root, const char *id, struct err **err)
 {
-    _cleanup_free_ char *dir = state_dir(root, id);
+    _cleanup_free_ char *dir = oci_state_dir(root, id);
 
     if (dir == NULL)
         return err_set(err, ENOMEM, "state dir");
@@ -65,7 +65,8 @@ int state_create_dir(const char *root, const char *id, struct err **err)
     return 0;
 }
 
-int state_write_file(const char *path, const char *data, size_t len, mode_t mode, struct err **err)
+int oci_state_write_file(const char *path, const char *data, size_t len, mode_t mode,
+                         struct err **err)
 {
     _cleanup_free_ char *tmp = NULL;
     _cleanup_close_ int fd = -1;
@@ -87,9 +88,9 @@ int state_write_file(const char *path, const char *data, size_t len, mode_t mode
     return 0;
 }
 
-int state_write(const char *root, const struct state *st, struct err **err)
+int oci_state_write(const char *root, const struct oci_state *st, struct err **err)
 {
-    _cleanup_json_ json_t *j = state_to_oci(st, st->creating ? "creating" : "created");
+    _cleanup_json_ json_t *j = oci_state_to_oci(st, st->creating ? "creating" : "created");
     _cleanup_free_ char *path = NULL;
 
     if (j == NULL || asprintf(&path, "%s/%s/state.json", root, st->id) < 0)
@@ -111,7 +112,7 @@ int state_write(const char *root, const struct state *st, struct err **err)
     _cleanup_free_ char *text = js_dump(j);
     if (text == NULL)
         return err_set(err, ENOMEM, "state of `%s`", st->id);
-    return state_write_file(path, text, strlen(text), 0600, err);
+    return oci_state_write_file(path, text, strlen(text), 0600, err);
 }
 
 static int dup_str(json_t *j, const char *key, char **out)
@@ -122,15 +123,15 @@ static int dup_str(json_t *j, const char *key, char **out)
     return *out ? 0 : -1;
 }
 
-int state_load(const char *root, const char *id, struct state **out, struct err **err)
+int oci_state_load(const char *root, const char *id, struct oci_state **out, struct err **err)
 {
-    _cleanup_free_ char *dir = state_dir(root, id);
+    _cleanup_free_ char *dir = oci_state_dir(root, id);
     _cleanup_free_ char *path = NULL;
     _cleanup_json_ json_t *j = NULL;
     struct stat sb;
-    struct state *st;
+    struct oci_state *st;
 
-    if (state_check_id(id, err) < 0)
+    if (oci_state_check_id(id, err) < 0)
         return -1;
     if (dir == NULL || asprintf(&path, "%s/state.json", dir) < 0)
         return err_set(err, ENOMEM, "state of `%s`", id);
@@ -153,17 +154,17 @@ int state_load(const char *root, const char *id, struct state **out, struct err 
         return 0;
     }
     if (js_load_file(path, &j, err) < 0) {
-        state_free(st);
+        oci_state_free(st);
         return err_wrap(err, "state of container `%s`", id);
     }
     json_t *priv = json_object_get(j, "isola");
     st->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
-    json_t *owner = json_object_get(j, "owner"); /* a string since state_to_oci() wrote one */
+    json_t *owner = json_object_get(j, "owner"); /* a string since oci_state_to_oci() wrote one */
     st->owner = json_is_string(owner) ? (uid_t)strtoul(json_string_value(owner), NULL, 10)
                                       : (uid_t)json_integer_value(owner);
     if (dup_str(j, "bundle", &st->bundle) < 0 || dup_str(j, "rootfs", &st->rootfs) < 0 ||
         dup_str(j, "created", &st->created) < 0) {
-        state_free(st);
+        oci_state_free(st);
         return err_set(err, ENOMEM, "state of `%s`", id);
     }
     json_t *a = json_object_get(j, "annotations");
@@ -185,7 +186,7 @@ int state_load(const char *root, const char *id, struct state **out, struct err 
     return 0;
 }
 
-void state_free(struct state *st)
+void oci_state_free(struct oci_state *st)
 {
     if (st == NULL)
         return;
@@ -202,16 +203,16 @@ void state_free(struct state *st)
     free(st);
 }
 
-int state_remove(const char *root, const char *id, struct err **err)
+int oci_state_remove(const char *root, const char *id, struct err **err)
 {
-    _cleanup_free_ char *dir = state_dir(root, id);
+    _cleanup_free_ char *dir = oci_state_dir(root, id);
 
     if (dir == NULL)
         return err_set(err, ENOMEM, "state dir");
     return fs_rm_rf(dir, err);
 }
 
-unsigned long long state_pid_start_time(pid_t pid)
+unsigned long long oci_state_pid_start_time(pid_t pid)
 {
     char path[64], buf[1024];
     _cleanup_close_ int fd = -1;
@@ -246,18 +247,18 @@ unsigned long long state_pid_start_time(pid_t pid)
     return t;
 }
 
-bool state_init_alive(const struct state *st)
+bool oci_state_init_alive(const struct oci_state *st)
 {
     if (st->pid <= 0)
         return false;
-    return state_pid_start_time(st->pid) == st->start_time && st->start_time != 0;
+    return oci_state_pid_start_time(st->pid) == st->start_time && st->start_time != 0;
 }
 
-const char *state_status(const char *root, const struct state *st, const char *freezer)
+const char *oci_state_status(const char *root, const struct oci_state *st, const char *freezer)
 {
     char path[PATH_MAX];
 
-    if (!state_init_alive(st))
+    if (!oci_state_init_alive(st))
         return st->creating && st->pid <= 0 ? "creating" : "stopped";
     if (st->creating)
         return "creating";
@@ -269,7 +270,7 @@ const char *state_status(const char *root, const struct state *st, const char *f
     return "running";
 }
 
-json_t *state_to_oci(const struct state *st, const char *status)
+json_t *oci_state_to_oci(const struct oci_state *st, const char *status)
 {
     bool alive = strcmp(status, "stopped") != 0;
     /* runc's and crun's "owner" is a string (a user name, "" in runc's state) */
@@ -294,7 +295,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int state_list(const char *root, char ***ids, struct err **err)
+int oci_state_list(const char *root, char ***ids, struct err **err)
 {
     _cleanup_closedir_ DIR *d = opendir(root);
     struct dirent *e;

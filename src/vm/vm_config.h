@@ -42,20 +42,20 @@ struct vm_config {
     bool no_ioeventfd;   /* queue notifications as MMIO exits (docs/virtio.md) */
 };
 
-void config_init(struct vm_config *c);
-void config_free(struct vm_config *c);
+void vm_config_init(struct vm_config *c);
+void vm_config_free(struct vm_config *c);
 
 /* Fill c from a JSON file (fields not in the file keep their values). */
-int config_load_file(struct vm_config *c, const char *path, struct err **err);
+int vm_config_load_file(struct vm_config *c, const char *path, struct err **err);
 
 /* Command-line forms: "PATH[,ro]", "tap=NAME[,mac=MAC]", "terminal|none|file=PATH",
  * sizes "512M", "2G", "1024" (MiB). */
-int config_add_disk(struct vm_config *c, const char *spec, struct err **err);
-int config_add_net(struct vm_config *c, const char *spec, struct err **err);
-int config_set_console(struct vm_config *c, const char *spec, struct err **err);
-int config_parse_memory(const char *s, uint64_t *bytes, struct err **err);
+int vm_config_add_disk(struct vm_config *c, const char *spec, struct err **err);
+int vm_config_add_net(struct vm_config *c, const char *spec, struct err **err);
+int vm_config_set_console(struct vm_config *c, const char *spec, struct err **err);
+int vm_config_parse_memory(const char *s, uint64_t *bytes, struct err **err);
 
 /* Check values the builder cannot (0 CPUs, memory beyond the host's). */
-int config_validate(const struct vm_config *c, struct err **err);
+int vm_config_validate(const struct vm_config *c, struct err **err);
 
 #endif
