@@ -27,6 +27,7 @@
 #include "engine/monitor.h"
 #include "runtime/container.h"
 #include "util/cleanup.h"
+#include "util/size.h"
 
 static const char usage[] =
     "Usage: isola-monitor start --dir DIR --id ID --bundle BUNDLE --state-root ROOT\n"
@@ -43,40 +44,6 @@ static const char usage[] =
     "names the dead monitor, and `alive` says so (see docs/engine.md).\n"
     "alive: prints `running PID` (exit 0), `exited PID` (exit 3, the workload's\n"
     "life ended normally) or `gone PID` (exit 1, the monitor was killed).\n";
-
-static int parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned shift = 0;
-
-    if (end == s || errno != 0 || s[0] == '-')
-        return -1;
-    switch (*end) {
-    case 'k':
-    case 'K':
-        shift = 10;
-        end++;
-        break;
-    case 'm':
-    case 'M':
-        shift = 20;
-        end++;
-        break;
-    case 'g':
-    case 'G':
-        shift = 30;
-        end++;
-        break;
-    }
-    if (*end == 'b' || *end == 'B')
-        end++;
-    if (*end != '\0' || v > (UINT64_MAX >> shift))
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
 
 static int fail(struct err *e)
 {
@@ -159,13 +126,16 @@ static int cmd_start(int argc, char **argv)
         case 'l':
             o.log_path = optarg;
             break;
-        case 'S':
-            if (parse_size(optarg, &o.log_max_size) < 0) {
-                fprintf(stderr, "isola-monitor: --log-max-size `%s`: expected a size like 10m\n",
-                        optarg);
+        case 'S': {
+            int64_t sz;
+            if (size_parse(optarg, 1, &sz, &e) < 0) {
+                err_print(e, "isola-monitor: --log-max-size", stderr);
+                err_free(&e);
                 return 2;
             }
+            o.log_max_size = (uint64_t)sz;
             break;
+        }
         case 'F': {
             char *end;
             long n = strtol(optarg, &end, 10);
