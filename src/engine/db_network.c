@@ -92,8 +92,7 @@ static int select_where(struct db *db, const char *where, const char *arg, struc
     size_t n = 0;
     int rc;
 
-    if (asprintf(&sql, "SELECT " NETWORK_COLUMNS " FROM networks %s ORDER BY created_ns, name",
-                 where) < 0)
+    if (asprintf(&sql, "SELECT " NETWORK_COLUMNS " FROM networks %s ORDER BY name", where) < 0)
         return err_set(err, ENOMEM, "list networks");
     if (db_prepare(db, sql, &st, err) < 0)
         return -1;

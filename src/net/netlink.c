@@ -7,6 +7,7 @@
 #include <netlink/addr.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
+#include <netlink/route/link/bridge.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
@@ -166,6 +167,26 @@ static int link_set_master(struct nl_sock *sk, struct rtnl_link *l, const char *
     return 0;
 }
 
+/* Hairpin on a bridge port: with br_netfilter, a container reaching its own
+ * published port is DNATed back to the port the frame came in on. */
+static int port_hairpin(struct nl_sock *sk, struct rtnl_link *l, const char *name, struct err **err)
+{
+    _cleanup_link_ struct rtnl_link *port = rtnl_link_alloc(), *change = rtnl_link_alloc();
+    int r;
+
+    if (port == NULL || change == NULL)
+        return err_set(err, ENOMEM, "set hairpin mode on \"%s\"", name);
+    /* an AF_BRIDGE RTM_SETLINK (IFLA_PROTINFO), as `bridge link set hairpin on` */
+    rtnl_link_set_ifindex(port, rtnl_link_get_ifindex(l));
+    rtnl_link_set_family(port, AF_BRIDGE);
+    rtnl_link_set_family(change, AF_BRIDGE);
+    rtnl_link_bridge_set_flags(change, RTNL_BRIDGE_HAIRPIN_MODE);
+    r = rtnl_link_change(sk, port, change, 0);
+    if (r < 0)
+        return nl_fail(err, r, "set hairpin mode on bridge port", name);
+    return 0;
+}
+
 static int addr_add(struct nl_sock *sk, int ifindex, const char *ifname, const struct cidr *c,
                     struct err **err)
 {
@@ -303,7 +324,8 @@ int netlink_veth_create(const struct netlink_veth *v, struct err **err)
     if (r < 0)
         return nl_fail(err, r, "create veth", v->host_name);
     if (link_get(sk, v->host_name, &host, err) < 0 ||
-        link_set_master(sk, host, v->host_name, v->bridge, err) < 0)
+        link_set_master(sk, host, v->host_name, v->bridge, err) < 0 ||
+        port_hairpin(sk, host, v->host_name, err) < 0)
         goto undo;
     if (sock_open_in(v->netns_fd, &nsk, err) < 0 || link_get(nsk, v->ns_name, &in, err) < 0 ||
         addr_add(nsk, rtnl_link_get_ifindex(in), v->ns_name, &v->addr, err) < 0 ||

@@ -24,6 +24,7 @@ static const char setup_script[] =
     "add map " T " ports_ip { type ipv4_addr . inet_proto . inet_service : "
     "ipv4_addr . inet_service; }\n"
     "add map " T " nets_post { type ifname : verdict; }\n"
+    "add map " T " nets_hairpin { type ifname : verdict; }\n"
     "add map " T " nets_fwd_in { type ifname : verdict; }\n"
     "add map " T " nets_fwd_out { type ifname : verdict; }\n"
     "add chain " T " ports_dnat\n"
@@ -46,6 +47,9 @@ static const char setup_script[] =
      * reply must come back to an address the container can reach */
     "add rule " T " postrouting ip saddr 127.0.0.0/8 oifname \"isola*\" masquerade\n"
     "add rule " T " postrouting iifname vmap @nets_post\n"
+    /* by the output bridge: with br_netfilter, a DNATed packet between two
+     * ports of one bridge is bridged and has no input interface here */
+    "add rule " T " postrouting ct status dnat oifname vmap @nets_hairpin\n"
     "add rule " T " forward iifname vmap @nets_fwd_in\n"
     "add rule " T " forward oifname vmap @nets_fwd_out\n";
 
@@ -111,7 +115,7 @@ static int ifname_check(const char *s, struct err **err)
  * what does not exist cannot fail the transaction. */
 static int remove_script(FILE *f, const char *br)
 {
-    static const char *const kinds[] = {"post", "fwd_in", "fwd_out"};
+    static const char *const kinds[] = {"post", "hairpin", "fwd_in", "fwd_out"};
 
     for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
         fprintf(f, "add chain " T " %s-%s\n", kinds[i], br);
@@ -153,6 +157,7 @@ int nftables_network_add(const char *br, const struct cidr *subnet, bool interna
         fputs(setup_script, f);
         remove_script(f, br);
         fprintf(f, "add chain " T " post-%s\n", br);
+        fprintf(f, "add chain " T " hairpin-%s\n", br);
         fprintf(f, "add chain " T " fwd_in-%s\n", br);
         fprintf(f, "add chain " T " fwd_out-%s\n", br);
         if (internal) {
@@ -163,7 +168,7 @@ int nftables_network_add(const char *br, const struct cidr *subnet, bool interna
             fprintf(f, "add rule " T " post-%s oifname != \"%s\" ip saddr %s masquerade\n", br, br,
                     sn);
             /* hairpin: a container reaching a published port of its own bridge */
-            fprintf(f, "add rule " T " post-%s oifname \"%s\" ct status dnat masquerade\n", br, br);
+            fprintf(f, "add rule " T " hairpin-%s ip saddr %s masquerade\n", br, sn);
             fprintf(f, "add rule " T " fwd_in-%s accept\n", br);
             fprintf(f, "add rule " T " fwd_out-%s ct state established,related accept\n", br);
             fprintf(f, "add rule " T " fwd_out-%s ct status dnat accept\n", br);
@@ -171,6 +176,7 @@ int nftables_network_add(const char *br, const struct cidr *subnet, bool interna
             fprintf(f, "add rule " T " fwd_out-%s drop\n", br);
         }
         fprintf(f, "add element " T " nets_post { \"%s\" : jump post-%s }\n", br, br);
+        fprintf(f, "add element " T " nets_hairpin { \"%s\" : jump hairpin-%s }\n", br, br);
         fprintf(f, "add element " T " nets_fwd_in { \"%s\" : jump fwd_in-%s }\n", br, br);
         fprintf(f, "add element " T " nets_fwd_out { \"%s\" : jump fwd_out-%s }\n", br, br);
     }
