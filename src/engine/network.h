@@ -36,7 +36,7 @@ int network_create(struct db *db, const struct network_spec *s, struct db_networ
  * 172.17.0.0/16 normally), created on first use. */
 int network_default(struct db *db, struct db_network **out, struct err **err);
 /* Remove a network; EBUSY while a container holds one of its addresses, EPERM
- * for the default network while... never (Docker refuses: so does isola). */
+ * for the default network (Docker refuses it too). */
 int network_remove(struct db *db, const char *ref, struct err **err);
 /* Remove every network no container uses (not the default one), and finish
  * what a killed CLI left half created or half removed. *removed (optional,
