@@ -362,3 +362,30 @@ def test_kill9_create_rm(world):
     assert bridges == sorted(["isola0", "isola-" + inspect(world, "keep")["Id"][:9]])
     table = world.nft("list", "table", "ip", "isola").stdout
     assert sorted(set(re.findall(r"chain post-(\S+) \{", table))) == bridges
+
+
+def test_concurrent_allocations(world):
+    """Concurrent CLIs never get one subnet or one address twice."""
+    procs = [subprocess.Popen(["ip", "netns", "exec", world.host, world.isola, "network",
+                               "--root", world.state, "create", f"par{i}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(8)]
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    subnets = [inspect(world, f"par{i}")["IPAM"]["Config"][0]["Subnet"] for i in range(8)]
+    assert len(set(subnets)) == 8, subnets
+    assert set(subnets) == {f"172.{18 + i}.0.0/16" for i in range(8)}
+    nss = [world.netns("c") for _ in range(8)]
+    procs = [subprocess.Popen(["ip", "netns", "exec", world.host, HELPER, "attach", world.state,
+                               "par0", f"c{i}", f"/run/netns/{ns}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i, ns in enumerate(nss)]
+    addrs = []
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+        addrs.append(out.strip())
+    base = subnets[0].rsplit(".", 2)[0]  # "172.N"
+    assert sorted(addrs, key=lambda a: int(a.split(".")[-1])) == [
+        f"{base}.0.{i}" for i in range(2, 10)]
