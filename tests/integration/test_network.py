@@ -389,3 +389,30 @@ def test_concurrent_allocations(world):
     base = subnets[0].rsplit(".", 2)[0]  # "172.N"
     assert sorted(addrs, key=lambda a: int(a.split(".")[-1])) == [
         f"{base}.0.{i}" for i in range(2, 10)]
+
+
+def test_same_as_podman(world, tmp_root):
+    """Podman (its own root and network config dir, in the test's host
+    namespace; `network create` makes no kernel object) records the same
+    subnet, gateway, internal flag and labels, and refuses the same bad input."""
+    if shutil.which("podman") is None:
+        pytest.skip("podman is not installed (scripts/install-deps.sh)")
+    pod_dir = os.path.join(tmp_root, "podman")
+
+    def podman(*args):
+        return run(["ip", "netns", "exec", world.host, "podman", "--root", f"{pod_dir}/root",
+                    "--runroot", f"{pod_dir}/run", "--network-config-dir", f"{pod_dir}/net",
+                    "network", *args], timeout=60)
+    args = ["--subnet", "10.20.0.0/16", "--gateway", "10.20.0.254", "--internal",
+            "--label", "team=a", "net1"]
+    p = podman("create", *args)
+    assert p.returncode == 0, p.stderr
+    create(world, *args)
+    pod = json.loads(podman("inspect", "net1").stdout)[0]
+    ours = inspect(world, "net1")
+    assert [(s["subnet"], s["gateway"]) for s in pod["subnets"]] == [
+        (c["Subnet"], c["Gateway"]) for c in ours["IPAM"]["Config"]]
+    assert (pod["internal"], pod["labels"]) == (ours["Internal"], ours["Labels"])
+    for bad in (["--subnet", "10.20.5.0/24", "net2"], ["net1"], ["--subnet", "10.30.0.0/33", "n3"]):
+        theirs, mine = podman("create", *bad), world.isola_net("create", *bad)
+        assert theirs.returncode != 0 and mine.returncode != 0, (bad, theirs.stderr, mine.stderr)
