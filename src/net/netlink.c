@@ -4,19 +4,13 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
-#include <netlink/addr.h>
-#include <netlink/netlink.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link/bridge.h>
-#include <netlink/route/link.h>
-#include <netlink/route/link/veth.h>
-#include <netlink/route/route.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "net/net_dl.h"
 #include "net/netlink.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -24,7 +18,7 @@
 static void nl_sock_freep(struct nl_sock **sk)
 {
     if (*sk != NULL)
-        nl_socket_free(*sk);
+        sym_nl_socket_free(*sk);
     *sk = NULL;
 }
 #define _cleanup_nl_sock_ __attribute__((cleanup(nl_sock_freep)))
@@ -32,7 +26,7 @@ static void nl_sock_freep(struct nl_sock **sk)
 static void link_putp(struct rtnl_link **l)
 {
     if (*l != NULL)
-        rtnl_link_put(*l);
+        sym_rtnl_link_put(*l);
     *l = NULL;
 }
 #define _cleanup_link_ __attribute__((cleanup(link_putp)))
@@ -40,21 +34,21 @@ static void link_putp(struct rtnl_link **l)
 static void addr_putp(struct rtnl_addr **a)
 {
     if (*a != NULL)
-        rtnl_addr_put(*a);
+        sym_rtnl_addr_put(*a);
     *a = NULL;
 }
 
 static void nladdr_putp(struct nl_addr **a)
 {
     if (*a != NULL)
-        nl_addr_put(*a);
+        sym_nl_addr_put(*a);
     *a = NULL;
 }
 
 static void route_putp(struct rtnl_route **r)
 {
     if (*r != NULL)
-        rtnl_route_put(*r);
+        sym_rtnl_route_put(*r);
     *r = NULL;
 }
 
@@ -82,23 +76,25 @@ static int nl_errno(int nlerr)
 
 static int nl_fail(struct err **err, int nlerr, const char *what, const char *name)
 {
-    return err_val(err, nl_errno(nlerr), "%s \"%s\": %s", what, name, nl_geterror(nlerr));
+    return err_val(err, nl_errno(nlerr), "%s \"%s\": %s", what, name, sym_nl_geterror(nlerr));
 }
 
 static int sock_open(struct nl_sock **out, struct err **err)
 {
-    struct nl_sock *sk = nl_socket_alloc();
+    struct nl_sock *sk;
     int r;
 
-    if (sk == NULL)
+    if (net_dl_load_nl(err) < 0)
+        return -1;
+    if ((sk = sym_nl_socket_alloc()) == NULL)
         return err_set(err, ENOMEM, "allocate a netlink socket");
-    r = nl_connect(sk, NETLINK_ROUTE);
+    r = sym_nl_connect(sk, NETLINK_ROUTE);
     if (r < 0) {
-        nl_socket_free(sk);
-        return err_val(err, nl_errno(r), "connect a netlink socket: %s", nl_geterror(r));
+        sym_nl_socket_free(sk);
+        return err_val(err, nl_errno(r), "connect a netlink socket: %s", sym_nl_geterror(r));
     }
     /* libnl's sockets are not O_CLOEXEC */
-    fcntl(nl_socket_get_fd(sk), F_SETFD, FD_CLOEXEC);
+    fcntl(sym_nl_socket_get_fd(sk), F_SETFD, FD_CLOEXEC);
     *out = sk;
     return 0;
 }
@@ -117,7 +113,7 @@ static int sock_open_in(int nsfd, struct nl_sock **out, struct err **err)
     r = sock_open(out, err);
     if (setns(self, CLONE_NEWNET) < 0) {
         if (r == 0) {
-            nl_socket_free(*out);
+            sym_nl_socket_free(*out);
             *out = NULL;
         }
         return err_sys(err, "return to the original network namespace (setns)");
@@ -127,7 +123,7 @@ static int sock_open_in(int nsfd, struct nl_sock **out, struct err **err)
 
 static int link_get(struct nl_sock *sk, const char *name, struct rtnl_link **out, struct err **err)
 {
-    int r = rtnl_link_get_kernel(sk, 0, name, out);
+    int r = sym_rtnl_link_get_kernel(sk, 0, name, out);
 
     if (r < 0)
         return nl_fail(err, r, "look up link", name);
@@ -136,13 +132,13 @@ static int link_get(struct nl_sock *sk, const char *name, struct rtnl_link **out
 
 static int link_up(struct nl_sock *sk, struct rtnl_link *l, const char *name, struct err **err)
 {
-    _cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
+    _cleanup_link_ struct rtnl_link *change = sym_rtnl_link_alloc();
     int r;
 
     if (change == NULL)
         return err_set(err, ENOMEM, "set link \"%s\" up", name);
-    rtnl_link_set_flags(change, IFF_UP);
-    r = rtnl_link_change(sk, l, change, 0);
+    sym_rtnl_link_set_flags(change, IFF_UP);
+    r = sym_rtnl_link_change(sk, l, change, 0);
     if (r < 0)
         return nl_fail(err, r, "set up link", name);
     return 0;
@@ -156,14 +152,14 @@ static int link_set_master(struct nl_sock *sk, struct rtnl_link *l, const char *
 
     if (link_get(sk, bridge, &br, err) < 0)
         return -1;
-    if ((change = rtnl_link_alloc()) == NULL)
+    if ((change = sym_rtnl_link_alloc()) == NULL)
         return err_set(err, ENOMEM, "attach link \"%s\"", name);
-    rtnl_link_set_master(change, rtnl_link_get_ifindex(br));
-    rtnl_link_set_flags(change, IFF_UP);
-    r = rtnl_link_change(sk, l, change, 0);
+    sym_rtnl_link_set_master(change, sym_rtnl_link_get_ifindex(br));
+    sym_rtnl_link_set_flags(change, IFF_UP);
+    r = sym_rtnl_link_change(sk, l, change, 0);
     if (r < 0)
         return err_val(err, nl_errno(r), "attach link \"%s\" to bridge \"%s\": %s", name, bridge,
-                       nl_geterror(r));
+                       sym_nl_geterror(r));
     return 0;
 }
 
@@ -171,17 +167,17 @@ static int link_set_master(struct nl_sock *sk, struct rtnl_link *l, const char *
  * published port is DNATed back to the port the frame came in on. */
 static int port_hairpin(struct nl_sock *sk, struct rtnl_link *l, const char *name, struct err **err)
 {
-    _cleanup_link_ struct rtnl_link *port = rtnl_link_alloc(), *change = rtnl_link_alloc();
+    _cleanup_link_ struct rtnl_link *port = sym_rtnl_link_alloc(), *change = sym_rtnl_link_alloc();
     int r;
 
     if (port == NULL || change == NULL)
         return err_set(err, ENOMEM, "set hairpin mode on \"%s\"", name);
     /* an AF_BRIDGE RTM_SETLINK (IFLA_PROTINFO), as `bridge link set hairpin on` */
-    rtnl_link_set_ifindex(port, rtnl_link_get_ifindex(l));
-    rtnl_link_set_family(port, AF_BRIDGE);
-    rtnl_link_set_family(change, AF_BRIDGE);
-    rtnl_link_bridge_set_flags(change, RTNL_BRIDGE_HAIRPIN_MODE);
-    r = rtnl_link_change(sk, port, change, 0);
+    sym_rtnl_link_set_ifindex(port, sym_rtnl_link_get_ifindex(l));
+    sym_rtnl_link_set_family(port, AF_BRIDGE);
+    sym_rtnl_link_set_family(change, AF_BRIDGE);
+    sym_rtnl_link_bridge_set_flags(change, RTNL_BRIDGE_HAIRPIN_MODE);
+    r = sym_rtnl_link_change(sk, port, change, 0);
     if (r < 0)
         return nl_fail(err, r, "set hairpin mode on bridge port", name);
     return 0;
@@ -190,7 +186,7 @@ static int port_hairpin(struct nl_sock *sk, struct rtnl_link *l, const char *nam
 static int addr_add(struct nl_sock *sk, int ifindex, const char *ifname, const struct cidr *c,
                     struct err **err)
 {
-    __attribute__((cleanup(addr_putp))) struct rtnl_addr *a = rtnl_addr_alloc();
+    __attribute__((cleanup(addr_putp))) struct rtnl_addr *a = sym_rtnl_addr_alloc();
     __attribute__((cleanup(nladdr_putp))) struct nl_addr *local = NULL;
     char buf[CIDR_STR_LEN];
     int r;
@@ -198,44 +194,45 @@ static int addr_add(struct nl_sock *sk, int ifindex, const char *ifname, const s
     if (a == NULL)
         return err_set(err, ENOMEM, "add an address to \"%s\"", ifname);
     cidr_format(c, buf);
-    r = nl_addr_parse(buf, AF_INET, &local);
+    r = sym_nl_addr_parse(buf, AF_INET, &local);
     if (r < 0)
-        return err_val(err, EINVAL, "address %s: %s", buf, nl_geterror(r));
-    rtnl_addr_set_ifindex(a, ifindex);
-    rtnl_addr_set_family(a, AF_INET);
-    r = rtnl_addr_set_local(a, local);
+        return err_val(err, EINVAL, "address %s: %s", buf, sym_nl_geterror(r));
+    sym_rtnl_addr_set_ifindex(a, ifindex);
+    sym_rtnl_addr_set_family(a, AF_INET);
+    r = sym_rtnl_addr_set_local(a, local);
     if (r == 0)
-        r = rtnl_addr_add(sk, a, 0);
+        r = sym_rtnl_addr_add(sk, a, 0);
     if (r < 0)
         return err_val(err, nl_errno(r), "add address %s to \"%s\": %s", buf, ifname,
-                       nl_geterror(r));
+                       sym_nl_geterror(r));
     return 0;
 }
 
 static int default_route_add(struct nl_sock *sk, int ifindex, uint32_t gw, struct err **err)
 {
-    __attribute__((cleanup(route_putp))) struct rtnl_route *rt = rtnl_route_alloc();
+    __attribute__((cleanup(route_putp))) struct rtnl_route *rt = sym_rtnl_route_alloc();
     __attribute__((cleanup(nladdr_putp))) struct nl_addr *dst = NULL, *via = NULL;
     struct rtnl_nexthop *nh;
     char buf[CIDR_STR_LEN];
     int r;
 
-    if (rt == NULL || (nh = rtnl_route_nh_alloc()) == NULL)
+    if (rt == NULL || (nh = sym_rtnl_route_nh_alloc()) == NULL)
         return err_set(err, ENOMEM, "add the default route");
     cidr_addr_format(gw, buf);
-    if ((r = nl_addr_parse("0.0.0.0/0", AF_INET, &dst)) < 0 ||
-        (r = nl_addr_parse(buf, AF_INET, &via)) < 0) {
-        rtnl_route_nh_free(nh);
-        return err_val(err, EINVAL, "default route via %s: %s", buf, nl_geterror(r));
+    if ((r = sym_nl_addr_parse("0.0.0.0/0", AF_INET, &dst)) < 0 ||
+        (r = sym_nl_addr_parse(buf, AF_INET, &via)) < 0) {
+        sym_rtnl_route_nh_free(nh);
+        return err_val(err, EINVAL, "default route via %s: %s", buf, sym_nl_geterror(r));
     }
-    rtnl_route_set_family(rt, AF_INET);
-    rtnl_route_set_dst(rt, dst);
-    rtnl_route_nh_set_gateway(nh, via);
-    rtnl_route_nh_set_ifindex(nh, ifindex);
-    rtnl_route_add_nexthop(rt, nh);
-    r = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL);
+    sym_rtnl_route_set_family(rt, AF_INET);
+    sym_rtnl_route_set_dst(rt, dst);
+    sym_rtnl_route_nh_set_gateway(nh, via);
+    sym_rtnl_route_nh_set_ifindex(nh, ifindex);
+    sym_rtnl_route_add_nexthop(rt, nh);
+    r = sym_rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL);
     if (r < 0)
-        return err_val(err, nl_errno(r), "add the default route via %s: %s", buf, nl_geterror(r));
+        return err_val(err, nl_errno(r), "add the default route via %s: %s", buf,
+                       sym_nl_geterror(r));
     return 0;
 }
 
@@ -256,16 +253,16 @@ int netlink_bridge_create(const char *name, const struct cidr *gw, struct err **
 
     if (name_check(name, err) < 0 || sock_open(&sk, err) < 0)
         return -1;
-    if ((l = rtnl_link_alloc()) == NULL)
+    if ((l = sym_rtnl_link_alloc()) == NULL)
         return err_set(err, ENOMEM, "create bridge \"%s\"", name);
-    rtnl_link_set_name(l, name);
-    if ((r = rtnl_link_set_type(l, "bridge")) < 0)
+    sym_rtnl_link_set_name(l, name);
+    if ((r = sym_rtnl_link_set_type(l, "bridge")) < 0)
         return nl_fail(err, r, "create bridge", name);
-    r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+    r = sym_rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
     if (r < 0)
         return nl_fail(err, r, "create bridge", name);
     if (link_get(sk, name, &got, err) < 0 ||
-        addr_add(sk, rtnl_link_get_ifindex(got), name, gw, err) < 0 ||
+        addr_add(sk, sym_rtnl_link_get_ifindex(got), name, gw, err) < 0 ||
         link_up(sk, got, name, err) < 0)
         return err_wrap(err, "set up bridge \"%s\"", name);
     return 0;
@@ -279,7 +276,7 @@ int netlink_link_exists(const char *name, bool *exists, struct err **err)
 
     if (sock_open(&sk, err) < 0)
         return -1;
-    r = rtnl_link_get_kernel(sk, 0, name, &l);
+    r = sym_rtnl_link_get_kernel(sk, 0, name, &l);
     if (r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_NODEV)
         return nl_fail(err, r, "look up link", name);
     *exists = r == 0;
@@ -294,10 +291,10 @@ int netlink_link_delete(const char *name, bool missing_ok, struct err **err)
 
     if (sock_open(&sk, err) < 0)
         return -1;
-    if ((l = rtnl_link_alloc()) == NULL)
+    if ((l = sym_rtnl_link_alloc()) == NULL)
         return err_set(err, ENOMEM, "delete link \"%s\"", name);
-    rtnl_link_set_name(l, name);
-    r = rtnl_link_delete(sk, l);
+    sym_rtnl_link_set_name(l, name);
+    r = sym_rtnl_link_delete(sk, l);
     if (r < 0 && missing_ok && (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV))
         return 0;
     if (r < 0)
@@ -314,13 +311,13 @@ int netlink_veth_create(const struct netlink_veth *v, struct err **err)
     if (name_check(v->host_name, err) < 0 || name_check(v->ns_name, err) < 0 ||
         sock_open(&sk, err) < 0)
         return -1;
-    if ((l = rtnl_link_veth_alloc()) == NULL)
+    if ((l = sym_rtnl_link_veth_alloc()) == NULL)
         return err_set(err, ENOMEM, "create veth \"%s\"", v->host_name);
-    rtnl_link_set_name(l, v->host_name);
-    peer = rtnl_link_veth_get_peer(l);
-    rtnl_link_set_name(peer, v->ns_name);
-    rtnl_link_set_ns_fd(peer, v->netns_fd);
-    r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+    sym_rtnl_link_set_name(l, v->host_name);
+    peer = sym_rtnl_link_veth_get_peer(l);
+    sym_rtnl_link_set_name(peer, v->ns_name);
+    sym_rtnl_link_set_ns_fd(peer, v->netns_fd);
+    r = sym_rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
     if (r < 0)
         return nl_fail(err, r, "create veth", v->host_name);
     if (link_get(sk, v->host_name, &host, err) < 0 ||
@@ -328,12 +325,13 @@ int netlink_veth_create(const struct netlink_veth *v, struct err **err)
         port_hairpin(sk, host, v->host_name, err) < 0)
         goto undo;
     if (sock_open_in(v->netns_fd, &nsk, err) < 0 || link_get(nsk, v->ns_name, &in, err) < 0 ||
-        addr_add(nsk, rtnl_link_get_ifindex(in), v->ns_name, &v->addr, err) < 0 ||
+        addr_add(nsk, sym_rtnl_link_get_ifindex(in), v->ns_name, &v->addr, err) < 0 ||
         link_up(nsk, in, v->ns_name, err) < 0)
         goto undo;
     if (link_get(nsk, "lo", &lo, err) < 0 || link_up(nsk, lo, "lo", err) < 0)
         goto undo;
-    if (v->gateway != 0 && default_route_add(nsk, rtnl_link_get_ifindex(in), v->gateway, err) < 0)
+    if (v->gateway != 0 &&
+        default_route_add(nsk, sym_rtnl_link_get_ifindex(in), v->gateway, err) < 0)
         goto undo;
     return 0;
 undo:

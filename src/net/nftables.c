@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* isola's own nftables table through libnftables: see nftables.h. */
 #include <errno.h>
-#include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/net_dl.h"
 #include "net/nftables.h"
 #include "util/cleanup.h"
 
@@ -56,23 +56,25 @@ static const char setup_script[] =
 static void nft_ctx_freep(struct nft_ctx **c)
 {
     if (*c != NULL)
-        nft_ctx_free(*c);
+        sym_nft_ctx_free(*c);
     *c = NULL;
 }
 
 int nftables_run(const char *script, char **out, struct err **err)
 {
-    __attribute__((cleanup(nft_ctx_freep))) struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    __attribute__((cleanup(nft_ctx_freep))) struct nft_ctx *ctx = NULL;
     const char *msg;
     int r;
 
-    if (ctx == NULL)
+    if (net_dl_load_nft(err) < 0)
+        return -1;
+    if ((ctx = sym_nft_ctx_new(NFT_CTX_DEFAULT)) == NULL)
         return err_set(err, ENOMEM, "nftables: create a context");
-    if (nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0)
+    if (sym_nft_ctx_buffer_output(ctx) < 0 || sym_nft_ctx_buffer_error(ctx) < 0)
         return err_set(err, ENOMEM, "nftables: buffer output");
-    r = nft_run_cmd_from_buffer(ctx, script);
+    r = sym_nft_run_cmd_from_buffer(ctx, script);
     if (r != 0) {
-        msg = nft_ctx_get_error_buffer(ctx);
+        msg = sym_nft_ctx_get_error_buffer(ctx);
         _cleanup_free_ char *m = strdup(msg && *msg ? msg : "failed");
         size_t n = m ? strlen(m) : 0;
         while (n > 0 && m[n - 1] == '\n')
@@ -81,7 +83,7 @@ int nftables_run(const char *script, char **out, struct err **err)
                        "nftables: table " T ": %s", m ? m : "failed");
     }
     if (out != NULL) {
-        msg = nft_ctx_get_output_buffer(ctx);
+        msg = sym_nft_ctx_get_output_buffer(ctx);
         if ((*out = strdup(msg ? msg : "")) == NULL)
             return err_set(err, ENOMEM, "nftables: output");
     }

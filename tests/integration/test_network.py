@@ -416,3 +416,19 @@ def test_same_as_podman(world, tmp_root):
     for bad in (["--subnet", "10.20.5.0/24", "net2"], ["net1"], ["--subnet", "10.30.0.0/33", "n3"]):
         theirs, mine = podman("create", *bad), world.isola_net("create", *bad)
         assert theirs.returncode != 0 and mine.returncode != 0, (bad, theirs.stderr, mine.stderr)
+
+
+def test_libraries_opened_on_first_use(world):
+    """libnl and libnftables (with libnftnl, libmnl, libxtables, libgmp) are
+    loaded by the network commands only (docs/development.md, start-up cost)."""
+    def loaded(*args):
+        env = dict(os.environ, LD_DEBUG="files")
+        p = run(["ip", "netns", "exec", world.host, world.isola, *args], timeout=60, env=env)
+        return p, set(re.findall(r"file=(\S+) \[\d+\];\s+(?:needed|dynamically loaded) by",
+                                 p.stderr))
+    p, libs = loaded("--version")
+    assert p.returncode == 0
+    assert not [lib for lib in libs if lib.startswith(("libnl", "libnftables", "libnftnl"))], libs
+    p, libs = loaded("network", "--root", world.state, "ls")
+    assert p.returncode == 0, p.stderr
+    assert {"libnl-3.so.200", "libnl-route-3.so.200", "libnftables.so.1"} <= libs, libs
