@@ -162,7 +162,8 @@ static int parse_subnet(const char *s, const char *what, struct cidr *c, struct 
 }
 
 int db_network_insert(struct db *db, const struct db_network *n, size_t pool_start,
-                      struct db_network **out, struct err **err)
+                      const struct cidr *avoid, size_t navoid, struct db_network **out,
+                      struct err **err)
 {
     _cleanup_txn_ struct db *txn = NULL;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -206,11 +207,14 @@ int db_network_insert(struct db *db, const struct db_network *n, size_t pool_sta
             found = true;
             for (size_t j = 0; j < nused && found; j++)
                 found = !cidr_overlap(&c, &used[j]);
+            for (size_t j = 0; j < navoid && found; j++)
+                found = !cidr_overlap(&c, &avoid[j]);
         }
         if (!found)
             return err_val(err, ENOSPC,
                            "create network \"%s\": no free subnet left in the default pool "
-                           "(172.17-31.0.0/16, 192.168.0-240.0/20): give one with --subnet",
+                           "(172.17-31.0.0/16, 192.168.0-240.0/20, less this host's routes): "
+                           "give one with --subnet",
                            n->name);
         sub = c;
     }

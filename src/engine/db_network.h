@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "engine/db.h"
+#include "net/cidr.h"
 #include "util/err.h"
 
 enum db_network_state {
@@ -47,10 +48,13 @@ struct db_network_ip {
  * transaction: the name is free (EEXIST: `network with name NAME already
  * exists`), the subnet overlaps no other network's (EEXIST naming both), the
  * gateway and range are inside the subnet. A NULL subnet takes the first free
- * subnet of the pool from its pool_start-th entry (cidr_pool_nth).
+ * subnet of the pool from its pool_start-th entry (cidr_pool_nth) that
+ * overlaps neither another network nor any of avoid[0..navoid) (the host's
+ * routes).
  */
 int db_network_insert(struct db *db, const struct db_network *n, size_t pool_start,
-                      struct db_network **out, struct err **err);
+                      const struct cidr *avoid, size_t navoid, struct db_network **out,
+                      struct err **err);
 /* By name, full id, then unique id prefix. ENOENT: `network NAME not found`. */
 int db_network_get(struct db *db, const char *ref, struct db_network **out, struct err **err);
 int db_network_list(struct db *db, struct db_network ***out, size_t *n, struct err **err);

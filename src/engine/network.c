@@ -48,6 +48,8 @@ static int create_row(struct db *db, const struct network_spec *s, const char *b
                       size_t pool_start, struct db_network **out, struct err **err)
 {
     _cleanup_db_network_ struct db_network *n = NULL;
+    _cleanup_free_ struct cidr *routes = NULL;
+    size_t nroutes = 0;
     struct db_network want = {
         .name = (char *)s->name,
         .bridge = (char *)bridge,
@@ -58,7 +60,11 @@ static int create_row(struct db *db, const struct network_spec *s, const char *b
         .labels = (char *)s->labels,
     };
 
-    if (db_network_insert(db, &want, pool_start, &n, err) < 0)
+    /* a subnet from the pool must not hide a network this host already
+     * reaches (Docker and Podman check the same) */
+    if (s->subnet == NULL && netlink_routes_ipv4(&routes, &nroutes, err) < 0)
+        return err_wrap(err, "create network %s", s->name);
+    if (db_network_insert(db, &want, pool_start, routes, nroutes, &n, err) < 0)
         return -1;
     if (kernel_create(n, err) < 0 ||
         db_network_set_state(db, n->id, DB_NETWORK_READY, false, err) < 0) {

@@ -7,6 +7,8 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -380,5 +382,37 @@ int netlink_sysctl_ipv4(const char *ifname, const char *key, const char *value, 
         return err_sys(err, "open %s", path);
     if (write(fd, value, n) != (ssize_t)n)
         return err_sys(err, "write \"%s\" to %s", value, path);
+    return 0;
+}
+
+int netlink_routes_ipv4(struct cidr **out, size_t *n, struct err **err)
+{
+    _cleanup_fclose_ FILE *f = fopen("/proc/net/route", "re");
+    struct cidr *v = NULL;
+    size_t k = 0;
+    char line[256];
+
+    if (f == NULL)
+        return err_sys(err, "open /proc/net/route");
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char ifname[32];
+        unsigned dst, gw, flags, refcnt, use, metric, mask;
+        if (sscanf(line, "%31s %x %x %x %u %u %u %x", ifname, &dst, &gw, &flags, &refcnt, &use,
+                   &metric, &mask) != 8 ||
+            mask == 0)
+            continue; /* the header, the default route */
+        struct cidr *nv = realloc(v, (k + 1) * sizeof(*v));
+        if (nv == NULL) {
+            free(v);
+            return err_set(err, ENOMEM, "read /proc/net/route");
+        }
+        v = nv;
+        /* the file prints addresses in host order of the network-order value */
+        v[k].addr = ntohl(dst);
+        v[k].prefix = (unsigned)__builtin_popcount(mask);
+        k++;
+    }
+    *out = v;
+    *n = k;
     return 0;
 }

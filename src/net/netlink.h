@@ -9,6 +9,7 @@
 #define ISOLA_NET_NETLINK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "net/cidr.h"
@@ -44,6 +45,11 @@ int netlink_veth_create(const struct netlink_veth *v, struct err **err);
  * (O_CLOEXEC) is the queue; the device goes away when it is closed. */
 int netlink_tap_create(const char *name, const char *bridge, bool vnet_hdr, int *fd,
                        struct err **err);
+
+/* The destinations of this namespace's IPv4 routes (/proc/net/route), the
+ * default route left out: what a new network's subnet must not overlap.
+ * *out: caller frees. */
+int netlink_routes_ipv4(struct cidr **out, size_t *n, struct err **err);
 
 /* Write VALUE to /proc/sys/net/ipv4/conf/IFNAME/KEY (route_localnet) or, for a
  * NULL ifname, /proc/sys/net/ipv4/KEY (ip_forward), in this namespace. */

@@ -432,3 +432,10 @@ def test_libraries_opened_on_first_use(world):
     p, libs = loaded("network", "--root", world.state, "ls")
     assert p.returncode == 0, p.stderr
     assert {"libnl-3.so.200", "libnl-route-3.so.200", "libnftables.so.1"} <= libs, libs
+
+
+def test_pool_skips_host_routes(world):
+    """A subnet from the pool never hides a network the host reaches."""
+    world.sh(f"ip route add 172.18.4.0/24 via {OUTSIDE_IP}")
+    create(world, "net1")
+    assert inspect(world, "net1")["IPAM"]["Config"][0]["Subnet"] == "172.19.0.0/16"
