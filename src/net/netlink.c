@@ -270,21 +270,6 @@ int netlink_bridge_create(const char *name, const struct cidr *gw, struct err **
     return 0;
 }
 
-int netlink_link_exists(const char *name, bool *exists, struct err **err)
-{
-    _cleanup_nl_sock_ struct nl_sock *sk = NULL;
-    _cleanup_link_ struct rtnl_link *l = NULL;
-    int r;
-
-    if (sock_open(&sk, err) < 0)
-        return -1;
-    r = sym_rtnl_link_get_kernel(sk, 0, name, &l);
-    if (r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_NODEV)
-        return nl_fail(err, r, "look up link", name);
-    *exists = r == 0;
-    return 0;
-}
-
 int netlink_link_delete(const char *name, bool missing_ok, struct err **err)
 {
     _cleanup_nl_sock_ struct nl_sock *sk = NULL;

@@ -22,8 +22,6 @@
 int netlink_bridge_create(const char *name, const struct cidr *gw, struct err **err);
 /* Delete link `name`; a missing link is success when `missing_ok`. */
 int netlink_link_delete(const char *name, bool missing_ok, struct err **err);
-/* Whether link `name` exists; *exists. */
-int netlink_link_exists(const char *name, bool *exists, struct err **err);
 
 /*
  * A veth pair: `host_name` enslaved to `bridge` and up in this namespace, its

@@ -95,12 +95,6 @@ int nftables_setup(struct err **err)
     return nftables_run(setup_script, NULL, err);
 }
 
-int nftables_teardown(struct err **err)
-{
-    /* add first: deleting a missing table would fail the transaction */
-    return nftables_run("add table " T "\ndelete table " T "\n", NULL, err);
-}
-
 /* Names go into nft scripts: only characters that need no quoting. */
 static int ifname_check(const char *s, struct err **err)
 {

@@ -27,8 +27,6 @@ int nftables_network_add(const char *bridge, const struct cidr *subnet, bool int
                          struct err **err);
 /* Remove a network's rules; a network without rules is success. */
 int nftables_network_remove(const char *bridge, struct err **err);
-/* Delete the whole table (tests, `network prune` of the last network). */
-int nftables_teardown(struct err **err);
 
 /* A published port: proto "tcp" or "udp"; host_ip 0 for every local
  * address. port_remove: ENOENT when no such mapping. */
