@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/network.h"
 #include "net/cidr.h"
@@ -102,35 +103,43 @@ static int remove_row(struct db *db, struct db_network *n, bool only_unused, str
 int network_default(struct db *db, struct db_network **out, struct err **err)
 {
     struct network_spec s = {.name = NETWORK_DEFAULT};
-    struct err *e = NULL;
 
-    if (db_network_get(db, NETWORK_DEFAULT, out, &e) == 0 && (*out)->state == DB_NETWORK_READY)
-        return 0;
-    if (*out != NULL) { /* being created, or left half created by a killed CLI */
-        struct db_network *n = steal_ptr(out);
-        int r = db_network_owner_dead(n) ? remove_row(db, n, false, err)
-                                         : err_val(err, EAGAIN,
-                                                   "the default network is being created by "
-                                                   "process %d: try again",
-                                                   n->owner_pid);
-        db_network_free(n);
-        if (r < 0)
+    /* Several CLIs may need it first at once: one creates it, the others wait
+     * for it (up to ~10 s), and a half-made one whose maker died is undone. */
+    for (int tries = 0; tries < 100; tries++) {
+        _cleanup_err_ struct err *e = NULL;
+        struct db_network *n = NULL;
+
+        if (db_network_get(db, NETWORK_DEFAULT, &n, &e) == 0) {
+            if (n->state == DB_NETWORK_READY) {
+                *out = n;
+                return 0;
+            }
+            bool dead = db_network_owner_dead(n);
+            int r = dead ? remove_row(db, n, false, err) : 0;
+            db_network_free(n);
+            if (r < 0)
+                return -1;
+            if (!dead)
+                usleep(100 * 1000);
+            continue;
+        }
+        if (e->code != ENOENT) {
+            *err = steal_ptr(&e);
             return -1;
-        return network_default(db, out, err);
+        }
+        err_free(&e);
+        if (create_row(db, &s, NETWORK_DEFAULT_BRIDGE, 0, out, &e) == 0)
+            return 0;
+        if (e->code != EEXIST || strstr(e->msg, "already exists") == NULL) {
+            *err = steal_ptr(&e);
+            return -1;
+        }
+        /* another CLI inserted it meanwhile: wait for it */
     }
-    if (e->code != ENOENT) {
-        *err = e;
-        return -1;
-    }
-    err_free(&e);
-    if (create_row(db, &s, NETWORK_DEFAULT_BRIDGE, 0, out, &e) == 0)
-        return 0;
-    if (e->code == EEXIST && db_network_get(db, NETWORK_DEFAULT, out, NULL) == 0) {
-        err_free(&e); /* another CLI created it meanwhile */
-        return 0;
-    }
-    *err = e;
-    return -1;
+    return err_val(err, EAGAIN,
+                   "the default network is still being created by another "
+                   "command: try again");
 }
 
 int network_remove(struct db *db, const char *ref, struct err **err)

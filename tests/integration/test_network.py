@@ -439,3 +439,19 @@ def test_pool_skips_host_routes(world):
     world.sh(f"ip route add 172.18.4.0/24 via {OUTSIDE_IP}")
     create(world, "net1")
     assert inspect(world, "net1")["IPAM"]["Config"][0]["Subnet"] == "172.19.0.0/16"
+
+
+def test_default_network_concurrent_first_use(world):
+    """Several commands needing the default network at once: one creates it,
+    the others wait for it; all succeed."""
+    procs = [subprocess.Popen(["ip", "netns", "exec", world.host, world.isola, "network",
+                               "--root", world.state, "ls", "-q", "--filter", "type=builtin"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(6)]
+    outs = []
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+        outs.append(out)
+    assert len(set(outs)) == 1 and re.fullmatch(r"[0-9a-f]{12}\n", outs[0]), outs
+    assert bridge_addrs(world, "isola0") == ["172.17.0.1/16"]
