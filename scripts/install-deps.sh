@@ -13,7 +13,8 @@ PKGS="
   build-essential meson ninja-build pkg-config clang clang-format
   libjansson-dev libseccomp-dev libcap-dev libarchive-dev
   libzstd-dev liblzma-dev zlib1g-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev
-  libcurl4 libarchive13
+  libnl-3-dev libnl-route-3-dev libnftables-dev
+  libcurl4 libarchive13 libnl-3-200 libnl-route-3-200 libnftables1
   busybox-static python3 python3-pytest
   iproute2 util-linux procps iptables nftables cpio e2fsprogs kmod strace
   crun runc podman containerd skopeo umoci docker-registry openssl

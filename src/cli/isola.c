@@ -12,6 +12,7 @@
 #include "image/store.h"
 #include "runtime/cgroup.h"
 
+int cmd_network(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
 
@@ -33,6 +34,7 @@ static const struct isola_command commands[] = {
     {"import", cmd_import, "make an image from a root filesystem (directory or tar)"},
     {"inspect", cmd_inspect, "show an image's manifest and config"},
     {"load", cmd_load, "load images from an OCI layout or docker-archive"},
+    {"network", cmd_network, "manage networks (create, ls, inspect, rm, prune)"},
     {"pull", cmd_pull, "pull an image from a registry"},
     {"push", cmd_push, "push an image to a registry"},
     {"rmi", cmd_rmi, "remove images"},

@@ -76,6 +76,26 @@ static const char *const db_schema[] = {
     " PRIMARY KEY (kind, key)"
     ") STRICT, WITHOUT ROWID;"
     "CREATE INDEX claims_owner ON claims (owner_id);",
+    /* 3: networks (docs/networks.md); their addresses are claims of kind
+     * "ip", key "NETWORK_ID/ADDRESS". A row exists before any kernel object of
+     * its network and goes after the last one (state, owner_*: the CLI that
+     * is creating or removing it). */
+    "CREATE TABLE networks ("
+    " id TEXT PRIMARY KEY NOT NULL"
+    "  CHECK (length(id) = 64 AND id NOT GLOB '*[^0-9a-f]*'),"
+    " name TEXT NOT NULL UNIQUE,"
+    " driver TEXT NOT NULL DEFAULT 'bridge' CHECK (driver IN ('bridge')),"
+    " bridge TEXT NOT NULL UNIQUE CHECK (length(bridge) BETWEEN 1 AND 15),"
+    " subnet TEXT NOT NULL,"
+    " gateway TEXT NOT NULL,"
+    " ip_range TEXT NOT NULL DEFAULT '',"
+    " internal INTEGER NOT NULL DEFAULT 0 CHECK (internal IN (0, 1)),"
+    " labels TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(labels)),"
+    " created_ns INTEGER NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'creating' CHECK (state IN ('creating', 'ready', 'removing')),"
+    " owner_pid INTEGER NOT NULL DEFAULT 0,"
+    " owner_start_time INTEGER NOT NULL DEFAULT 0"
+    ") STRICT;",
 };
 #define DB_SCHEMA_VERSION ((int)ARRAY_SIZE(db_schema))
 

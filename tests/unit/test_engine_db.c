@@ -145,7 +145,7 @@ static void test_open(struct db *db, const char *dir)
     mode = raw_query(dir, "PRAGMA journal_mode");
     is_str(mode, "wal", "WAL mode");
     version = raw_query(dir, "PRAGMA user_version");
-    is_str(version, "2", "schema version 2");
+    is_str(version, "3", "schema version 3");
     ok(fds_cloexec(path), "every fd on the database is close-on-exec");
 }
 
@@ -543,7 +543,7 @@ static void test_upgrade(void)
     ok(make_db(old, v1_sql) == 0, "a version 1 database with a row");
     ok(db_open(old, &db, &e) == 0, "open upgrades it");
     version = raw_query(old, "PRAGMA user_version");
-    is_str(version, "2", "now schema version 2");
+    is_str(version, "3", "now schema version 3");
     ok(db && db_container_get(db, "old-one", &c, &e) == 0 && c->status == DB_STATUS_EXITED,
        "its row survived the upgrade");
     ok(db && db_claim_add(db, "port", "udp/53", c ? c->id : "", &e) == 0 &&
@@ -558,7 +558,7 @@ static void test_upgrade(void)
     ok(make_db(newer, "CREATE TABLE t (x); PRAGMA user_version = 99;") == 0,
        "a database from a newer isola");
     ok(db_open(newer, &db, &e) < 0 && e && e->code == EPROTO && db == NULL, "refused: EPROTO");
-    ok(e && strstr(e->msg, "schema version 99 is newer than this isola knows (2)"),
+    ok(e && strstr(e->msg, "schema version 99 is newer than this isola knows (3)"),
        "message says why: %s", e ? e->msg : "");
     err_free(&e);
 }
