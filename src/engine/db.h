@@ -162,6 +162,9 @@ int db_container_update(struct db *db, const struct db_container *c, unsigned fi
 
 int db_container_rename(struct db *db, const char *id, const char *new_name, struct err **err);
 
+/* Replace the row's composed config.json (db_config.c). ENOENT for an unknown id. */
+int db_container_set_config(struct db *db, const char *id, const char *config, struct err **err);
+
 /* Delete the row; its volume uses and claims go with it. */
 int db_container_delete(struct db *db, const char *id, struct err **err);
 
