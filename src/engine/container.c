@@ -30,7 +30,8 @@
 char *ctr_run_dir(const struct ctr_env *env, const char *id)
 {
     char *p = NULL;
-    return asprintf(&p, "%s/containers/%s", env->run_dir, id) < 0 ? NULL : p;
+    /* short: DIR/ctl.sock must fit in sun_path (108 bytes) */
+    return asprintf(&p, "%s/c/%s", env->run_dir, id) < 0 ? NULL : p;
 }
 
 char *ctr_bundle_dir(const struct ctr_env *env, const char *id)

@@ -214,6 +214,10 @@ int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_contai
     env_arr = json_object_get(proc, "env");
     if (c->labels)
         labels = json_loads(c->labels, 0, NULL);
+    if (labels && json_object_size(labels) == 0) {
+        json_decref(labels);
+        labels = NULL;
+    }
     if (!labels) {
         /* the composer puts the labels among the annotations */
         labels = json_object();
