@@ -143,6 +143,33 @@ static void ps_template(const char *t, const struct ps_row *r, bool header)
     putchar('\n');
 }
 
+/* Characters, not bytes (the ellipsis of COMMAND is three bytes). */
+static size_t ps_width(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* Docker's table: Go's tabwriter, columns padded to the widest cell + 3. */
+static void ps_table(char ***cells, size_t rows)
+{
+    size_t w[7] = {0};
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < 7; c++)
+            if (ps_width(cells[r][c]) > w[c])
+                w[c] = ps_width(cells[r][c]);
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t c = 0; c < 7; c++) {
+            fputs(cells[r][c], stdout);
+            if (c < 6)
+                printf("%*s", (int)(w[c] - ps_width(cells[r][c]) + 3), "");
+        }
+        putchar('\n');
+    }
+}
+
 int cmd_ps(int argc, char **argv)
 {
     static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
@@ -213,9 +240,14 @@ int cmd_ps(int argc, char **argv)
     }
     bool table = format && strncmp(format, "table", 5) == 0;
     const char *tmpl = table ? format + 5 + (format[5] == ' ') : format;
-    if (!quiet && !format)
-        printf("%-15s%-20s%-23s%-17s%-27s%-8s%s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
-               "STATUS", "PORTS", "NAMES");
+    /* the default table: a header and one row per container, padded at the end */
+    char ***cells = calloc(n + 1, sizeof(char **));
+    size_t nrows = 0;
+    if (!cells)
+        return 1;
+    static char *header[7] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
+                              "STATUS",       "PORTS", "NAMES"};
+    cells[nrows++] = header;
     bool first = true;
     for (size_t i = 0; i < n; i++) {
         struct ps_row r = {0};
@@ -235,12 +267,26 @@ int cmd_ps(int argc, char **argv)
                 ps_template(tmpl, &r, true);
             ps_template(tmpl, &r, false);
         } else {
-            printf("%-15s%-20s%-23s%-17s%-27s%-8s%s\n", r.id, r.image, r.command, r.created,
-                   r.status, "", r.name);
+            char **row = calloc(7, sizeof(char *));
+            if (row) {
+                char *vals[7] = {r.id, (char *)r.image, r.command, r.created, r.status,
+                                 "",   (char *)r.name};
+                for (size_t k = 0; k < 7; k++)
+                    row[k] = strdup(vals[k]);
+                cells[nrows++] = row;
+            }
         }
         first = false;
         json_decref(r.labels);
     }
+    if (!quiet && !format)
+        ps_table(cells, nrows);
+    for (size_t i = 1; i < nrows; i++) {
+        for (size_t k = 0; k < 7; k++)
+            free(cells[i][k]);
+        free(cells[i]);
+    }
+    free(cells);
     db_container_list_free(v, n);
     ctr_cli_close(&cli);
     return 0;

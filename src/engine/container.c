@@ -22,6 +22,7 @@
 #include "engine/monitor.h"
 #include "engine/volume.h"
 #include "image/bundle.h"
+#include "image/image.h"
 #include "runtime/container.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -145,8 +146,13 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
     size_t nv = 0;
     int rc = -1;
 
+    _cleanup_image_ struct image *img = NULL;
+
     if (o->restart && restart_policy_parse(o->restart, &rp, err) < 0)
         return -1;
+    /* the image first: an unknown one leaves nothing behind */
+    if (image_open(s, o->image, NULL, &img, err) < 0)
+        return err_wrap(err, "create container from %s", o->image);
     if (ctr_new_id(c.id, err) < 0)
         return -1;
     rundir = ctr_run_dir(env, c.id);
@@ -157,7 +163,7 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
         return err_set(err, ENOMEM, "create container");
     c.name = (char *)o->name;
     c.image_ref = (char *)o->image;
-    c.image_id = (char *)"";
+    c.image_id = (char *)img->m.config.digest;
     c.config = (char *)"{}";
     c.status = DB_STATUS_CREATED;
     c.restart_policy = (enum db_restart)rp.mode;
