@@ -125,8 +125,11 @@ static int ctr_set_annotations(json_t *spec, const struct ctr_create_opts *o, st
         json_t *v = json_array();
         for (size_t i = 0; i < o->n_volumes; i++)
             json_array_append_new(v, json_string(o->volumes[i].name));
-        json_object_set_new(ann, CTR_ANN_VOLUMES, json_string(js_dump(v) ?: "[]"));
+        _cleanup_free_ char *text = js_dump(v);
         json_decref(v);
+        if (!text)
+            return err_set(err, ENOMEM, "annotations");
+        json_object_set_new(ann, CTR_ANN_VOLUMES, json_string(text));
     }
     return 0;
 }
