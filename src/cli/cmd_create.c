@@ -187,8 +187,8 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         case CF_PULL:
             break;
         case 'h':
-            if (quiet)
-                return -1;
+            if (quiet && !a->detach)
+                return -1; /* cmd_run's own help */
             printf("Usage: isola %s [OPTIONS] IMAGE [CMD...]\n"
                    "%s"
                    "Exit status: 0, or 125 when the container cannot be made (a name in use,\n"
@@ -204,6 +204,8 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
             return -1;
         }
     }
+    if (quiet && !a->detach)
+        return -1;
     if (optind >= argc) {
         if (!quiet)
             fprintf(stderr, "isola %s: expected IMAGE (see --help)\n", run ? "run" : "create");
@@ -292,6 +294,10 @@ int ctr_cli_run_detached(int argc, char **argv)
 
     /* a first pass, quiet: is it -d? cmd_run reports usage errors otherwise */
     r = create_parse(argc, argv, true, &a, &rf, true);
+    if (r == 0 && a.detach) {
+        create_args_free(&a);
+        return 0; /* run -d --help */
+    }
     if (r <= 0 || !a.detach) {
         create_args_free(&a);
         optind = 0;

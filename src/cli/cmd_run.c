@@ -157,6 +157,8 @@ int cmd_run(int argc, char **argv)
                    "SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 go to the container;\n"
                    "the container dies with isola run. The exit status is the command's\n"
                    "(128+N if killed by signal N), 125 if it could not start.\n"
+                   "  -d, --detach       run in the background as a kept container and print its\n"
+                   "                     ID (`isola run -d --help` lists its options)\n"
                    "  -m, --memory MEM   memory limit (64m, 512k, 1.5g, 64MiB; a number: bytes)\n"
                    "  --name NAME        container name (default isola-XXXXXX)\n"
                    "  --hostname H       hostname (default isola)\n"
