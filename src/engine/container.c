@@ -270,6 +270,20 @@ static int64_t ctr_parse_time(const char *s)
     return (int64_t)timegm(&tm) * 1000000000LL + ns;
 }
 
+/* Read c's row again (another process wrote it meanwhile). */
+static int ctr_reload(struct db *db, struct db_container *c, struct err **err)
+{
+    struct db_container *n = NULL, tmp;
+
+    if (db_container_get(db, c->id, &n, err) < 0)
+        return -1;
+    tmp = *c;
+    *c = *n;
+    *n = tmp;
+    db_container_free(n);
+    return 0;
+}
+
 int ctr_sync(struct db *db, const struct ctr_env *env, struct db_container *c, bool *removed,
              struct err **err)
 {
@@ -292,12 +306,13 @@ int ctr_sync(struct db *db, const struct ctr_env *env, struct db_container *c, b
             u.pid = (pid_t)json_integer_value(json_object_get(status, "pid"));
             u.restart_count = (int)json_integer_value(json_object_get(status, "restartCount"));
             if (u.status != c->status || u.pid != c->pid || u.restart_count != c->restart_count) {
-                if (db_container_update(db, &u, DB_SET_STATUS | DB_SET_PID | DB_SET_RESTART_COUNT,
-                                        err) < 0)
+                if (db_container_sync_run(db, &u, c->monitor_pid, c->monitor_start_time, &changed,
+                                          err) < 0)
                     return -1;
-                c->status = u.status;
-                c->pid = u.pid;
-                c->restart_count = u.restart_count;
+                if (changed)
+                    *c = u;
+                else if (ctr_reload(db, c, err) < 0)
+                    return -1;
             }
         } else if (!alive && state && strcmp(state, "exited") == 0 && mpid == c->monitor_pid &&
                    ctr_read_json(dir, "exit", &exitj) == 0) {
@@ -313,13 +328,13 @@ int ctr_sync(struct db *db, const struct ctr_env *env, struct db_container *c, b
             if (u.finished_ns == 0)
                 u.finished_ns = db_now_ns();
             u.restart_count = (int)json_integer_value(json_object_get(exitj, "restartCount"));
-            if (db_container_update(db, &u,
-                                    DB_SET_STATUS | DB_SET_PID | DB_SET_MONITOR | DB_SET_EXIT |
-                                        DB_SET_FINISHED | DB_SET_RESTART_COUNT,
-                                    err) < 0)
+            if (db_container_sync_run(db, &u, c->monitor_pid, c->monitor_start_time, &changed,
+                                      err) < 0)
                 return -1;
-            *c = u;
-            changed = true;
+            if (changed)
+                *c = u;
+            else if (ctr_reload(db, c, err) < 0)
+                return -1;
         } else if (!alive) {
             /* Killed monitor, or a reboot emptied the run dir: exit code 255. */
             if (db_container_check_monitor(db, c, &changed, err) < 0)
