@@ -310,3 +310,31 @@ def test_exit_codes_and_logs_like_podman(eng, podman):
                         dup.returncode)
         cmd("rm", "-f", "cmp")
     assert results["isola"] == results["podman"]
+
+
+def test_create_start_restart_rename_prune_logs_follow(eng, tmp_root):
+    cid = eng.ok("create", "--name", "cr", IMAGE, "sh", "-c", "echo start; sleep 100").strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", cid)
+    st = eng.inspect("cr")
+    assert (st["State"]["Status"], st["State"]["StartedAt"]) == ("created", "0001-01-01T00:00:00Z")
+    assert ps_rows(eng, "-a")[0]["Status"] == "Created"
+    assert eng.ok("start", "cr") == "cr\n"
+    first_pid = eng.inspect("cr")["State"]["Pid"]
+    assert eng.ok("restart", "-t", "0", "cr") == "cr\n"
+    st = eng.inspect("cr")
+    assert st["State"]["Running"] is True and st["State"]["Pid"] != first_pid
+    assert not alive(first_pid)
+    wait_until(lambda: eng.ok("logs", "cr") == "start\nstart\n", "both runs' output")
+    eng.ok("rename", "cr", "cr2")
+    assert eng.inspect("cr2")["Id"] == cid
+    assert eng("inspect", "cr").returncode != 0
+    p = eng("container", "prune", "-f")
+    assert p.returncode == 0 and cid not in p.stdout
+    # logs -f ends when the container does, with everything it wrote
+    eng.ok("run", "-d", "--name", "fl", IMAGE, "sh", "-c", "echo a; sleep 1; echo b")
+    assert eng.ok("logs", "-f", "fl", timeout=60) == "a\nb\n"
+    p = eng("container", "prune", "-f")
+    assert p.returncode == 0 and eng.inspect("cr2")["Id"] == cid
+    assert eng("inspect", "fl").returncode != 0
+    eng.ok("rm", "-f", "cr2")
+    assert mounts_below(tmp_root) == []
