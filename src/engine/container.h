@@ -77,10 +77,19 @@ int ctr_list(struct db *db, const struct ctr_env *env, bool all, struct db_conta
 /* Block until it stops; its exit code. */
 int ctr_wait(struct db *db, const struct ctr_env *env, const char *ref, int *code,
              struct err **err);
+/* docker exec's -e (KEY=VALUE, or KEY: its value in the caller's
+ * environment, passed in by the front end), -w and -u (name, uid, name:group,
+ * uid:gid, names from the container's /etc/passwd and /etc/group). */
+struct ctr_exec_opts {
+    char *const *env; /* NULL-terminated, over the container's env */
+    const char *workdir;
+    const char *user;
+    bool detach;
+};
 /* Run args in it through the monitor; output to out/errf; *code its exit code
  * (126/127 as Docker when it cannot be run). */
 int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *const *args,
-             bool detach, FILE *out, FILE *errf, int *code, struct err **err);
+             const struct ctr_exec_opts *xo, FILE *out, FILE *errf, int *code, struct err **err);
 /* Docker's inspect document. */
 int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_container *c,
                 json_t **out, struct err **err);

@@ -18,6 +18,8 @@
 #include "util/fs.h"
 #include "util/js.h"
 
+static void exec_env_freep(char ***v);
+
 static bool io_live(const struct db_container *c)
 {
     return c->status == DB_STATUS_RUNNING || c->status == DB_STATUS_RESTARTING ||
@@ -64,32 +66,166 @@ int ctr_wait(struct db *db, const struct ctr_env *env, const char *ref, int *cod
     return 0;
 }
 
+/* The id in a passwd or group file of the root for `name` (*gid: a passwd
+ * entry's group); -1 when absent. */
+static long exec_lookup(const char *root, const char *file, const char *name, long *gid)
+{
+    char path[4096], line[1024];
+    _cleanup_fclose_ FILE *f = NULL;
+
+    /* matched by name, or by id when name is a number */
+    snprintf(path, sizeof(path), "%s/%s", root, file);
+    if (!(f = fopen(path, "re")))
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        char *fld[4] = {0}, *save = NULL, *t = strtok_r(line, ":", &save);
+        for (int i = 0; t && i < 4; i++, t = strtok_r(NULL, ":\n", &save))
+            fld[i] = t;
+        if (fld[0] && fld[2] && (strcmp(fld[0], name) == 0 || strcmp(fld[2], name) == 0)) {
+            if (gid)
+                *gid = fld[3] ? strtol(fld[3], NULL, 10) : 0;
+            return strtol(fld[2], NULL, 10);
+        }
+    }
+    return -1;
+}
+
+/* -u NAME|UID[:GROUP|GID] -> "uid:gid", as Docker resolves it in the root. */
+static int exec_user(const char *root, const char *user, char *out, size_t len, struct err **err)
+{
+    char u[256], *g;
+    long uid, gid = 0;
+
+    snprintf(u, sizeof(u), "%s", user);
+    if ((g = strchr(u, ':')))
+        *g++ = '\0';
+    char *end;
+    uid = strtol(u, &end, 10);
+    if (*u == '\0' || *end != '\0') {
+        uid = exec_lookup(root, "etc/passwd", u, &gid);
+        if (uid < 0)
+            return err_val(err, ENOENT,
+                           "unable to find user %s: no matching entries in passwd file", u);
+    } else {
+        /* a numeric uid with a passwd entry gets its group, as Docker's */
+        exec_lookup(root, "etc/passwd", u, &gid);
+    }
+    if (g) {
+        gid = strtol(g, &end, 10);
+        if (*g == '\0' || *end != '\0') {
+            gid = exec_lookup(root, "etc/group", g, NULL);
+            if (gid < 0)
+                return err_val(err, ENOENT,
+                               "unable to find group %s: no matching entries in group file", g);
+        }
+    }
+    snprintf(out, len, "%ld:%ld", uid, gid);
+    return 0;
+}
+
+/* The container's env with -e entries over it (a key replaced in place). */
+static char **exec_env(const char *config, char *const *add)
+{
+    _cleanup_json_ json_t *cfg = NULL;
+    json_t *arr, *v;
+    size_t i, n = 0, na = 0;
+
+    if (js_load_buf(config, strlen(config), "config", &cfg, NULL) < 0)
+        return NULL;
+    arr = json_object_get(json_object_get(cfg, "process"), "env");
+    while (add && add[na])
+        na++;
+    char **out = calloc(json_array_size(arr) + na + 1, sizeof(char *));
+    if (!out)
+        return NULL;
+    json_array_foreach (arr, i, v) {
+        if (json_string_value(v))
+            out[n++] = strdup(json_string_value(v));
+    }
+    for (size_t k = 0; k < na; k++) {
+        const char *eq = strchr(add[k], '=');
+        size_t kl = eq ? (size_t)(eq - add[k]) : strlen(add[k]);
+        size_t j;
+        for (j = 0; j < n; j++)
+            if (out[j] && strncmp(out[j], add[k], kl) == 0 && out[j][kl] == '=')
+                break;
+        if (j < n)
+            free(out[j]);
+        else
+            j = n++;
+        out[j] = strdup(add[k]);
+    }
+    return out;
+}
+
+static void exec_env_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void exec_env_freep(char ***v)
+{
+    exec_env_free(*v);
+}
+
+/* Append s and its NUL to the request. */
+static int exec_put(char *req, size_t *off, const char *s)
+{
+    size_t l = strlen(s) + 1;
+    if (*off + l > MONITOR_MSG_MAX)
+        return -1;
+    memcpy(req + *off, s, l);
+    *off += l;
+    return 0;
+}
+
 int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *const *args,
-             bool detach, FILE *out, FILE *errf, int *code, struct err **err)
+             const struct ctr_exec_opts *xo, FILE *out, FILE *errf, int *code, struct err **err)
 {
     _cleanup_db_container_ struct db_container *c = NULL;
-    _cleanup_free_ char *dir = NULL, *req = NULL, *buf = NULL;
-    size_t len = 4;
+    _cleanup_free_ char *dir = NULL, *req = NULL, *buf = NULL, *bundle = NULL;
+    __attribute__((cleanup(exec_env_freep))) char **envv = NULL;
+    char user[64];
+    size_t off = 0;
+    bool detach = xo && xo->detach;
 
     if (ctr_get(db, env, ref, &c, err) < 0)
         return -1;
     if (c->status != DB_STATUS_RUNNING)
         return err_val(err, EINVAL, "container %s is not running", c->id);
     dir = ctr_run_dir(env, c->id);
-    for (size_t i = 0; args[i]; i++)
-        len += 1 + strlen(args[i]);
-    req = malloc(len);
+    bundle = ctr_bundle_dir(env, c->id);
+    req = malloc(MONITOR_MSG_MAX);
     buf = malloc(MONITOR_MSG_MAX);
-    if (!dir || !req || !buf)
+    if (!dir || !bundle || !req || !buf)
         return err_set(err, ENOMEM, "exec in container %s", c->id);
-    memcpy(req, "exec", 4);
-    size_t off = 4;
-    for (size_t i = 0; args[i]; i++) {
-        req[off++] = '\0';
-        memcpy(req + off, args[i], strlen(args[i]));
-        off += strlen(args[i]);
+    bool opts = xo && ((xo->env && xo->env[0]) || xo->workdir || xo->user);
+    int bad = exec_put(req, &off, opts ? "execx" : "exec");
+    if (opts) {
+        if (xo->env && xo->env[0]) {
+            envv = exec_env(c->config, xo->env);
+            if (!envv)
+                return err_set(err, ENOMEM, "exec in container %s: env", c->id);
+            for (size_t i = 0; envv[i]; i++)
+                bad |= exec_put(req, &off, "env") | exec_put(req, &off, envv[i]);
+        }
+        if (xo->workdir)
+            bad |= exec_put(req, &off, "cwd") | exec_put(req, &off, xo->workdir);
+        if (xo->user) {
+            char root[4096];
+            snprintf(root, sizeof(root), "%s/rootfs", bundle);
+            if (exec_user(root, xo->user, user, sizeof(user), err) < 0)
+                return -1;
+            bad |= exec_put(req, &off, "user") | exec_put(req, &off, user);
+        }
+        bad |= exec_put(req, &off, "--");
     }
-    if (len > MONITOR_MSG_MAX)
+    for (size_t i = 0; args[i]; i++)
+        bad |= exec_put(req, &off, args[i]);
+    size_t len = off - 1; /* the last NUL is not sent */
+    if (bad)
         return err_val(err, E2BIG, "exec in container %s: the command is too long", c->id);
     _cleanup_close_ int fd = ctr_monitor_connect(dir, req, len);
     if (fd < 0)

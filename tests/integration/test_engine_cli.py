@@ -168,6 +168,13 @@ def test_exec_running_and_stopped(eng):
     eng.ok("run", "-d", "--name", "ex", "-e", "GREETING=hello", IMAGE, "sleep", "100")
     p = eng("exec", "ex", "sh", "-c", "echo $GREETING; echo oops >&2; exit 3")
     assert (p.returncode, p.stdout, p.stderr) == (3, "hello\n", "oops\n")
+    p = eng("exec", "-e", "GREETING=bye", "-e", "NEW=1", "-w", "/tmp", "-u", "nobody", "ex",
+            "sh", "-c", "echo $GREETING $NEW $PWD $(id -u):$(id -g)")
+    assert (p.returncode, p.stdout) == (0, "bye 1 /tmp 65534:65534\n"), p.stderr
+    p = eng("exec", "-u", "123:45", "ex", "sh", "-c", "echo $(id -u):$(id -g) $GREETING")
+    assert (p.returncode, p.stdout) == (0, "123:45 hello\n"), p.stderr
+    p = eng("exec", "-u", "nosuchuser", "ex", "true")
+    assert p.returncode == 1 and "unable to find user nosuchuser" in p.stderr
     assert eng("exec", "ex", "no-such-command").returncode == 127
     assert eng("exec", "ex", "/etc/passwd").returncode == 126
     eng.ok("stop", "-t", "0", "ex")
