@@ -14,6 +14,8 @@
 #include "cli/commands.h"
 #include "cli/ctr_cli.h"
 #include "cli/run_flags.h"
+#include "image/image.h"
+#include "image/registry.h"
 #include "image/store.h"
 #include "util/cleanup.h"
 #include "util/size.h"
@@ -38,7 +40,8 @@ static const char create_help[] =
     "  --restart POLICY   no, on-failure[:N], always, unless-stopped\n"
     "  --rm               remove the container when it exits\n"
     "  --stop-timeout S   seconds between the stop signal and SIGKILL (default 10)\n"
-    "  --log-opt max-size=SIZE|max-file=N  rotate the log by size\n";
+    "  --log-opt max-size=SIZE|max-file=N  rotate the log by size\n"
+    "  --pull missing|never  pull IMAGE when it is not in the store (default missing)\n";
 
 struct create_args {
     struct ctr_create_opts o;
@@ -48,6 +51,7 @@ struct create_args {
     char **owned;
     size_t n_owned;
     bool detach;
+    bool no_pull; /* --pull never */
 };
 
 static void create_args_free(struct create_args *a)
@@ -185,6 +189,11 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
             }
             break;
         case CF_PULL:
+            if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "never") != 0) {
+                err_set(&e, EINVAL, "--pull `%s`: expected missing or never", optarg);
+                goto bad;
+            }
+            a->no_pull = strcmp(optarg, "never") == 0;
             break;
         case 'h':
             if (quiet && !a->detach)
@@ -249,6 +258,28 @@ bad:
     return -1;
 }
 
+/* An image not in the store is pulled, as `docker run`/`create` do (--pull
+ * missing, the default); --pull never: an error. */
+static int create_ensure_image(struct store *s, const char *image, bool pull, const char *prog,
+                               struct err **err)
+{
+    _cleanup_image_ struct image *img = NULL;
+    _cleanup_free_ char *pulled = NULL;
+    struct err *e = NULL;
+    struct registry_opts ro = {.creds = getenv("ISOLA_REGISTRY_CREDS")};
+
+    if (image_open(s, image, NULL, &img, &e) == 0)
+        return 0;
+    if (e->code != ENOENT || !pull) {
+        *err = e;
+        return -1;
+    }
+    err_free(&e);
+    fprintf(stderr, "Unable to find image '%s' locally\n", image);
+    (void)prog;
+    return registry_pull(s, image, &ro, &pulled, err);
+}
+
 /* Create (and with start, start) the container; print its id. Docker's 125
  * for an engine error. */
 static int create_do(struct create_args *a, bool start, const char *prog)
@@ -262,6 +293,7 @@ static int create_do(struct create_args *a, bool start, const char *prog)
     if (ctr_cli_open(&cli, prog) < 0)
         return 125;
     if (store_open(cli_store_root(NULL), &s, &e) < 0 ||
+        create_ensure_image(s, a->o.image, !a->no_pull, prog, &e) < 0 ||
         ctr_create(cli.db, &cli.env, s, &a->o, &row, &e) < 0)
         goto out;
     if (start && ctr_start(cli.db, &cli.env, row->id, &e) < 0) {

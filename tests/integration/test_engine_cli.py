@@ -345,3 +345,28 @@ def test_create_start_restart_rename_prune_logs_follow(eng, tmp_root):
     assert eng("inspect", "fl").returncode != 0
     eng.ok("rm", "-f", "cr2")
     assert mounts_below(tmp_root) == []
+
+
+def test_run_detached_pulls_a_missing_image(eng, isola, rootfs_template, tmp_root):
+    """As `docker run -d`: an image not in the store is pulled (Debian's
+    docker-registry on 127.0.0.1); --pull never refuses instead."""
+    from test_image_registry import Registry
+
+    src = os.path.join(tmp_root, "src-store")
+    assert run([isola, "import", "--root", src, rootfs_template, "src:1"],
+               timeout=120).returncode == 0
+    reg = Registry(tmp_root)
+    try:
+        ref = f"{reg.host}/isola/eng{os.getpid()}:1"
+        p = run([isola, "push", "--root", src, "src:1", ref], timeout=180)
+        assert p.returncode == 0, p.stderr
+        p = eng("run", "-d", "--pull", "never", ref, "true")
+        assert p.returncode == 125 and eng.ok("ps", "-a", "-q") == ""
+        p = eng("run", "-d", "--name", "pulled", ref, "cat", "/etc/hostname", timeout=180)
+        assert p.returncode == 0, p.stderr
+        assert f"Unable to find image '{ref}' locally" in p.stderr
+        assert eng.ok("wait", "pulled") == "0\n"
+        assert eng.ok("logs", "pulled") == "isola\n"
+        assert eng.inspect("pulled")["Config"]["Image"] == ref
+    finally:
+        reg.stop()
