@@ -300,7 +300,9 @@ int ctr_sync(struct db *db, const struct ctr_env *env, struct db_container *c, b
         ctr_read_json(dir, "status", &status);
         const char *state = json_string_value(json_object_get(status, "state"));
         json_int_t mpid = json_integer_value(json_object_get(status, "monitorPid"));
-        if (alive && state) {
+        if (alive && state && strcmp(state, "exited") == 0) {
+            /* the monitor is finishing: its files are final once it is gone */
+        } else if (alive && state) {
             struct db_container u = *c;
             u.status = strcmp(state, "restarting") == 0 ? DB_STATUS_RESTARTING : DB_STATUS_RUNNING;
             u.pid = (pid_t)json_integer_value(json_object_get(status, "pid"));
