@@ -477,6 +477,17 @@ int ctr_start(struct db *db, const struct ctr_env *env, const char *ref, struct 
         return err_set(err, ENOMEM, "start container %s", c->id);
     if (js_load_buf(c->config, strlen(c->config), "config", &cfg, err) < 0)
         return err_wrap(err, "start container %s", c->id);
+    /* the overlay is mounted at create; a reboot unmounts it (docs/engine.md) */
+    struct stat sb, sr;
+    if (asprintf(&p, "%s/rootfs", bundle) < 0)
+        return err_set(err, ENOMEM, "start container %s", c->id);
+    if (stat(bundle, &sb) == 0 && stat(p, &sr) == 0 && sb.st_dev == sr.st_dev)
+        return err_val(err, ENXIO,
+                       "start container %s: its root `%s` is not mounted any more (was the host "
+                       "rebooted?): remove it (`isola rm`) and run it again",
+                       c->id, p);
+    free(p);
+    p = NULL;
     if (fs_mkdir_p(dir, 0700, err) < 0 || fs_mkdir_p(oci, 0700, err) < 0)
         return err_wrap(err, "start container %s", c->id);
     /* A previous run's files: the monitor writes new ones. */

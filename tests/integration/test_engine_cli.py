@@ -239,6 +239,11 @@ def test_host_reboot_says_exited(eng, tmp_root):
     assert sorted(r["ID"] for r in rows) == sorted(i[:12] for i in ids)
     assert all(r["State"] == "exited" and r["Status"].startswith("Exited (255)") for r in rows)
     assert eng.ok("wait", ids[0]) == "255\n"
+    # a reboot also unmounts the roots: start says so instead of running in an empty one
+    bundle = os.path.join(eng.env["ISOLA_ROOT"], "containers", ids[1])
+    subprocess.run(["umount", os.path.join(bundle, "rootfs")], check=True, timeout=30)
+    p = eng("start", ids[1])
+    assert p.returncode == 1 and "is not mounted any more" in p.stderr, p.stderr
     eng.ok("rm", "-f", *ids)
     assert mounts_below(tmp_root) == []
 
