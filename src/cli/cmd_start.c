@@ -36,6 +36,7 @@ int cmd_start(int argc, char **argv)
         return 1;
     for (int i = optind; i < argc; i++) {
         struct err *e = NULL;
+        int64_t since = db_now_ns();
         if (ctr_start(cli.db, &cli.env, argv[i], &e) < 0) {
             ctr_cli_error("isola start", e);
             err_free(&e);
@@ -43,11 +44,9 @@ int cmd_start(int argc, char **argv)
             continue;
         }
         if (attach) {
-            /* the log from its start, followed, then the exit code */
-            struct ctr_logs_opts lo = {
-                .follow = true, .tail = -1, .since_ns = db_now_ns() - 1000000000LL};
+            /* this run's output (the log from now on), followed, then the exit code */
+            struct ctr_logs_opts lo = {.follow = true, .tail = -1, .since_ns = since};
             int code = 0;
-            lo.since_ns = 0;
             if (ctr_logs(cli.db, &cli.env, argv[i], &lo, stdout, stderr, &e) < 0 ||
                 ctr_wait(cli.db, &cli.env, argv[i], &code, &e) < 0) {
                 ctr_cli_error("isola start", e);

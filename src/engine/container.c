@@ -428,7 +428,7 @@ static int ctr_spawn(char *const argv[], char **outp, struct err **err)
         return err_sys(err, "fork for %s", argv[0]);
     }
     if (pid == 0) {
-        int null = open("/dev/null", O_RDONLY);
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
         dup2(null, 0);
         dup2(po[1], 1);
         dup2(pe[1], 2);

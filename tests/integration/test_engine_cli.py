@@ -349,6 +349,14 @@ def test_create_start_restart_rename_prune_logs_follow(eng, tmp_root):
     assert p.returncode == 0 and eng.inspect("cr2")["Id"] == cid
     assert eng("inspect", "fl").returncode != 0
     eng.ok("rm", "-f", "cr2")
+    # start -a: this run's output, then its exit code
+    eng.ok("create", "--name", "sa", IMAGE, "sh", "-c", "echo one; exit 6")
+    p = eng("start", "-a", "sa")
+    assert (p.returncode, p.stdout) == (6, "one\n")
+    p = eng("start", "-a", "sa")
+    assert (p.returncode, p.stdout) == (6, "one\n")
+    assert eng.ok("logs", "sa") == "one\none\n"
+    eng.ok("rm", "sa")
     assert mounts_below(tmp_root) == []
 
 
