@@ -90,6 +90,25 @@ def wait_until(cond, what, timeout=30):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def cgroup_dirs(pid):
+    """The cgroup directories of a process, in every hierarchy of this host."""
+    dirs = []
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            if ctrls == "":
+                base = "/sys/fs/cgroup/unified"
+                if not os.path.isdir(base):
+                    base = "/sys/fs/cgroup"
+            elif ctrls.startswith("name="):
+                base = "/sys/fs/cgroup/" + ctrls[5:]
+            else:
+                base = "/sys/fs/cgroup/" + ctrls
+            if path != "/" and os.path.isdir(base + path):
+                dirs.append(base + path)
+    return dirs
+
+
 def ps_rows(eng, *args):
     out = eng.ok("ps", "--format", "json", *args)
     return [json.loads(line) for line in out.splitlines() if line.strip()]
@@ -214,6 +233,8 @@ def test_killed_monitor_then_rm_f_cleans_up(eng, tmp_root):
     eng.ok("run", "-d", "--name", "km", IMAGE, "sleep", "100")
     st = eng.inspect("km")
     wpid = st["State"]["Pid"]
+    cgroups = cgroup_dirs(wpid)
+    assert any(st["Id"] in d for d in cgroups), cgroups
     (mpid,) = eng.monitors()
     os.kill(mpid, signal.SIGKILL)
     wait_until(lambda: not alive(mpid) and not alive(wpid), "the monitor and its workload")
@@ -221,8 +242,11 @@ def test_killed_monitor_then_rm_f_cleans_up(eng, tmp_root):
     assert row["State"] == "exited" and row["Status"].startswith("Exited (255) ")
     assert ps_rows(eng) == []
     assert mounts_below(os.path.join(eng.env["ISOLA_ROOT"], "containers")) != []
+    # what the killed monitor could not clean up: rm -f does
+    assert [d for d in cgroups if os.path.exists(d)] != []
     assert eng.ok("rm", "-f", "km") == "km\n"
     assert mounts_below(tmp_root) == []
+    assert [d for d in cgroups if os.path.exists(d)] == []
     assert not os.path.exists(os.path.join(eng.env["ISOLA_RUN_DIR"], "containers-oci", st["Id"]))
     with open("/proc/self/mountinfo") as f:
         assert st["Id"] not in f.read()
