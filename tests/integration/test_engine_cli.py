@@ -136,6 +136,8 @@ def test_run_detached_ps_logs_stop_rm(eng, tmp_root):
     # --tail counts the lines of both streams, as Docker's
     p = eng("logs", "--tail", "1", cid[:5])
     assert (p.stdout + p.stderr) in ("out2\n", "err1\n")
+    assert eng.ok("logs", "--since", "1h", "web") == "out1\nout2\n"
+    assert eng.ok("logs", "--since", str(int(time.time()) + 3600), "web") == ""
     stamped = eng.ok("logs", "-t", "web").splitlines()
     assert re.match(r"^\d{4}-\d\d-\d\dT\S+Z out1$", stamped[0])
     st = eng.inspect("web")
