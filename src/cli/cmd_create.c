@@ -34,6 +34,8 @@ static const char create_help[] =
     "  -d, --detach       (run) run in the background and print the container's ID\n"
     "  --name NAME        container name (default: a generated adjective_surname)\n"
     "  --hostname H       hostname (default isola)\n"
+    "  -t, --tty          a pty for the process (the monitor holds its master)\n"
+    "  -i, --interactive  keep stdin open (a pipe the monitor holds)\n"
     "  -m, --memory MEM   memory limit (64m, 512k, 1.5g; a number: bytes)\n"
     "  -v, --volume NAME:PATH[:ro]  a named volume (made on first use, filled from the\n"
     "                     image's content at PATH); HOST_DIR:PATH[:ro] binds a directory\n"
@@ -52,6 +54,7 @@ struct create_args {
     size_t n_owned;
     bool detach;
     bool no_pull; /* --pull never */
+    bool tty;
 };
 
 static void create_args_free(struct create_args *a)
@@ -110,6 +113,8 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
 {
     static const struct option opts[] = {
         {"detach", no_argument, NULL, 'd'},
+        {"tty", no_argument, NULL, 't'},
+        {"interactive", no_argument, NULL, 'i'},
         {"name", required_argument, NULL, CF_NAME},
         {"hostname", required_argument, NULL, CF_HOSTNAME},
         {"memory", required_argument, NULL, 'm'},
@@ -136,7 +141,7 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         goto bad;
     optind = 0;
     opterr = !quiet;
-    while ((c = getopt_long(argc, argv, "+dm:v:h" RUN_FLAGS_SHORT, opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+dtim:v:h" RUN_FLAGS_SHORT, opts, NULL)) != -1) {
         int taken = run_flags_take(rf, c, optarg, &e);
         if (taken < 0)
             goto bad;
@@ -145,6 +150,12 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         switch (c) {
         case 'd':
             a->detach = true;
+            break;
+        case 't':
+            a->tty = true;
+            break;
+        case 'i':
+            a->o.open_stdin = true;
             break;
         case CF_NAME:
             a->o.name = optarg;
@@ -231,6 +242,7 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         base.nofile = a->o.co.nofile;
         a->o.co = base;
     }
+    a->o.co.terminal = a->tty;
     a->o.image = argv[optind];
     a->o.co.args = argv + optind + 1;
     if (a->n_binds) {

@@ -111,6 +111,8 @@ static int ctr_set_annotations(json_t *spec, const struct ctr_create_opts *o, st
     }
     if (o->autoremove)
         json_object_set_new(ann, CTR_ANN_AUTOREMOVE, json_string("true"));
+    if (o->open_stdin)
+        json_object_set_new(ann, CTR_ANN_OPEN_STDIN, json_string("true"));
     if (o->stop_timeout >= 0) {
         snprintf(buf, sizeof(buf), "%d", o->stop_timeout);
         json_object_set_new(ann, CTR_ANN_STOP_TIMEOUT, json_string(buf));
@@ -535,6 +537,8 @@ int ctr_start(struct db *db, const struct ctr_env *env, const char *ref, struct 
     }
     if (json_is_true(json_object_get(json_object_get(cfg, "process"), "terminal")))
         argv[n++] = "--tty";
+    if ((v = ctr_annotation(cfg, CTR_ANN_OPEN_STDIN)) && strcmp(v, "true") == 0)
+        argv[n++] = "--interactive";
     argv[n] = NULL;
     if (ctr_spawn((char *const *)argv, &outp, err) < 0)
         return err_wrap(err, "start container %s", c->id);

@@ -32,6 +32,7 @@ struct ctr_env {
 #define CTR_ANN_LOG_MAX_SIZE "io.isola.logMaxSize"
 #define CTR_ANN_LOG_MAX_FILE "io.isola.logMaxFile"
 #define CTR_ANN_VOLUMES      "io.isola.volumes"
+#define CTR_ANN_OPEN_STDIN   "io.isola.openStdin"
 
 struct ctr_volume {
     const char *name;        /* a named volume */
@@ -47,6 +48,7 @@ struct ctr_create_opts {
     size_t n_volumes;
     const char *restart; /* no (NULL), on-failure[:N], always, unless-stopped */
     bool autoremove;     /* --rm */
+    bool open_stdin;     /* -i: the monitor keeps a stdin pipe open */
     int stop_timeout;    /* seconds, -1: the default (10) */
     const char *log_max_size;
     unsigned log_max_file;

@@ -409,3 +409,16 @@ def test_run_detached_pulls_a_missing_image(eng, isola, rootfs_template, tmp_roo
         assert eng.inspect("pulled")["Config"]["Image"] == ref
     finally:
         reg.stop()
+
+
+def test_run_dit_keeps_a_shell(eng):
+    """`docker run -dit IMAGE sh`: a pty and an open stdin keep the shell
+    running; without -i its stdin is /dev/null and it ends at once."""
+    eng.ok("run", "-dit", "--name", "sh1", IMAGE, "sh")
+    st = eng.inspect("sh1")
+    assert st["State"]["Running"] is True and st["Config"]["Tty"] is True
+    p = eng("exec", "sh1", "readlink", "/proc/1/fd/0")
+    assert p.returncode == 0 and p.stdout.startswith("/dev/pts/"), p
+    eng.ok("run", "-d", "--name", "sh2", IMAGE, "sh")
+    assert eng.ok("wait", "sh2") == "0\n"
+    eng.ok("rm", "-f", "sh1", "sh2")
