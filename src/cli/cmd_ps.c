@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/ctr_cli.h"
 #include "util/cleanup.h"
@@ -45,8 +46,11 @@ static void ps_fill(const struct db_container *c, bool notrunc, struct ps_row *r
         snprintf(r->command, sizeof(r->command), "\"%s\"", cmd);
     ctr_human_duration(db_now_ns() - c->created_ns, d, sizeof(d));
     snprintf(r->created, sizeof(r->created), "%s ago", d);
-    char tb[DB_TIME_LEN];
-    snprintf(r->created_at, sizeof(r->created_at), "%s", db_time_format(c->created_ns, tb));
+    /* Docker's: Go's time.String() of the creation, here in UTC */
+    time_t t = (time_t)(c->created_ns / 1000000000LL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(r->created_at, sizeof(r->created_at), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
     ctr_status_text(c, r->status, sizeof(r->status));
     snprintf(r->state, sizeof(r->state), "%s", db_status_name(c->status));
 }
@@ -131,8 +135,20 @@ static void ps_template(const char *t, const struct ps_row *r, bool header)
             fputs(d ?: "", stdout);
         } else if (s[0] == '.') {
             if (header) {
-                for (char *q = s + 1; *q; q++)
-                    putchar(*q >= 'a' && *q <= 'z' ? *q - 32 : *q);
+                /* Docker's headers */
+                static const char *const h[][2] = {{"ID", "CONTAINER ID"},
+                                                   {"CreatedAt", "CREATED AT"},
+                                                   {"RunningFor", "CREATED"},
+                                                   {"Name", "NAMES"}};
+                const char *word = NULL;
+                for (size_t k = 0; k < sizeof(h) / sizeof(h[0]); k++)
+                    if (strcmp(s + 1, h[k][0]) == 0)
+                        word = h[k][1];
+                if (word)
+                    fputs(word, stdout);
+                else
+                    for (char *q = s + 1; *q; q++)
+                        putchar(*q >= 'a' && *q <= 'z' ? *q - 32 : *q);
             } else {
                 const char *name = strcmp(s + 1, "Name") == 0 ? "Names" : s + 1;
                 fputs(json_string_value(json_object_get(j, name)) ?: "", stdout);
