@@ -51,6 +51,39 @@ fail:
     return 1;
 }
 
+/* `container cleanup ID`: what the monitor of an --rm container runs as it
+ * exits (its --exit-command): once the monitor is gone, the sync reads the
+ * exit and removes the container. */
+static int container_cleanup(int argc, char **argv)
+{
+    struct ctr_cli cli;
+    struct err *e = NULL;
+    _cleanup_db_container_ struct db_container *c = NULL;
+    int rc = 0;
+
+    if (argc != 2 || strcmp(argv[1], "--help") == 0) {
+        printf("Usage: isola container cleanup CONTAINER\n"
+               "Brings the container's state up to date once its monitor has exited, and\n"
+               "removes it if it was run with --rm (the monitor runs this at its end).\n");
+        return argc == 2 ? 0 : 125;
+    }
+    if (ctr_cli_open(&cli, "isola container cleanup") < 0)
+        return 1;
+    if (db_container_get(cli.db, argv[1], &c, &e) < 0) {
+        err_free(&e);
+        ctr_cli_close(&cli);
+        return 0; /* removed already */
+    }
+    ctr_wait_monitor_gone(c, 10000);
+    if (ctr_sync(cli.db, &cli.env, c, NULL, &e) < 0) {
+        ctr_cli_error("isola container cleanup", e);
+        err_free(&e);
+        rc = 1;
+    }
+    ctr_cli_close(&cli);
+    return rc;
+}
+
 static int container_inspect(int argc, char **argv)
 {
     _cleanup_json_ json_t *arr = json_array();
@@ -90,6 +123,7 @@ static const struct {
     {"rename", cmd_rename},
     {"inspect", container_inspect},
     {"prune", container_prune},
+    {"cleanup", container_cleanup},
 };
 
 int cmd_container(int argc, char **argv)

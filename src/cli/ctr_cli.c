@@ -21,17 +21,22 @@ int ctr_cli_open(struct ctr_cli *c, const char *prog)
 
     memset(c, 0, sizeof(*c));
     snprintf(c->run_dir, sizeof(c->run_dir), "%s", rd && *rd ? rd : "/run/isola");
+    ssize_t n = readlink("/proc/self/exe", c->self, sizeof(c->self) - 1);
+    c->self[n < 0 ? 0 : n] = '\0';
     if (mon && *mon) {
         snprintf(c->monitor, sizeof(c->monitor), "%s", mon);
     } else {
         /* isola-monitor is installed next to isola */
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n < 0)
-            n = 0;
-        self[n] = '\0';
-        snprintf(c->monitor, sizeof(c->monitor), "%s/isola-monitor", dirname(self));
+        char dir[sizeof(c->self)];
+        snprintf(dir, sizeof(dir), "%s", c->self);
+        snprintf(c->monitor, sizeof(c->monitor), "%s/isola-monitor", dirname(dir));
     }
+    /* the monitor runs it with this environment (ISOLA_ROOT, ISOLA_RUN_DIR) */
+    c->cleanup[0] = c->self;
+    c->cleanup[1] = "container";
+    c->cleanup[2] = "cleanup";
+    c->cleanup[3] = NULL;
+    c->env.cleanup_argv = c->self[0] ? c->cleanup : NULL;
     c->env.state_root = cli_store_root(NULL);
     c->env.run_dir = c->run_dir;
     c->env.monitor_exe = c->monitor;

@@ -15,6 +15,8 @@ struct ctr_cli {
     struct db *db;
     char monitor[4096];
     char run_dir[4096];
+    char self[4096];
+    const char *cleanup[4]; /* isola container cleanup */
 };
 
 /* Open the state (ISOLA_ROOT, ISOLA_RUN_DIR, ISOLA_MONITOR); prints the error. */

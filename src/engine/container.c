@@ -465,7 +465,7 @@ int ctr_start(struct db *db, const struct ctr_env *env, const char *ref, struct 
     _cleanup_json_ json_t *cfg = NULL;
     _cleanup_free_ char *dir = NULL, *bundle = NULL, *oci = NULL, *outp = NULL, *p = NULL;
     char restart[32], sigbuf[16] = "";
-    const char *argv[32];
+    const char *argv[64];
     int n = 0;
 
     if (ctr_get(db, env, ref, &c, err) < 0)
@@ -539,6 +539,18 @@ int ctr_start(struct db *db, const struct ctr_env *env, const char *ref, struct 
         argv[n++] = "--tty";
     if ((v = ctr_annotation(cfg, CTR_ANN_OPEN_STDIN)) && strcmp(v, "true") == 0)
         argv[n++] = "--interactive";
+    if ((v = ctr_annotation(cfg, CTR_ANN_AUTOREMOVE)) && strcmp(v, "true") == 0 &&
+        env->cleanup_argv && env->cleanup_argv[0]) {
+        /* --rm: removed as soon as it ends (conmon's --exit-command) */
+        argv[n++] = "--exit-command";
+        argv[n++] = env->cleanup_argv[0];
+        for (size_t i = 1; env->cleanup_argv[i] && n < 60; i++) {
+            argv[n++] = "--exit-command-arg";
+            argv[n++] = env->cleanup_argv[i];
+        }
+        argv[n++] = "--exit-command-arg";
+        argv[n++] = c->id;
+    }
     argv[n] = NULL;
     if (ctr_spawn((char *const *)argv, &outp, err) < 0)
         return err_wrap(err, "start container %s", c->id);

@@ -24,6 +24,10 @@ struct ctr_env {
     const char *state_root;  /* the database, bundles, volumes */
     const char *run_dir;     /* monitors' run dirs (/run/isola) */
     const char *monitor_exe; /* isola-monitor */
+    /* argv of the command the monitor runs at the end of an --rm container's
+     * life, the id appended (`isola container cleanup`); NULL: none, the next
+     * command that syncs it removes it */
+    const char *const *cleanup_argv;
 };
 
 /* Annotations of the composed config that the engine reads back. */

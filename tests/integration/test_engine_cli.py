@@ -215,9 +215,13 @@ def test_wait_returns_the_exit_code(eng):
     assert eng.ok("wait", "w9") == "137\n"
     p = eng("kill", "w9")
     assert p.returncode == 1 and "is not running" in p.stderr
-    # --rm -d: removed once it has exited, by the next command that looks
-    eng.ok("run", "-d", "--rm", "--name", "gone", IMAGE, "sh", "-c", "exit 4")
-    wait_until(lambda: eng("inspect", "gone").returncode != 0, "the --rm container to go")
+    # --rm -d: removed once it has exited (the monitor's exit command), with
+    # no other isola command looking; its overlay goes with it
+    gone = eng.ok("run", "-d", "--rm", "--name", "gone", IMAGE, "sh", "-c", "exit 4").strip()
+    bundle = os.path.join(eng.env["ISOLA_ROOT"], "containers", gone)
+    wait_until(lambda: not os.path.exists(bundle), "the --rm container's bundle to go")
+    assert mounts_below(bundle) == []
+    assert eng("inspect", "gone").returncode != 0
     assert eng.ok("ps", "-a", "-q") == eng.ok("ps", "-a", "-q", "--filter", "name=w")
 
 
