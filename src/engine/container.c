@@ -674,10 +674,19 @@ int ctr_stop(struct db *db, const struct ctr_env *env, const char *ref, int time
         ctr_await_exit(fd, 30000, NULL);
     }
     ctr_wait_monitor_gone(c, 30000);
+    char id[DB_ID_LEN + 1];
+    memcpy(id, c->id, sizeof(id));
     db_container_free(c);
     c = NULL;
-    if (db_container_get(db, ref, &c, err) < 0)
+    if (db_container_get(db, id, &c, &e) < 0) {
+        /* an --rm container: its monitor's exit command removed it */
+        if (e->code == ENOENT) {
+            err_free(&e);
+            return 0;
+        }
+        *err = e;
         return -1;
+    }
     return ctr_sync(db, env, c, NULL, err);
 }
 

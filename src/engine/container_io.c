@@ -30,6 +30,8 @@ int ctr_wait(struct db *db, const struct ctr_env *env, const char *ref, int *cod
 {
     _cleanup_db_container_ struct db_container *c = NULL;
     _cleanup_free_ char *dir = NULL, *id = NULL;
+    _cleanup_json_ json_t *exitj = NULL;
+    struct err *e = NULL;
 
     if (ctr_get(db, env, ref, &c, err) < 0)
         return -1;
@@ -39,7 +41,7 @@ int ctr_wait(struct db *db, const struct ctr_env *env, const char *ref, int *cod
             return err_set(err, ENOMEM, "wait for container %s", c->id);
         _cleanup_close_ int fd = ctr_monitor_connect(dir, "wait", 4);
         if (fd >= 0)
-            ctr_await_exit(fd, -1, NULL);
+            ctr_await_exit(fd, -1, &exitj);
         /* the monitor writes its files, then exits */
         ctr_wait_monitor_gone(c, 30000);
     }
@@ -48,9 +50,18 @@ int ctr_wait(struct db *db, const struct ctr_env *env, const char *ref, int *cod
     c = NULL;
     if (!id)
         return err_set(err, ENOMEM, "wait for container");
-    /* an --rm container is gone once synced: its code was read before */
-    if (db_container_get(db, id, &c, err) < 0)
+    if (db_container_get(db, id, &c, &e) < 0) {
+        /* an --rm container removed by its monitor's exit command: the code
+         * is the one the monitor sent */
+        json_t *code_j = json_object_get(exitj, "exitCode");
+        if (e->code == ENOENT && json_is_integer(code_j)) {
+            err_free(&e);
+            *code = (int)json_integer_value(code_j);
+            return 0;
+        }
+        *err = e;
         return -1;
+    }
     struct db_container snapshot = *c;
     bool removed = false;
     int r = ctr_sync(db, env, c, &removed, err);

@@ -222,6 +222,25 @@ def test_wait_returns_the_exit_code(eng):
     wait_until(lambda: not os.path.exists(bundle), "the --rm container's bundle to go")
     assert mounts_below(bundle) == []
     assert eng("inspect", "gone").returncode != 0
+    # stop and wait of an --rm container: its end, then it is gone
+    eng.ok("run", "-d", "--rm", "--name", "rmstop", IMAGE, *SERVICE)
+    assert eng.ok("stop", "rmstop") == "rmstop\n"
+    assert eng("inspect", "rmstop").returncode != 0
+    rid = eng.ok("run", "-d", "--rm", "--name", "rmwait", IMAGE, "sh", "-c",
+                 "while [ ! -e /tmp/go ]; do sleep 0.1; done; exit 5").strip()
+    sock = os.path.join(eng.env["ISOLA_RUN_DIR"], "c", rid, "ctl.sock")
+    w = subprocess.Popen([eng.isola, "wait", "rmwait"], env=eng.env, stdout=subprocess.PIPE,
+                         text=True)
+    try:
+        # the listening socket and, once wait is connected, its accepted one
+        wait_until(lambda: open("/proc/net/unix").read().count(sock) >= 2, "wait to connect")
+        eng.ok("exec", "rmwait", "touch", "/tmp/go")
+        assert w.communicate(timeout=60)[0] == "5\n"
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+    wait_until(lambda: eng("inspect", rid).returncode != 0, "the --rm container to go")
     assert eng.ok("ps", "-a", "-q") == eng.ok("ps", "-a", "-q", "--filter", "name=w")
 
 
