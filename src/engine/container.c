@@ -772,9 +772,23 @@ int ctr_remove(struct db *db, const struct ctr_env *env, const char *ref, bool f
     if (container_delete(oci, c->id, true, &e) < 0)
         err_free(&e);
     ctr_release_volumes(db, env, c, volumes);
-    if (fs_exists(bundle) && bundle_remove(bundle, err) < 0)
-        return err_wrap(err, "remove container %s", c->id);
+    /* an --rm container's own cleanup may be removing it too: what is gone
+     * meanwhile is not an error */
+    if (fs_exists(bundle) && bundle_remove(bundle, &e) < 0) {
+        if (e->code != ENOENT) {
+            *err = e;
+            return err_wrap(err, "remove container %s", c->id);
+        }
+        err_free(&e);
+    }
     if (fs_rm_rf(dir, err) < 0)
         return err_wrap(err, "remove container %s", c->id);
-    return db_container_delete(db, c->id, err);
+    if (db_container_delete(db, c->id, &e) < 0) {
+        if (e->code != ENOENT) {
+            *err = e;
+            return -1;
+        }
+        err_free(&e);
+    }
+    return 0;
 }

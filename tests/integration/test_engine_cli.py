@@ -241,6 +241,12 @@ def test_wait_returns_the_exit_code(eng):
             w.kill()
             w.wait()
     wait_until(lambda: eng("inspect", rid).returncode != 0, "the --rm container to go")
+    # rm -f of a running --rm one: both removals meet, neither fails
+    fid = eng.ok("run", "-d", "--rm", IMAGE, "sleep", "100").strip()
+    assert eng.ok("rm", "-f", fid) == fid + "\n"
+    bundle = os.path.join(eng.env["ISOLA_ROOT"], "containers", fid)
+    wait_until(lambda: not os.path.exists(bundle), "its bundle to go")
+    assert mounts_below(bundle) == []
     assert eng.ok("ps", "-a", "-q") == eng.ok("ps", "-a", "-q", "--filter", "name=w")
 
 
