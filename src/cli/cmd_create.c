@@ -272,8 +272,7 @@ bad:
 
 /* An image not in the store is pulled, as `docker run`/`create` do (--pull
  * missing, the default); --pull never: an error. */
-static int create_ensure_image(struct store *s, const char *image, bool pull, const char *prog,
-                               struct err **err)
+static int create_ensure_image(struct store *s, const char *image, bool pull, struct err **err)
 {
     _cleanup_image_ struct image *img = NULL;
     _cleanup_free_ char *pulled = NULL;
@@ -288,7 +287,6 @@ static int create_ensure_image(struct store *s, const char *image, bool pull, co
     }
     err_free(&e);
     fprintf(stderr, "Unable to find image '%s' locally\n", image);
-    (void)prog;
     return registry_pull(s, image, &ro, &pulled, err);
 }
 
@@ -305,7 +303,7 @@ static int create_do(struct create_args *a, bool start, const char *prog)
     if (ctr_cli_open(&cli, prog) < 0)
         return 125;
     if (store_open(cli_store_root(NULL), &s, &e) < 0 ||
-        create_ensure_image(s, a->o.image, !a->no_pull, prog, &e) < 0 ||
+        create_ensure_image(s, a->o.image, !a->no_pull, &e) < 0 ||
         ctr_create(cli.db, &cli.env, s, &a->o, &row, &e) < 0)
         goto out;
     if (start && ctr_start(cli.db, &cli.env, row->id, &e) < 0) {

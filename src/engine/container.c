@@ -361,7 +361,6 @@ int ctr_sync(struct db *db, const struct ctr_env *env, struct db_container *c, b
                 *removed = true;
         }
     }
-    (void)changed;
     return 0;
 }
 

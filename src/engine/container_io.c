@@ -62,16 +62,9 @@ int ctr_wait(struct db *db, const struct ctr_env *env, const char *ref, int *cod
         *err = e;
         return -1;
     }
-    struct db_container snapshot = *c;
-    bool removed = false;
-    int r = ctr_sync(db, env, c, &removed, err);
-    if (removed) {
-        (void)snapshot;
-        /* c was updated from the exit file before the row went */
-        *code = c->exit_code;
-        return 0;
-    }
-    if (r < 0)
+    /* an --rm container goes in the sync: c was updated from the exit file
+     * before the row went */
+    if (ctr_sync(db, env, c, NULL, err) < 0)
         return -1;
     *code = c->exit_code;
     return 0;
@@ -377,7 +370,6 @@ int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_contai
     }
     mounts = json_array();
     json_array_foreach (json_object_get(cfg, "mounts"), i, m) {
-        const char *type = json_string_value(json_object_get(m, "type"));
         const char *src = json_string_value(json_object_get(m, "source"));
         const char *dst = json_string_value(json_object_get(m, "destination"));
         bool bind = false, ro = false;
@@ -392,7 +384,6 @@ int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_contai
         }
         if (!bind || !src || !dst)
             continue;
-        (void)type;
         /* a named volume's source is <state_root>/volumes/NAME/_data */
         char vprefix[4096];
         snprintf(vprefix, sizeof(vprefix), "%s/volumes/", env->state_root);
@@ -453,10 +444,8 @@ int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_contai
     json_t *a2 = json_object_get(doc, "Args");
     for (size_t k = 1; k < json_array_size(args); k++)
         json_array_append(a2, json_array_get(args, k));
-    json_t *ports = json_object_get(ann, "org.opencontainers.image.exposedPorts");
     json_object_set_new(json_object_get(doc, "Config"), "StopSignal",
                         io_copy(ann, COMPOSE_ANN_STOP_SIGNAL));
-    (void)ports;
     *out = doc;
     return 0;
 }
