@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
+#include "cli/ctr_cli.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 #include "util/js.h"
@@ -26,7 +27,8 @@ int cmd_inspect(int argc, char **argv)
         if (c == 'r')
             root = optarg;
         else if (c == 'h') {
-            printf("Usage: isola inspect [--root DIR] IMAGE...\n");
+            printf("Usage: isola inspect [--root DIR] CONTAINER|IMAGE...\n"
+                   "A container (Docker's inspect document) or an image.\n");
             return 0;
         } else
             return 2;
@@ -41,6 +43,9 @@ int cmd_inspect(int argc, char **argv)
     }
     for (int i = optind; i < argc; i++) {
         _cleanup_image_ struct image *img = NULL;
+        /* a container first, as Docker's inspect */
+        if (ctr_cli_inspect_one(argv[i], out) == 0)
+            continue;
         if (image_open(s, argv[i], NULL, &img, &err) < 0) {
             err_print(err, "isola inspect", stderr);
             err_free(&err);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/ctr_cli.h"
 #include "engine/rundir.h"
 #include "cli/run_flags.h"
 #include "engine/compose.h"
@@ -107,6 +108,10 @@ int cmd_run(int argc, char **argv)
     /* held until we exit: the bundle is ours, no other run collects it */
     _cleanup_close_ int lockfd = -1;
 
+    /* -d: a container of the engine's, in the background (cmd_create.c) */
+    int detached = ctr_cli_run_detached(argc, argv);
+    if (detached != CTR_CLI_NOT_DETACHED)
+        return detached;
     if (run_flags_init(&rf, argc, &e) < 0)
         goto fail;
     while ((c = getopt_long(argc, argv, "+m:h" RUN_FLAGS_SHORT, opts, NULL)) != -1) {
@@ -152,6 +157,8 @@ int cmd_run(int argc, char **argv)
                    "SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 go to the container;\n"
                    "the container dies with isola run. The exit status is the command's\n"
                    "(128+N if killed by signal N), 125 if it could not start.\n"
+                   "  -d, --detach       run in the background as a kept container and print its\n"
+                   "                     ID (`isola run -d --help` lists its options)\n"
                    "  -m, --memory MEM   memory limit (64m, 512k, 1.5g, 64MiB; a number: bytes)\n"
                    "  --name NAME        container name (default isola-XXXXXX)\n"
                    "  --hostname H       hostname (default isola)\n"

@@ -35,6 +35,7 @@ static const char usage[] =
     "           [--log-max-size SIZE] [--log-max-file N]\n"
     "           [--restart no|on-failure[:N]|always|unless-stopped]\n"
     "           [--stop-signal SIG] [--stop-timeout SECONDS]\n"
+    "           [--exit-command PATH [--exit-command-arg ARG]...]\n"
     "       isola-monitor alive --dir DIR\n"
     "\n"
     "Runs one workload for its whole life, detached: holds its stdio, writes its\n"
@@ -42,8 +43,16 @@ static const char usage[] =
     "DIR/exit and its state in DIR/status, serves attach/wait/stop on DIR/ctl.sock.\n"
     "If the monitor is killed, its workload is killed with it; DIR/status still\n"
     "names the dead monitor, and `alive` says so (see docs/engine.md).\n"
+    "--exit-command: run PATH ARG... (stdio /dev/null) in a child of the monitor as\n"
+    "it exits, once the workload's life has ended normally (not if it was killed).\n"
     "alive: prints `running PID` (exit 0), `exited PID` (exit 3, the workload's\n"
     "life ended normally) or `gone PID` (exit 1, the monitor was killed).\n";
+
+/* --exit-command PATH [--exit-command-arg ARG]...: run once the workload's
+ * life has ended normally (conmon's option of the same name; the engine
+ * removes a --rm container with it). */
+static char *exit_argv[64];
+static size_t exit_argc;
 
 static int fail(struct err *e)
 {
@@ -69,6 +78,11 @@ static __attribute__((noreturn)) void run_detached(const struct monitor_opts *o,
     }
     int r = monitor_run(o, ready_fd, &e);
     err_free(&e);
+    if (r == 0 && exit_argc > 0 && fork() == 0) {
+        /* a child, so that the monitor's pid is gone when it runs */
+        execv(exit_argv[0], exit_argv);
+        _exit(127);
+    }
     _exit(r < 0 ? 1 : 0);
 }
 
@@ -88,6 +102,8 @@ static int cmd_start(int argc, char **argv)
         {"restart", required_argument, NULL, 'r'},
         {"stop-signal", required_argument, NULL, 's'},
         {"stop-timeout", required_argument, NULL, 'T'},
+        {"exit-command", required_argument, NULL, 'X'},
+        {"exit-command-arg", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -164,6 +180,16 @@ static int cmd_start(int argc, char **argv)
             o.stop_timeout = (unsigned)n;
             break;
         }
+        case 'X':
+        case 'A':
+            if ((c == 'X') != (exit_argc == 0) ||
+                exit_argc >= sizeof(exit_argv) / sizeof(char *) - 1) {
+                fprintf(stderr, "isola-monitor: --exit-command PATH comes once, before at most "
+                                "62 --exit-command-arg\n");
+                return 2;
+            }
+            exit_argv[exit_argc++] = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return 0;

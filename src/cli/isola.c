@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/ctr_cli.h"
 #include "image/store.h"
 #include "runtime/cgroup.h"
 
@@ -29,20 +30,32 @@ static int cmd_version(int argc, char **argv)
 static const struct isola_command commands[] = {
     {"build", cmd_build, "build an image from a Dockerfile"},
     {"bundle", cmd_bundle, "make an OCI runtime bundle from an image"},
+    {"container", cmd_container, "manage containers (ls, inspect, prune, ...)"},
+    {"create", cmd_create, "create a container from an image, not started"},
+    {"exec", cmd_exec, "run a command in a running container"},
     {"image", cmd_image, "manage images (prune, check, ls, inspect, rm)"},
     {"images", cmd_images, "list images"},
     {"import", cmd_import, "make an image from a root filesystem (directory or tar)"},
-    {"inspect", cmd_inspect, "show an image's manifest and config"},
+    {"inspect", cmd_inspect, "show a container's or an image's details (JSON)"},
+    {"kill", cmd_kill, "send a signal to containers"},
+    {"logs", cmd_logs, "print a container's output"},
     {"load", cmd_load, "load images from an OCI layout or docker-archive"},
     {"network", cmd_network, "manage networks (create, ls, inspect, rm, prune)"},
+    {"ps", cmd_ps, "list containers"},
     {"pull", cmd_pull, "pull an image from a registry"},
     {"push", cmd_push, "push an image to a registry"},
+    {"rename", cmd_rename, "rename a container"},
+    {"restart", cmd_restart, "stop and start containers"},
+    {"rm", cmd_rm, "remove containers"},
     {"rmi", cmd_rmi, "remove images"},
     {"run", cmd_run, "run a command in a container from an IMAGE or a root filesystem directory"},
+    {"start", cmd_start, "start containers"},
+    {"stop", cmd_stop, "stop containers"},
     {"save", cmd_save, "save images as an OCI layout or docker-archive"},
     {"tag", cmd_tag, "give an image another name"},
     {"version", cmd_version, "print the version"},
     {"volume", cmd_volume, "manage volumes (create, ls, inspect, rm, prune)"},
+    {"wait", cmd_wait, "wait for containers to stop, print their exit codes"},
     {"vm", cmd_vm, "run a KVM microVM (isola vm run --help)"},
 };
 

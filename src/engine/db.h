@@ -162,6 +162,16 @@ int db_container_update(struct db *db, const struct db_container *c, unsigned fi
 
 int db_container_rename(struct db *db, const char *id, const char *new_name, struct err **err);
 
+/* Replace the row's composed config.json (db_config.c). ENOENT for an unknown id. */
+int db_container_set_config(struct db *db, const char *id, const char *config, struct err **err);
+
+/* Write status, pid, monitor, exit, finished and restart count from c, only
+ * while the row still names the monitor (monitor_pid, monitor_start_time) the
+ * caller judged by (db_config.c): a monitor started meanwhile by another
+ * process is never overwritten. *changed says whether the row was written. */
+int db_container_sync_run(struct db *db, const struct db_container *c, pid_t monitor_pid,
+                          uint64_t monitor_start_time, bool *changed, struct err **err);
+
 /* Delete the row; its volume uses and claims go with it. */
 int db_container_delete(struct db *db, const char *id, struct err **err);
 

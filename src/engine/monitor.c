@@ -423,16 +423,55 @@ static void on_timer(struct mon *m, struct err **err)
     (void)err;
 }
 
+/* "execx\0OPT\0VALUE...\0--\0ARG...": the options of an exec before its
+ * command: "env" (KEY=VALUE, repeated: the whole environment), "cwd", "user"
+ * (uid[:gid]). Fills p; *off is where the command starts. */
+static int exec_options(char *req, size_t len, size_t *off, struct iso_process *p, char **env,
+                        size_t max_env, struct err **err)
+{
+    size_t ne = 0;
+
+    while (*off < len) {
+        char *opt = req + *off;
+        *off += strlen(opt) + 1;
+        if (strcmp(opt, "--") == 0)
+            break;
+        if (*off >= len)
+            return err_val(err, EINVAL, "exec: option `%s` without a value", opt);
+        char *val = req + *off;
+        *off += strlen(val) + 1;
+        if (strcmp(opt, "env") == 0 && ne < max_env - 1)
+            env[ne++] = val;
+        else if (strcmp(opt, "cwd") == 0)
+            p->cwd = val;
+        else if (strcmp(opt, "user") == 0)
+            p->user = val;
+        else
+            return err_val(err, EINVAL, "exec: unknown option `%s`", opt);
+    }
+    env[ne] = NULL;
+    if (ne > 0)
+        p->env = env;
+    return 0;
+}
+
 /* "exec\0ARG\0ARG..." : run ARGs in the workload, its output to this client
- * as 'o'/'e' packets, then 'x' + {"exitCode":N,"signal":N}. */
+ * as 'o'/'e' packets, then 'x' + {"exitCode":N,"signal":N}. "execx" first
+ * takes options (exec_options). */
 static int exec_start(struct mon *m, struct client *c, char *req, size_t len, struct err **err)
 {
-    char *args[64];
-    size_t n = 0;
+    char *args[64], *env[256];
+    size_t n = 0, start = 5;
     int out[2] = {-1, -1}, errp[2] = {-1, -1};
     uint64_t i = (uint64_t)(c - m->clients);
+    struct iso_process p = {.args = args};
 
-    for (size_t off = 5; off < len && n < ARRAY_SIZE(args) - 1; off += strlen(req + off) + 1)
+    if (len > 6 && memcmp(req, "execx", 6) == 0) {
+        start = 6;
+        if (exec_options(req, len, &start, &p, env, ARRAY_SIZE(env), err) < 0)
+            return -1;
+    }
+    for (size_t off = start; off < len && n < ARRAY_SIZE(args) - 1; off += strlen(req + off) + 1)
         args[n++] = req + off;
     args[n] = NULL;
     if (n == 0)
@@ -443,7 +482,6 @@ static int exec_start(struct mon *m, struct client *c, char *req, size_t len, st
         err_sys(err, "exec: pipe2");
         goto fail;
     }
-    struct iso_process p = {.args = args};
     struct iso_stdio io = {.in = -1, .out = out[1], .err = errp[1], .pty_master = -1};
     if (m->o->iso->exec(&m->w, &p, &io, &c->x, err) < 0)
         goto fail;
@@ -571,7 +609,8 @@ static void on_client_msg(struct mon *m, struct client *c)
             c->kind = C_ATTACH;
         } else if (strcmp(buf, "wait") == 0) {
             c->kind = C_WAIT;
-        } else if (n > 5 && memcmp(buf, "exec", 5) == 0) {
+        } else if ((n > 5 && memcmp(buf, "exec", 5) == 0) ||
+                   (n > 6 && memcmp(buf, "execx", 6) == 0)) {
             if (exec_start(m, c, buf, (size_t)n, &e) < 0) {
                 char pkt[1024];
                 snprintf(pkt, sizeof(pkt), "E%s", e->msg);

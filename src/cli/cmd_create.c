@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * isola create [OPTIONS] IMAGE [CMD...]: a container in the engine's state,
+ * not started; prints its id. `isola run -d` comes here too (create, start,
+ * print the id). See docs/engine.md, "Containers".
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cli/commands.h"
+#include "cli/ctr_cli.h"
+#include "cli/run_flags.h"
+#include "image/image.h"
+#include "image/registry.h"
+#include "image/store.h"
+#include "util/cleanup.h"
+#include "util/size.h"
+
+enum {
+    CF_NAME = 2000,
+    CF_HOSTNAME,
+    CF_RM,
+    CF_RESTART,
+    CF_STOP_TIMEOUT,
+    CF_LOG_OPT,
+    CF_PULL,
+};
+
+static const char create_help[] =
+    "  -d, --detach       (run) run in the background and print the container's ID\n"
+    "  --name NAME        container name (default: a generated adjective_surname)\n"
+    "  --hostname H       hostname (default isola)\n"
+    "  -t, --tty          a pty for the process (the monitor holds its master)\n"
+    "  -i, --interactive  keep stdin open (a pipe the monitor holds)\n"
+    "  -m, --memory MEM   memory limit (64m, 512k, 1.5g; a number: bytes)\n"
+    "  -v, --volume NAME:PATH[:ro]  a named volume (made on first use, filled from the\n"
+    "                     image's content at PATH); HOST_DIR:PATH[:ro] binds a directory\n"
+    "  --restart POLICY   no, on-failure[:N], always, unless-stopped\n"
+    "  --rm               remove the container when it exits\n"
+    "  --stop-timeout S   seconds between the stop signal and SIGKILL (default 10)\n"
+    "  --log-opt max-size=SIZE|max-file=N  rotate the log by size\n"
+    "  --pull missing|never  pull IMAGE when it is not in the store (default missing)\n";
+
+struct create_args {
+    struct ctr_create_opts o;
+    struct ctr_volume *vols;
+    struct compose_mount *binds;
+    size_t n_binds;
+    char **owned;
+    size_t n_owned;
+    bool detach;
+    bool no_pull; /* --pull never */
+    bool tty;
+};
+
+static void create_args_free(struct create_args *a)
+{
+    for (size_t i = 0; i < a->n_owned; i++)
+        free(a->owned[i]);
+    free(a->owned);
+    free(a->vols);
+    free(a->binds);
+}
+
+static uint64_t create_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max >= 1048576)
+        return 1048576;
+    return rl.rlim_max;
+}
+
+/* -v NAME:PATH[:ro|rw] or HOST:PATH[:ro|rw] */
+static int create_volume(struct create_args *a, const char *arg, struct err **err)
+{
+    char *s = strdup(arg);
+    if (!s)
+        return err_set(err, ENOMEM, "-v");
+    a->owned[a->n_owned++] = s;
+    char *dst = strchr(s, ':');
+    if (!dst || dst == s)
+        return err_val(err, EINVAL, "-v `%s`: expected NAME:PATH or HOST_DIR:PATH", arg);
+    *dst++ = '\0';
+    char *mode = strchr(dst, ':');
+    bool ro = false;
+    if (mode) {
+        *mode++ = '\0';
+        if (strcmp(mode, "ro") == 0)
+            ro = true;
+        else if (strcmp(mode, "rw") != 0)
+            return err_val(err, EINVAL, "-v `%s`: mode `%s`: expected ro or rw", arg, mode);
+    }
+    if (dst[0] != '/')
+        return err_val(err, EINVAL, "-v `%s`: the container path must be absolute", arg);
+    if (s[0] == '/') {
+        a->binds[a->n_binds++] = (struct compose_mount){
+            .type = COMPOSE_MOUNT_BIND, .source = s, .destination = dst, .readonly = ro};
+    } else {
+        a->vols[a->o.n_volumes++] =
+            (struct ctr_volume){.name = s, .destination = dst, .readonly = ro};
+    }
+    return 0;
+}
+
+/* 1: parsed (a->o complete), 0: --help printed, -1: usage error (printed). */
+static int create_parse(int argc, char **argv, bool run, struct create_args *a,
+                        struct run_flags *rf, bool quiet)
+{
+    static const struct option opts[] = {
+        {"detach", no_argument, NULL, 'd'},
+        {"tty", no_argument, NULL, 't'},
+        {"interactive", no_argument, NULL, 'i'},
+        {"name", required_argument, NULL, CF_NAME},
+        {"hostname", required_argument, NULL, CF_HOSTNAME},
+        {"memory", required_argument, NULL, 'm'},
+        {"volume", required_argument, NULL, 'v'},
+        {"rm", no_argument, NULL, CF_RM},
+        {"restart", required_argument, NULL, CF_RESTART},
+        {"stop-timeout", required_argument, NULL, CF_STOP_TIMEOUT},
+        {"log-opt", required_argument, NULL, CF_LOG_OPT},
+        {"pull", required_argument, NULL, CF_PULL},
+        {"help", no_argument, NULL, 'h'},
+        RUN_FLAGS_LONGOPTS,
+        {NULL, 0, NULL, 0},
+    };
+    struct err *e = NULL;
+    int c;
+
+    a->o.stop_timeout = -1;
+    a->o.co.hostname = "isola";
+    a->o.co.nofile = create_nofile();
+    a->owned = calloc((size_t)argc + 1, sizeof(char *));
+    a->vols = calloc((size_t)argc + 1, sizeof(*a->vols));
+    a->binds = calloc((size_t)argc + 1, sizeof(*a->binds));
+    if (!a->owned || !a->vols || !a->binds || run_flags_init(rf, argc, &e) < 0)
+        goto bad;
+    optind = 0;
+    opterr = !quiet;
+    while ((c = getopt_long(argc, argv, "+dtim:v:h" RUN_FLAGS_SHORT, opts, NULL)) != -1) {
+        int taken = run_flags_take(rf, c, optarg, &e);
+        if (taken < 0)
+            goto bad;
+        if (taken > 0)
+            continue;
+        switch (c) {
+        case 'd':
+            a->detach = true;
+            break;
+        case 't':
+            a->tty = true;
+            break;
+        case 'i':
+            a->o.open_stdin = true;
+            break;
+        case CF_NAME:
+            a->o.name = optarg;
+            break;
+        case CF_HOSTNAME:
+            a->o.co.hostname = optarg;
+            break;
+        case 'm':
+            if (size_parse(optarg, 1, &a->o.co.memory, &e) < 0) {
+                err_wrap(&e, "-m");
+                goto bad;
+            }
+            break;
+        case 'v':
+            if (create_volume(a, optarg, &e) < 0)
+                goto bad;
+            break;
+        case CF_RM:
+            a->o.autoremove = true;
+            break;
+        case CF_RESTART:
+            a->o.restart = optarg;
+            break;
+        case CF_STOP_TIMEOUT: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 0 || v > 86400) {
+                err_set(&e, EINVAL, "--stop-timeout `%s`: expected seconds", optarg);
+                goto bad;
+            }
+            a->o.stop_timeout = (int)v;
+            break;
+        }
+        case CF_LOG_OPT:
+            if (strncmp(optarg, "max-size=", 9) == 0) {
+                a->o.log_max_size = optarg + 9;
+            } else if (strncmp(optarg, "max-file=", 9) == 0) {
+                a->o.log_max_file = (unsigned)strtoul(optarg + 9, NULL, 10);
+            } else {
+                err_set(&e, EINVAL, "--log-opt `%s`: expected max-size=SIZE or max-file=N", optarg);
+                goto bad;
+            }
+            break;
+        case CF_PULL:
+            if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "never") != 0) {
+                err_set(&e, EINVAL, "--pull `%s`: expected missing or never", optarg);
+                goto bad;
+            }
+            a->no_pull = strcmp(optarg, "never") == 0;
+            break;
+        case 'h':
+            if (quiet && !a->detach)
+                return -1; /* cmd_run's own help */
+            printf("Usage: isola %s [OPTIONS] IMAGE [CMD...]\n"
+                   "%s"
+                   "Exit status: 0, or 125 when the container cannot be made (a name in use,\n"
+                   "an unknown image), as Docker's.\n%s%s",
+                   run ? "run -d" : "create",
+                   run ? "Runs CMD (or the image's) in a new container in the background and "
+                         "prints its\n64-hex ID; the container lives on after isola exits.\n"
+                       : "Makes a container from IMAGE, not started (`isola start`), and "
+                         "prints its ID.\n",
+                   create_help, run_flags_help);
+            return 0;
+        default:
+            return -1;
+        }
+    }
+    if (quiet && !a->detach)
+        return -1;
+    if (optind >= argc) {
+        if (!quiet)
+            fprintf(stderr, "isola %s: expected IMAGE (see --help)\n", run ? "run" : "create");
+        return -1;
+    }
+    if (run_flags_finish(rf, &e) < 0)
+        goto bad;
+    a->o.co = (struct compose_opts){
+        .hostname = a->o.co.hostname, .memory = a->o.co.memory, .nofile = a->o.co.nofile};
+    {
+        struct compose_opts base = rf->co;
+        base.hostname = a->o.co.hostname;
+        base.memory = a->o.co.memory;
+        base.nofile = a->o.co.nofile;
+        a->o.co = base;
+    }
+    a->o.co.terminal = a->tty;
+    a->o.image = argv[optind];
+    a->o.co.args = argv + optind + 1;
+    if (a->n_binds) {
+        /* binds from -v after the run flags' mounts */
+        struct compose_mount *all = calloc(a->o.co.n_mounts + a->n_binds + 1, sizeof(*all));
+        if (!all) {
+            err_set(&e, ENOMEM, "-v");
+            goto bad;
+        }
+        for (size_t i = 0; i < a->o.co.n_mounts; i++)
+            all[i] = a->o.co.mounts[i];
+        for (size_t i = 0; i < a->n_binds; i++)
+            all[a->o.co.n_mounts + i] = a->binds[i];
+        free(a->binds);
+        a->binds = all;
+        a->o.co.mounts = all;
+        a->o.co.n_mounts += a->n_binds;
+    }
+    a->o.volumes = a->vols;
+    return 1;
+bad:
+    if (!quiet)
+        err_print(e, run ? "isola run" : "isola create", stderr);
+    err_free(&e);
+    return -1;
+}
+
+/* An image not in the store is pulled, as `docker run`/`create` do (--pull
+ * missing, the default); --pull never: an error. */
+static int create_ensure_image(struct store *s, const char *image, bool pull, struct err **err)
+{
+    _cleanup_image_ struct image *img = NULL;
+    _cleanup_free_ char *pulled = NULL;
+    struct err *e = NULL;
+    struct registry_opts ro = {.creds = getenv("ISOLA_REGISTRY_CREDS")};
+
+    if (image_open(s, image, NULL, &img, &e) == 0)
+        return 0;
+    if (e->code != ENOENT || !pull) {
+        *err = e;
+        return -1;
+    }
+    err_free(&e);
+    fprintf(stderr, "Unable to find image '%s' locally\n", image);
+    return registry_pull(s, image, &ro, &pulled, err);
+}
+
+/* Create (and with start, start) the container; print its id. Docker's 125
+ * for an engine error. */
+static int create_do(struct create_args *a, bool start, const char *prog)
+{
+    struct ctr_cli cli;
+    struct err *e = NULL;
+    _cleanup_store_ struct store *s = NULL;
+    _cleanup_db_container_ struct db_container *row = NULL;
+    int rc = 125;
+
+    if (ctr_cli_open(&cli, prog) < 0)
+        return 125;
+    if (store_open(cli_store_root(NULL), &s, &e) < 0 ||
+        create_ensure_image(s, a->o.image, !a->no_pull, &e) < 0 ||
+        ctr_create(cli.db, &cli.env, s, &a->o, &row, &e) < 0)
+        goto out;
+    if (start && ctr_start(cli.db, &cli.env, row->id, &e) < 0) {
+        /* as Docker: the container stays, created, and the error is shown */
+        goto out;
+    }
+    printf("%s\n", row->id);
+    rc = 0;
+out:
+    if (e) {
+        /* a taken name: Docker's words */
+        if (e->code == EEXIST && strncmp(e->msg, "container name ", 15) == 0)
+            fprintf(stderr,
+                    "Error response from daemon: Conflict. The %s. You have to remove (or "
+                    "rename) that container to be able to reuse that name.\n",
+                    e->msg);
+        else
+            ctr_cli_error(prog, e);
+        err_free(&e);
+    }
+    ctr_cli_close(&cli);
+    return rc;
+}
+
+int ctr_cli_run_detached(int argc, char **argv)
+{
+    struct create_args a = {0};
+    __attribute__((cleanup(run_flags_release))) struct run_flags rf = {0};
+    int r;
+
+    /* a first pass, quiet: is it -d? cmd_run reports usage errors otherwise */
+    r = create_parse(argc, argv, true, &a, &rf, true);
+    if (r == 0 && a.detach) {
+        create_args_free(&a);
+        return 0; /* run -d --help */
+    }
+    if (r <= 0 || !a.detach) {
+        create_args_free(&a);
+        optind = 0;
+        opterr = 1;
+        return CTR_CLI_NOT_DETACHED;
+    }
+    opterr = 1;
+    r = create_do(&a, true, "isola run");
+    create_args_free(&a);
+    return r;
+}
+
+int cmd_create(int argc, char **argv)
+{
+    struct create_args a = {0};
+    __attribute__((cleanup(run_flags_release))) struct run_flags rf = {0};
+    int r = create_parse(argc, argv, false, &a, &rf, false);
+
+    if (r <= 0) {
+        create_args_free(&a);
+        return r == 0 ? 0 : 125;
+    }
+    r = create_do(&a, false, "isola create");
+    create_args_free(&a);
+    return r;
+}

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* isola ps [-a] [-q] [--no-trunc] [--filter K=V] [--format json|TEMPLATE] */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/ctr_cli.h"
+#include "util/cleanup.h"
+#include "util/js.h"
+
+struct ps_row {
+    char id[DB_ID_LEN + 1], command[256], created[80], status[96], state[16], created_at[64];
+    const char *image, *name;
+    json_t *labels; /* object */
+};
+
+static void ps_fill(const struct db_container *c, bool notrunc, struct ps_row *r)
+{
+    _cleanup_json_ json_t *cfg = NULL;
+    char d[64], cmd[1024] = "";
+    size_t i;
+    json_t *a;
+
+    snprintf(r->id, sizeof(r->id), "%.*s", notrunc ? DB_ID_LEN : 12, c->id);
+    r->image = c->image_ref;
+    r->name = c->name;
+    r->labels = json_object();
+    if (js_load_buf(c->config, strlen(c->config), "config", &cfg, NULL) == 0) {
+        json_array_foreach (json_object_get(json_object_get(cfg, "process"), "args"), i, a) {
+            size_t l = strlen(cmd);
+            snprintf(cmd + l, sizeof(cmd) - l, "%s%s", l ? " " : "", json_string_value(a) ?: "");
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach (json_object_get(cfg, "annotations"), k, v) {
+            if (strncmp(k, "org.opencontainers.", 19) && strncmp(k, "io.isola.", 9))
+                json_object_set(r->labels, k, v);
+        }
+    }
+    /* Docker's: quoted, cut at 20 characters with an ellipsis */
+    if (!notrunc && strlen(cmd) > 20)
+        snprintf(r->command, sizeof(r->command), "\"%.19s…\"", cmd);
+    else
+        snprintf(r->command, sizeof(r->command), "\"%s\"", cmd);
+    ctr_human_duration(db_now_ns() - c->created_ns, d, sizeof(d));
+    snprintf(r->created, sizeof(r->created), "%s ago", d);
+    /* Docker's: Go's time.String() of the creation, here in UTC */
+    time_t t = (time_t)(c->created_ns / 1000000000LL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(r->created_at, sizeof(r->created_at), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+    ctr_status_text(c, r->status, sizeof(r->status));
+    snprintf(r->state, sizeof(r->state), "%s", db_status_name(c->status));
+}
+
+static bool ps_match(const struct db_container *c, const struct ps_row *r, char **filters,
+                     size_t nf)
+{
+    for (size_t i = 0; i < nf; i++) {
+        const char *f = filters[i], *v = strchr(f, '=');
+        if (!v)
+            return false;
+        size_t kl = (size_t)(v - f);
+        v++;
+        if (kl == 6 && strncmp(f, "status", 6) == 0) {
+            if (strcmp(v, r->state) != 0)
+                return false;
+        } else if (kl == 4 && strncmp(f, "name", 4) == 0) {
+            if (!strstr(c->name, v)) /* Docker: a substring (a regexp) */
+                return false;
+        } else if (kl == 5 && strncmp(f, "label", 5) == 0) {
+            char key[256];
+            const char *eq = strchr(v, '=');
+            snprintf(key, sizeof(key), "%.*s", (int)(eq ? (size_t)(eq - v) : strlen(v)), v);
+            json_t *lv = json_object_get(r->labels, key);
+            if (!lv || (eq && strcmp(json_string_value(lv) ?: "", eq + 1) != 0))
+                return false;
+        } else if (kl == 2 && strncmp(f, "id", 2) == 0) {
+            if (strncmp(c->id, v, strlen(v)) != 0)
+                return false;
+        }
+    }
+    return true;
+}
+
+static json_t *ps_json(const struct ps_row *r)
+{
+    _cleanup_free_ char *labels = NULL;
+    const char *k;
+    json_t *v;
+    size_t n = 0;
+    char buf[4096] = "";
+
+    json_object_foreach (r->labels, k, v) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, sizeof(buf) - l, "%s%s=%s", n++ ? "," : "", k,
+                 json_string_value(v) ?: "");
+    }
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", r->id, "Image",
+                     r->image, "Command", r->command, "CreatedAt", r->created_at, "RunningFor",
+                     r->created, "Status", r->status, "State", r->state, "Ports", "", "Names",
+                     r->name, "Labels", buf);
+}
+
+/* Docker's Go template subset: {{.Field}}, {{json .}}, \t and \n escapes. */
+static void ps_template(const char *t, const struct ps_row *r, bool header)
+{
+    _cleanup_json_ json_t *j = ps_json(r);
+
+    for (const char *p = t; *p;) {
+        if (p[0] == '\\' && (p[1] == 't' || p[1] == 'n')) {
+            putchar(p[1] == 't' ? '\t' : '\n');
+            p += 2;
+            continue;
+        }
+        if (strncmp(p, "{{", 2) != 0) {
+            putchar(*p++);
+            continue;
+        }
+        const char *end = strstr(p, "}}");
+        if (!end)
+            break;
+        char f[128];
+        snprintf(f, sizeof(f), "%.*s", (int)(end - p - 2), p + 2);
+        char *s = f;
+        while (*s == ' ')
+            s++;
+        char *e = s + strlen(s);
+        while (e > s && e[-1] == ' ')
+            *--e = '\0';
+        if (strcmp(s, "json .") == 0) {
+            _cleanup_free_ char *d = json_dumps(j, JSON_COMPACT);
+            fputs(d ?: "", stdout);
+        } else if (s[0] == '.') {
+            if (header) {
+                /* Docker's headers */
+                static const char *const h[][2] = {{"ID", "CONTAINER ID"},
+                                                   {"CreatedAt", "CREATED AT"},
+                                                   {"RunningFor", "CREATED"},
+                                                   {"Name", "NAMES"}};
+                const char *word = NULL;
+                for (size_t k = 0; k < sizeof(h) / sizeof(h[0]); k++)
+                    if (strcmp(s + 1, h[k][0]) == 0)
+                        word = h[k][1];
+                if (word)
+                    fputs(word, stdout);
+                else
+                    for (char *q = s + 1; *q; q++)
+                        putchar(*q >= 'a' && *q <= 'z' ? *q - 32 : *q);
+            } else {
+                const char *name = strcmp(s + 1, "Name") == 0 ? "Names" : s + 1;
+                fputs(json_string_value(json_object_get(j, name)) ?: "", stdout);
+            }
+        }
+        p = end + 2;
+    }
+    putchar('\n');
+}
+
+/* Characters, not bytes (the ellipsis of COMMAND is three bytes). */
+static size_t ps_width(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* Docker's table: Go's tabwriter, columns padded to the widest cell + 3. */
+static void ps_table(char ***cells, size_t rows)
+{
+    size_t w[7] = {0};
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < 7; c++)
+            if (ps_width(cells[r][c]) > w[c])
+                w[c] = ps_width(cells[r][c]);
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t c = 0; c < 7; c++) {
+            fputs(cells[r][c], stdout);
+            if (c < 6)
+                printf("%*s", (int)(w[c] - ps_width(cells[r][c]) + 3), "");
+        }
+        putchar('\n');
+    }
+}
+
+int cmd_ps(int argc, char **argv)
+{
+    static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"no-trunc", no_argument, NULL, 'T'},
+                                         {"filter", required_argument, NULL, 'f'},
+                                         {"format", required_argument, NULL, 'F'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    _cleanup_free_ char **filters = calloc((size_t)argc + 1, sizeof(char *));
+    size_t nf = 0;
+    bool all = false, quiet = false, notrunc = false;
+    const char *format = NULL;
+    struct ctr_cli cli;
+    struct err *e = NULL;
+    struct db_container **v = NULL;
+    size_t n = 0;
+    int c;
+
+    if (!filters)
+        return 1;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "+aqf:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            all = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'T':
+            notrunc = true;
+            break;
+        case 'f':
+            filters[nf++] = optarg;
+            break;
+        case 'F':
+            format = optarg;
+            break;
+        case 'h':
+            printf(
+                "Usage: isola ps [-a] [-q] [--no-trunc] [--filter K=V]... [--format F]\n"
+                "Lists running containers (-a: all), newest first, as Docker's columns\n"
+                "CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS, NAMES. A container\n"
+                "whose monitor is gone is shown as exited (code 255 unless its exit was\n"
+                "recorded).\n"
+                "  -q, --quiet       IDs only\n"
+                "  --filter K=V      status=created|running|restarting|exited, name=SUBSTR,\n"
+                "                    label=KEY[=VALUE], id=PREFIX (all must match)\n"
+                "  --format F        json (one object a line), or a Go template such as\n"
+                "                    '{{.ID}} {{.Names}} {{.Status}}' ('table ' adds a header)\n");
+            return 0;
+        default:
+            return 125;
+        }
+    }
+    /* a status filter other than running looks at every container, as Docker's */
+    for (size_t i = 0; i < nf; i++)
+        if (strncmp(filters[i], "status=", 7) == 0 && strcmp(filters[i], "status=running") != 0)
+            all = true;
+    if (ctr_cli_open(&cli, "isola ps") < 0)
+        return 1;
+    if (ctr_list(cli.db, &cli.env, all, &v, &n, &e) < 0) {
+        ctr_cli_error("isola ps", e);
+        err_free(&e);
+        ctr_cli_close(&cli);
+        return 1;
+    }
+    bool table = format && strncmp(format, "table", 5) == 0;
+    const char *tmpl = table ? format + 5 + (format[5] == ' ') : format;
+    /* the default table: a header and one row per container, padded at the end */
+    char ***cells = calloc(n + 1, sizeof(char **));
+    size_t nrows = 0;
+    if (!cells)
+        return 1;
+    static char *header[7] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
+                              "STATUS",       "PORTS", "NAMES"};
+    cells[nrows++] = header;
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        struct ps_row r = {0};
+        ps_fill(v[i], notrunc, &r);
+        if (!ps_match(v[i], &r, filters, nf)) {
+            json_decref(r.labels);
+            continue;
+        }
+        if (quiet) {
+            printf("%s\n", r.id);
+        } else if (format && strcmp(format, "json") == 0) {
+            _cleanup_json_ json_t *j = ps_json(&r);
+            _cleanup_free_ char *d = json_dumps(j, JSON_COMPACT);
+            printf("%s\n", d ?: "{}");
+        } else if (format) {
+            if (table && first && *tmpl)
+                ps_template(tmpl, &r, true);
+            ps_template(tmpl, &r, false);
+        } else {
+            char **row = calloc(7, sizeof(char *));
+            if (row) {
+                char *vals[7] = {r.id, (char *)r.image, r.command, r.created, r.status,
+                                 "",   (char *)r.name};
+                for (size_t k = 0; k < 7; k++)
+                    row[k] = strdup(vals[k]);
+                cells[nrows++] = row;
+            }
+        }
+        first = false;
+        json_decref(r.labels);
+    }
+    if (!quiet && !format)
+        ps_table(cells, nrows);
+    for (size_t i = 1; i < nrows; i++) {
+        for (size_t k = 0; k < 7; k++)
+            free(cells[i][k]);
+        free(cells[i]);
+    }
+    free(cells);
+    db_container_list_free(v, n);
+    ctr_cli_close(&cli);
+    return 0;
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Containers managed as Docker's (docs/engine.md, "Containers"): a row in the
+ * state database (db.h), a bundle with the image's overlay root under
+ * <state_root>/containers/<id>/, and while it runs an isola-monitor
+ * (monitor.h) whose run dir is <run_dir>/containers/<id>/. The monitor writes
+ * no row: the engine reads its status and exit files and brings the row up to
+ * date (ctr_sync) whenever a command looks at it.
+ */
+#ifndef ISOLA_ENGINE_CONTAINER_H
+#define ISOLA_ENGINE_CONTAINER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "engine/compose.h"
+#include "engine/db.h"
+#include "image/store.h"
+#include "util/err.h"
+
+/* Where things live; every path comes from the front end. */
+struct ctr_env {
+    const char *state_root;  /* the database, bundles, volumes */
+    const char *run_dir;     /* monitors' run dirs (/run/isola) */
+    const char *monitor_exe; /* isola-monitor */
+    /* argv of the command the monitor runs at the end of an --rm container's
+     * life, the id appended (`isola container cleanup`); NULL: none, the next
+     * command that syncs it removes it */
+    const char *const *cleanup_argv;
+};
+
+/* Annotations of the composed config that the engine reads back. */
+#define CTR_ANN_AUTOREMOVE   "io.isola.autoRemove"
+#define CTR_ANN_STOP_TIMEOUT "io.isola.stopTimeout"
+#define CTR_ANN_LOG_MAX_SIZE "io.isola.logMaxSize"
+#define CTR_ANN_LOG_MAX_FILE "io.isola.logMaxFile"
+#define CTR_ANN_VOLUMES      "io.isola.volumes"
+#define CTR_ANN_OPEN_STDIN   "io.isola.openStdin"
+
+struct ctr_volume {
+    const char *name;        /* a named volume */
+    const char *destination; /* absolute path in the container */
+    bool readonly;
+};
+
+struct ctr_create_opts {
+    const char *image;
+    const char *name; /* NULL: generated */
+    struct compose_opts co;
+    const struct ctr_volume *volumes;
+    size_t n_volumes;
+    const char *restart; /* no (NULL), on-failure[:N], always, unless-stopped */
+    bool autoremove;     /* --rm */
+    bool open_stdin;     /* -i: the monitor keeps a stdin pipe open */
+    int stop_timeout;    /* seconds, -1: the default (10) */
+    const char *log_max_size;
+    unsigned log_max_file;
+};
+
+int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
+               const struct ctr_create_opts *o, struct db_container **out, struct err **err);
+/* Start a created or exited container (a running one: nothing to do). */
+int ctr_start(struct db *db, const struct ctr_env *env, const char *ref, struct err **err);
+/* Docker's stop: the stop signal, SIGKILL after timeout seconds (-1: the
+ * container's stop timeout). A stopped container: nothing to do. */
+int ctr_stop(struct db *db, const struct ctr_env *env, const char *ref, int timeout,
+             struct err **err);
+/* EINVAL "Container ID is not running" when it does not run. */
+int ctr_kill(struct db *db, const struct ctr_env *env, const char *ref, int sig, struct err **err);
+/* EBUSY with Docker's message when it runs and !force. */
+int ctr_remove(struct db *db, const struct ctr_env *env, const char *ref, bool force, bool volumes,
+               struct err **err);
+/* Bring c up to date from its monitor's files; *removed: it was an exited
+ * --rm container and is gone now (c is then stale). */
+int ctr_sync(struct db *db, const struct ctr_env *env, struct db_container *c, bool *removed,
+             struct err **err);
+/* Looked up (db_container_get) and synced; ENOENT when an --rm one went. */
+int ctr_get(struct db *db, const struct ctr_env *env, const char *ref, struct db_container **out,
+            struct err **err);
+int ctr_list(struct db *db, const struct ctr_env *env, bool all, struct db_container ***out,
+             size_t *n, struct err **err);
+/* Block until it stops; its exit code. */
+int ctr_wait(struct db *db, const struct ctr_env *env, const char *ref, int *code,
+             struct err **err);
+/* docker exec's -e (KEY=VALUE, or KEY: its value in the caller's
+ * environment, passed in by the front end), -w and -u (name, uid, name:group,
+ * uid:gid, names from the container's /etc/passwd and /etc/group). */
+struct ctr_exec_opts {
+    char *const *env; /* NULL-terminated, over the container's env */
+    const char *workdir;
+    const char *user;
+    bool detach;
+};
+/* Run args in it through the monitor; output to out/errf; *code its exit code
+ * (126/127 as Docker when it cannot be run). */
+int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *const *args,
+             const struct ctr_exec_opts *xo, FILE *out, FILE *errf, int *code, struct err **err);
+/* Docker's inspect document. */
+int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_container *c,
+                json_t **out, struct err **err);
+/* Docker's STATUS column: "Up 3 seconds", "Exited (3) 2 minutes ago", "Created". */
+void ctr_status_text(const struct db_container *c, char *buf, size_t len);
+/* "3 seconds", "2 minutes", "About an hour" (Go's units.HumanDuration). */
+void ctr_human_duration(int64_t ns, char *buf, size_t len);
+
+/* The monitor's control socket in run dir `dir` (monitor.h), `req` sent;
+ * -1 with errno when there is no monitor to talk to. */
+int ctr_monitor_connect(const char *dir, const char *req, size_t len);
+/* Read packets until the exit (`x`); 1: got it (*exitj, optional), 0: timed
+ * out (timeout_ms, -1: none), -1: the connection ended without it. */
+int ctr_await_exit(int fd, int timeout_ms, json_t **exitj);
+/* Wait, at most timeout_ms, for c's monitor process to be gone. */
+void ctr_wait_monitor_gone(const struct db_container *c, int timeout_ms);
+
+/* Paths of c's run dir and bundle (caller frees). */
+char *ctr_run_dir(const struct ctr_env *env, const char *id);
+char *ctr_bundle_dir(const struct ctr_env *env, const char *id);
+
+struct ctr_logs_opts {
+    bool follow, timestamps;
+    long tail;        /* -1: all */
+    int64_t since_ns; /* 0: all */
+};
+/* Docker's logs: stdout records to out, stderr ones to errf (container_io.c). */
+int ctr_logs(struct db *db, const struct ctr_env *env, const char *ref,
+             const struct ctr_logs_opts *o, FILE *out, FILE *errf, struct err **err);
+
+#endif
