@@ -3,8 +3,10 @@
 # root filesystem, make it an image in isola's store (`isola import`) and run a
 # command in a container from that image (overlayfs of its read-only layer and
 # a private upper layer), printing what the container sees (its hostname, its
-# user, its memory limit, its processes).
-#   scripts/demo.sh [CMD...]      default: a short tour inside the container
+# user, its memory limit, its security settings, its processes). Then the
+# engine: a detached container managed like Docker's (run -d, ps, logs, exec,
+# stop, rm).
+#   scripts/demo.sh [CMD...]      default: the tour above; CMD: run just CMD
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -18,10 +20,34 @@ if [ $# -eq 0 ]; then
         echo "memory limit: $(cat /sys/fs/cgroup/memory/memory.max 2>/dev/null ||
             cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null ||
             cat /sys/fs/cgroup/memory.max)";
+        echo "seccomp: $(grep "^Seccomp:" /proc/self/status | cut -f2) (2: filtered)";
+        echo "loopback: $(ip -o link show lo | grep -o "state [A-Z]*\|UP" | head -1)";
         echo "processes:"; ps -o pid,user,args'
+    tour=1
 fi
 image=isola-demo/busybox:latest
 echo "+ isola import $rootfs $image" >&2
 ./build/src/cli/isola import "$rootfs" "$image" >/dev/null
 echo "+ isola run --rm -m 64m --hostname isola-demo $image $*" >&2
-exec ./build/src/cli/isola run --rm -m 64m --hostname isola-demo "$image" "$@"
+if [ -z "${tour:-}" ]; then
+    exec ./build/src/cli/isola run --rm -m 64m --hostname isola-demo "$image" "$@"
+fi
+./build/src/cli/isola run --rm -m 64m --hostname isola-demo "$image" "$@"
+
+# The engine: a detached container, its monitor keeps it after the CLI exits.
+isola() {
+    echo "+ isola $*" >&2
+    ./build/src/cli/isola "$@"
+}
+name=isola-demo-$$
+trap './build/src/cli/isola rm -f "$name" >/dev/null 2>&1 || true' EXIT INT TERM
+echo >&2
+isola run -d --name "$name" -m 64m "$image" sh -c \
+    'i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 1; done' >/dev/null
+sleep 2
+isola ps
+isola logs "$name"
+isola exec "$name" sh -c 'echo "exec in $(hostname): pid 1 is $(cat /proc/1/comm)"'
+isola stop -t 1 "$name" >/dev/null
+isola ps -a --filter "name=$name"
+isola rm "$name"
