@@ -13,24 +13,13 @@
 #include "cli/commands.h"
 #include "engine/db.h"
 #include "engine/network.h"
+#include "cli/cli_fmt.h"
 #include "util/cleanup.h"
 #include "util/js.h"
 
 int cmd_network(int argc, char **argv);
 
-#define NETWORK_DEFAULT_ROOT "/var/lib/isola"
-#define EXIT_FLAG            125
-
-static const char *state_root(const char *opt)
-{
-    const char *env = getenv("ISOLA_ROOT");
-
-    if (opt && *opt)
-        return opt;
-    if (env && *env)
-        return env;
-    return NETWORK_DEFAULT_ROOT;
-}
+#define EXIT_FLAG 125
 
 static int fail(const char *verb, struct err *e)
 {
@@ -51,7 +40,7 @@ static int open_db(const char *root, const char *verb, struct db **db)
 {
     _cleanup_err_ struct err *e = NULL;
 
-    if (db_open(state_root(root), db, &e) < 0)
+    if (db_open(cli_store_root(root), db, &e) < 0)
         return fail(verb, e);
     return 0;
 }
@@ -102,79 +91,6 @@ static json_t *network_row(const struct db_network *n)
                      "Subnet", n->subnet, "LabelsObj", labels ? labels : json_object());
 }
 
-/* The Go-template subset users type: {{.FIELD}} of the object, {{.Labels}},
- * {{.Label "k"}}, {{json .}}, \t and \n. */
-static int print_template(const char *tpl, json_t *obj)
-{
-    const char *p = tpl;
-
-    while (*p) {
-        if (p[0] == '\\' && (p[1] == 't' || p[1] == 'n')) {
-            putchar(p[1] == 't' ? '\t' : '\n');
-            p += 2;
-            continue;
-        }
-        if (strncmp(p, "{{", 2) != 0) {
-            putchar(*p++);
-            continue;
-        }
-        const char *end = strstr(p, "}}");
-        if (end == NULL)
-            return -1;
-        _cleanup_free_ char *expr = strndup(p + 2, (size_t)(end - p - 2));
-        char *x = expr;
-        while (*x == ' ')
-            x++;
-        size_t xl = strlen(x);
-        while (xl && x[xl - 1] == ' ')
-            x[--xl] = '\0';
-        json_t *labels = json_object_get(obj, "LabelsObj");
-        if (labels == NULL)
-            labels = json_object_get(obj, "Labels");
-        json_t *v = x[0] == '.' ? json_object_get(obj, x + 1) : NULL;
-        if (strcmp(x, "json .") == 0) {
-            _cleanup_free_ char *s = json_dumps(obj, JSON_COMPACT);
-            fputs(s, stdout);
-        } else if (strcmp(x, ".Labels") == 0) {
-            const char *k;
-            json_t *lv;
-            bool first = true;
-            json_object_foreach (labels, k, lv) {
-                printf("%s%s=%s", first ? "" : ",", k, json_string_value(lv));
-                first = false;
-            }
-        } else if (strncmp(x, ".Label \"", 8) == 0 && xl > 9 && x[xl - 1] == '"') {
-            x[xl - 1] = '\0';
-            json_t *lv = json_object_get(labels, x + 8);
-            fputs(lv ? json_string_value(lv) : "", stdout);
-        } else if (json_is_string(v)) {
-            fputs(json_string_value(v), stdout);
-        } else if (json_is_boolean(v)) {
-            fputs(json_is_true(v) ? "true" : "false", stdout);
-        } else if (v != NULL) {
-            _cleanup_free_ char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-            fputs(s, stdout);
-        } else {
-            fprintf(stderr, "isola network: template: unknown field `%s`\n", x);
-            return -1;
-        }
-        p = end + 2;
-    }
-    putchar('\n');
-    return 0;
-}
-
-/* KEY=VALUE into a JSON object (Docker: a missing "=" is an empty value). */
-static int kv_add(json_t *obj, const char *kv)
-{
-    const char *eq = strchr(kv, '=');
-    _cleanup_free_ char *k = eq ? strndup(kv, (size_t)(eq - kv)) : strdup(kv);
-
-    if (k == NULL || !*k)
-        return -1;
-    return json_object_set_new(obj, k, json_string(eq ? eq + 1 : ""));
-}
-
 static int network_create_cmd(int argc, char **argv, const char *root)
 {
     static const struct option opts[] = {
@@ -206,7 +122,7 @@ static int network_create_cmd(int argc, char **argv, const char *root)
             s.internal = true;
             break;
         case 'l':
-            if (kv_add(labels, optarg) < 0) {
+            if (cli_kv_add(labels, optarg) < 0) {
                 fprintf(stderr, "isola network create: invalid --label `%s`: expected KEY=VALUE\n",
                         optarg);
                 return EXIT_FLAG;
@@ -305,7 +221,7 @@ static int network_inspect_cmd(int argc, char **argv, const char *root)
             continue;
         }
         json_t *nj = network_json(db, n);
-        if (format != NULL && print_template(format, nj) < 0)
+        if (format != NULL && cli_template_print("isola network", format, nj) < 0)
             rc = 1;
         json_array_append_new(out, nj);
     }
@@ -442,9 +358,9 @@ static int network_ls_cmd(int argc, char **argv, const char *root)
         else if (table)
             printf("%-14s%-20s%-10s%s\n", id, list[i]->name, "bridge", "local");
         else if (strcmp(format, "json") == 0)
-            rc = print_template("{{json .}}", row) < 0 ? 1 : 0;
+            rc = cli_template_print("isola network", "{{json .}}", row) < 0 ? 1 : 0;
         else
-            rc = print_template(format, row) < 0 ? 1 : 0;
+            rc = cli_template_print("isola network", format, row) < 0 ? 1 : 0;
     }
     db_network_list_free(list, n);
     db_close(db);

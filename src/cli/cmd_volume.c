@@ -12,24 +12,13 @@
 #include "cli/commands.h"
 #include "engine/db.h"
 #include "engine/volume.h"
+#include "cli/cli_fmt.h"
 #include "util/cleanup.h"
 #include "util/js.h"
 
 int cmd_volume(int argc, char **argv);
 
-#define VOLUME_DEFAULT_ROOT "/var/lib/isola"
-#define EXIT_FLAG           125
-
-static const char *state_root(const char *opt)
-{
-    const char *env = getenv("ISOLA_ROOT");
-
-    if (opt && *opt)
-        return opt;
-    if (env && *env)
-        return env;
-    return VOLUME_DEFAULT_ROOT;
-}
+#define EXIT_FLAG 125
 
 static int fail(const char *verb, struct err *e)
 {
@@ -44,17 +33,6 @@ static int bad_flag(const char *verb)
 {
     fprintf(stderr, "See 'isola volume %s --help'.\n", verb);
     return EXIT_FLAG;
-}
-
-/* KEY=VALUE into a JSON object (Docker: a missing "=" is an empty value). */
-static int kv_add(json_t *obj, const char *kv)
-{
-    const char *eq = strchr(kv, '=');
-    _cleanup_free_ char *k = eq ? strndup(kv, (size_t)(eq - kv)) : strdup(kv);
-
-    if (k == NULL || !*k)
-        return -1;
-    return json_object_set_new(obj, k, json_string(eq ? eq + 1 : ""));
 }
 
 static json_t *volume_json(const struct db_volume *v)
@@ -116,7 +94,7 @@ static int volume_create_cmd(int argc, char **argv, const char *root_opt)
             break;
         case 'o':
         case 'l':
-            if (kv_add(c == 'o' ? o : l, optarg) < 0) {
+            if (cli_kv_add(c == 'o' ? o : l, optarg) < 0) {
                 fprintf(stderr, "isola volume create: invalid %s `%s`: expected KEY=VALUE\n",
                         c == 'o' ? "--opt" : "--label", optarg);
                 return EXIT_FLAG;
@@ -154,17 +132,15 @@ static int volume_create_cmd(int argc, char **argv, const char *root_opt)
     os = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     ls = json_dumps(l, JSON_COMPACT | JSON_SORT_KEYS);
     struct volume_spec spec = {.name = name, .driver = driver, .options = os, .labels = ls};
-    if (db_open(state_root(root_opt), &db, &e) < 0)
+    if (db_open(cli_store_root(root_opt), &db, &e) < 0)
         return fail("create", e);
-    r = volume_create(db, state_root(root_opt), &spec, &v, NULL, &e);
+    r = volume_create(db, cli_store_root(root_opt), &spec, &v, NULL, &e);
     db_close(db);
     if (r < 0)
         return fail("create", e);
     printf("%s\n", v->name);
     return 0;
 }
-
-static int print_template(const char *tpl, json_t *vj);
 
 static int volume_inspect_cmd(int argc, char **argv, const char *root_opt)
 {
@@ -201,7 +177,7 @@ static int volume_inspect_cmd(int argc, char **argv, const char *root_opt)
     }
     {
         _cleanup_err_ struct err *e = NULL;
-        if (db_open(state_root(root_opt), &db, &e) < 0)
+        if (db_open(cli_store_root(root_opt), &db, &e) < 0)
             return fail("inspect", e);
     }
     for (int i = optind; i < argc; i++) {
@@ -213,7 +189,7 @@ static int volume_inspect_cmd(int argc, char **argv, const char *root_opt)
             continue;
         }
         json_t *vj = volume_json(v);
-        if (format != NULL && print_template(format, vj) < 0)
+        if (format != NULL && cli_template_print("isola volume", format, vj) < 0)
             rc = 1;
         json_array_append_new(out, vj);
     }
@@ -299,68 +275,6 @@ static bool label_match(json_t *labels, char *const *filters)
     return true;
 }
 
-/* The Go-template subset users type: {{.Name}} {{.Driver}} {{.Mountpoint}}
- * {{.Scope}} {{.CreatedAt}} {{.Labels}} {{.Label "k"}} {{json .}}, \t and \n. */
-static int print_template(const char *tpl, json_t *vj)
-{
-    const char *p = tpl;
-
-    while (*p) {
-        if (p[0] == '\\' && p[1] == 't') {
-            putchar('\t');
-            p += 2;
-            continue;
-        }
-        if (p[0] == '\\' && p[1] == 'n') {
-            putchar('\n');
-            p += 2;
-            continue;
-        }
-        if (strncmp(p, "{{", 2) != 0) {
-            putchar(*p++);
-            continue;
-        }
-        const char *end = strstr(p, "}}");
-        if (end == NULL)
-            return -1;
-        _cleanup_free_ char *expr = strndup(p + 2, (size_t)(end - p - 2));
-        char *x = expr;
-        while (*x == ' ')
-            x++;
-        size_t xl = strlen(x);
-        while (xl && x[xl - 1] == ' ')
-            x[--xl] = '\0';
-        if (strcmp(x, "json .") == 0) {
-            _cleanup_free_ char *s = json_dumps(vj, JSON_COMPACT);
-            fputs(s, stdout);
-        } else if (strcmp(x, ".Labels") == 0) {
-            json_t *l = json_object_get(vj, "Labels");
-            const char *k;
-            json_t *v;
-            bool first = true;
-            json_object_foreach (l, k, v) {
-                printf("%s%s=%s", first ? "" : ",", k, json_string_value(v));
-                first = false;
-            }
-        } else if (strncmp(x, ".Label \"", 8) == 0 && xl > 9 && x[xl - 1] == '"') {
-            x[xl - 1] = '\0';
-            json_t *v = json_object_get(json_object_get(vj, "Labels"), x + 8);
-            fputs(v ? json_string_value(v) : "", stdout);
-        } else if (x[0] == '.' && json_is_string(json_object_get(vj, x + 1))) {
-            fputs(json_string_value(json_object_get(vj, x + 1)), stdout);
-        } else {
-            fprintf(stderr,
-                    "isola volume ls: template: unknown field `%s` (.Name, .Driver, "
-                    ".Mountpoint, .Scope, .CreatedAt, .Labels, .Label \"KEY\", json .)\n",
-                    x);
-            return -1;
-        }
-        p = end + 2;
-    }
-    putchar('\n');
-    return 0;
-}
-
 static int volume_ls_cmd(int argc, char **argv, const char *root_opt)
 {
     static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
@@ -413,7 +327,7 @@ static int volume_ls_cmd(int argc, char **argv, const char *root_opt)
         fprintf(stderr, "isola volume ls: accepts no arguments\n");
         return 1;
     }
-    if (db_open(state_root(root_opt), &db, &e) < 0 || db_volume_list(db, &list, &n, &e) < 0) {
+    if (db_open(cli_store_root(root_opt), &db, &e) < 0 || db_volume_list(db, &list, &n, &e) < 0) {
         if (db)
             db_close(db);
         return fail("ls", e);
@@ -428,7 +342,7 @@ static int volume_ls_cmd(int argc, char **argv, const char *root_opt)
             "Mountpoint", "MOUNTPOINT", "Scope", "SCOPE", "CreatedAt", "CREATED AT", "Labels");
         format += 6;
         if (strstr(format, "{{json") == NULL && strstr(format, ".Label") == NULL &&
-            print_template(format, h) < 0)
+            cli_template_print("isola volume", format, h) < 0)
             rc = 1;
     } else if (format && strncmp(format, "table ", 6) == 0) {
         format += 6;
@@ -455,9 +369,9 @@ static int volume_ls_cmd(int argc, char **argv, const char *root_opt)
         else if (table)
             printf("%-10s%s\n", list[i]->driver, list[i]->name);
         else if (strcmp(format, "json") == 0)
-            rc = print_template("{{json .}}", vj) < 0 ? 1 : 0;
+            rc = cli_template_print("isola volume", "{{json .}}", vj) < 0 ? 1 : 0;
         else
-            rc = print_template(format, vj) < 0 ? 1 : 0;
+            rc = cli_template_print("isola volume", format, vj) < 0 ? 1 : 0;
     }
     db_volume_list_free(list, n);
     db_close(db);
@@ -493,12 +407,12 @@ static int volume_rm_cmd(int argc, char **argv, const char *root_opt)
     }
     {
         _cleanup_err_ struct err *e = NULL;
-        if (db_open(state_root(root_opt), &db, &e) < 0)
+        if (db_open(cli_store_root(root_opt), &db, &e) < 0)
             return fail("rm", e);
     }
     for (int i = optind; i < argc; i++) {
         _cleanup_err_ struct err *e = NULL;
-        if (volume_remove(db, state_root(root_opt), argv[i], force, &e) < 0) {
+        if (volume_remove(db, cli_store_root(root_opt), argv[i], force, &e) < 0) {
             fail("rm", e);
             rc = 1;
             continue;
@@ -578,9 +492,9 @@ static int volume_prune_cmd(int argc, char **argv, const char *root_opt)
             return 0;
     }
     struct volume_prune_filter pf = {.all = all, .labels = (const char *const *)f.labels};
-    if (db_open(state_root(root_opt), &db, &e) < 0)
+    if (db_open(cli_store_root(root_opt), &db, &e) < 0)
         return fail("prune", e);
-    r = volume_prune(db, state_root(root_opt), &pf, &removed, &reclaimed, &e);
+    r = volume_prune(db, cli_store_root(root_opt), &pf, &removed, &reclaimed, &e);
     db_close(db);
     if (r < 0)
         return fail("prune", e);
