@@ -385,9 +385,15 @@ class PtyProc:
 CHECK = "tty; stty size; stat -L -c 'own=%u:%g mode=%a' /proc/self/fd/0; echo MARK$((6*7)); exit 5\n"
 
 
-def check_interactive(p, who, size=(ROWS, COLS)):
+# ctr sends the window size after the task has started (its console resize
+# loop), so the shell may print its prompt first: wait until the pty has a
+# size (stty fails on 0x0), bounded by read_until's timeout.
+SETTLE = "until stty size >/dev/null 2>&1; do sleep 0.1; done; "
+
+
+def check_interactive(p, who, size=(ROWS, COLS), settle=False):
     p.read_until("# ")  # the shell's prompt: it reads the terminal now
-    p.type(CHECK)
+    p.type((SETTLE if settle else "") + CHECK)
     out = p.read_until("MARK42")
     code = p.wait()
     assert code == 5, f"{who}: exit code {code}\n{out}"
@@ -463,7 +469,7 @@ def test_ctr_run_tty(oci_runtime, rootfs_template, tmp_path):
             p = PtyProc(["ctr", "-a", c.sock, "-n", c.ns, "run", "--rm", "-t", "--runc-binary",
                          exe, image, f"tty-{name}-{os.getpid()}", "sh"])
             try:
-                check_interactive(p, f"ctr --runc-binary {name}")
+                check_interactive(p, f"ctr --runc-binary {name}", settle=True)
             finally:
                 p.close()
             # ctr task exec -t on a detached task
@@ -473,7 +479,7 @@ def test_ctr_run_tty(oci_runtime, rootfs_template, tmp_path):
             p = PtyProc(["ctr", "-a", c.sock, "-n", c.ns, "task", "exec", "-t", "--exec-id",
                          "sh1", task, "sh"])
             try:
-                check_interactive(p, f"ctr --runc-binary {name} task exec -t")
+                check_interactive(p, f"ctr --runc-binary {name} task exec -t", settle=True)
             finally:
                 p.close()
                 c.ctr("task", "kill", "-s", "SIGKILL", task)
