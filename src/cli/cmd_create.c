@@ -28,6 +28,11 @@ enum {
     CF_STOP_TIMEOUT,
     CF_LOG_OPT,
     CF_PULL,
+    CF_NETWORK,
+    CF_IP,
+    CF_DNS,
+    CF_DNS_SEARCH,
+    CF_ADD_HOST,
 };
 
 static const char create_help[] =
@@ -43,7 +48,13 @@ static const char create_help[] =
     "  --rm               remove the container when it exits\n"
     "  --stop-timeout S   seconds between the stop signal and SIGKILL (default 10)\n"
     "  --log-opt max-size=SIZE|max-file=N  rotate the log by size\n"
-    "  --pull missing|never  pull IMAGE when it is not in the store (default missing)\n";
+    "  --pull missing|never  pull IMAGE when it is not in the store (default missing)\n"
+    "  --network NET      bridge (default), none (lo only), host, or a network's name\n"
+    "  --ip ADDR          the container's address on NET (claimed; taken: an error)\n"
+    "  --dns IP           a nameserver for /etc/resolv.conf (default: the host's, or\n"
+    "                     8.8.8.8/8.8.4.4 when the host's are on 127.0.0.0/8)\n"
+    "  --dns-search DOM   a search domain for /etc/resolv.conf\n"
+    "  --add-host NAME:IP a line for /etc/hosts\n";
 
 struct create_args {
     struct ctr_create_opts o;
@@ -55,6 +66,8 @@ struct create_args {
     bool detach;
     bool no_pull; /* --pull never */
     bool tty;
+    char **dns, **dns_search, **add_host; /* borrowed strings */
+    size_t n_dns, n_dns_search, n_add_host;
 };
 
 static void create_args_free(struct create_args *a)
@@ -64,6 +77,9 @@ static void create_args_free(struct create_args *a)
     free(a->owned);
     free(a->vols);
     free(a->binds);
+    free(a->dns);
+    free(a->dns_search);
+    free(a->add_host);
 }
 
 static uint64_t create_nofile(void)
@@ -124,6 +140,12 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         {"stop-timeout", required_argument, NULL, CF_STOP_TIMEOUT},
         {"log-opt", required_argument, NULL, CF_LOG_OPT},
         {"pull", required_argument, NULL, CF_PULL},
+        {"network", required_argument, NULL, CF_NETWORK},
+        {"net", required_argument, NULL, CF_NETWORK},
+        {"ip", required_argument, NULL, CF_IP},
+        {"dns", required_argument, NULL, CF_DNS},
+        {"dns-search", required_argument, NULL, CF_DNS_SEARCH},
+        {"add-host", required_argument, NULL, CF_ADD_HOST},
         {"help", no_argument, NULL, 'h'},
         RUN_FLAGS_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -137,7 +159,11 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
     a->owned = calloc((size_t)argc + 1, sizeof(char *));
     a->vols = calloc((size_t)argc + 1, sizeof(*a->vols));
     a->binds = calloc((size_t)argc + 1, sizeof(*a->binds));
-    if (!a->owned || !a->vols || !a->binds || run_flags_init(rf, argc, &e) < 0)
+    a->dns = calloc((size_t)argc + 1, sizeof(char *));
+    a->dns_search = calloc((size_t)argc + 1, sizeof(char *));
+    a->add_host = calloc((size_t)argc + 1, sizeof(char *));
+    if (!a->owned || !a->vols || !a->binds || !a->dns || !a->dns_search || !a->add_host ||
+        run_flags_init(rf, argc, &e) < 0)
         goto bad;
     optind = 0;
     opterr = !quiet;
@@ -206,6 +232,21 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
             }
             a->no_pull = strcmp(optarg, "never") == 0;
             break;
+        case CF_NETWORK:
+            a->o.net.network = optarg;
+            break;
+        case CF_IP:
+            a->o.net.ip = optarg;
+            break;
+        case CF_DNS:
+            a->dns[a->n_dns++] = optarg;
+            break;
+        case CF_DNS_SEARCH:
+            a->dns_search[a->n_dns_search++] = optarg;
+            break;
+        case CF_ADD_HOST:
+            a->add_host[a->n_add_host++] = optarg;
+            break;
         case 'h':
             if (quiet && !a->detach)
                 return -1; /* cmd_run's own help */
@@ -262,6 +303,9 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         a->o.co.n_mounts += a->n_binds;
     }
     a->o.volumes = a->vols;
+    a->o.net.dns = a->dns;
+    a->o.net.dns_search = a->dns_search;
+    a->o.net.add_host = a->add_host;
     return 1;
 bad:
     if (!quiet)

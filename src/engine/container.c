@@ -147,7 +147,8 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
     char **hostdirs = NULL;
     struct restart_policy rp = {0};
     struct db_container c = {0};
-    bool mounted = false;
+    struct ctr_net cn = {0};
+    bool mounted = false, net_up = false;
     size_t nv = 0;
     int rc = -1;
 
@@ -183,7 +184,7 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
         bundle_rootfs(s, o->image, bundle, false, &image_cfg, &imgname, &mounted, err) < 0)
         goto fail;
     hostdirs = calloc(o->n_volumes + 1, sizeof(*hostdirs));
-    mounts = calloc(o->co.n_mounts + o->n_volumes + 1, sizeof(*mounts));
+    mounts = calloc(o->co.n_mounts + o->n_volumes + 4, sizeof(*mounts));
     if (!hostdirs || !mounts) {
         err_set(err, ENOMEM, "create container");
         goto fail;
@@ -206,8 +207,16 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
     co.mounts = mounts;
     co.n_mounts = o->co.n_mounts + o->n_volumes;
     co.rootfs = NULL;
+    if (ctr_net_setup(db, env->run_dir, rundir, c.id, row->name,
+                      o->co.hostname ? o->co.hostname : "isola", &o->net, &cn, err) < 0)
+        goto fail;
+    net_up = true;
+    ctr_net_mounts(&cn, mounts, &co.n_mounts);
+    co.netns_path = cn.netns;
+    co.host_network = co.host_network || cn.host;
     if (compose_spec(image_cfg, imgname, rootfs, &co, &spec, err) < 0 ||
-        ctr_set_annotations(spec, o, err) < 0 || js_write_file(cfgpath, spec, 0600, err) < 0)
+        ctr_set_annotations(spec, o, err) < 0 || ctr_net_annotate(spec, &cn, err) < 0 ||
+        js_write_file(cfgpath, spec, 0600, err) < 0)
         goto fail;
     cfgtext = js_dump(spec);
     if (!cfgtext) {
@@ -226,8 +235,11 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
 fail:
     if (rc < 0) {
         err_wrap(err, "create container from %s", o->image);
+        if (net_up)
+            ctr_net_teardown(db, env->run_dir, c.id, cn.network);
         ctr_create_undo(db, env, c.id, o, nv);
     }
+    ctr_net_free(&cn);
     for (size_t i = 0; hostdirs && i < o->n_volumes; i++)
         free(hostdirs[i]);
     free(hostdirs);
@@ -736,6 +748,17 @@ static void ctr_release_volumes(struct db *db, const struct ctr_env *env,
     }
 }
 
+/* Disconnect it and drop its network namespace (CTR_ANN_NETWORK). */
+static void ctr_release_network(struct db *db, const struct ctr_env *env,
+                                const struct db_container *c)
+{
+    _cleanup_json_ json_t *cfg = NULL;
+
+    if (js_load_buf(c->config, strlen(c->config), "config", &cfg, NULL) < 0)
+        return;
+    ctr_net_teardown(db, env->run_dir, c->id, ctr_annotation(cfg, CTR_ANN_NETWORK));
+}
+
 int ctr_remove(struct db *db, const struct ctr_env *env, const char *ref, bool force, bool volumes,
                struct err **err)
 {
@@ -771,6 +794,7 @@ int ctr_remove(struct db *db, const struct ctr_env *env, const char *ref, bool f
     if (container_delete(oci, c->id, true, &e) < 0)
         err_free(&e);
     ctr_release_volumes(db, env, c, volumes);
+    ctr_release_network(db, env, c);
     /* an --rm container's own cleanup may be removing it too: what is gone
      * meanwhile is not an error */
     if (fs_exists(bundle) && bundle_remove(bundle, &e) < 0) {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "engine/compose.h"
+#include "engine/ctr_net.h"
 #include "engine/db.h"
 #include "image/store.h"
 #include "util/err.h"
@@ -56,6 +57,7 @@ struct ctr_create_opts {
     int stop_timeout;    /* seconds, -1: the default (10) */
     const char *log_max_size;
     unsigned log_max_file;
+    struct ctr_net_opts net; /* --network, --ip, --dns, ... (ctr_net.h) */
 };
 
 int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
