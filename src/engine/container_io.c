@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/container.h"
+#include "engine/ctr_net.h"
 #include "engine/monitor.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -446,6 +447,7 @@ int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_contai
         json_array_append(a2, json_array_get(args, k));
     json_object_set_new(json_object_get(doc, "Config"), "StopSignal",
                         io_copy(ann, COMPOSE_ANN_STOP_SIGNAL));
+    json_object_set_new(doc, "NetworkSettings", ctr_net_inspect(ann));
     *out = doc;
     return 0;
 }

@@ -1,0 +1,174 @@
+"""Containers attached to networks (docs/networks.md, "Containers"): `isola
+run -d`/`create` with --network none|host|bridge|NAME, --ip, /etc/hosts,
+/etc/hostname, /etc/resolv.conf, and what rm leaves (nothing).
+
+Every test runs isola inside a network namespace it creates (it plays the
+host: bridges, veths and nftables rules are made there, never on the real
+host); traffic goes only to addresses inside it. Every command is bounded in
+time; containers, monitors and the namespace are removed in every outcome.
+"""
+import json
+import os
+import shutil
+import signal
+import time
+import uuid
+
+import pytest
+
+from conftest import mounts_below, run
+
+IMAGE = "netbb"
+
+
+class NetEngine:
+    def __init__(self, isola, tmp_root, rootfs_template):
+        for t in ("ip", "nsenter", "nft", "busybox"):
+            if shutil.which(t) is None:
+                pytest.skip(f"{t} is not installed (scripts/install-deps.sh)")
+        if os.geteuid() != 0:
+            pytest.skip("network namespaces need root")
+        self.isola, self.tmp = isola, tmp_root
+        self.ns = f"isola-nr-{uuid.uuid4().hex[:8]}"
+        run(["ip", "netns", "add", self.ns], timeout=10, check=True)
+        self.sh("ip link set lo up")
+        self.env = dict(os.environ, ISOLA_ROOT=os.path.join(tmp_root, "store"),
+                        ISOLA_RUN_DIR=os.path.join(tmp_root, "run"))
+        self.ok("import", rootfs_template, IMAGE, "/bin/sh", "-c", "echo default")
+
+    def sh(self, cmd, check=True):
+        return run(["nsenter", f"--net=/run/netns/{self.ns}", "sh", "-c", cmd], timeout=20,
+                   check=check)
+
+    def __call__(self, *args, timeout=120):
+        return run(["nsenter", f"--net=/run/netns/{self.ns}", self.isola, *args], env=self.env,
+                   timeout=timeout)
+
+    def ok(self, *args, timeout=120):
+        p = self(*args, timeout=timeout)
+        assert p.returncode == 0, f"isola {args}: {p.returncode}\n{p.stdout}\n{p.stderr}"
+        return p.stdout
+
+    def inspect(self, ref):
+        return json.loads(self.ok("inspect", ref))[0]
+
+    def links(self):
+        p = self.sh("ip -j link show")
+        return {link["ifname"] for link in json.loads(p.stdout)}
+
+    def monitors(self):
+        pids = []
+        d = os.path.join(self.env["ISOLA_RUN_DIR"], "c")
+        for cid in os.listdir(d) if os.path.isdir(d) else []:
+            try:
+                with open(os.path.join(d, cid, "status")) as f:
+                    pids.append(json.load(f)["monitorPid"])
+            except (OSError, ValueError, KeyError):
+                pass
+        return pids
+
+    def netns_files(self):
+        d = os.path.join(self.env["ISOLA_RUN_DIR"], "netns")
+        return os.listdir(d) if os.path.isdir(d) else []
+
+    def close(self):
+        try:
+            ids = self("ps", "-a", "-q", "--no-trunc").stdout.split()
+            if ids:
+                self("rm", "-f", *ids, timeout=300)
+            for pid in self.monitors():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            for f in self.netns_files():
+                run(["umount", "-l", os.path.join(self.env["ISOLA_RUN_DIR"], "netns", f)],
+                    timeout=10)
+        finally:
+            run(["ip", "netns", "del", self.ns], timeout=10)
+
+
+@pytest.fixture
+def ne(isola, tmp_root, rootfs_template):
+    e = NetEngine(isola, tmp_root, rootfs_template)
+    try:
+        yield e
+    finally:
+        e.close()
+
+
+def test_two_containers_on_a_user_network_talk_by_name(ne):
+    ne.ok("network", "create", "--subnet", "10.77.0.0/24", "appnet")
+    web = ne.ok("run", "-d", "--name", "web1", "--network", "appnet", IMAGE,
+                "sh", "-c", "echo hi-from-web > /tmp/index.html; httpd -f -p 80 -h /tmp").strip()
+    cli = ne.ok("run", "-d", "--name", "cli1", "--network", "appnet", "--ip", "10.77.0.9",
+                IMAGE, "sleep", "100").strip()
+    p = ne("exec", "cli1", "sh", "-c",
+           "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 3 web1 80")
+    assert p.returncode == 0 and "hi-from-web" in p.stdout, (p.stdout, p.stderr)
+    hosts = ne.ok("exec", "cli1", "cat", "/etc/hosts").splitlines()
+    assert hosts[0] == "127.0.0.1\tlocalhost"
+    assert "10.77.0.9\tisola cli1 " + cli[:12] in hosts
+    assert "10.77.0.2\tweb1 " + web[:12] in hosts
+    # the first one learnt about the second one (its file updated in place)
+    assert "10.77.0.9\tcli1 " + cli[:12] in ne.ok("exec", "web1", "cat", "/etc/hosts")
+    assert ne.ok("exec", "cli1", "cat", "/etc/hostname") == "isola\n"
+    st = ne.inspect("cli1")
+    n = st["NetworkSettings"]["Networks"]["appnet"]
+    assert (n["IPAddress"], n["Gateway"]) == ("10.77.0.9", "10.77.0.1")
+    # an address already held: a clear error, nothing left behind
+    links = ne.links()
+    p = ne("run", "-d", "--name", "cli2", "--network", "appnet", "--ip", "10.77.0.9", IMAGE,
+           "true")
+    assert p.returncode == 125 and "10.77.0.9" in p.stderr, p.stderr
+    assert ne.links() == links
+    assert ne("inspect", "cli2").returncode != 0
+    assert len(ne.netns_files()) == 2
+
+
+def test_network_none_and_host(ne):
+    ne.sh("ip link add isolatestd0 type veth peer name isolatestd1")
+    out = ne.ok("run", "-d", "--name", "nonet", "--network", "none", IMAGE, "sleep", "100")
+    assert out.strip()
+    links = ne.ok("exec", "nonet", "ls", "/sys/class/net").split()
+    assert links == ["lo"]
+    ne.ok("run", "-d", "--name", "hostnet", "--network", "host", IMAGE, "sleep", "100")
+    assert "isolatestd0" in ne.ok("exec", "hostnet", "ls", "/sys/class/net").split()
+    assert ne.netns_files() == []
+    assert ne.inspect("nonet")["NetworkSettings"]["Networks"]["none"]["IPAddress"] == ""
+
+
+def test_rm_leaves_no_veth_no_claim_no_netns(ne):
+    before = ne.links()
+    ne.ok("network", "create", "--subnet", "10.78.0.0/24", "rmnet")
+    bridge_links = ne.links()
+    ne.ok("run", "-d", "--name", "gone1", "--network", "rmnet", IMAGE, "sleep", "100")
+    assert len(ne.links() - bridge_links) == 1  # the veth's host end
+    p = ne("network", "rm", "rmnet")
+    assert p.returncode != 0 and "in use" in p.stderr, p.stderr
+    ne.ok("rm", "-f", "gone1")
+    assert ne.links() == bridge_links
+    assert ne.netns_files() == []
+    # no address claim left: the network can go
+    ne.ok("network", "rm", "rmnet")
+    assert ne.links() == before
+
+
+def test_default_network_is_bridge_and_killed_monitor_then_rm_f(ne, tmp_root):
+    ne.ok("run", "-d", "--name", "km1", IMAGE, "sleep", "100")
+    st = ne.inspect("km1")
+    addr = st["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+    assert addr.startswith("172.17."), st["NetworkSettings"]
+    assert "isola0" in ne.links()
+    ne.sh(f"busybox ping -c 1 -W 2 {addr}")
+    links = ne.links()
+    (mpid,) = ne.monitors()
+    os.kill(mpid, signal.SIGKILL)
+    end = time.monotonic() + 30
+    while time.monotonic() < end and os.path.exists(f"/proc/{mpid}"):
+        time.sleep(0.1)
+    ne.ok("rm", "-f", "km1")
+    assert ne.links() == links - {link for link in links if link.startswith("iv")}
+    assert not any(link.startswith("iv") for link in ne.links())
+    assert ne.netns_files() == []
+    assert mounts_below(tmp_root) == []
