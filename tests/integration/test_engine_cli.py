@@ -27,11 +27,16 @@ class Engine:
         self.tmp = tmp_root
         self.env = dict(os.environ, ISOLA_ROOT=os.path.join(tmp_root, "store"),
                         ISOLA_RUN_DIR=os.path.join(tmp_root, "run"))
+        # run -d attaches to the default network (a bridge, nftables rules):
+        # isola runs in a network namespace of the test's, never on the host's
+        self.netns = f"isola-eng-{os.getpid()}-{time.monotonic_ns() % 10**9}"
+        run(["ip", "netns", "add", self.netns], timeout=10, check=True)
         p = self("import", rootfs_template, IMAGE, "/bin/sh", "-c", "echo default")
         assert p.returncode == 0, p.stderr
 
     def __call__(self, *args, timeout=120):
-        return run([self.isola, *args], env=self.env, timeout=timeout)
+        return run(["nsenter", f"--net=/run/netns/{self.netns}", self.isola, *args], env=self.env,
+                   timeout=timeout)
 
     def ok(self, *args, timeout=120):
         p = self(*args, timeout=timeout)
@@ -62,6 +67,7 @@ class Engine:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        run(["ip", "netns", "del", self.netns], timeout=10)
 
 
 @pytest.fixture
