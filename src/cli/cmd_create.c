@@ -33,6 +33,7 @@ enum {
     CF_DNS,
     CF_DNS_SEARCH,
     CF_ADD_HOST,
+    CF_PUBLISH,
 };
 
 static const char create_help[] =
@@ -54,7 +55,9 @@ static const char create_help[] =
     "  --dns IP           a nameserver for /etc/resolv.conf (default: the host's, or\n"
     "                     8.8.8.8/8.8.4.4 when the host's are on 127.0.0.0/8)\n"
     "  --dns-search DOM   a search domain for /etc/resolv.conf\n"
-    "  --add-host NAME:IP a line for /etc/hosts\n";
+    "  --add-host NAME:IP a line for /etc/hosts\n"
+    "  -p, --publish [IP:][HOSTPORT:]CTRPORT[/tcp|udp]  publish a port (no HOSTPORT: a\n"
+    "                     free one; a host port in use: an error)\n";
 
 struct create_args {
     struct ctr_create_opts o;
@@ -66,8 +69,8 @@ struct create_args {
     bool detach;
     bool no_pull; /* --pull never */
     bool tty;
-    char **dns, **dns_search, **add_host; /* borrowed strings */
-    size_t n_dns, n_dns_search, n_add_host;
+    char **dns, **dns_search, **add_host, **publish; /* borrowed strings */
+    size_t n_dns, n_dns_search, n_add_host, n_publish;
 };
 
 static void create_args_free(struct create_args *a)
@@ -80,6 +83,7 @@ static void create_args_free(struct create_args *a)
     free(a->dns);
     free(a->dns_search);
     free(a->add_host);
+    free(a->publish);
 }
 
 static uint64_t create_nofile(void)
@@ -146,6 +150,7 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         {"dns", required_argument, NULL, CF_DNS},
         {"dns-search", required_argument, NULL, CF_DNS_SEARCH},
         {"add-host", required_argument, NULL, CF_ADD_HOST},
+        {"publish", required_argument, NULL, CF_PUBLISH},
         {"help", no_argument, NULL, 'h'},
         RUN_FLAGS_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -162,12 +167,13 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
     a->dns = calloc((size_t)argc + 1, sizeof(char *));
     a->dns_search = calloc((size_t)argc + 1, sizeof(char *));
     a->add_host = calloc((size_t)argc + 1, sizeof(char *));
+    a->publish = calloc((size_t)argc + 1, sizeof(char *));
     if (!a->owned || !a->vols || !a->binds || !a->dns || !a->dns_search || !a->add_host ||
-        run_flags_init(rf, argc, &e) < 0)
+        !a->publish || run_flags_init(rf, argc, &e) < 0)
         goto bad;
     optind = 0;
     opterr = !quiet;
-    while ((c = getopt_long(argc, argv, "+dtim:v:h" RUN_FLAGS_SHORT, opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+dtim:v:p:h" RUN_FLAGS_SHORT, opts, NULL)) != -1) {
         int taken = run_flags_take(rf, c, optarg, &e);
         if (taken < 0)
             goto bad;
@@ -247,6 +253,10 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         case CF_ADD_HOST:
             a->add_host[a->n_add_host++] = optarg;
             break;
+        case CF_PUBLISH:
+        case 'p':
+            a->publish[a->n_publish++] = optarg;
+            break;
         case 'h':
             if (quiet && !a->detach)
                 return -1; /* cmd_run's own help */
@@ -306,6 +316,7 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
     a->o.net.dns = a->dns;
     a->o.net.dns_search = a->dns_search;
     a->o.net.add_host = a->add_host;
+    a->o.net.publish = a->publish;
     return 1;
 bad:
     if (!quiet)

@@ -236,7 +236,7 @@ fail:
     if (rc < 0) {
         err_wrap(err, "create container from %s", o->image);
         if (net_up)
-            ctr_net_teardown(db, env->run_dir, c.id, cn.network);
+            ctr_net_teardown(db, env->run_dir, c.id, cn.network, cn.ports, cn.addr);
         ctr_create_undo(db, env, c.id, o, nv);
     }
     ctr_net_free(&cn);
@@ -752,11 +752,13 @@ static void ctr_release_volumes(struct db *db, const struct ctr_env *env,
 static void ctr_release_network(struct db *db, const struct ctr_env *env,
                                 const struct db_container *c)
 {
-    _cleanup_json_ json_t *cfg = NULL;
+    _cleanup_json_ json_t *cfg = NULL, *ports = NULL;
 
     if (js_load_buf(c->config, strlen(c->config), "config", &cfg, NULL) < 0)
         return;
-    ctr_net_teardown(db, env->run_dir, c->id, ctr_annotation(cfg, CTR_ANN_NETWORK));
+    ports = ctr_net_ports_load(json_object_get(cfg, "annotations"));
+    ctr_net_teardown(db, env->run_dir, c->id, ctr_annotation(cfg, CTR_ANN_NETWORK), ports,
+                     ctr_annotation(cfg, CTR_ANN_IP));
 }
 
 int ctr_remove(struct db *db, const struct ctr_env *env, const char *ref, bool force, bool volumes,

@@ -6,13 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine/ctr_net.h"
 #include "engine/network.h"
+#include "net/cidr.h"
+#include "net/nftables.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -218,6 +223,152 @@ static void hosts_refresh_peers(struct db *db, const char *network, const char *
     db_network_ips_free(ips, nips);
 }
 
+/* ---- published ports ---- */
+
+struct ctr_port {
+    char proto[4];
+    uint32_t host_ip;
+    uint16_t host_port, ctr_port;
+};
+
+/* -p [IP:][HOSTPORT:]CTRPORT[/tcp|udp] */
+static int port_parse(const char *arg, struct ctr_port *p, struct err **err)
+{
+    _cleanup_free_ char *s = strdup(arg);
+    char *proto, *f[3];
+    int n = 0;
+
+    if (!s)
+        return err_set(err, ENOMEM, "-p");
+    *p = (struct ctr_port){.proto = "tcp"};
+    if ((proto = strchr(s, '/'))) {
+        *proto++ = 0;
+        if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
+            return err_val(err, EINVAL, "-p `%s`: the protocol is tcp or udp", arg);
+        snprintf(p->proto, sizeof(p->proto), "%s", proto);
+    }
+    for (char *t = s, *c; n < 3; t = c + 1) {
+        f[n++] = t;
+        if (!(c = strchr(t, ':')))
+            break;
+        *c = 0;
+    }
+    if (strchr(f[n - 1], ':'))
+        return err_val(err, EINVAL, "-p `%s`: expected [IP:][HOSTPORT:]CTRPORT[/PROTO]", arg);
+    long v[2] = {0, 0};
+    const char *ps[2] = {n >= 2 ? f[n - 2] : "", f[n - 1]};
+    for (int i = 0; i < 2; i++) {
+        char *end;
+        if (!ps[i][0] && i == 0)
+            continue;
+        v[i] = strtol(ps[i], &end, 10);
+        if (*end || v[i] < 1 || v[i] > 65535)
+            return err_val(err, EINVAL,
+                           "-p `%s`: `%s` is not a port (1-65535; ranges are not "
+                           "supported yet)",
+                           arg, ps[i]);
+    }
+    if (n == 3 && f[0][0] && cidr_addr_parse(f[0], &p->host_ip, err) < 0)
+        return err_wrap(err, "-p `%s`", arg);
+    p->host_port = (uint16_t)v[0];
+    p->ctr_port = (uint16_t)v[1];
+    return 0;
+}
+
+/* The host port must be free on the host: bind() it (0: the kernel picks
+ * one, as Docker's random ports). */
+static int port_probe(struct ctr_port *p, struct err **err)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons(p->host_port),
+                             .sin_addr.s_addr = htonl(p->host_ip)};
+    socklen_t len = sizeof(sa);
+    char ip[CIDR_STR_LEN];
+    _cleanup_close_ int fd = socket(
+        AF_INET, (strcmp(p->proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return err_sys(err, "socket");
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        return err_sys(err, "publish port %s:%u/%s: cannot bind it on the host",
+                       cidr_addr_format(p->host_ip, ip), p->host_port, p->proto);
+    if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+        return err_sys(err, "getsockname");
+    p->host_port = ntohs(sa.sin_port);
+    return 0;
+}
+
+static void port_key(const struct ctr_port *p, char *buf, size_t len)
+{
+    char ip[CIDR_STR_LEN];
+
+    snprintf(buf, len, "%s/%s/%u", p->proto, cidr_addr_format(p->host_ip, ip), p->host_port);
+}
+
+static int port_json_get(json_t *j, struct ctr_port *p)
+{
+    const char *proto = json_string_value(json_object_get(j, "proto"));
+    const char *ip = json_string_value(json_object_get(j, "hostIp"));
+
+    if (!proto || !ip || cidr_addr_parse(ip, &p->host_ip, NULL) < 0)
+        return -1;
+    snprintf(p->proto, sizeof(p->proto), "%s", proto);
+    p->host_port = (uint16_t)json_integer_value(json_object_get(j, "hostPort"));
+    p->ctr_port = (uint16_t)json_integer_value(json_object_get(j, "ctrPort"));
+    return 0;
+}
+
+static void ports_remove(struct db *db, json_t *ports, uint32_t ctr_ip)
+{
+    size_t i;
+    json_t *j;
+
+    json_array_foreach (ports, i, j) {
+        struct ctr_port p;
+        struct err *e = NULL;
+        char key[64];
+        if (port_json_get(j, &p) < 0)
+            continue;
+        struct nftables_port np = {p.proto, p.host_ip, p.host_port, ctr_ip, p.ctr_port};
+        if (nftables_port_remove(&np, &e) < 0)
+            err_free(&e);
+        port_key(&p, key, sizeof(key));
+        if (db_claim_release(db, "port", key, &e) < 0)
+            err_free(&e);
+    }
+}
+
+/* Claim, check and map every -p; *out: [{proto, hostIp, hostPort, ctrPort}]. */
+static int ports_add(struct db *db, const char *id, char *const *publish, uint32_t ctr_ip,
+                     json_t **out, struct err **err)
+{
+    json_t *ports = json_array();
+
+    for (size_t i = 0; publish && publish[i]; i++) {
+        struct ctr_port p;
+        char key[64], ip[CIDR_STR_LEN];
+        if (port_parse(publish[i], &p, err) < 0 || port_probe(&p, err) < 0)
+            goto fail;
+        port_key(&p, key, sizeof(key));
+        if (db_claim_add(db, "port", key, id, err) < 0)
+            goto fail;
+        struct nftables_port np = {p.proto, p.host_ip, p.host_port, ctr_ip, p.ctr_port};
+        if (nftables_port_add(&np, err) < 0) {
+            db_claim_release(db, "port", key, NULL);
+            goto fail;
+        }
+        json_array_append_new(ports, json_pack("{s:s, s:s, s:i, s:i}", "proto", p.proto, "hostIp",
+                                               cidr_addr_format(p.host_ip, ip), "hostPort",
+                                               (int)p.host_port, "ctrPort", (int)p.ctr_port));
+    }
+    *out = ports;
+    return 0;
+fail:
+    ports_remove(db, ports, ctr_ip);
+    json_decref(ports);
+    return -1;
+}
+
 void ctr_net_free(struct ctr_net *n)
 {
     free(n->network);
@@ -225,6 +376,7 @@ void ctr_net_free(struct ctr_net *n)
     free(n->hosts);
     free(n->hostname);
     free(n->resolv);
+    json_decref(n->ports);
     *n = (struct ctr_net){0};
 }
 
@@ -281,6 +433,11 @@ int ctr_net_setup(struct db *db, const char *run_root, const char *rundir, const
         if (db_network_get(db, net, &n, err) < 0)
             goto fail_conn;
         snprintf(r.gateway, sizeof(r.gateway), "%s", n->internal ? "" : n->gateway);
+        if (ports_add(db, id, o->publish, addr, &r.ports, err) < 0)
+            goto fail_conn;
+    } else if (o->publish && o->publish[0]) {
+        ctr_net_free(&r);
+        return err_val(err, EINVAL, "-p: needs a network (not --network %s)", net);
     }
     if (hosts_base_text(r.addr, id, name, hostname, o, &base, err) < 0 ||
         fs_write_atomic(basep, base, strlen(base), 0644, err) < 0 ||
@@ -297,6 +454,8 @@ int ctr_net_setup(struct db *db, const char *run_root, const char *rundir, const
     *out = r;
     return 0;
 fail_conn:
+    if (r.ports)
+        ports_remove(db, r.ports, addr);
     if (r.network) {
         struct err *e = NULL;
         if (network_disconnect(db, net, id, &e) < 0)
@@ -309,10 +468,15 @@ fail_ns:
     return err_wrap(err, "connect container %s to network %s", id, net);
 }
 
-void ctr_net_teardown(struct db *db, const char *run_root, const char *id, const char *network)
+void ctr_net_teardown(struct db *db, const char *run_root, const char *id, const char *network,
+                      json_t *ports, const char *ip)
 {
     _cleanup_free_ char *ns = ctr_net_ns_path(run_root, id);
     struct err *e = NULL;
+    uint32_t addr = 0;
+
+    if (ports && ip && cidr_addr_parse(ip, &addr, NULL) == 0)
+        ports_remove(db, ports, addr);
 
     if (network && (strcmp(network, "none") == 0 || strcmp(network, "host") == 0))
         network = NULL;
@@ -322,6 +486,35 @@ void ctr_net_teardown(struct db *db, const char *run_root, const char *id, const
         ctr_net_ns_remove(ns);
     if (network)
         hosts_refresh_peers(db, network, run_root, id);
+}
+
+json_t *ctr_net_ports_load(json_t *ann)
+{
+    const char *text = json_string_value(json_object_get(ann, CTR_ANN_PORTS));
+
+    return text ? json_loads(text, 0, NULL) : NULL;
+}
+
+/* Docker's {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]} */
+static json_t *ctr_net_ports_docker(json_t *ann)
+{
+    json_t *ports = ctr_net_ports_load(ann), *out = json_object(), *j;
+    size_t i;
+
+    json_array_foreach (ports, i, j) {
+        char k[16], hp[8];
+        snprintf(k, sizeof(k), "%d/%s", (int)json_integer_value(json_object_get(j, "ctrPort")),
+                 json_string_value(json_object_get(j, "proto")) ?: "tcp");
+        snprintf(hp, sizeof(hp), "%d", (int)json_integer_value(json_object_get(j, "hostPort")));
+        json_t *a = json_object_get(out, k);
+        if (!a)
+            json_object_set_new(out, k, a = json_array());
+        json_array_append_new(a, json_pack("{s:s, s:s}", "HostIp",
+                                           json_string_value(json_object_get(j, "hostIp")) ?: "",
+                                           "HostPort", hp));
+    }
+    json_decref(ports);
+    return out;
 }
 
 json_t *ctr_net_inspect(json_t *ann)
@@ -340,7 +533,7 @@ json_t *ctr_net_inspect(json_t *ann)
             nets, net,
             json_pack("{s:s, s:s, s:s}", "IPAddress", "", "Gateway", "", "MacAddress", ""));
     return json_pack("{s:s, s:s, s:o, s:o}", "IPAddress", ip, "Gateway", gw, "Networks", nets,
-                     "Ports", json_object());
+                     "Ports", ctr_net_ports_docker(ann));
 }
 
 void ctr_net_mounts(const struct ctr_net *cn, struct compose_mount *m, size_t *n)
@@ -365,5 +558,10 @@ int ctr_net_annotate(json_t *spec, const struct ctr_net *cn, struct err **err)
         (cn->addr[0] && json_object_set_new(ann, CTR_ANN_IP, json_string(cn->addr)) < 0) ||
         (cn->gateway[0] && json_object_set_new(ann, CTR_ANN_GATEWAY, json_string(cn->gateway)) < 0))
         return err_set(err, ENOMEM, "config.json: annotations");
+    if (cn->ports && json_array_size(cn->ports)) {
+        _cleanup_free_ char *text = json_dumps(cn->ports, JSON_COMPACT);
+        if (!text || json_object_set_new(ann, CTR_ANN_PORTS, json_string(text)) < 0)
+            return err_set(err, ENOMEM, "config.json: annotations");
+    }
     return 0;
 }

@@ -21,6 +21,7 @@
 #define CTR_ANN_NETWORK "io.isola.network"
 #define CTR_ANN_IP      "io.isola.ipAddress"
 #define CTR_ANN_GATEWAY "io.isola.gateway"
+#define CTR_ANN_PORTS   "io.isola.ports" /* [{proto, hostIp, hostPort, ctrPort}] */
 
 struct ctr_net_opts {
     const char *network;     /* none, host, bridge (NULL), or a network's name */
@@ -28,6 +29,7 @@ struct ctr_net_opts {
     char *const *dns;        /* --dns */
     char *const *dns_search; /* --dns-search */
     char *const *add_host;   /* --add-host NAME:IP */
+    char *const *publish;    /* -p [IP:][HOSTPORT:]CTRPORT[/tcp|udp] */
 };
 
 struct ctr_net {
@@ -37,6 +39,7 @@ struct ctr_net {
     char *netns;                     /* the nsfs file (NULL: none/host) */
     char *hosts, *hostname, *resolv; /* files in the run dir */
     char addr[16], gateway[16];
+    json_t *ports; /* published: [{proto, hostIp, hostPort, ctrPort}] */
 };
 
 /* Make c's namespace, connect it and write its files; on failure nothing
@@ -45,8 +48,11 @@ int ctr_net_setup(struct db *db, const char *run_root, const char *rundir, const
                   const char *name, const char *hostname, const struct ctr_net_opts *o,
                   struct ctr_net *out, struct err **err);
 /* Undo ctr_net_setup() (what is gone already is fine). network: the name
- * recorded (NULL: none). */
-void ctr_net_teardown(struct db *db, const char *run_root, const char *id, const char *network);
+ * recorded (NULL: none); ports and ip: what was published, to the address. */
+void ctr_net_teardown(struct db *db, const char *run_root, const char *id, const char *network,
+                      json_t *ports, const char *ip);
+/* The published ports recorded in the annotations (NULL: none; json_decref). */
+json_t *ctr_net_ports_load(json_t *annotations);
 void ctr_net_free(struct ctr_net *n);
 /* The read-only binds of its /etc files, appended to m[*n] (3 at most). */
 void ctr_net_mounts(const struct ctr_net *cn, struct compose_mount *m, size_t *n);

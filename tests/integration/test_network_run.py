@@ -172,3 +172,59 @@ def test_default_network_is_bridge_and_killed_monitor_then_rm_f(ne, tmp_root):
     assert not any(link.startswith("iv") for link in ne.links())
     assert ne.netns_files() == []
     assert mounts_below(tmp_root) == []
+
+
+HOST_IP, OUTSIDE_IP = "198.51.100.1", "198.51.100.2"
+HTTP_GET = "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 3 {} {}"
+
+
+def test_published_port_answers_from_outside_loopback_and_host_address(ne):
+    out = f"isola-nro-{uuid.uuid4().hex[:8]}"
+    run(["ip", "netns", "add", out], timeout=10, check=True)
+    try:
+        tag = out[-8:]
+        ne.sh(f"ip link add vo{tag} type veth peer name eth0 netns {out} && "
+              f"ip addr add {HOST_IP}/24 dev vo{tag} && ip link set vo{tag} up")
+        run(["ip", "netns", "exec", out, "sh", "-c",
+             f"ip addr add {OUTSIDE_IP}/24 dev eth0 && ip link set eth0 up && ip link set lo up"],
+            timeout=10, check=True)
+        cid = ne.ok("run", "-d", "--name", "pub1", "-p", "8080:80", "-p", "90/udp", IMAGE, "sh",
+                    "-c", "echo hi-published > /tmp/index.html; httpd -f -p 80 -h /tmp").strip()
+        ports = ne.inspect("pub1")["NetworkSettings"]["Ports"]
+        assert ports["80/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": "8080"}], ports
+        assert int(ports["90/udp"][0]["HostPort"]) > 0, ports
+        for addr in ("127.0.0.1", HOST_IP):
+            p = ne.sh(HTTP_GET.format(addr, 8080), check=False)
+            assert "hi-published" in p.stdout, (addr, p.stdout, p.stderr)
+        p = run(["ip", "netns", "exec", out, "sh", "-c", HTTP_GET.format(HOST_IP, 8080)],
+                timeout=20)
+        assert "hi-published" in p.stdout, (p.stdout, p.stderr)
+        assert "8080" in ne.sh("nft list ruleset").stdout
+        ne.ok("rm", "-f", cid)
+        rules = ne.sh("nft list ruleset").stdout
+        assert "8080" not in rules and "172.17.0.2" not in rules
+        # its claims went with it: the same host port can be published again
+        ne.ok("run", "-d", "--name", "pub2", "-p", "8080:80", IMAGE, "sleep", "100")
+    finally:
+        run(["ip", "netns", "del", out], timeout=10)
+
+
+def test_host_port_in_use_is_a_clear_error_and_leaves_nothing(ne):
+    import subprocess
+    srv = subprocess.Popen(["nsenter", f"--net=/run/netns/{ne.ns}", "busybox", "nc", "-l", "-p",
+                            "8181"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        end = time.monotonic() + 10
+        while time.monotonic() < end and ":1FF5 " not in ne.sh("cat /proc/net/tcp").stdout:
+            time.sleep(0.1)
+        links = ne.links()
+        p = ne("run", "-d", "--name", "busy1", "-p", "8181:80", IMAGE, "sleep", "100")
+        assert p.returncode == 125, p
+        assert "8181" in p.stderr and "Address already in use" in p.stderr, p.stderr
+        assert ne("inspect", "busy1").returncode != 0
+        assert not any(link.startswith("iv") for link in ne.links() - links)
+        assert ne.netns_files() == []
+        assert "8181" not in ne.sh("nft list ruleset 2>/dev/null", check=False).stdout
+    finally:
+        srv.kill()
+        srv.wait(timeout=10)
