@@ -47,6 +47,7 @@ static const struct isola_command commands[] = {
     {"rename", cmd_rename, "rename a container"},
     {"restart", cmd_restart, "stop and start containers"},
     {"rm", cmd_rm, "remove containers"},
+    {"port", cmd_port, "list a container's published ports"},
     {"rmi", cmd_rmi, "remove images"},
     {"run", cmd_run, "run a command in a container from an IMAGE or a root filesystem directory"},
     {"start", cmd_start, "start containers"},

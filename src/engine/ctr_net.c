@@ -495,6 +495,25 @@ json_t *ctr_net_ports_load(json_t *ann)
     return text ? json_loads(text, 0, NULL) : NULL;
 }
 
+void ctr_net_ports_text(json_t *ann, char *buf, size_t len)
+{
+    json_t *ports = ctr_net_ports_load(ann), *j;
+    size_t i, l = 0;
+
+    buf[0] = 0;
+    json_array_foreach (ports, i, j) {
+        int k = snprintf(buf + l, len - l, "%s%s:%d->%d/%s", i ? ", " : "",
+                         json_string_value(json_object_get(j, "hostIp")) ?: "",
+                         (int)json_integer_value(json_object_get(j, "hostPort")),
+                         (int)json_integer_value(json_object_get(j, "ctrPort")),
+                         json_string_value(json_object_get(j, "proto")) ?: "tcp");
+        if (k < 0 || (size_t)k >= len - l)
+            break;
+        l += (size_t)k;
+    }
+    json_decref(ports);
+}
+
 /* Docker's {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]} */
 static json_t *ctr_net_ports_docker(json_t *ann)
 {

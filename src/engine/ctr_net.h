@@ -51,6 +51,8 @@ int ctr_net_setup(struct db *db, const char *run_root, const char *rundir, const
  * recorded (NULL: none); ports and ip: what was published, to the address. */
 void ctr_net_teardown(struct db *db, const char *run_root, const char *id, const char *network,
                       json_t *ports, const char *ip);
+/* ps's PORTS: "0.0.0.0:8080->80/tcp, ..." ("" when none). */
+void ctr_net_ports_text(json_t *annotations, char *buf, size_t len);
 /* The published ports recorded in the annotations (NULL: none; json_decref). */
 json_t *ctr_net_ports_load(json_t *annotations);
 void ctr_net_free(struct ctr_net *n);

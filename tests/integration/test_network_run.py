@@ -193,6 +193,11 @@ def test_published_port_answers_from_outside_loopback_and_host_address(ne):
         ports = ne.inspect("pub1")["NetworkSettings"]["Ports"]
         assert ports["80/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": "8080"}], ports
         assert int(ports["90/udp"][0]["HostPort"]) > 0, ports
+        udp = ports["90/udp"][0]["HostPort"]
+        assert ne.ok("port", "pub1") == f"80/tcp -> 0.0.0.0:8080\n90/udp -> 0.0.0.0:{udp}\n"
+        assert ne.ok("port", "pub1", "80") == "0.0.0.0:8080\n"
+        row = json.loads(ne.ok("ps", "--format", "json").splitlines()[0])
+        assert row["Ports"] == f"0.0.0.0:8080->80/tcp, 0.0.0.0:{udp}->90/udp", row
         for addr in ("127.0.0.1", HOST_IP):
             p = ne.sh(HTTP_GET.format(addr, 8080), check=False)
             assert "hi-published" in p.stdout, (addr, p.stdout, p.stderr)
