@@ -126,6 +126,20 @@ def test_two_containers_on_a_user_network_talk_by_name(ne):
     assert len(ne.netns_files()) == 2
 
 
+def test_stop_start_keeps_the_namespace_and_address(ne):
+    ne.ok("network", "create", "--subnet", "10.79.0.0/24", "keepnet")
+    ne.ok("run", "-d", "--name", "keep1", "--network", "keepnet", IMAGE, "sleep", "100")
+    ns_files = ne.netns_files()
+    ne.ok("stop", "-t", "1", "keep1")
+    assert ne.netns_files() == ns_files
+    ne.ok("start", "keep1")
+    assert "inet 10.79.0.2/24" in ne.ok("exec", "keep1", "ip", "addr", "show", "eth0")
+    ne.ok("restart", "-t", "1", "keep1")
+    assert "inet 10.79.0.2/24" in ne.ok("exec", "keep1", "ip", "addr", "show", "eth0")
+    assert ne.inspect("keep1")["NetworkSettings"]["Networks"]["keepnet"]["IPAddress"] == \
+        "10.79.0.2"
+
+
 def test_network_none_and_host(ne):
     ne.sh("ip link add isolatestd0 type veth peer name isolatestd1")
     out = ne.ok("run", "-d", "--name", "nonet", "--network", "none", IMAGE, "sleep", "100")
