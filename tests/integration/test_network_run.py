@@ -247,3 +247,45 @@ def test_host_port_in_use_is_a_clear_error_and_leaves_nothing(ne):
     finally:
         srv.kill()
         srv.wait(timeout=10)
+
+
+def test_compared_with_podman(ne, rootfs_template, tmp_path_factory):
+    """podman (private config, its own test namespace, peers.py) on the same
+    image: the same exit codes, the same links for none, and an /etc/hosts of
+    the same shape (localhost, then the container's address and name)."""
+    if shutil.which("podman") is None or shutil.which("runc") is None:
+        pytest.skip("podman or runc is not installed (scripts/install-deps.sh)")
+    import subprocess
+    from peers import Podman
+
+    root = str(tmp_path_factory.mktemp("podman-netrun"))
+    pm = Podman(root, "runc", tag=(os.getpid() + 37) % 10000)
+    try:
+        tar = subprocess.run(["tar", "-C", rootfs_template, "-c", "."], stdout=subprocess.PIPE,
+                             check=True, timeout=60).stdout
+        r = subprocess.run(["podman", "import", "-", IMAGE], input=tar, env=pm.env,
+                           capture_output=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        # --network none: lo only, in both
+        p = pm("run", "--rm", "--network", "none", IMAGE, "ls", "/sys/class/net")
+        assert p.returncode == 0, p.stderr
+        ne.ok("run", "-d", "--name", "cmpnone", "--network", "none", IMAGE, "sleep", "100")
+        assert ne.ok("exec", "cmpnone", "ls", "/sys/class/net").split() == p.stdout.split()
+        # an unknown network: 125 in both
+        assert pm("run", "--rm", "--network", "nosuchnet", IMAGE, "true").returncode == 125
+        assert ne("run", "-d", "--network", "nosuchnet", IMAGE, "true").returncode == 125
+        # /etc/hosts: localhost first, the container's address with its name
+        p = pm("run", "--rm", "--name", "cmphosts", IMAGE, "sh", "-c",
+               "cat /etc/hosts; ip -4 -o addr show eth0")
+        assert p.returncode == 0, p.stderr
+        paddr = p.stdout.split("inet ")[1].split("/")[0]
+        plines = [line.split() for line in p.stdout.splitlines() if line and line[0] != "#"]
+        ne.ok("run", "-d", "--name", "cmphosts", IMAGE, "sleep", "100")
+        iaddr = ne.inspect("cmphosts")["NetworkSettings"]["IPAddress"]
+        ilines = [line.split() for line in ne.ok("exec", "cmphosts", "cat",
+                                                 "/etc/hosts").splitlines()]
+        for lines, addr in ((plines, paddr), (ilines, iaddr)):
+            assert any(w[0] == "127.0.0.1" and "localhost" in w[1:] for w in lines), lines
+            assert any(w[0] == addr and "cmphosts" in w[1:] for w in lines), (addr, lines)
+    finally:
+        pm.close()
