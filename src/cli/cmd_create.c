@@ -34,6 +34,7 @@ enum {
     CF_DNS_SEARCH,
     CF_ADD_HOST,
     CF_PUBLISH,
+    CF_PUBLISH_ALL,
 };
 
 static const char create_help[] =
@@ -57,7 +58,8 @@ static const char create_help[] =
     "  --dns-search DOM   a search domain for /etc/resolv.conf\n"
     "  --add-host NAME:IP a line for /etc/hosts\n"
     "  -p, --publish [IP:][HOSTPORT:]CTRPORT[/tcp|udp]  publish a port (no HOSTPORT: a\n"
-    "                     free one; a host port in use: an error)\n";
+    "                     free one; a host port in use: an error)\n"
+    "  -P, --publish-all  publish every port the image EXPOSEs, each on a free port\n";
 
 struct create_args {
     struct ctr_create_opts o;
@@ -151,6 +153,7 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         {"dns-search", required_argument, NULL, CF_DNS_SEARCH},
         {"add-host", required_argument, NULL, CF_ADD_HOST},
         {"publish", required_argument, NULL, CF_PUBLISH},
+        {"publish-all", no_argument, NULL, CF_PUBLISH_ALL},
         {"help", no_argument, NULL, 'h'},
         RUN_FLAGS_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -173,7 +176,7 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         goto bad;
     optind = 0;
     opterr = !quiet;
-    while ((c = getopt_long(argc, argv, "+dtim:v:p:h" RUN_FLAGS_SHORT, opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+dtim:v:p:Ph" RUN_FLAGS_SHORT, opts, NULL)) != -1) {
         int taken = run_flags_take(rf, c, optarg, &e);
         if (taken < 0)
             goto bad;
@@ -256,6 +259,10 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         case CF_PUBLISH:
         case 'p':
             a->publish[a->n_publish++] = optarg;
+            break;
+        case CF_PUBLISH_ALL:
+        case 'P':
+            a->o.net.publish_all = true;
             break;
         case 'h':
             if (quiet && !a->detach)

@@ -208,7 +208,7 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
     co.n_mounts = o->co.n_mounts + o->n_volumes;
     co.rootfs = NULL;
     if (ctr_net_setup(db, env->run_dir, rundir, c.id, row->name,
-                      o->co.hostname ? o->co.hostname : "isola", &o->net, &cn, err) < 0)
+                      o->co.hostname ? o->co.hostname : "isola", &o->net, image_cfg, &cn, err) < 0)
         goto fail;
     net_up = true;
     ctr_net_mounts(&cn, mounts, &co.n_mounts);

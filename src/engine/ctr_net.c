@@ -380,9 +380,30 @@ void ctr_net_free(struct ctr_net *n)
     *n = (struct ctr_net){0};
 }
 
+/* -p's and, with -P, the image's ExposedPorts ("80/tcp": a free host port). */
+static char **publish_list(const struct ctr_net_opts *o, json_t *image_config)
+{
+    json_t *exp = json_object_get(json_object_get(image_config, "config"), "ExposedPorts");
+    size_t n = 0, k = 0;
+    const char *key;
+    json_t *v;
+
+    while (o->publish && o->publish[n])
+        n++;
+    char **l = calloc(n + json_object_size(exp) + 1, sizeof(char *));
+    if (!l)
+        return NULL;
+    for (; k < n; k++)
+        l[k] = (char *)o->publish[k];
+    if (o->publish_all)
+        json_object_foreach (exp, key, v)
+            l[k++] = (char *)key;
+    return l;
+}
+
 int ctr_net_setup(struct db *db, const char *run_root, const char *rundir, const char *id,
                   const char *name, const char *hostname, const struct ctr_net_opts *o,
-                  struct ctr_net *out, struct err **err)
+                  json_t *image_config, struct ctr_net *out, struct err **err)
 {
     const char *net = o->network ? o->network : NETWORK_DEFAULT;
     _cleanup_free_ char *nsdir = join_path(run_root, "netns"), *base = NULL, *resolv = NULL,
@@ -433,9 +454,14 @@ int ctr_net_setup(struct db *db, const char *run_root, const char *rundir, const
         if (db_network_get(db, net, &n, err) < 0)
             goto fail_conn;
         snprintf(r.gateway, sizeof(r.gateway), "%s", n->internal ? "" : n->gateway);
-        if (ports_add(db, id, o->publish, addr, &r.ports, err) < 0)
+        _cleanup_free_ char **pub = publish_list(o, image_config);
+        if (!pub) {
+            err_set(err, ENOMEM, "-p");
             goto fail_conn;
-    } else if (o->publish && o->publish[0]) {
+        }
+        if (ports_add(db, id, pub, addr, &r.ports, err) < 0)
+            goto fail_conn;
+    } else if ((o->publish && o->publish[0]) || o->publish_all) {
         ctr_net_free(&r);
         return err_val(err, EINVAL, "-p: needs a network (not --network %s)", net);
     }

@@ -30,6 +30,7 @@ struct ctr_net_opts {
     char *const *dns_search; /* --dns-search */
     char *const *add_host;   /* --add-host NAME:IP */
     char *const *publish;    /* -p [IP:][HOSTPORT:]CTRPORT[/tcp|udp] */
+    bool publish_all;        /* -P: every ExposedPorts of the image, on a free port */
 };
 
 struct ctr_net {
@@ -46,7 +47,7 @@ struct ctr_net {
  * stays. rundir is the container's run dir. */
 int ctr_net_setup(struct db *db, const char *run_root, const char *rundir, const char *id,
                   const char *name, const char *hostname, const struct ctr_net_opts *o,
-                  struct ctr_net *out, struct err **err);
+                  json_t *image_config, struct ctr_net *out, struct err **err);
 /* Undo ctr_net_setup() (what is gone already is fine). network: the name
  * recorded (NULL: none); ports and ip: what was published, to the address. */
 void ctr_net_teardown(struct db *db, const char *run_root, const char *id, const char *network,

@@ -228,6 +228,23 @@ def test_published_port_answers_from_outside_loopback_and_host_address(ne):
         run(["ip", "netns", "del", out], timeout=10)
 
 
+def test_publish_all_takes_the_images_exposed_ports(ne, tmp_root):
+    ctx = os.path.join(tmp_root, "ctx")
+    os.makedirs(ctx)
+    with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+        f.write(f"FROM {IMAGE}\nEXPOSE 80 90/udp\n")
+    ne.ok("build", "-t", "netbbx", ctx, timeout=300)
+    ne.ok("run", "-d", "--name", "pall", "-P", "netbbx", "sh", "-c",
+          "echo hi-published > /tmp/index.html; httpd -f -p 80 -h /tmp")
+    ports = ne.inspect("pall")["NetworkSettings"]["Ports"]
+    assert sorted(ports) == ["80/tcp", "90/udp"], ports
+    hp = ports["80/tcp"][0]["HostPort"]
+    assert int(hp) > 0 and int(ports["90/udp"][0]["HostPort"]) > 0
+    assert "hi-published" in ne.sh(HTTP_GET.format("127.0.0.1", hp), check=False).stdout
+    ne.ok("rm", "-f", "pall")
+    assert hp not in ne.sh("nft list ruleset").stdout
+
+
 def test_host_port_in_use_is_a_clear_error_and_leaves_nothing(ne):
     import subprocess
     srv = subprocess.Popen(["nsenter", f"--net=/run/netns/{ne.ns}", "busybox", "nc", "-l", "-p",
