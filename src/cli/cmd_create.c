@@ -57,7 +57,8 @@ static const char create_help[] =
     "                     8.8.8.8/8.8.4.4 when the host's are on 127.0.0.0/8)\n"
     "  --dns-search DOM   a search domain for /etc/resolv.conf\n"
     "  --add-host NAME:IP a line for /etc/hosts\n"
-    "  -p, --publish [IP:][HOSTPORT:]CTRPORT[/tcp|udp]  publish a port (no HOSTPORT: a\n"
+    "  -p, --publish [IP:][HOSTPORT:]CTRPORT[/tcp|udp]  publish a port or a range\n"
+    "                     (8000-8001:80-81); no HOSTPORT: a\n"
     "                     free one; a host port in use: an error)\n"
     "  -P, --publish-all  publish every port the image EXPOSEs, each on a free port\n";
 

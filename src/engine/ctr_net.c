@@ -231,8 +231,9 @@ struct ctr_port {
     uint16_t host_port, ctr_port;
 };
 
-/* -p [IP:][HOSTPORT:]CTRPORT[/tcp|udp] */
-static int port_parse(const char *arg, struct ctr_port *p, struct err **err)
+/* -p [IP:][HOSTPORT[-END]:]CTRPORT[-END][/tcp|udp]; *count: the ports of
+ * the range (the host range, when given, is as long as the container's). */
+static int port_parse(const char *arg, struct ctr_port *p, unsigned *count, struct err **err)
 {
     _cleanup_free_ char *s = strdup(arg);
     char *proto, *f[3];
@@ -255,23 +256,26 @@ static int port_parse(const char *arg, struct ctr_port *p, struct err **err)
     }
     if (strchr(f[n - 1], ':'))
         return err_val(err, EINVAL, "-p `%s`: expected [IP:][HOSTPORT:]CTRPORT[/PROTO]", arg);
-    long v[2] = {0, 0};
+    long v[2] = {0, 0}, last[2] = {0, 0};
     const char *ps[2] = {n >= 2 ? f[n - 2] : "", f[n - 1]};
     for (int i = 0; i < 2; i++) {
         char *end;
         if (!ps[i][0] && i == 0)
             continue;
-        v[i] = strtol(ps[i], &end, 10);
-        if (*end || v[i] < 1 || v[i] > 65535)
-            return err_val(err, EINVAL,
-                           "-p `%s`: `%s` is not a port (1-65535; ranges are not "
-                           "supported yet)",
-                           arg, ps[i]);
+        v[i] = last[i] = strtol(ps[i], &end, 10);
+        if (*end == '-')
+            last[i] = strtol(end + 1, &end, 10);
+        if (*end || v[i] < 1 || last[i] > 65535 || last[i] < v[i])
+            return err_val(err, EINVAL, "-p `%s`: `%s` is not a port or a range (1-65535)", arg,
+                           ps[i]);
     }
+    if (v[0] && last[0] - v[0] != last[1] - v[1])
+        return err_val(err, EINVAL, "-p `%s`: the host and container ranges differ in length", arg);
     if (n == 3 && f[0][0] && cidr_addr_parse(f[0], &p->host_ip, err) < 0)
         return err_wrap(err, "-p `%s`", arg);
     p->host_port = (uint16_t)v[0];
     p->ctr_port = (uint16_t)v[1];
+    *count = (unsigned)(last[1] - v[1] + 1);
     return 0;
 }
 
@@ -345,21 +349,31 @@ static int ports_add(struct db *db, const char *id, char *const *publish, uint32
     json_t *ports = json_array();
 
     for (size_t i = 0; publish && publish[i]; i++) {
-        struct ctr_port p;
-        char key[64], ip[CIDR_STR_LEN];
-        if (port_parse(publish[i], &p, err) < 0 || port_probe(&p, err) < 0)
+        struct ctr_port first;
+        unsigned count = 0;
+        if (port_parse(publish[i], &first, &count, err) < 0)
             goto fail;
-        port_key(&p, key, sizeof(key));
-        if (db_claim_add(db, "port", key, id, err) < 0)
-            goto fail;
-        struct nftables_port np = {p.proto, p.host_ip, p.host_port, ctr_ip, p.ctr_port};
-        if (nftables_port_add(&np, err) < 0) {
-            db_claim_release(db, "port", key, NULL);
-            goto fail;
+        for (unsigned r = 0; r < count; r++) {
+            struct ctr_port p = first;
+            char key[64], ip[CIDR_STR_LEN];
+            p.ctr_port = (uint16_t)(first.ctr_port + r);
+            if (first.host_port)
+                p.host_port = (uint16_t)(first.host_port + r);
+            if (port_probe(&p, err) < 0)
+                goto fail;
+            port_key(&p, key, sizeof(key));
+            if (db_claim_add(db, "port", key, id, err) < 0)
+                goto fail;
+            struct nftables_port np = {p.proto, p.host_ip, p.host_port, ctr_ip, p.ctr_port};
+            if (nftables_port_add(&np, err) < 0) {
+                db_claim_release(db, "port", key, NULL);
+                goto fail;
+            }
+            json_array_append_new(ports,
+                                  json_pack("{s:s, s:s, s:i, s:i}", "proto", p.proto, "hostIp",
+                                            cidr_addr_format(p.host_ip, ip), "hostPort",
+                                            (int)p.host_port, "ctrPort", (int)p.ctr_port));
         }
-        json_array_append_new(ports, json_pack("{s:s, s:s, s:i, s:i}", "proto", p.proto, "hostIp",
-                                               cidr_addr_format(p.host_ip, ip), "hostPort",
-                                               (int)p.host_port, "ctrPort", (int)p.ctr_port));
     }
     *out = ports;
     return 0;

@@ -228,7 +228,7 @@ def test_published_port_answers_from_outside_loopback_and_host_address(ne):
         run(["ip", "netns", "del", out], timeout=10)
 
 
-def test_publish_all_takes_the_images_exposed_ports(ne, tmp_root):
+def test_publish_all_and_port_ranges(ne, tmp_root):
     ctx = os.path.join(tmp_root, "ctx")
     os.makedirs(ctx)
     with open(os.path.join(ctx, "Dockerfile"), "w") as f:
@@ -236,6 +236,11 @@ def test_publish_all_takes_the_images_exposed_ports(ne, tmp_root):
     ne.ok("build", "-t", "netbbx", ctx, timeout=300)
     ne.ok("run", "-d", "--name", "pall", "-P", "netbbx", "sh", "-c",
           "echo hi-published > /tmp/index.html; httpd -f -p 80 -h /tmp")
+    ne.ok("run", "-d", "--name", "prange", "-p", "127.0.0.1:9100-9101:80-81", IMAGE, "sleep",
+          "100")
+    assert ne.ok("port", "prange") == "80/tcp -> 127.0.0.1:9100\n81/tcp -> 127.0.0.1:9101\n"
+    p = ne("run", "-d", "--name", "pbad", "-p", "9200-9202:80-81", IMAGE, "true")
+    assert p.returncode == 125 and "ranges differ" in p.stderr, p.stderr
     ports = ne.inspect("pall")["NetworkSettings"]["Ports"]
     assert sorted(ports) == ["80/tcp", "90/udp"], ports
     hp = ports["80/tcp"][0]["HostPort"]
