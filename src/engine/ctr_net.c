@@ -138,15 +138,19 @@ static int resolv_text(const struct ctr_net_opts *o, char **out)
 
 /* hosts.base: localhost, this container's own names, --add-host. */
 static int hosts_base_text(const char *addr, const char *id, const char *name, const char *hostname,
-                           const struct ctr_net_opts *o, char **out, struct err **err)
+                           bool host, const struct ctr_net_opts *o, char **out, struct err **err)
 {
-    _cleanup_free_ char *buf = NULL;
-    size_t len = 0;
+    _cleanup_free_ char *buf = NULL, *hosts = NULL;
+    size_t len = 0, hlen = 0;
     FILE *f = open_memstream(&buf, &len);
 
     if (!f)
         return err_set(err, ENOMEM, "/etc/hosts");
-    fputs("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n", f);
+    /* --network host: the host's /etc/hosts, as Docker's */
+    if (host && fs_read_file("/etc/hosts", &hosts, &hlen, NULL) == 0 && hlen > 0)
+        fprintf(f, "%s%s", hosts, hosts[hlen - 1] == '\n' ? "" : "\n");
+    else
+        fputs("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n", f);
     for (size_t i = 0; o->add_host && o->add_host[i]; i++) {
         const char *c = strrchr(o->add_host[i], ':');
         if (!c || c == o->add_host[i] || !c[1]) {
@@ -479,7 +483,7 @@ int ctr_net_setup(struct db *db, const char *run_root, const char *rundir, const
         ctr_net_free(&r);
         return err_val(err, EINVAL, "-p: needs a network (not --network %s)", net);
     }
-    if (hosts_base_text(r.addr, id, name, hostname, o, &base, err) < 0 ||
+    if (hosts_base_text(r.addr, id, name, hostname, r.host, o, &base, err) < 0 ||
         fs_write_atomic(basep, base, strlen(base), 0644, err) < 0 ||
         hosts_refresh(db, n, rundir, id, err) < 0 || write_in_place(r.hostname, hn, err) < 0)
         goto fail_conn;

@@ -148,6 +148,8 @@ def test_network_none_and_host(ne):
     assert links == ["lo"]
     ne.ok("run", "-d", "--name", "hostnet", "--network", "host", IMAGE, "sleep", "100")
     assert "isolatestd0" in ne.ok("exec", "hostnet", "ls", "/sys/class/net").split()
+    with open("/etc/hosts") as f:
+        assert ne.ok("exec", "hostnet", "cat", "/etc/hosts").startswith(f.read().rstrip("\n"))
     assert ne.netns_files() == []
     assert ne.inspect("nonet")["NetworkSettings"]["Networks"]["none"]["IPAddress"] == ""
 
