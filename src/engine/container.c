@@ -237,6 +237,10 @@ fail:
         err_wrap(err, "create container from %s", o->image);
         if (net_up)
             ctr_net_teardown(db, env->run_dir, c.id, cn.network, cn.ports, cn.addr);
+        /* the /etc files ctr_net_setup() wrote (a failed one removes none) */
+        struct err *e2 = NULL;
+        if (rundir && fs_rm_rf(rundir, &e2) < 0)
+            err_free(&e2);
         ctr_create_undo(db, env, c.id, o, nv);
     }
     ctr_net_free(&cn);

@@ -267,6 +267,8 @@ def test_host_port_in_use_is_a_clear_error_and_leaves_nothing(ne):
         assert ne("inspect", "busy1").returncode != 0
         assert not any(link.startswith("iv") for link in ne.links() - links)
         assert ne.netns_files() == []
+        rund = os.path.join(ne.env["ISOLA_RUN_DIR"], "c")
+        assert not os.path.isdir(rund) or os.listdir(rund) == []
         assert "8181" not in ne.sh("nft list ruleset 2>/dev/null", check=False).stdout
     finally:
         srv.kill()
