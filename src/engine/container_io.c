@@ -376,6 +376,8 @@ int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_contai
         bool bind = false, ro = false;
         size_t j;
         json_t *o;
+        if (ctr_net_own_mount(c->id, src, dst))
+            continue; /* Docker does not list /etc/hosts and the like */
         json_array_foreach (json_object_get(m, "options"), j, o) {
             const char *s = json_string_value(o);
             if (s && (strcmp(s, "bind") == 0 || strcmp(s, "rbind") == 0))

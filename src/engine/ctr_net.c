@@ -628,3 +628,19 @@ int ctr_net_annotate(json_t *spec, const struct ctr_net *cn, struct err **err)
     }
     return 0;
 }
+
+bool ctr_net_own_mount(const char *id, const char *src, const char *dst)
+{
+    static const char *const files[] = {"/etc/hosts", "/etc/hostname", "/etc/resolv.conf"};
+    char tail[128];
+
+    if (!src || !dst)
+        return false;
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(tail, sizeof(tail), "/c/%s/%s", id, files[i] + 5);
+        size_t ls = strlen(src), lt = strlen(tail);
+        if (strcmp(dst, files[i]) == 0 && ls >= lt && strcmp(src + ls - lt, tail) == 0)
+            return true;
+    }
+    return false;
+}

@@ -61,6 +61,8 @@ void ctr_net_free(struct ctr_net *n);
 void ctr_net_mounts(const struct ctr_net *cn, struct compose_mount *m, size_t *n);
 /* Record the wiring in spec's annotations (CTR_ANN_NETWORK, ...). */
 int ctr_net_annotate(json_t *spec, const struct ctr_net *cn, struct err **err);
+/* Whether the mount src -> dst is one of container id's /etc files. */
+bool ctr_net_own_mount(const char *id, const char *src, const char *dst);
 /* Docker's NetworkSettings from the config's annotations. */
 json_t *ctr_net_inspect(json_t *annotations);
 
