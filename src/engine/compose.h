@@ -81,10 +81,11 @@ struct compose_opts {
     size_t n_devices;
     const char *init; /* --init: the host path of the init binary to run as PID 1 */
     const char *stop_signal;
-    char *const *labels;    /* KEY=VALUE, over the image's Labels */
-    uint64_t nofile;        /* RLIMIT_NOFILE soft = hard (0: the template's 1024) */
-    bool host_network;      /* no network namespace (RUN steps of isola build) */
-    const char *netns_path; /* join this network namespace (an nsfs file), NULL: a new one */
+    char *const *labels; /* KEY=VALUE, over the image's Labels */
+    uint64_t nofile;     /* RLIMIT_NOFILE soft = hard (0: the template's 1024) */
+    bool host_network;   /* no network namespace (RUN steps of isola build) */
+    /* join this network namespace (an nsfs file, ctr_net.h), NULL: a new one */
+    const char *netns_path;
 };
 
 /* The annotations that carry what the runtime does not use, for the engine. */
