@@ -43,5 +43,6 @@ int cmd_wait(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_rename(int argc, char **argv);
 int cmd_container(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 
 #endif

@@ -28,6 +28,7 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct isola_command commands[] = {
+    {"attach", cmd_attach, "attach to a running container's input and output"},
     {"build", cmd_build, "build an image from a Dockerfile"},
     {"bundle", cmd_bundle, "make an OCI runtime bundle from an image"},
     {"container", cmd_container, "manage containers (ls, inspect, prune, ...)"},

@@ -126,4 +126,24 @@ struct ctr_logs_opts {
 int ctr_logs(struct db *db, const struct ctr_env *env, const char *ref,
              const struct ctr_logs_opts *o, FILE *out, FILE *errf, struct err **err);
 
+/* docker attach (container_attach.c). */
+#define CTR_DETACH_KEYS_MAX 16
+struct ctr_attach_opts {
+    int in_fd; /* -1: no input (--no-stdin) */
+    int out_fd, err_fd;
+    int tty_fd;                     /* the caller's terminal whose size goes to the pty, -1: none */
+    char keys[CTR_DETACH_KEYS_MAX]; /* the detach sequence */
+    size_t n_keys;
+    bool sig_proxy; /* the caller's signals go to on_signal */
+    void (*on_signal)(void *arg, int sig);
+    void *signal_arg;
+};
+/* Docker's --detach-keys ("ctrl-p,ctrl-q" when spec is NULL) into keys. */
+int ctr_detach_keys_parse(const char *spec, char *keys, size_t *n, struct err **err);
+/* Attach to the monitor in run dir `dir` until the workload's life ends
+ * (1, *code its exit code) or the detach keys come (0, *detached); -1 on
+ * error. */
+int ctr_attach_fd(const char *dir, const char *id, const struct ctr_attach_opts *o, int *code,
+                  bool *detached, struct err **err);
+
 #endif

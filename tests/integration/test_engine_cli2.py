@@ -1,0 +1,109 @@
+"""The everyday `isola` container commands beyond test_engine_cli.py's
+(docs/engine.md, "Containers"): attach (a real pty as the user's terminal,
+detach keys, stdin, signals proxied). Each test has a private store
+(ISOLA_ROOT) and run dir (ISOLA_RUN_DIR)."""
+import os
+import select
+import signal
+import subprocess
+import time
+
+from test_engine_cli import IMAGE, eng, wait_until  # noqa: F401 (fixture)
+from test_terminal import PtyProc
+
+TICKS = ["sh", "-c", "trap 'exit 7' TERM; while :; do echo tick; sleep 0.2; done"]
+
+
+def read_until(fd, marker, buf, timeout=60):
+    end = time.monotonic() + timeout
+    while marker not in buf[0]:
+        left = end - time.monotonic()
+        assert left > 0, f"no {marker!r} within {timeout}s: {buf[0]!r}"
+        r, _, _ = select.select([fd], [], [], left)
+        if r:
+            chunk = os.read(fd, 4096)
+            assert chunk, f"output ended before {marker!r}: {buf[0]!r}"
+            buf[0] += chunk
+
+
+def test_attach_tty_size_detach_keys_exit_code(eng):
+    cid = eng.ok("run", "-d", "-i", "-t", "--name", "att", IMAGE, "sh").strip()
+    p = PtyProc([eng.isola, "attach", "att"], env=eng.env, rows=31, cols=97)
+    try:
+        # the window size of the user's terminal reaches the container's pty
+        p.type("stty size; echo mark$((40+2))\n")
+        p.read_until("mark42", timeout=60)
+        assert "31 97" in p.text()
+        # Ctrl-P Ctrl-Q: detached, exit 0, the container goes on
+        p.type("\x10\x11")
+        assert p.wait() == 0, p.text()
+    finally:
+        p.close()
+    assert eng.inspect(cid)["State"]["Running"] is True
+    # attached again: a typed `exit 5` ends it, and attach exits with its code
+    p = PtyProc([eng.isola, "attach", "att"], env=eng.env)
+    try:
+        p.type("echo again$((1+1))\n")
+        p.read_until("again2")
+        p.type("exit 5\n")
+        assert p.wait() == 5, p.text()
+    finally:
+        p.close()
+    st = eng.inspect(cid)["State"]
+    assert st["Running"] is False and st["ExitCode"] == 5
+
+
+def test_attach_stdin_pipe_and_exit_code(eng):
+    eng.ok("run", "-d", "-i", "--name", "att2", IMAGE,
+           "sh", "-c", "read l; echo got-$l; exit 3")
+    p = subprocess.run(
+        [eng.isola, "attach", "att2"], input="hello\n", env=eng.env, capture_output=True,
+        text=True, timeout=60)
+    assert p.returncode == 3, p.stderr
+    assert "got-hello" in p.stdout
+
+
+def test_attach_stopped_container_refused(eng):
+    eng.ok("create", "--name", "att3", IMAGE, "true")
+    p = eng("attach", "att3")
+    assert p.returncode == 1
+    assert "You cannot attach to a stopped container, start it first" in p.stderr
+
+
+def test_attach_sig_proxy_and_no_stdin(eng):
+    eng.ok("run", "-d", "-i", "--name", "att4", IMAGE, *TICKS)
+    a = subprocess.Popen([eng.isola, "attach", "--no-stdin", "att4"], env=eng.env,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        buf = [b""]
+        read_until(a.stdout.fileno(), b"tick", buf)
+        # --no-stdin: our input does not end the container's stdin (its
+        # `read` would see EOF); the SIGTERM we get goes to the container,
+        # whose trap exits 7, and attach exits with that code
+        a.stdin.write(b"ignored\n")
+        a.stdin.close()
+        a.send_signal(signal.SIGTERM)
+        assert a.wait(timeout=60) == 7, a.stderr.read()
+    finally:
+        if a.poll() is None:
+            a.kill()
+            a.wait()
+    assert eng.inspect("att4")["State"]["ExitCode"] == 7
+
+
+def test_attach_sig_proxy_false(eng):
+    eng.ok("run", "-d", "--name", "att5", IMAGE, *TICKS)
+    a = subprocess.Popen([eng.isola, "attach", "--sig-proxy=false", "att5"], env=eng.env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        buf = [b""]
+        read_until(a.stdout.fileno(), b"tick", buf)
+        a.send_signal(signal.SIGTERM)
+        assert a.wait(timeout=60) == -signal.SIGTERM
+    finally:
+        if a.poll() is None:
+            a.kill()
+            a.wait()
+    # the container did not get it
+    wait_until(lambda: eng.inspect("att5")["State"]["Running"], "att5 running", 5)
