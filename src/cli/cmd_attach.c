@@ -36,6 +36,60 @@ static bool attach_has_tty(const struct db_container *c)
     return json_is_true(json_object_get(json_object_get(cfg, "process"), "terminal"));
 }
 
+int ctr_cli_attach(struct ctr_cli *cli, const struct db_container *ct,
+                   const struct ctr_cli_attach_opts *co, const char *prog)
+{
+    struct ctr_attach_opts ao = {.out_fd = 1,
+                                 .err_fd = 2,
+                                 .tty_fd = -1,
+                                 .sig_proxy = co->sig_proxy,
+                                 .stdin_once = co->stdin_once};
+    _cleanup_free_ char *dir = NULL;
+    bool detached = false;
+    struct err *e = NULL;
+    int code = 0;
+
+    if (ctr_detach_keys_parse(co->keys, ao.keys, &ao.n_keys, &e) < 0) {
+        ctr_cli_error(prog, e);
+        err_free(&e);
+        return 125;
+    }
+    if (!(dir = ctr_run_dir(&cli->env, ct->id))) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return 1;
+    }
+    bool tty = attach_has_tty(ct);
+    struct termios saved;
+    bool raw = false;
+    ao.in_fd = co->no_stdin ? -1 : 0;
+    if (tty && !co->no_stdin && isatty(0) && tcgetattr(0, &saved) == 0) {
+        struct termios r = saved;
+        cfmakeraw(&r);
+        raw = tcsetattr(0, TCSANOW, &r) == 0;
+    }
+    if (tty && isatty(0))
+        ao.tty_fd = 0;
+    struct attach_sig as = {.cli = cli, .id = ct->id};
+    if (tty)
+        ao.sig_proxy = false; /* Docker: no proxy with a terminal */
+    ao.on_signal = attach_forward;
+    ao.signal_arg = &as;
+    int r = ctr_attach_fd(dir, ct->id, &ao, &code, &detached, &e);
+    if (raw)
+        tcsetattr(0, TCSANOW, &saved);
+    if (r < 0) {
+        ctr_cli_error(prog, e);
+        err_free(&e);
+        return 1;
+    }
+    if (detached) {
+        if (raw)
+            fputs("\r\n", stderr);
+        return 0;
+    }
+    return code;
+}
+
 int cmd_attach(int argc, char **argv)
 {
     static const struct option opts[] = {{"no-stdin", no_argument, NULL, 'n'},
@@ -43,23 +97,20 @@ int cmd_attach(int argc, char **argv)
                                          {"detach-keys", required_argument, NULL, 'k'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    struct ctr_attach_opts ao = {.out_fd = 1, .err_fd = 2, .tty_fd = -1, .sig_proxy = true};
+    struct ctr_cli_attach_opts co = {.sig_proxy = true};
     _cleanup_db_container_ struct db_container *ct = NULL;
-    _cleanup_free_ char *dir = NULL;
-    const char *keys = NULL;
-    bool no_stdin = false, detached = false;
     struct ctr_cli cli;
     struct err *e = NULL;
-    int c, code = 0;
+    int c;
 
     optind = 0;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         if (c == 'n') {
-            no_stdin = true;
+            co.no_stdin = true;
         } else if (c == 's') {
-            ao.sig_proxy = !optarg || strcmp(optarg, "true") == 0 || strcmp(optarg, "1") == 0;
+            co.sig_proxy = !optarg || strcmp(optarg, "true") == 0 || strcmp(optarg, "1") == 0;
         } else if (c == 'k') {
-            keys = optarg;
+            co.keys = optarg;
         } else if (c == 'h') {
             printf("Usage: isola attach [--no-stdin] [--sig-proxy=true|false]\n"
                    "                    [--detach-keys KEYS] CONTAINER\n"
@@ -79,11 +130,6 @@ int cmd_attach(int argc, char **argv)
         fprintf(stderr, "isola attach: expected exactly one CONTAINER\n");
         return 125;
     }
-    if (ctr_detach_keys_parse(keys, ao.keys, &ao.n_keys, &e) < 0) {
-        ctr_cli_error("isola attach", e);
-        err_free(&e);
-        return 125;
-    }
     if (ctr_cli_open(&cli, "isola attach") < 0)
         return 1;
     int rc = 1;
@@ -94,38 +140,7 @@ int cmd_attach(int argc, char **argv)
         fprintf(stderr, "You cannot attach to a stopped container, start it first\n");
         goto out;
     }
-    if (!(dir = ctr_run_dir(&cli.env, ct->id))) {
-        err_set(&e, ENOMEM, "attach to container %s", ct->id);
-        goto fail;
-    }
-    bool tty = attach_has_tty(ct);
-    struct termios saved;
-    bool raw = false;
-    ao.in_fd = no_stdin ? -1 : 0;
-    if (tty && !no_stdin && isatty(0) && tcgetattr(0, &saved) == 0) {
-        struct termios r = saved;
-        cfmakeraw(&r);
-        raw = tcsetattr(0, TCSANOW, &r) == 0;
-    }
-    if (tty && isatty(0))
-        ao.tty_fd = 0;
-    struct attach_sig as = {.cli = &cli, .id = ct->id};
-    if (tty)
-        ao.sig_proxy = false; /* Docker: no proxy with a terminal */
-    ao.on_signal = attach_forward;
-    ao.signal_arg = &as;
-    int r = ctr_attach_fd(dir, ct->id, &ao, &code, &detached, &e);
-    if (raw)
-        tcsetattr(0, TCSANOW, &saved);
-    if (r < 0)
-        goto fail;
-    if (detached) {
-        if (raw)
-            fputs("\r\n", stderr);
-        rc = 0;
-    } else {
-        rc = code;
-    }
+    rc = ctr_cli_attach(&cli, ct, &co, "isola attach");
     goto out;
 fail:
     ctr_cli_error("isola attach", e);

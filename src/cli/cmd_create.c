@@ -224,7 +224,7 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
             return -1;
         }
     }
-    if (quiet && !a->detach)
+    if (quiet && !a->detach && !a->tty && !a->o.open_stdin)
         return -1;
     if (optind >= argc) {
         if (!quiet)
@@ -310,6 +310,13 @@ static int create_do(struct create_args *a, bool start, const char *prog)
         /* as Docker: the container stays, created, and the error is shown */
         goto out;
     }
+    if (start && !a->detach) {
+        /* run -i/-t: attached until it ends or the detach keys (cmd_attach.c) */
+        struct ctr_cli_attach_opts ao = {
+            .no_stdin = !a->o.open_stdin, .stdin_once = true, .sig_proxy = true};
+        rc = ctr_cli_attach(&cli, row, &ao, prog);
+        goto out;
+    }
     printf("%s\n", row->id);
     rc = 0;
 out:
@@ -340,7 +347,8 @@ int ctr_cli_run_detached(int argc, char **argv)
         create_args_free(&a);
         return 0; /* run -d --help */
     }
-    if (r <= 0 || !a.detach) {
+    /* -i/-t without -d: the engine's container, attached (create_do) */
+    if (r <= 0 || (!a.detach && !a.tty && !a.o.open_stdin)) {
         create_args_free(&a);
         optind = 0;
         opterr = 1;

@@ -134,7 +134,8 @@ struct ctr_attach_opts {
     int tty_fd;                     /* the caller's terminal whose size goes to the pty, -1: none */
     char keys[CTR_DETACH_KEYS_MAX]; /* the detach sequence */
     size_t n_keys;
-    bool sig_proxy; /* the caller's signals go to on_signal */
+    bool sig_proxy;  /* the caller's signals go to on_signal */
+    bool stdin_once; /* the end of in_fd closes the workload's stdin */
     void (*on_signal)(void *arg, int sig);
     void *signal_arg;
 };

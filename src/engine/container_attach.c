@@ -174,6 +174,8 @@ int ctr_attach_fd(const char *dir, const char *id, const struct ctr_attach_opts 
                 /* the container's stdin stays open (Docker's StdinOnce is
                  * false for a detached container): others may attach */
                 in_open = false;
+                if (o->stdin_once)
+                    send(sock, "c", 1, MSG_NOSIGNAL);
             } else if (relay_input(sock, in, (size_t)n, o, &matched, detached) < 0) {
                 err_sys(err, "attach to container %s: send input", id);
                 goto out;

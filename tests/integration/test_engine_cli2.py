@@ -2,10 +2,13 @@
 (docs/engine.md, "Containers"): attach (a real pty as the user's terminal,
 detach keys, stdin, signals proxied). Each test has a private store
 (ISOLA_ROOT) and run dir (ISOLA_RUN_DIR)."""
+import fcntl
 import os
 import select
 import signal
+import struct
 import subprocess
+import termios
 import time
 
 from test_engine_cli import IMAGE, eng, wait_until  # noqa: F401 (fixture)
@@ -107,3 +110,55 @@ def test_attach_sig_proxy_false(eng):
             a.wait()
     # the container did not get it
     wait_until(lambda: eng.inspect("att5")["State"]["Running"], "att5 running", 5)
+
+
+def set_winsize(fd, rows, cols):
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def test_run_it_winsize_ctrl_c_exit_code(eng):
+    p = PtyProc([eng.isola, "run", "-it", "--name", "runit", IMAGE, "sh"], env=eng.env,
+                rows=33, cols=101)
+    try:
+        p.type("stty size; echo m$((2+3))\n")
+        p.read_until("m5")
+        assert "33 101" in p.text()
+        # a new window size (SIGWINCH to isola) reaches the container's pty
+        set_winsize(p.fd, 41, 120)
+        p.type("stty size; echo n$((2+4))\n")
+        p.read_until("n6")
+        assert "41 120" in p.text()
+        # Ctrl-C goes to the container's foreground job, not to isola
+        p.type("sh -c 'trap \"echo got-int; exit 0\" INT; echo armed$((1)); "
+               "while :; do sleep 0.1; done'; echo after$((3+4))\n")
+        p.read_until("armed1")
+        p.type("\x03")
+        p.read_until("after7")
+        assert "got-int" in p.text()
+        p.type("exit 4\n")
+        assert p.wait() == 4, p.text()
+    finally:
+        p.close()
+    st = eng.inspect("runit")["State"]
+    assert st["Running"] is False and st["ExitCode"] == 4
+
+
+def test_run_it_detach_keys(eng):
+    p = PtyProc([eng.isola, "run", "-it", "--name", "runit2", IMAGE, "sh"], env=eng.env)
+    try:
+        p.type("echo up$((1+1))\n")
+        p.read_until("up2")
+        p.type("\x10\x11")
+        assert p.wait() == 0, p.text()
+    finally:
+        p.close()
+    assert eng.inspect("runit2")["State"]["Running"] is True
+    assert eng("exec", "runit2", "true").returncode == 0
+
+
+def test_run_i_stdin_pipe(eng):
+    p = subprocess.run([eng.isola, "run", "-i", "--rm", IMAGE, "sh", "-c", "cat; exit 2"],
+                       input="piped-in\n", env=eng.env, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 2, p.stderr
+    assert p.stdout == "piped-in\n"
