@@ -68,6 +68,12 @@ int ctr_stop(struct db *db, const struct ctr_env *env, const char *ref, int time
              struct err **err);
 /* EINVAL "Container ID is not running" when it does not run. */
 int ctr_kill(struct db *db, const struct ctr_env *env, const char *ref, int sig, struct err **err);
+/* docker pause / unpause (container_pause.c); Docker's messages when it is
+ * not running, already paused, not paused. */
+int ctr_pause(struct db *db, const struct ctr_env *env, const char *ref, bool pause,
+              struct err **err);
+/* Thaw a paused c (errors ignored): a signal sent to it can act. */
+void ctr_thaw_if_paused(const struct ctr_env *env, const struct db_container *c);
 /* EBUSY with Docker's message when it runs and !force. */
 int ctr_remove(struct db *db, const struct ctr_env *env, const char *ref, bool force, bool volumes,
                struct err **err);

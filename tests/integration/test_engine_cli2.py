@@ -11,7 +11,7 @@ import subprocess
 import termios
 import time
 
-from test_engine_cli import IMAGE, eng, wait_until  # noqa: F401 (fixture)
+from test_engine_cli import IMAGE, cgroup_dirs, eng, wait_until  # noqa: F401 (fixture)
 from test_terminal import PtyProc
 
 TICKS = ["sh", "-c", "trap 'exit 7' TERM; while :; do echo tick; sleep 0.2; done"]
@@ -162,3 +162,46 @@ def test_run_i_stdin_pipe(eng):
                        timeout=60)
     assert p.returncode == 2, p.stderr
     assert p.stdout == "piped-in\n"
+
+
+def proc_state(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def frozen(pid):
+    """Is pid frozen by a cgroup freezer (v2 cgroup.freeze or v1 freezer)?"""
+    for d in cgroup_dirs(pid):
+        for name, want in (("cgroup.freeze", "1"), ("freezer.state", "FROZEN")):
+            try:
+                with open(os.path.join(d, name)) as f:
+                    if f.read().strip() == want:
+                        return True
+            except OSError:
+                pass
+    return False
+
+
+def test_pause_unpause_ps_stop(eng):
+    cid = eng.ok("run", "-d", "--name", "pz", IMAGE, *TICKS).strip()
+    pid = eng.inspect(cid)["State"]["Pid"]
+    assert eng.ok("pause", "pz").strip() == "pz"
+    st = eng.inspect(cid)["State"]
+    assert st["Paused"] is True and st["Running"] is True and st["Status"] == "paused"
+    assert frozen(pid)
+    assert "(Paused)" in eng.ok("ps", "--filter", "name=pz", "--format", "{{.Status}}")
+    # Docker's words for a second pause, and an unpause of a running one
+    p = eng("pause", "pz")
+    assert p.returncode == 1 and f"Container {cid} is already paused" in p.stderr
+    assert eng.ok("unpause", "pz").strip() == "pz"
+    assert not frozen(pid)
+    assert eng.inspect(cid)["State"]["Status"] == "running"
+    p = eng("unpause", "pz")
+    assert p.returncode == 1 and f"Container {cid} is not paused" in p.stderr
+    # stop of a paused container: thawed, it gets the stop signal (its trap exits 7)
+    eng.ok("pause", "pz")
+    eng.ok("stop", "pz", timeout=60)
+    st = eng.inspect(cid)["State"]
+    assert st["Status"] == "exited" and st["ExitCode"] == 7 and st["Paused"] is False
+    p = eng("pause", "pz")
+    assert p.returncode == 1 and f"Container {cid} is not running" in p.stderr

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* docker pause / unpause: every process of the container frozen or thawed
+ * through the runtime (its cgroup's freezer); the row says "paused". */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "engine/container.h"
+#include "runtime/container.h"
+#include "util/cleanup.h"
+
+int ctr_pause(struct db *db, const struct ctr_env *env, const char *ref, bool pause,
+              struct err **err)
+{
+    _cleanup_db_container_ struct db_container *c = NULL;
+    _cleanup_free_ char *oci = NULL;
+
+    if (ctr_get(db, env, ref, &c, err) < 0)
+        return -1;
+    if (pause && c->status == DB_STATUS_PAUSED)
+        return err_val(err, EINVAL, "Container %s is already paused", c->id);
+    if (!pause && c->status != DB_STATUS_PAUSED)
+        return err_val(err, EINVAL, "Container %s is not paused", c->id);
+    if (pause && c->status != DB_STATUS_RUNNING)
+        return err_val(err, EINVAL, "Container %s is not running", c->id);
+    if (asprintf(&oci, "%s/containers-oci", env->run_dir) < 0) {
+        oci = NULL;
+        return err_set(err, ENOMEM, "%s container %s", pause ? "pause" : "unpause", c->id);
+    }
+    if (container_pause(oci, c->id, pause, err) < 0) {
+        err_wrap(err, "%s container %s", pause ? "pause" : "unpause", c->id);
+        return -1;
+    }
+    c->status = pause ? DB_STATUS_PAUSED : DB_STATUS_RUNNING;
+    return db_container_update(db, c, DB_SET_STATUS, err);
+}
+
+void ctr_thaw_if_paused(const struct ctr_env *env, const struct db_container *c)
+{
+    _cleanup_free_ char *oci = NULL;
+    struct err *e = NULL;
+
+    if (c->status != DB_STATUS_PAUSED || asprintf(&oci, "%s/containers-oci", env->run_dir) < 0)
+        return;
+    if (container_pause(oci, c->id, false, &e) < 0)
+        err_free(&e);
+}
