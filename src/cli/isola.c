@@ -52,6 +52,7 @@ static const struct isola_command commands[] = {
     {"rmi", cmd_rmi, "remove images"},
     {"run", cmd_run, "run a command in a container from an IMAGE or a root filesystem directory"},
     {"start", cmd_start, "start containers"},
+    {"stats", cmd_stats, "show containers' resource usage (CPU, memory, I/O, pids)"},
     {"stop", cmd_stop, "stop containers"},
     {"save", cmd_save, "save images as an OCI layout or docker-archive"},
     {"tag", cmd_tag, "give an image another name"},

@@ -72,6 +72,10 @@ int ctr_kill(struct db *db, const struct ctr_env *env, const char *ref, int sig,
  * not running, already paused, not paused. */
 int ctr_pause(struct db *db, const struct ctr_env *env, const char *ref, bool pause,
               struct err **err);
+/* The monitor's stats reply for running c (container_stats.c):
+ * {"running":..., "cpuNs":..., "memoryCurrent":...} (docs/engine.md). */
+int ctr_stats_fetch(const struct ctr_env *env, const struct db_container *c, json_t **out,
+                    struct err **err);
 /* Thaw a paused c (errors ignored): a signal sent to it can act. */
 void ctr_thaw_if_paused(const struct ctr_env *env, const struct db_container *c);
 /* EBUSY with Docker's message when it runs and !force. */

@@ -205,3 +205,36 @@ def test_pause_unpause_ps_stop(eng):
     assert st["Status"] == "exited" and st["ExitCode"] == 7 and st["Paused"] is False
     p = eng("pause", "pz")
     assert p.returncode == 1 and f"Container {cid} is not running" in p.stderr
+
+
+def test_stats_no_stream(eng):
+    import json
+    eng.ok("run", "-d", "--name", "busy", "-m", "64m", IMAGE, "sh", "-c", "while :; do :; done")
+    eng.ok("run", "-d", "--name", "idle", IMAGE, "sh", "-c", "sleep 1000 & sleep 1000 & wait")
+    eng.ok("create", "--name", "notrun", IMAGE, "true")
+    rows = {}
+    for line in eng.ok("stats", "--no-stream", "--format", "json", timeout=60).splitlines():
+        r = json.loads(line)
+        rows[r["Name"]] = r
+    assert set(rows) == {"busy", "idle"}  # running ones only without -a
+    busy, idle = rows["busy"], rows["idle"]
+    assert float(busy["CPUPerc"].rstrip("%")) > 0.5  # a busy loop over a second
+    assert busy["MemUsage"].endswith(" / 64MiB")
+    used = busy["MemUsage"].split(" / ")[0]
+    assert used[-3:] in ("KiB", "MiB") or used.endswith("B")
+    assert 0 < float(busy["MemPerc"].rstrip("%")) < 100
+    # sh and its two sleeps (once sh has started both)
+    wait_until(lambda: eng.ok("stats", "--no-stream", "--format", "{{.PIDs}}",
+                              "idle").strip() == "3", "3 pids in idle", 60)
+    assert len(busy["ID"]) == 12 and busy["Container"] == "busy"
+    # -a: a container that does not run has Docker's zero row
+    out = eng.ok("stats", "--no-stream", "-a", "--format",
+                 "{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}", timeout=60)
+    assert "notrun 0.00% 0B / 0B 0" in out.splitlines()
+    # the default table: Docker's header
+    out = eng.ok("stats", "--no-stream", "idle", timeout=60).splitlines()
+    assert out[0].split() == ["CONTAINER", "ID", "NAME", "CPU", "%", "MEM", "USAGE", "/", "LIMIT",
+                              "MEM", "%", "NET", "I/O", "BLOCK", "I/O", "PIDS"]
+    assert out[1].split()[1] == "idle"
+    p = eng("stats", "--no-stream", "nosuch")
+    assert p.returncode == 1 and "No such container: nosuch" in p.stderr
