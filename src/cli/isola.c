@@ -56,6 +56,7 @@ static const struct isola_command commands[] = {
     {"stop", cmd_stop, "stop containers"},
     {"save", cmd_save, "save images as an OCI layout or docker-archive"},
     {"tag", cmd_tag, "give an image another name"},
+    {"top", cmd_top, "show the processes of a container (the host's ps)"},
     {"unpause", cmd_unpause, "thaw paused containers"},
     {"version", cmd_version, "print the version"},
     {"volume", cmd_volume, "manage volumes (create, ls, inspect, rm, prune)"},

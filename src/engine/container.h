@@ -76,6 +76,9 @@ int ctr_pause(struct db *db, const struct ctr_env *env, const char *ref, bool pa
  * {"running":..., "cpuNs":..., "memoryCurrent":...} (docs/engine.md). */
 int ctr_stats_fetch(const struct ctr_env *env, const struct db_container *c, json_t **out,
                     struct err **err);
+/* The pids of running container ref's processes (docker top; caller frees). */
+int ctr_top_pids(struct db *db, const struct ctr_env *env, const char *ref, pid_t **pids, size_t *n,
+                 struct err **err);
 /* Thaw a paused c (errors ignored): a signal sent to it can act. */
 void ctr_thaw_if_paused(const struct ctr_env *env, const struct db_container *c);
 /* EBUSY with Docker's message when it runs and !force. */

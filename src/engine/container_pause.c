@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* docker pause / unpause: every process of the container frozen or thawed
- * through the runtime (its cgroup's freezer); the row says "paused". */
+ * through the runtime (its cgroup's freezer); the row says "paused". And
+ * docker top's pids, from the same runtime state. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,4 +45,25 @@ void ctr_thaw_if_paused(const struct ctr_env *env, const struct db_container *c)
         return;
     if (container_pause(oci, c->id, false, &e) < 0)
         err_free(&e);
+}
+
+int ctr_top_pids(struct db *db, const struct ctr_env *env, const char *ref, pid_t **pids, size_t *n,
+                 struct err **err)
+{
+    _cleanup_db_container_ struct db_container *c = NULL;
+    _cleanup_free_ char *oci = NULL;
+
+    if (ctr_get(db, env, ref, &c, err) < 0)
+        return -1;
+    if (c->status != DB_STATUS_RUNNING && c->status != DB_STATUS_PAUSED)
+        return err_val(err, EINVAL, "container %s is not running", c->id);
+    if (asprintf(&oci, "%s/containers-oci", env->run_dir) < 0) {
+        oci = NULL;
+        return err_set(err, ENOMEM, "top of container %s", c->id);
+    }
+    if (container_ps(oci, c->id, pids, n, err) < 0) {
+        err_wrap(err, "top of container %s", c->id);
+        return -1;
+    }
+    return 0;
 }

@@ -238,3 +238,20 @@ def test_stats_no_stream(eng):
     assert out[1].split()[1] == "idle"
     p = eng("stats", "--no-stream", "nosuch")
     assert p.returncode == 1 and "No such container: nosuch" in p.stderr
+
+
+def test_top(eng):
+    cid = eng.ok("run", "-d", "--name", "tp", IMAGE, "sh", "-c", "sleep 1000 & wait").strip()
+    pid = eng.inspect(cid)["State"]["Pid"]
+    wait_until(lambda: "sleep 1000" in eng.ok("top", "tp"), "the sleep in top", 60)
+    lines = eng.ok("top", "tp").splitlines()
+    assert lines[0].split()[:3] == ["UID", "PID", "PPID"]
+    assert len(lines) == 3  # sh and sleep, nothing of the host's
+    assert any(line.split()[1] == str(pid) for line in lines[1:])
+    lines = eng.ok("top", "tp", "-o", "pid,comm").splitlines()
+    assert [line.split()[1] for line in lines] == ["COMMAND", "sh", "sleep"]
+    p = eng("top", "tp", "-o", "comm")
+    assert p.returncode == 1 and "Couldn't find PID field in ps output" in p.stderr
+    eng.ok("stop", "-t", "1", "tp", timeout=60)
+    p = eng("top", "tp")
+    assert p.returncode == 1 and f"container {cid} is not running" in p.stderr
