@@ -104,6 +104,11 @@ struct ctr_exec_opts {
     const char *workdir;
     const char *user;
     bool detach;
+    /* -t (a pty of rows x cols) and -i (our input to its stdin): the exec
+     * is attached with these (container_attach.c) */
+    bool tty, interactive;
+    unsigned short rows, cols;
+    const struct ctr_attach_opts *attach;
 };
 /* Run args in it through the monitor; output to out/errf; *code its exit code
  * (126/127 as Docker when it cannot be run). */
@@ -147,8 +152,9 @@ struct ctr_attach_opts {
     int tty_fd;                     /* the caller's terminal whose size goes to the pty, -1: none */
     char keys[CTR_DETACH_KEYS_MAX]; /* the detach sequence */
     size_t n_keys;
-    bool sig_proxy;  /* the caller's signals go to on_signal */
-    bool stdin_once; /* the end of in_fd closes the workload's stdin */
+    bool sig_proxy;   /* the caller's signals go to on_signal */
+    bool stdin_once;  /* the end of in_fd closes the workload's stdin */
+    bool exec_errors; /* an `E` packet is an exec's failure: 126/127 */
     void (*on_signal)(void *arg, int sig);
     void *signal_arg;
 };
@@ -159,5 +165,8 @@ int ctr_detach_keys_parse(const char *spec, char *keys, size_t *n, struct err **
  * error. */
 int ctr_attach_fd(const char *dir, const char *id, const struct ctr_attach_opts *o, int *code,
                   bool *detached, struct err **err);
+/* The same with another first request (an exec's with "tty"/"stdin"). */
+int ctr_attach_req(const char *dir, const char *id, const char *req, size_t req_len,
+                   const struct ctr_attach_opts *o, int *code, bool *detached, struct err **err);
 
 #endif

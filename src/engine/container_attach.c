@@ -115,6 +115,12 @@ static int relay_input(int sock, const char *buf, size_t len, const struct ctr_a
 int ctr_attach_fd(const char *dir, const char *id, const struct ctr_attach_opts *o, int *code,
                   bool *detached, struct err **err)
 {
+    return ctr_attach_req(dir, id, "attach", 6, o, code, detached, err);
+}
+
+int ctr_attach_req(const char *dir, const char *id, const char *req, size_t req_len,
+                   const struct ctr_attach_opts *o, int *code, bool *detached, struct err **err)
+{
     _cleanup_free_ char *buf = malloc(MONITOR_MSG_MAX);
     _cleanup_close_ int sock = -1, sfd = -1;
     sigset_t mask, old;
@@ -126,7 +132,7 @@ int ctr_attach_fd(const char *dir, const char *id, const struct ctr_attach_opts 
     *code = 0;
     if (!buf)
         return err_set(err, ENOMEM, "attach to container %s", id);
-    sock = ctr_monitor_connect(dir, "attach", 6);
+    sock = ctr_monitor_connect(dir, req, req_len);
     if (sock < 0)
         return err_sys(err, "attach to container %s: the monitor's socket in %s", id, dir);
     sigemptyset(&mask);
@@ -202,6 +208,14 @@ int ctr_attach_fd(const char *dir, const char *id, const struct ctr_attach_opts 
                     json_t *c = json_object_get(x, "exitCode");
                     *code = json_is_integer(c) ? (int)json_integer_value(c) : 0;
                 }
+                rc = 1;
+                goto out;
+            } else if (buf[0] == 'E' && o->exec_errors) {
+                /* Docker's 126/127: cannot execute / not found */
+                buf[k < MONITOR_MSG_MAX ? k : MONITOR_MSG_MAX - 1] = '\0';
+                bool notfound = strstr(buf + 1, "No such file") || strstr(buf + 1, "not found");
+                *code = notfound ? 127 : 126;
+                dprintf(o->err_fd, "OCI runtime exec failed: %s\n", buf + 1);
                 rc = 1;
                 goto out;
             } else if (buf[0] == 'E') {

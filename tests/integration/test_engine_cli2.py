@@ -255,3 +255,33 @@ def test_top(eng):
     eng.ok("stop", "-t", "1", "tp", timeout=60)
     p = eng("top", "tp")
     assert p.returncode == 1 and f"container {cid} is not running" in p.stderr
+
+
+def test_exec_it_pty_winsize_exit_code(eng):
+    eng.ok("run", "-d", "--name", "ex", IMAGE, *TICKS)
+    p = PtyProc([eng.isola, "exec", "-it", "ex", "sh"], env=eng.env, rows=27, cols=88)
+    try:
+        p.type("stty size; tty; echo e$((1+1))\n")
+        p.read_until("e2")
+        assert "27 88" in p.text() and "/dev/pts/" in p.text()
+        set_winsize(p.fd, 50, 132)
+        p.type("stty size; echo f$((1+2))\n")
+        p.read_until("f3")
+        assert "50 132" in p.text()
+        p.type("exit 6\n")
+        assert p.wait() == 6, p.text()
+    finally:
+        p.close()
+    assert eng.inspect("ex")["State"]["Running"] is True
+
+
+def test_exec_i_stdin_pipe(eng):
+    eng.ok("run", "-d", "--name", "exi", IMAGE, *TICKS)
+    p = subprocess.run([eng.isola, "exec", "-i", "exi", "sh", "-c", "cat; exit 3"],
+                       input="to-exec\n", env=eng.env, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 3, p.stderr
+    assert p.stdout == "to-exec\n"
+    p = subprocess.run([eng.isola, "exec", "-i", "exi", "nosuchcmd"], input="", env=eng.env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 127, p.stderr
