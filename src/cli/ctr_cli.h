@@ -47,6 +47,7 @@ int cmd_attach(int argc, char **argv);
 int cmd_pause(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_system(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);
 /* Attach to running container ct as `isola attach` does (cmd_attach.c);
  * the exit status (the container's code, 0 when detached). */

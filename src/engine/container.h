@@ -79,6 +79,14 @@ int ctr_stats_fetch(const struct ctr_env *env, const struct db_container *c, jso
 /* The pids of running container ref's processes (docker top; caller frees). */
 int ctr_top_pids(struct db *db, const struct ctr_env *env, const char *ref, pid_t **pids, size_t *n,
                  struct err **err);
+/* After a host boot (container_boot.c): sync every row, mount the kept
+ * containers' overlays again, start those whose policy is always, or
+ * unless-stopped when they ran at the reboot. report() is told of each
+ * start ("started", e NULL) and failure (what, e). */
+int ctr_system_boot(struct db *db, const struct ctr_env *env, struct store *s,
+                    void (*report)(void *arg, const struct db_container *c, const char *what,
+                                   struct err *e),
+                    void *arg, struct err **err);
 /* Thaw a paused c (errors ignored): a signal sent to it can act. */
 void ctr_thaw_if_paused(const struct ctr_env *env, const struct db_container *c);
 /* EBUSY with Docker's message when it runs and !force. */

@@ -285,3 +285,62 @@ def test_exec_i_stdin_pipe(eng):
     p = subprocess.run([eng.isola, "exec", "-i", "exi", "nosuchcmd"], input="", env=eng.env,
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 127, p.stderr
+
+
+def test_system_boot_after_simulated_reboot(eng):
+    import shutil
+    from conftest import mounts_below
+    from test_engine_cli import alive
+    eng.ok("run", "-d", "--name", "b-always", "--restart", "always", IMAGE, *TICKS)
+    eng.ok("run", "-d", "--name", "b-unless", "--restart", "unless-stopped", IMAGE, *TICKS)
+    eng.ok("run", "-d", "--name", "b-unless-stopped", "--restart", "unless-stopped", IMAGE, *TICKS)
+    eng.ok("run", "-d", "--name", "b-none", IMAGE, *TICKS)
+    eng.ok("run", "-d", "--name", "b-always-stopped", "--restart", "always", IMAGE, *TICKS)
+    eng.ok("stop", "-t", "5", "b-unless-stopped", "b-always-stopped", timeout=60)
+    eng.ok("exec", "b-always", "sh", "-c", "echo kept > /written")
+    names = ["b-always", "b-unless", "b-none"]
+    pids = [eng.inspect(n)["State"]["Pid"] for n in names]
+    cgroups = [d for p in pids for d in cgroup_dirs(p)]
+    # the reboot: every monitor killed (its workload dies with it), the run
+    # dir (a tmpfs) emptied, the overlays and cgroups gone
+    for pid in eng.monitors():
+        os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not any(alive(p) for p in pids), "workloads gone")
+    run_dir = eng.env["ISOLA_RUN_DIR"]
+    for entry in os.listdir(run_dir):
+        shutil.rmtree(os.path.join(run_dir, entry), ignore_errors=True)
+    for m in mounts_below(os.path.join(eng.env["ISOLA_ROOT"], "containers")):
+        subprocess.run(["umount", "-l", m], check=True, timeout=30)
+    for d in sorted(cgroups, key=len, reverse=True):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+    out = eng.ok("system", "boot", timeout=120)
+    assert sorted(out.split()) == ["b-always", "b-always-stopped", "b-unless"]
+    for n in ("b-always", "b-unless", "b-always-stopped"):
+        st = eng.inspect(n)["State"]
+        assert st["Running"] is True, (n, st)
+        # its root is the overlay again, with what the container wrote before
+        assert eng("exec", n, "true").returncode == 0
+    assert eng.ok("exec", "b-always", "cat", "/written") == "kept\n"
+    st = eng.inspect("b-none")["State"]
+    assert st["Status"] == "exited" and st["ExitCode"] == 255
+    st = eng.inspect("b-unless-stopped")["State"]
+    assert st["Status"] == "exited" and st["ExitCode"] == 7
+    # a second boot changes nothing
+    assert eng.ok("system", "boot", timeout=120) == ""
+
+
+def test_system_prune(eng):
+    eng.ok("create", "--name", "pr-created", IMAGE, "true")
+    eng.ok("run", "-d", "--name", "pr-running", IMAGE, *TICKS)
+    # without -f it asks; "n" keeps everything
+    p = subprocess.run([eng.isola, "system", "prune"], input="n\n", env=eng.env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "Are you sure you want to continue? [y/N]" in p.stdout
+    assert eng("inspect", "pr-created").returncode == 0
+    out = eng.ok("system", "prune", "-f", timeout=120)
+    assert "Deleted Containers:" in out
+    assert eng("inspect", "pr-created").returncode != 0
+    assert eng.inspect("pr-running")["State"]["Running"] is True
