@@ -33,7 +33,7 @@ enum {
 static const char create_help[] =
     "  -d, --detach       (run) run in the background and print the container's ID\n"
     "  --name NAME        container name (default: a generated adjective_surname)\n"
-    "  --hostname H       hostname (default isola)\n"
+    "  --hostname H       hostname (default the container's short id, as Docker's)\n"
     "  -t, --tty          a pty for the process (the monitor holds its master)\n"
     "  -i, --interactive  keep stdin open (a pipe the monitor holds)\n"
     "  -m, --memory MEM   memory limit (64m, 512k, 1.5g; a number: bytes)\n"
@@ -132,7 +132,7 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
     int c;
 
     a->o.stop_timeout = -1;
-    a->o.co.hostname = "isola";
+    a->o.co.hostname = NULL; /* the short id (ctr_create) */
     a->o.co.nofile = create_nofile();
     a->owned = calloc((size_t)argc + 1, sizeof(char *));
     a->vols = calloc((size_t)argc + 1, sizeof(*a->vols));

@@ -206,6 +206,11 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
     co.mounts = mounts;
     co.n_mounts = o->co.n_mounts + o->n_volumes;
     co.rootfs = NULL;
+    /* Docker's default hostname: the short id */
+    char short_id[13];
+    snprintf(short_id, sizeof(short_id), "%.12s", row->id);
+    if (!co.hostname)
+        co.hostname = short_id;
     if (compose_spec(image_cfg, imgname, rootfs, &co, &spec, err) < 0 ||
         ctr_set_annotations(spec, o, err) < 0 || js_write_file(cfgpath, spec, 0600, err) < 0)
         goto fail;
@@ -705,7 +710,12 @@ int ctr_kill(struct db *db, const struct ctr_env *env, const char *ref, int sig,
                        c->id);
     if (!oci)
         return err_set(err, ENOMEM, "kill container %s", c->id);
-    if (container_kill(oci, c->id, sig, false, err) < 0)
+    /* through the monitor: SIGKILL and the stop signal turn its restart
+     * policy off (Docker's); the runtime when there is no monitor to ask */
+    int r = ctr_kill_monitor(env, c, sig, err);
+    if (r < 0)
+        return -1;
+    if (r == 0 && container_kill(oci, c->id, sig, false, err) < 0)
         return -1;
     /* as Docker: a paused container is thawed after the signal, to act on it */
     ctr_thaw_if_paused(env, c);

@@ -87,6 +87,10 @@ int ctr_system_boot(struct db *db, const struct ctr_env *env, struct store *s,
                     void (*report)(void *arg, const struct db_container *c, const char *what,
                                    struct err *e),
                     void *arg, struct err **err);
+/* A signal through c's monitor's `kill` request (container_pause.c): 1
+ * sent, 0 no monitor to ask (the caller uses the runtime), -1 error. */
+int ctr_kill_monitor(const struct ctr_env *env, const struct db_container *c, int sig,
+                     struct err **err);
 /* Thaw a paused c (errors ignored): a signal sent to it can act. */
 void ctr_thaw_if_paused(const struct ctr_env *env, const struct db_container *c);
 /* EBUSY with Docker's message when it runs and !force. */

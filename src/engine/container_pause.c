@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include "engine/container.h"
 #include "runtime/container.h"
@@ -66,4 +68,30 @@ int ctr_top_pids(struct db *db, const struct ctr_env *env, const char *ref, pid_
         return -1;
     }
     return 0;
+}
+
+int ctr_kill_monitor(const struct ctr_env *env, const struct db_container *c, int sig,
+                     struct err **err)
+{
+    _cleanup_free_ char *dir = ctr_run_dir(env, c->id);
+    char req[32], rep[512];
+
+    if (!dir)
+        return err_set(err, ENOMEM, "kill container %s", c->id);
+    int len = snprintf(req, sizeof(req), "kill %d", sig);
+    _cleanup_close_ int fd = ctr_monitor_connect(dir, req, (size_t)len);
+    if (fd < 0)
+        return 0;
+    ssize_t n;
+    do
+        n = recv(fd, rep, sizeof(rep) - 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return 0; /* an older monitor closes unknown requests: the runtime does it */
+    rep[n] = '\0';
+    if (rep[0] == 'E' && strncmp(rep + 1, "unknown request", 15) == 0)
+        return 0;
+    if (rep[0] == 'E')
+        return err_val(err, EINVAL, "kill container %s: %s", c->id, rep + 1);
+    return 1;
 }

@@ -394,6 +394,28 @@ static void stop(struct mon *m)
     arm_timer(m, T_KILL, (uint64_t)m->o->stop_timeout * 1000);
 }
 
+/* "kill SIG": the signal to the workload's first process; SIGKILL and the
+ * stop signal turn the restart policy off for the exit that follows (Docker's
+ * kill). Replies "k", or "E" + a message; then the connection is closed. */
+static void kill_request(struct mon *m, int fd, int sig)
+{
+    struct err *e = NULL;
+    char pkt[512] = "k";
+    int stop_sig = m->o->stop_signal ? m->o->stop_signal : SIGTERM;
+
+    if (!m->running || sig <= 0 || sig >= 65) {
+        snprintf(pkt, sizeof(pkt), "E%s", !m->running ? "not running" : "bad signal");
+    } else {
+        if (sig == SIGKILL || sig == stop_sig)
+            m->stopping = true;
+        if (m->o->iso->kill(&m->w, sig, false, &e) < 0) {
+            snprintf(pkt, sizeof(pkt), "E%s", e->msg);
+            err_free(&e);
+        }
+    }
+    send(fd, pkt, strlen(pkt), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 static void on_timer(struct mon *m, struct err **err)
 {
     uint64_t n;
@@ -674,6 +696,9 @@ static void on_client_msg(struct mon *m, struct client *c)
             }
         } else if (strcmp(buf, "stats") == 0) {
             send_stats(m, c->fd);
+            client_close(m, c);
+        } else if (strncmp(buf, "kill ", 5) == 0) {
+            kill_request(m, c->fd, atoi(buf + 5));
             client_close(m, c);
         } else if (strncmp(buf, "stop", 4) == 0) {
             c->kind = C_WAIT;

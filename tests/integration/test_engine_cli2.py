@@ -344,3 +344,37 @@ def test_system_prune(eng):
     assert "Deleted Containers:" in out
     assert eng("inspect", "pr-created").returncode != 0
     assert eng.inspect("pr-running")["State"]["Running"] is True
+
+
+def test_default_hostname_is_short_id(eng):
+    # (the UTS name; /etc/hostname is the image's file: isola writes none yet)
+    cid = eng.ok("run", "-d", "--name", "hn", IMAGE, "hostname").strip()
+    assert eng.ok("wait", "hn") == "0\n"
+    assert eng.ok("logs", "hn") == f"{cid[:12]}\n"
+    assert eng.inspect("hn")["Config"]["Hostname"] == cid[:12]
+    # --hostname still wins
+    eng.ok("run", "-d", "--name", "hn2", "--hostname", "web1", IMAGE, "hostname")
+    assert eng.ok("wait", "hn2") == "0\n" and eng.ok("logs", "hn2") == "web1\n"
+
+
+def test_kill_turns_restart_policy_off_as_docker(eng):
+    from test_engine_cli import alive
+    # SIGKILL (the default): the policy is off until the next start (docker-kill(1))
+    eng.ok("run", "-d", "--name", "k1", "--restart", "always", IMAGE, *TICKS)
+    mon = eng.monitors()[0]
+    eng.ok("kill", "k1")
+    assert eng.ok("wait", "k1", timeout=60) == "137\n"
+    wait_until(lambda: not alive(mon), "k1's monitor gone (no restart)", 60)
+    st = eng.inspect("k1")
+    assert st["State"]["Status"] == "exited" and st["RestartCount"] == 0
+    # the stop signal (TERM by default) too: the trap exits 7, no restart
+    eng.ok("start", "k1")
+    eng.ok("kill", "-s", "TERM", "k1")
+    assert eng.ok("wait", "k1", timeout=60) == "7\n"
+    assert eng.inspect("k1")["State"]["Status"] == "exited"
+    # another signal that ends it: the policy applies, it is restarted
+    eng.ok("run", "-d", "--name", "k2", "--restart", "always", IMAGE,
+           "sh", "-c", "trap 'exit 3' USR1; while :; do sleep 0.2; done")
+    eng.ok("kill", "-s", "USR1", "k2")
+    wait_until(lambda: eng.inspect("k2")["RestartCount"] >= 1, "k2 restarted", 60)
+    wait_until(lambda: eng.inspect("k2")["State"]["Running"], "k2 running again", 60)
