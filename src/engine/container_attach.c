@@ -126,7 +126,7 @@ int ctr_attach_req(const char *dir, const char *id, const char *req, size_t req_
     sigset_t mask, old;
     size_t matched = 0;
     bool in_open = o->in_fd >= 0;
-    int rc = -1;
+    int rc = -1, reset = 0;
 
     *detached = false;
     *code = 0;
@@ -194,7 +194,9 @@ int ctr_attach_req(const char *dir, const char *id, const char *req, size_t req_
         }
         if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t k = recv(sock, buf, MONITOR_MSG_MAX, 0);
-            if (k < 0 && errno == EINTR)
+            /* ECONNRESET: the monitor closed with our input unread (an exec
+             * that failed at once); what it sent before is still to read */
+            if (k < 0 && (errno == EINTR || (errno == ECONNRESET && !reset++)))
                 continue;
             if (k <= 0) {
                 err_val(err, EPIPE, "attach to container %s: the monitor went away", id);
