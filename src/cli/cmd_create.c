@@ -40,7 +40,7 @@ enum {
 static const char create_help[] =
     "  -d, --detach       (run) run in the background and print the container's ID\n"
     "  --name NAME        container name (default: a generated adjective_surname)\n"
-    "  --hostname H       hostname (default isola)\n"
+    "  --hostname H       hostname (default the container's short id, as Docker's)\n"
     "  -t, --tty          a pty for the process (the monitor holds its master)\n"
     "  -i, --interactive  keep stdin open (a pipe the monitor holds)\n"
     "  -m, --memory MEM   memory limit (64m, 512k, 1.5g; a number: bytes)\n"
@@ -163,7 +163,7 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
     int c;
 
     a->o.stop_timeout = -1;
-    a->o.co.hostname = "isola";
+    a->o.co.hostname = NULL; /* the short id (ctr_create) */
     a->o.co.nofile = create_nofile();
     a->owned = calloc((size_t)argc + 1, sizeof(char *));
     a->vols = calloc((size_t)argc + 1, sizeof(*a->vols));
@@ -283,7 +283,7 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
             return -1;
         }
     }
-    if (quiet && !a->detach)
+    if (quiet && !a->detach && !a->tty && !a->o.open_stdin)
         return -1;
     if (optind >= argc) {
         if (!quiet)
@@ -373,6 +373,13 @@ static int create_do(struct create_args *a, bool start, const char *prog)
         /* as Docker: the container stays, created, and the error is shown */
         goto out;
     }
+    if (start && !a->detach) {
+        /* run -i/-t: attached until it ends or the detach keys (cmd_attach.c) */
+        struct ctr_cli_attach_opts ao = {
+            .no_stdin = !a->o.open_stdin, .stdin_once = true, .sig_proxy = true};
+        rc = ctr_cli_attach(&cli, row, &ao, prog);
+        goto out;
+    }
     printf("%s\n", row->id);
     rc = 0;
 out:
@@ -403,7 +410,8 @@ int ctr_cli_run_detached(int argc, char **argv)
         create_args_free(&a);
         return 0; /* run -d --help */
     }
-    if (r <= 0 || !a.detach) {
+    /* -i/-t without -d: the engine's container, attached (create_do) */
+    if (r <= 0 || (!a.detach && !a.tty && !a.o.open_stdin)) {
         create_args_free(&a);
         optind = 0;
         opterr = 1;

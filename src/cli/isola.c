@@ -28,6 +28,7 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct isola_command commands[] = {
+    {"attach", cmd_attach, "attach to a running container's input and output"},
     {"build", cmd_build, "build an image from a Dockerfile"},
     {"bundle", cmd_bundle, "make an OCI runtime bundle from an image"},
     {"container", cmd_container, "manage containers (ls, inspect, prune, ...)"},
@@ -41,6 +42,7 @@ static const struct isola_command commands[] = {
     {"logs", cmd_logs, "print a container's output"},
     {"load", cmd_load, "load images from an OCI layout or docker-archive"},
     {"network", cmd_network, "manage networks (create, ls, inspect, rm, prune)"},
+    {"pause", cmd_pause, "freeze every process of containers"},
     {"ps", cmd_ps, "list containers"},
     {"pull", cmd_pull, "pull an image from a registry"},
     {"push", cmd_push, "push an image to a registry"},
@@ -51,9 +53,13 @@ static const struct isola_command commands[] = {
     {"rmi", cmd_rmi, "remove images"},
     {"run", cmd_run, "run a command in a container from an IMAGE or a root filesystem directory"},
     {"start", cmd_start, "start containers"},
+    {"stats", cmd_stats, "show containers' resource usage (CPU, memory, I/O, pids)"},
     {"stop", cmd_stop, "stop containers"},
     {"save", cmd_save, "save images as an OCI layout or docker-archive"},
+    {"system", cmd_system, "engine-wide housekeeping (boot, prune)"},
     {"tag", cmd_tag, "give an image another name"},
+    {"top", cmd_top, "show the processes of a container (the host's ps)"},
+    {"unpause", cmd_unpause, "thaw paused containers"},
     {"version", cmd_version, "print the version"},
     {"volume", cmd_volume, "manage volumes (create, ls, inspect, rm, prune)"},
     {"wait", cmd_wait, "wait for containers to stop, print their exit codes"},

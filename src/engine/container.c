@@ -207,8 +207,13 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
     co.mounts = mounts;
     co.n_mounts = o->co.n_mounts + o->n_volumes;
     co.rootfs = NULL;
-    if (ctr_net_setup(db, env->run_dir, rundir, c.id, row->name,
-                      o->co.hostname ? o->co.hostname : "isola", &o->net, image_cfg, &cn, err) < 0)
+    /* Docker's default hostname: the short id */
+    char short_id[13];
+    snprintf(short_id, sizeof(short_id), "%.12s", row->id);
+    if (!co.hostname)
+        co.hostname = short_id;
+    if (ctr_net_setup(db, env->run_dir, rundir, c.id, row->name, co.hostname, &o->net, image_cfg,
+                      &cn, err) < 0)
         goto fail;
     net_up = true;
     ctr_net_mounts(&cn, mounts, &co.n_mounts);
@@ -323,6 +328,8 @@ int ctr_sync(struct db *db, const struct ctr_env *env, struct db_container *c, b
         } else if (alive && state) {
             struct db_container u = *c;
             u.status = strcmp(state, "restarting") == 0 ? DB_STATUS_RESTARTING : DB_STATUS_RUNNING;
+            if (u.status == DB_STATUS_RUNNING && c->status == DB_STATUS_PAUSED)
+                u.status = DB_STATUS_PAUSED; /* the monitor does not know (ctr_pause) */
             u.pid = (pid_t)json_integer_value(json_object_get(status, "pid"));
             u.restart_count = (int)json_integer_value(json_object_get(status, "restartCount"));
             if (u.status != c->status || u.pid != c->pid || u.restart_count != c->restart_count) {
@@ -677,6 +684,8 @@ int ctr_stop(struct db *db, const struct ctr_env *env, const char *ref, int time
     oci = ctr_oci_root(env);
     if (!dir || !oci)
         return err_set(err, ENOMEM, "stop container %s", c->id);
+    /* as Docker: a paused container is thawed so that it gets the signal */
+    ctr_thaw_if_paused(env, c);
     fd = ctr_monitor_connect(dir, "stop", 4);
     if (fd < 0) {
         /* No socket: signal the monitor (SIGTERM is a stop request to it). */
@@ -717,7 +726,16 @@ int ctr_kill(struct db *db, const struct ctr_env *env, const char *ref, int sig,
                        c->id);
     if (!oci)
         return err_set(err, ENOMEM, "kill container %s", c->id);
-    return container_kill(oci, c->id, sig, false, err);
+    /* through the monitor: SIGKILL and the stop signal turn its restart
+     * policy off (Docker's); the runtime when there is no monitor to ask */
+    int r = ctr_kill_monitor(env, c, sig, err);
+    if (r < 0)
+        return -1;
+    if (r == 0 && container_kill(oci, c->id, sig, false, err) < 0)
+        return -1;
+    /* as Docker: a paused container is thawed after the signal, to act on it */
+    ctr_thaw_if_paused(env, c);
+    return 0;
 }
 
 /* ---- rm ---- */

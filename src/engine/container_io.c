@@ -206,7 +206,8 @@ int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *co
     buf = malloc(MONITOR_MSG_MAX);
     if (!dir || !bundle || !req || !buf)
         return err_set(err, ENOMEM, "exec in container %s", c->id);
-    bool opts = xo && ((xo->env && xo->env[0]) || xo->workdir || xo->user);
+    bool opts =
+        xo && ((xo->env && xo->env[0]) || xo->workdir || xo->user || xo->tty || xo->interactive);
     int bad = exec_put(req, &off, opts ? "execx" : "exec");
     if (opts) {
         if (xo->env && xo->env[0]) {
@@ -225,6 +226,13 @@ int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *co
                 return -1;
             bad |= exec_put(req, &off, "user") | exec_put(req, &off, user);
         }
+        if (xo->tty) {
+            char size[32];
+            snprintf(size, sizeof(size), "%u %u", xo->rows, xo->cols);
+            bad |= exec_put(req, &off, "tty") | exec_put(req, &off, size);
+        }
+        if (xo->interactive)
+            bad |= exec_put(req, &off, "stdin") | exec_put(req, &off, "1");
         bad |= exec_put(req, &off, "--");
     }
     for (size_t i = 0; args[i]; i++)
@@ -232,6 +240,10 @@ int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *co
     size_t len = off - 1; /* the last NUL is not sent */
     if (bad)
         return err_val(err, E2BIG, "exec in container %s: the command is too long", c->id);
+    if (xo && xo->attach && !detach) {
+        bool detached = false;
+        return ctr_attach_req(dir, c->id, req, len, xo->attach, code, &detached, err) < 0 ? -1 : 0;
+    }
     _cleanup_close_ int fd = ctr_monitor_connect(dir, req, len);
     if (fd < 0)
         return err_sys(err, "exec in container %s: the monitor's socket in %s", c->id, dir);
