@@ -56,7 +56,7 @@ events_logfile_path = "$tmp/events.log"
 runtime = "runc"
 EOC
 printf '[storage]\ndriver = "overlay"\ngraphroot = "%s/graph"\nrunroot = "%s/prun"\n' "$tmp" "$tmp" >"$tmp/storage.conf"
-tar -C "$tmp/rootfs" -c . | $T podman import - localhost/benchbb >/dev/null
+tar -C "$tmp/rootfs" -c . | $T podman import -q - localhost/benchbb >/dev/null
 podman="podman --runtime runc"
 echo "# isola $(git rev-parse --short HEAD), $(podman --version), runc $(runc --version | head -1 | cut -d' ' -f3)"
 
