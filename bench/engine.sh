@@ -37,6 +37,11 @@ cleanup() {
         i=0; while kill -0 "$dockerd_pid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
         kill -9 "$dockerd_pid" 2>/dev/null
     fi
+    # what an interrupted rm left: monitors (and their workloads) naming $tmp
+    for p in $(pgrep -x isola-monitor) $(pgrep -x conmon); do
+        grep -q "$tmp" "/proc/$p/cmdline" 2>/dev/null || continue
+        pkill -9 -P "$p"; kill -9 "$p"
+    done
     grep -o " $tmp[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
     rm -rf "$tmp"
 }
