@@ -28,12 +28,19 @@ enum {
     CF_STOP_TIMEOUT,
     CF_LOG_OPT,
     CF_PULL,
+    CF_NETWORK,
+    CF_IP,
+    CF_DNS,
+    CF_DNS_SEARCH,
+    CF_ADD_HOST,
+    CF_PUBLISH,
+    CF_PUBLISH_ALL,
 };
 
 static const char create_help[] =
     "  -d, --detach       (run) run in the background and print the container's ID\n"
     "  --name NAME        container name (default: a generated adjective_surname)\n"
-    "  --hostname H       hostname (default isola)\n"
+    "  --hostname H       hostname (default the container's short id, as Docker's)\n"
     "  -t, --tty          a pty for the process (the monitor holds its master)\n"
     "  -i, --interactive  keep stdin open (a pipe the monitor holds)\n"
     "  -m, --memory MEM   memory limit (64m, 512k, 1.5g; a number: bytes)\n"
@@ -43,7 +50,17 @@ static const char create_help[] =
     "  --rm               remove the container when it exits\n"
     "  --stop-timeout S   seconds between the stop signal and SIGKILL (default 10)\n"
     "  --log-opt max-size=SIZE|max-file=N  rotate the log by size\n"
-    "  --pull missing|never  pull IMAGE when it is not in the store (default missing)\n";
+    "  --pull missing|never  pull IMAGE when it is not in the store (default missing)\n"
+    "  --network NET      bridge (default), none (lo only), host, or a network's name\n"
+    "  --ip ADDR          the container's address on NET (claimed; taken: an error)\n"
+    "  --dns IP           a nameserver for /etc/resolv.conf (default: the host's, or\n"
+    "                     8.8.8.8/8.8.4.4 when the host's are on 127.0.0.0/8)\n"
+    "  --dns-search DOM   a search domain for /etc/resolv.conf\n"
+    "  --add-host NAME:IP a line for /etc/hosts\n"
+    "  -p, --publish [IP:][HOSTPORT:]CTRPORT[/tcp|udp]  publish a port or a range\n"
+    "                     (8000-8001:80-81); no HOSTPORT: a\n"
+    "                     free one; a host port in use: an error)\n"
+    "  -P, --publish-all  publish every port the image EXPOSEs, each on a free port\n";
 
 struct create_args {
     struct ctr_create_opts o;
@@ -55,6 +72,8 @@ struct create_args {
     bool detach;
     bool no_pull; /* --pull never */
     bool tty;
+    char **dns, **dns_search, **add_host, **publish; /* borrowed strings */
+    size_t n_dns, n_dns_search, n_add_host, n_publish;
 };
 
 static void create_args_free(struct create_args *a)
@@ -64,6 +83,10 @@ static void create_args_free(struct create_args *a)
     free(a->owned);
     free(a->vols);
     free(a->binds);
+    free(a->dns);
+    free(a->dns_search);
+    free(a->add_host);
+    free(a->publish);
 }
 
 static uint64_t create_nofile(void)
@@ -124,6 +147,14 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         {"stop-timeout", required_argument, NULL, CF_STOP_TIMEOUT},
         {"log-opt", required_argument, NULL, CF_LOG_OPT},
         {"pull", required_argument, NULL, CF_PULL},
+        {"network", required_argument, NULL, CF_NETWORK},
+        {"net", required_argument, NULL, CF_NETWORK},
+        {"ip", required_argument, NULL, CF_IP},
+        {"dns", required_argument, NULL, CF_DNS},
+        {"dns-search", required_argument, NULL, CF_DNS_SEARCH},
+        {"add-host", required_argument, NULL, CF_ADD_HOST},
+        {"publish", required_argument, NULL, CF_PUBLISH},
+        {"publish-all", no_argument, NULL, CF_PUBLISH_ALL},
         {"help", no_argument, NULL, 'h'},
         RUN_FLAGS_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -132,16 +163,21 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
     int c;
 
     a->o.stop_timeout = -1;
-    a->o.co.hostname = "isola";
+    a->o.co.hostname = NULL; /* the short id (ctr_create) */
     a->o.co.nofile = create_nofile();
     a->owned = calloc((size_t)argc + 1, sizeof(char *));
     a->vols = calloc((size_t)argc + 1, sizeof(*a->vols));
     a->binds = calloc((size_t)argc + 1, sizeof(*a->binds));
-    if (!a->owned || !a->vols || !a->binds || run_flags_init(rf, argc, &e) < 0)
+    a->dns = calloc((size_t)argc + 1, sizeof(char *));
+    a->dns_search = calloc((size_t)argc + 1, sizeof(char *));
+    a->add_host = calloc((size_t)argc + 1, sizeof(char *));
+    a->publish = calloc((size_t)argc + 1, sizeof(char *));
+    if (!a->owned || !a->vols || !a->binds || !a->dns || !a->dns_search || !a->add_host ||
+        !a->publish || run_flags_init(rf, argc, &e) < 0)
         goto bad;
     optind = 0;
     opterr = !quiet;
-    while ((c = getopt_long(argc, argv, "+dtim:v:h" RUN_FLAGS_SHORT, opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+dtim:v:p:Ph" RUN_FLAGS_SHORT, opts, NULL)) != -1) {
         int taken = run_flags_take(rf, c, optarg, &e);
         if (taken < 0)
             goto bad;
@@ -206,6 +242,29 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
             }
             a->no_pull = strcmp(optarg, "never") == 0;
             break;
+        case CF_NETWORK:
+            a->o.net.network = optarg;
+            break;
+        case CF_IP:
+            a->o.net.ip = optarg;
+            break;
+        case CF_DNS:
+            a->dns[a->n_dns++] = optarg;
+            break;
+        case CF_DNS_SEARCH:
+            a->dns_search[a->n_dns_search++] = optarg;
+            break;
+        case CF_ADD_HOST:
+            a->add_host[a->n_add_host++] = optarg;
+            break;
+        case CF_PUBLISH:
+        case 'p':
+            a->publish[a->n_publish++] = optarg;
+            break;
+        case CF_PUBLISH_ALL:
+        case 'P':
+            a->o.net.publish_all = true;
+            break;
         case 'h':
             if (quiet && !a->detach)
                 return -1; /* cmd_run's own help */
@@ -224,7 +283,7 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
             return -1;
         }
     }
-    if (quiet && !a->detach)
+    if (quiet && !a->detach && !a->tty && !a->o.open_stdin)
         return -1;
     if (optind >= argc) {
         if (!quiet)
@@ -262,6 +321,10 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         a->o.co.n_mounts += a->n_binds;
     }
     a->o.volumes = a->vols;
+    a->o.net.dns = a->dns;
+    a->o.net.dns_search = a->dns_search;
+    a->o.net.add_host = a->add_host;
+    a->o.net.publish = a->publish;
     return 1;
 bad:
     if (!quiet)
@@ -310,6 +373,13 @@ static int create_do(struct create_args *a, bool start, const char *prog)
         /* as Docker: the container stays, created, and the error is shown */
         goto out;
     }
+    if (start && !a->detach) {
+        /* run -i/-t: attached until it ends or the detach keys (cmd_attach.c) */
+        struct ctr_cli_attach_opts ao = {
+            .no_stdin = !a->o.open_stdin, .stdin_once = true, .sig_proxy = true};
+        rc = ctr_cli_attach(&cli, row, &ao, prog);
+        goto out;
+    }
     printf("%s\n", row->id);
     rc = 0;
 out:
@@ -340,7 +410,8 @@ int ctr_cli_run_detached(int argc, char **argv)
         create_args_free(&a);
         return 0; /* run -d --help */
     }
-    if (r <= 0 || !a.detach) {
+    /* -i/-t without -d: the engine's container, attached (create_do) */
+    if (r <= 0 || (!a.detach && !a.tty && !a.o.open_stdin)) {
         create_args_free(&a);
         optind = 0;
         opterr = 1;

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* isola exec [-d] CONTAINER CMD...: run a command in a running container,
+/* isola exec [-d] [-i] [-t] CONTAINER CMD...: run a command in a running container,
  * through its monitor (docs/engine.md, "Containers"). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "cli/ctr_cli.h"
 #include "util/cleanup.h"
@@ -54,15 +57,13 @@ int cmd_exec(int argc, char **argv)
             xo.user = optarg;
             break;
         case 'i':
+            xo.interactive = true;
+            break;
         case 't':
-            /* the monitor's exec has no stdin nor pty (docs/engine.md) */
-            fprintf(stderr,
-                    "isola exec: -%c is not supported yet: the command runs with stdin "
-                    "/dev/null and no terminal\n",
-                    c);
-            goto usage;
+            xo.tty = true;
+            break;
         case 'h':
-            printf("Usage: isola exec [-d] CONTAINER CMD [ARG...]\n"
+            printf("Usage: isola exec [-d] [-i] [-t] CONTAINER CMD [ARG...]\n"
                    "Runs CMD in a running container with the container's process settings\n"
                    "(environment, working directory, user, capabilities) and stdin /dev/null;\n"
                    "its output comes here. Exit status: CMD's; 126 when it cannot be\n"
@@ -72,7 +73,9 @@ int cmd_exec(int argc, char **argv)
                    "  -w, --workdir DIR   working directory\n"
                    "  -u, --user U[:G]    user and group, names or ids (the container's\n"
                    "                      /etc/passwd and /etc/group)\n"
-                   "Not yet: -i, -t.\n");
+                   "  -i, --interactive   our stdin to its stdin (its end closes it)\n"
+                   "  -t, --tty           a pty (raw mode here, our window size and its\n"
+                   "                      changes); Ctrl-P Ctrl-Q ends the exec'd process\n");
             code = 0;
             goto out;
         default:
@@ -89,8 +92,34 @@ int cmd_exec(int argc, char **argv)
     }
     envs[ne] = NULL;
     xo.env = envs;
-    if (ctr_exec(cli.db, &cli.env, argv[optind], argv + optind + 1, &xo, stdout, stderr, &code,
-                 &e) < 0) {
+    struct ctr_attach_opts ao = {
+        .out_fd = 1, .err_fd = 2, .tty_fd = -1, .stdin_once = true, .exec_errors = true};
+    struct termios saved;
+    bool raw = false;
+    if (xo.tty || xo.interactive) {
+        struct winsize ws;
+        ao.in_fd = xo.interactive ? 0 : -1;
+        if (xo.tty && isatty(0) && ioctl(0, TIOCGWINSZ, &ws) == 0) {
+            ao.tty_fd = 0;
+            xo.rows = ws.ws_row;
+            xo.cols = ws.ws_col;
+        }
+        if (ctr_detach_keys_parse(NULL, ao.keys, &ao.n_keys, &e) < 0) {
+            err_free(&e);
+            ao.n_keys = 0;
+        }
+        if (xo.tty && xo.interactive && isatty(0) && tcgetattr(0, &saved) == 0) {
+            struct termios r = saved;
+            cfmakeraw(&r);
+            raw = tcsetattr(0, TCSANOW, &r) == 0;
+        }
+        xo.attach = &ao;
+    }
+    int xr =
+        ctr_exec(cli.db, &cli.env, argv[optind], argv + optind + 1, &xo, stdout, stderr, &code, &e);
+    if (raw)
+        tcsetattr(0, TCSANOW, &saved);
+    if (xr < 0) {
         ctr_cli_error("isola exec", e);
         err_free(&e);
         code = 1;

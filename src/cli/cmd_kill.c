@@ -26,8 +26,8 @@ int cmd_kill(int argc, char **argv)
         } else if (c == 'h') {
             printf("Usage: isola kill [-s SIGNAL] CONTAINER...\n"
                    "Sends SIGNAL (default KILL; a name or number) to each container's first\n"
-                   "process. Unlike `stop`, it does not turn the restart policy off: a\n"
-                   "container with one may start again (use `isola stop` to end it).\n");
+                   "process. As Docker's, SIGKILL and the container's stop signal turn its\n"
+                   "restart policy off until the next start; other signals leave it on.\n");
             return 0;
         } else {
             return 125;

@@ -7,11 +7,13 @@
 #include <time.h>
 
 #include "cli/ctr_cli.h"
+#include "engine/ctr_net.h"
 #include "util/cleanup.h"
 #include "util/js.h"
 
 struct ps_row {
     char id[DB_ID_LEN + 1], command[256], created[80], status[96], state[16], created_at[64];
+    char ports[512];
     const char *image, *name;
     json_t *labels; /* object */
 };
@@ -32,6 +34,9 @@ static void ps_fill(const struct db_container *c, bool notrunc, struct ps_row *r
             size_t l = strlen(cmd);
             snprintf(cmd + l, sizeof(cmd) - l, "%s%s", l ? " " : "", json_string_value(a) ?: "");
         }
+        /* Docker lists a running container's published ports */
+        if (c->status == DB_STATUS_RUNNING || c->status == DB_STATUS_PAUSED)
+            ctr_net_ports_text(json_object_get(cfg, "annotations"), r->ports, sizeof(r->ports));
         const char *k;
         json_t *v;
         json_object_foreach (json_object_get(cfg, "annotations"), k, v) {
@@ -100,7 +105,7 @@ static json_t *ps_json(const struct ps_row *r)
     }
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", r->id, "Image",
                      r->image, "Command", r->command, "CreatedAt", r->created_at, "RunningFor",
-                     r->created, "Status", r->status, "State", r->state, "Ports", "", "Names",
+                     r->created, "Status", r->status, "State", r->state, "Ports", r->ports, "Names",
                      r->name, "Labels", buf);
 }
 
@@ -285,8 +290,8 @@ int cmd_ps(int argc, char **argv)
         } else {
             char **row = calloc(7, sizeof(char *));
             if (row) {
-                char *vals[7] = {r.id, (char *)r.image, r.command, r.created, r.status,
-                                 "",   (char *)r.name};
+                char *vals[7] = {r.id,     (char *)r.image, r.command,     r.created,
+                                 r.status, r.ports,         (char *)r.name};
                 for (size_t k = 0; k < 7; k++)
                     row[k] = strdup(vals[k]);
                 cells[nrows++] = row;

@@ -39,9 +39,24 @@ int cmd_kill(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+int cmd_port(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_rename(int argc, char **argv);
 int cmd_container(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_system(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
+/* Attach to running container ct as `isola attach` does (cmd_attach.c);
+ * the exit status (the container's code, 0 when detached). */
+struct ctr_cli_attach_opts {
+    bool no_stdin, stdin_once, sig_proxy;
+    const char *keys; /* --detach-keys, NULL: ctrl-p,ctrl-q */
+};
+int ctr_cli_attach(struct ctr_cli *cli, const struct db_container *ct,
+                   const struct ctr_cli_attach_opts *co, const char *prog);
 
 #endif

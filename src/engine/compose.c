@@ -317,6 +317,18 @@ static int tmpfs_options(const char *opts, json_t *arr, struct err **err)
     return 0;
 }
 
+/* The engine's network namespace (ctr_net.h) instead of a new one. */
+static int compose_netns_path(json_t *lnx, const char *path)
+{
+    json_t *ns = json_object_get(lnx, "namespaces"), *e;
+    size_t i;
+
+    json_array_foreach (ns, i, e)
+        if (strcmp(json_string_value(json_object_get(e, "type")) ?: "", "network") == 0)
+            return json_object_set_new(e, "path", json_string(path));
+    return json_array_append_new(ns, json_pack("{s:s, s:s}", "type", "network", "path", path));
+}
+
 static int compose_mount_one(json_t *mounts, const struct compose_mount *m, struct err **err)
 {
     json_t *opts = json_array();
@@ -770,6 +782,8 @@ int compose_spec(json_t *image_config, const char *image_name, const char *rootf
                 break;
             }
     }
+    if (o->netns_path && !o->host_network && compose_netns_path(lnx, o->netns_path) < 0)
+        return NOMEM("linux.namespaces");
     if (o->privileged && compose_privileged(spec, err) < 0)
         return -1;
     for (size_t i = 0; i < o->n_devices; i++)

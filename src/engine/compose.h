@@ -84,6 +84,8 @@ struct compose_opts {
     char *const *labels; /* KEY=VALUE, over the image's Labels */
     uint64_t nofile;     /* RLIMIT_NOFILE soft = hard (0: the template's 1024) */
     bool host_network;   /* no network namespace (RUN steps of isola build) */
+    /* join this network namespace (an nsfs file, ctr_net.h), NULL: a new one */
+    const char *netns_path;
 };
 
 /* The annotations that carry what the runtime does not use, for the engine. */

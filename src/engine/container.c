@@ -148,7 +148,8 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
     char **hostdirs = NULL;
     struct restart_policy rp = {0};
     struct db_container c = {0};
-    bool mounted = false;
+    struct ctr_net cn = {0};
+    bool mounted = false, net_up = false;
     size_t nv = 0;
     int rc = -1;
 
@@ -184,7 +185,7 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
         bundle_rootfs(s, o->image, bundle, false, &image_cfg, &imgname, &mounted, err) < 0)
         goto fail;
     hostdirs = calloc(o->n_volumes + 1, sizeof(*hostdirs));
-    mounts = calloc(o->co.n_mounts + o->n_volumes + 1, sizeof(*mounts));
+    mounts = calloc(o->co.n_mounts + o->n_volumes + 4, sizeof(*mounts));
     if (!hostdirs || !mounts) {
         err_set(err, ENOMEM, "create container");
         goto fail;
@@ -207,8 +208,21 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
     co.mounts = mounts;
     co.n_mounts = o->co.n_mounts + o->n_volumes;
     co.rootfs = NULL;
+    /* Docker's default hostname: the short id */
+    char short_id[13];
+    snprintf(short_id, sizeof(short_id), "%.12s", row->id);
+    if (!co.hostname)
+        co.hostname = short_id;
+    if (ctr_net_setup(db, env->run_dir, rundir, c.id, row->name, co.hostname, &o->net, image_cfg,
+                      &cn, err) < 0)
+        goto fail;
+    net_up = true;
+    ctr_net_mounts(&cn, mounts, &co.n_mounts);
+    co.netns_path = cn.netns;
+    co.host_network = co.host_network || cn.host;
     if (compose_spec(image_cfg, imgname, rootfs, &co, &spec, err) < 0 ||
-        ctr_set_annotations(spec, o, err) < 0 || js_write_file(cfgpath, spec, 0600, err) < 0)
+        ctr_set_annotations(spec, o, err) < 0 || ctr_net_annotate(spec, &cn, err) < 0 ||
+        js_write_file(cfgpath, spec, 0600, err) < 0)
         goto fail;
     cfgtext = js_dump(spec);
     if (!cfgtext) {
@@ -227,8 +241,15 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
 fail:
     if (rc < 0) {
         err_wrap(err, "create container from %s", o->image);
+        if (net_up)
+            ctr_net_teardown(db, env->run_dir, c.id, cn.network, cn.ports, cn.addr);
+        /* the /etc files ctr_net_setup() wrote (a failed one removes none) */
+        struct err *e2 = NULL;
+        if (rundir && fs_rm_rf(rundir, &e2) < 0)
+            err_free(&e2);
         ctr_create_undo(db, env, c.id, o, nv);
     }
+    ctr_net_free(&cn);
     for (size_t i = 0; hostdirs && i < o->n_volumes; i++)
         free(hostdirs[i]);
     free(hostdirs);
@@ -308,6 +329,8 @@ int ctr_sync(struct db *db, const struct ctr_env *env, struct db_container *c, b
         } else if (alive && state) {
             struct db_container u = *c;
             u.status = strcmp(state, "restarting") == 0 ? DB_STATUS_RESTARTING : DB_STATUS_RUNNING;
+            if (u.status == DB_STATUS_RUNNING && c->status == DB_STATUS_PAUSED)
+                u.status = DB_STATUS_PAUSED; /* the monitor does not know (ctr_pause) */
             u.pid = (pid_t)json_integer_value(json_object_get(status, "pid"));
             u.restart_count = (int)json_integer_value(json_object_get(status, "restartCount"));
             if (u.status != c->status || u.pid != c->pid || u.restart_count != c->restart_count) {
@@ -679,6 +702,8 @@ int ctr_stop(struct db *db, const struct ctr_env *env, const char *ref, int time
     oci = ctr_oci_root(env);
     if (!dir || !oci)
         return err_set(err, ENOMEM, "stop container %s", c->id);
+    /* as Docker: a paused container is thawed so that it gets the signal */
+    ctr_thaw_if_paused(env, c);
     fd = ctr_monitor_connect(dir, "stop", 4);
     if (fd < 0) {
         /* No socket: signal the monitor (SIGTERM is a stop request to it). */
@@ -719,7 +744,16 @@ int ctr_kill(struct db *db, const struct ctr_env *env, const char *ref, int sig,
                        c->id);
     if (!oci)
         return err_set(err, ENOMEM, "kill container %s", c->id);
-    return container_kill(oci, c->id, sig, false, err);
+    /* through the monitor: SIGKILL and the stop signal turn its restart
+     * policy off (Docker's); the runtime when there is no monitor to ask */
+    int r = ctr_kill_monitor(env, c, sig, err);
+    if (r < 0)
+        return -1;
+    if (r == 0 && container_kill(oci, c->id, sig, false, err) < 0)
+        return -1;
+    /* as Docker: a paused container is thawed after the signal, to act on it */
+    ctr_thaw_if_paused(env, c);
+    return 0;
 }
 
 /* ---- rm ---- */
@@ -752,6 +786,19 @@ static void ctr_release_volumes(struct db *db, const struct ctr_env *env,
         }
         err_free(&e);
     }
+}
+
+/* Disconnect it and drop its network namespace (CTR_ANN_NETWORK). */
+static void ctr_release_network(struct db *db, const struct ctr_env *env,
+                                const struct db_container *c)
+{
+    _cleanup_json_ json_t *cfg = NULL, *ports = NULL;
+
+    if (js_load_buf(c->config, strlen(c->config), "config", &cfg, NULL) < 0)
+        return;
+    ports = ctr_net_ports_load(json_object_get(cfg, "annotations"));
+    ctr_net_teardown(db, env->run_dir, c->id, ctr_annotation(cfg, CTR_ANN_NETWORK), ports,
+                     ctr_annotation(cfg, CTR_ANN_IP));
 }
 
 int ctr_remove(struct db *db, const struct ctr_env *env, const char *ref, bool force, bool volumes,
@@ -789,6 +836,7 @@ int ctr_remove(struct db *db, const struct ctr_env *env, const char *ref, bool f
     if (container_delete(oci, c->id, true, &e) < 0)
         err_free(&e);
     ctr_release_volumes(db, env, c, volumes);
+    ctr_release_network(db, env, c);
     /* an --rm container's own cleanup may be removing it too: what is gone
      * meanwhile is not an error */
     if (fs_exists(bundle) && bundle_remove(bundle, &e) < 0) {

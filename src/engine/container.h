@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "engine/compose.h"
+#include "engine/ctr_net.h"
 #include "engine/db.h"
 #include "image/store.h"
 #include "util/err.h"
@@ -56,6 +57,7 @@ struct ctr_create_opts {
     int stop_timeout;    /* seconds, -1: the default (10) */
     const char *log_max_size;
     unsigned log_max_file;
+    struct ctr_net_opts net; /* --network, --ip, --dns, ... (ctr_net.h) */
 };
 
 int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
@@ -68,6 +70,31 @@ int ctr_stop(struct db *db, const struct ctr_env *env, const char *ref, int time
              struct err **err);
 /* EINVAL "Container ID is not running" when it does not run. */
 int ctr_kill(struct db *db, const struct ctr_env *env, const char *ref, int sig, struct err **err);
+/* docker pause / unpause (container_pause.c); Docker's messages when it is
+ * not running, already paused, not paused. */
+int ctr_pause(struct db *db, const struct ctr_env *env, const char *ref, bool pause,
+              struct err **err);
+/* The monitor's stats reply for running c (container_stats.c):
+ * {"running":..., "cpuNs":..., "memoryCurrent":...} (docs/engine.md). */
+int ctr_stats_fetch(const struct ctr_env *env, const struct db_container *c, json_t **out,
+                    struct err **err);
+/* The pids of running container ref's processes (docker top; caller frees). */
+int ctr_top_pids(struct db *db, const struct ctr_env *env, const char *ref, pid_t **pids, size_t *n,
+                 struct err **err);
+/* After a host boot (container_boot.c): sync every row, mount the kept
+ * containers' overlays again, start those whose policy is always, or
+ * unless-stopped when they ran at the reboot. report() is told of each
+ * start ("started", e NULL) and failure (what, e). */
+int ctr_system_boot(struct db *db, const struct ctr_env *env, struct store *s,
+                    void (*report)(void *arg, const struct db_container *c, const char *what,
+                                   struct err *e),
+                    void *arg, struct err **err);
+/* A signal through c's monitor's `kill` request (container_pause.c): 1
+ * sent, 0 no monitor to ask (the caller uses the runtime), -1 error. */
+int ctr_kill_monitor(const struct ctr_env *env, const struct db_container *c, int sig,
+                     struct err **err);
+/* Thaw a paused c (errors ignored): a signal sent to it can act. */
+void ctr_thaw_if_paused(const struct ctr_env *env, const struct db_container *c);
 /* EBUSY with Docker's message when it runs and !force. */
 int ctr_remove(struct db *db, const struct ctr_env *env, const char *ref, bool force, bool volumes,
                struct err **err);
@@ -91,6 +118,11 @@ struct ctr_exec_opts {
     const char *workdir;
     const char *user;
     bool detach;
+    /* -t (a pty of rows x cols) and -i (our input to its stdin): the exec
+     * is attached with these (container_attach.c) */
+    bool tty, interactive;
+    unsigned short rows, cols;
+    const struct ctr_attach_opts *attach;
 };
 /* Run args in it through the monitor; output to out/errf; *code its exit code
  * (126/127 as Docker when it cannot be run). */
@@ -125,5 +157,30 @@ struct ctr_logs_opts {
 /* Docker's logs: stdout records to out, stderr ones to errf (container_io.c). */
 int ctr_logs(struct db *db, const struct ctr_env *env, const char *ref,
              const struct ctr_logs_opts *o, FILE *out, FILE *errf, struct err **err);
+
+/* docker attach (container_attach.c). */
+#define CTR_DETACH_KEYS_MAX 16
+struct ctr_attach_opts {
+    int in_fd; /* -1: no input (--no-stdin) */
+    int out_fd, err_fd;
+    int tty_fd;                     /* the caller's terminal whose size goes to the pty, -1: none */
+    char keys[CTR_DETACH_KEYS_MAX]; /* the detach sequence */
+    size_t n_keys;
+    bool sig_proxy;   /* the caller's signals go to on_signal */
+    bool stdin_once;  /* the end of in_fd closes the workload's stdin */
+    bool exec_errors; /* an `E` packet is an exec's failure: 126/127 */
+    void (*on_signal)(void *arg, int sig);
+    void *signal_arg;
+};
+/* Docker's --detach-keys ("ctrl-p,ctrl-q" when spec is NULL) into keys. */
+int ctr_detach_keys_parse(const char *spec, char *keys, size_t *n, struct err **err);
+/* Attach to the monitor in run dir `dir` until the workload's life ends
+ * (1, *code its exit code) or the detach keys come (0, *detached); -1 on
+ * error. */
+int ctr_attach_fd(const char *dir, const char *id, const struct ctr_attach_opts *o, int *code,
+                  bool *detached, struct err **err);
+/* The same with another first request (an exec's with "tty"/"stdin"). */
+int ctr_attach_req(const char *dir, const char *id, const char *req, size_t req_len,
+                   const struct ctr_attach_opts *o, int *code, bool *detached, struct err **err);
 
 #endif

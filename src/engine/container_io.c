@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/container.h"
+#include "engine/ctr_net.h"
 #include "engine/monitor.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -205,7 +206,8 @@ int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *co
     buf = malloc(MONITOR_MSG_MAX);
     if (!dir || !bundle || !req || !buf)
         return err_set(err, ENOMEM, "exec in container %s", c->id);
-    bool opts = xo && ((xo->env && xo->env[0]) || xo->workdir || xo->user);
+    bool opts =
+        xo && ((xo->env && xo->env[0]) || xo->workdir || xo->user || xo->tty || xo->interactive);
     int bad = exec_put(req, &off, opts ? "execx" : "exec");
     if (opts) {
         if (xo->env && xo->env[0]) {
@@ -224,6 +226,13 @@ int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *co
                 return -1;
             bad |= exec_put(req, &off, "user") | exec_put(req, &off, user);
         }
+        if (xo->tty) {
+            char size[32];
+            snprintf(size, sizeof(size), "%u %u", xo->rows, xo->cols);
+            bad |= exec_put(req, &off, "tty") | exec_put(req, &off, size);
+        }
+        if (xo->interactive)
+            bad |= exec_put(req, &off, "stdin") | exec_put(req, &off, "1");
         bad |= exec_put(req, &off, "--");
     }
     for (size_t i = 0; args[i]; i++)
@@ -231,6 +240,10 @@ int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *co
     size_t len = off - 1; /* the last NUL is not sent */
     if (bad)
         return err_val(err, E2BIG, "exec in container %s: the command is too long", c->id);
+    if (xo && xo->attach && !detach) {
+        bool detached = false;
+        return ctr_attach_req(dir, c->id, req, len, xo->attach, code, &detached, err) < 0 ? -1 : 0;
+    }
     _cleanup_close_ int fd = ctr_monitor_connect(dir, req, len);
     if (fd < 0)
         return err_sys(err, "exec in container %s: the monitor's socket in %s", c->id, dir);
@@ -375,6 +388,8 @@ int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_contai
         bool bind = false, ro = false;
         size_t j;
         json_t *o;
+        if (ctr_net_own_mount(c->id, src, dst))
+            continue; /* Docker does not list /etc/hosts and the like */
         json_array_foreach (json_object_get(m, "options"), j, o) {
             const char *s = json_string_value(o);
             if (s && (strcmp(s, "bind") == 0 || strcmp(s, "rbind") == 0))
@@ -446,6 +461,7 @@ int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_contai
         json_array_append(a2, json_array_get(args, k));
     json_object_set_new(json_object_get(doc, "Config"), "StopSignal",
                         io_copy(ann, COMPOSE_ANN_STOP_SIGNAL));
+    json_object_set_new(doc, "NetworkSettings", ctr_net_inspect(ann));
     *out = doc;
     return 0;
 }

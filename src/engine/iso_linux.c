@@ -415,8 +415,16 @@ static int linux_exec(struct iso_workload *w, const struct iso_process *p, struc
 
     *x = (struct iso_exec){.exit_fd = -1};
     io->pty_master = -1;
-    if (io->tty)
-        return err_val(err, ENOTSUP, "container `%s`: exec with a pty: not supported yet", w->id);
+    _cleanup_close_ int listener = -1;
+    char sock[PATH_MAX];
+    if (io->tty) {
+        /* a pty as for create: the runtime sends its master to a socket */
+        if (snprintf(sock, sizeof(sock), "%s/.exec-console-%d.sock", L(w)->root, (int)getpid()) >=
+            (int)sizeof(sock))
+            return err_val(err, ENAMETOOLONG, "state root `%s`: path too long", L(w)->root);
+        if ((listener = console_listen(sock, err)) < 0)
+            return err_wrap(err, "container `%s`: exec", w->id);
+    }
     if (container_load_spec(L(w)->root, w->id, &s, err) < 0)
         return -1;
     /* its strings (cwd, ...) point into s: s lives until the exec is done */
@@ -441,13 +449,26 @@ static int linux_exec(struct iso_workload *w, const struct iso_process *p, struc
         if (colon)
             proc.gid = (gid_t)strtoul(colon + 1, NULL, 10);
     }
-    proc.terminal = false;
+    proc.terminal = io->tty;
     snprintf(pidfile, sizeof(pidfile), "%s/.exec-%d.pid", L(w)->root, (int)getpid());
-    struct exec_opts eo = {.pid_file = pidfile, .detach = true};
+    struct exec_opts eo = {
+        .pid_file = pidfile, .detach = true, .console_socket = listener >= 0 ? sock : NULL};
     int r = stdio_swap_in(io, saved, err);
     if (r == 0)
         r = container_exec(L(w)->root, w->id, &proc, &eo, &status, err);
     stdio_swap_out(saved);
+    if (r == 0 && listener >= 0) {
+        int m = -1;
+        r = console_take(listener, &m, err);
+        if (r == 0 && set_winsize(m, io->rows, io->cols, err) < 0)
+            r = -1;
+        if (r < 0 && m >= 0)
+            close(m);
+        else
+            io->pty_master = m;
+    }
+    if (listener >= 0)
+        unlink(sock);
     spec_process_release(&proc);
     spec_free(s);
     if (r < 0 || fs_read_file(pidfile, &buf, &len, err) < 0) {

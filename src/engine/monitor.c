@@ -64,6 +64,8 @@ struct client {
     /* C_EXEC: the process runs as long as the connection */
     struct iso_exec x;
     int xout, xerr;
+    int xin;   /* exec with "stdin": its stdin pipe's write end */
+    bool xtty; /* exec with "tty": xout is its pty master */
 };
 
 enum timer_kind { T_NONE = 0, T_RESTART, T_KILL };
@@ -140,14 +142,15 @@ static int write_exit(struct mon *m, const struct iso_exit *x, struct err **err)
 
 static void exec_close(struct mon *m, struct client *c)
 {
-    int fds[] = {c->xout, c->xerr};
+    int fds[] = {c->xout, c->xerr, c->xin};
 
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
         if (fds[i] >= 0) {
             ep_del(m, fds[i]);
             close(fds[i]);
         }
-    c->xout = c->xerr = -1;
+    c->xout = c->xerr = c->xin = -1;
+    c->xtty = false;
 }
 
 static void client_close(struct mon *m, struct client *c)
@@ -392,6 +395,28 @@ static void stop(struct mon *m)
     arm_timer(m, T_KILL, (uint64_t)m->o->stop_timeout * 1000);
 }
 
+/* "kill SIG": the signal to the workload's first process; SIGKILL and the
+ * stop signal turn the restart policy off for the exit that follows (Docker's
+ * kill). Replies "k", or "E" + a message; then the connection is closed. */
+static void kill_request(struct mon *m, int fd, int sig)
+{
+    struct err *e = NULL;
+    char pkt[512] = "k";
+    int stop_sig = m->o->stop_signal ? m->o->stop_signal : SIGTERM;
+
+    if (!m->running || sig <= 0 || sig >= 65) {
+        snprintf(pkt, sizeof(pkt), "E%s", !m->running ? "not running" : "bad signal");
+    } else {
+        if (sig == SIGKILL || sig == stop_sig)
+            m->stopping = true;
+        if (m->o->iso->kill(&m->w, sig, false, &e) < 0) {
+            snprintf(pkt, sizeof(pkt), "E%s", e->msg);
+            err_free(&e);
+        }
+    }
+    send(fd, pkt, strlen(pkt), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 static void on_timer(struct mon *m, struct err **err)
 {
     uint64_t n;
@@ -426,9 +451,10 @@ static void on_timer(struct mon *m, struct err **err)
 
 /* "execx\0OPT\0VALUE...\0--\0ARG...": the options of an exec before its
  * command: "env" (KEY=VALUE, repeated: the whole environment), "cwd", "user"
- * (uid[:gid]). Fills p; *off is where the command starts. */
+ * (uid[:gid]), "tty" (ROWS COLS: a pty), "stdin" (1: a stdin pipe fed by the
+ * client's `i` packets). Fills p and io; *off is where the command starts. */
 static int exec_options(char *req, size_t len, size_t *off, struct iso_process *p, char **env,
-                        size_t max_env, struct err **err)
+                        size_t max_env, struct iso_stdio *io, bool *in, struct err **err)
 {
     size_t ne = 0;
 
@@ -447,6 +473,10 @@ static int exec_options(char *req, size_t len, size_t *off, struct iso_process *
             p->cwd = val;
         else if (strcmp(opt, "user") == 0)
             p->user = val;
+        else if (strcmp(opt, "tty") == 0)
+            io->tty = sscanf(val, "%hu %hu", &io->rows, &io->cols) >= 0;
+        else if (strcmp(opt, "stdin") == 0)
+            *in = strcmp(val, "1") == 0;
         else
             return err_val(err, EINVAL, "exec: unknown option `%s`", opt);
     }
@@ -463,13 +493,15 @@ static int exec_start(struct mon *m, struct client *c, char *req, size_t len, st
 {
     char *args[64], *env[256];
     size_t n = 0, start = 5;
-    int out[2] = {-1, -1}, errp[2] = {-1, -1};
+    int out[2] = {-1, -1}, errp[2] = {-1, -1}, in[2] = {-1, -1};
     uint64_t i = (uint64_t)(c - m->clients);
     struct iso_process p = {.args = args};
+    struct iso_stdio io = {.in = -1, .pty_master = -1};
+    bool want_in = false;
 
     if (len > 6 && memcmp(req, "execx", 6) == 0) {
         start = 6;
-        if (exec_options(req, len, &start, &p, env, ARRAY_SIZE(env), err) < 0)
+        if (exec_options(req, len, &start, &p, env, ARRAY_SIZE(env), &io, &want_in, err) < 0)
             return -1;
     }
     for (size_t off = start; off < len && n < ARRAY_SIZE(args) - 1; off += strlen(req + off) + 1)
@@ -479,15 +511,27 @@ static int exec_start(struct mon *m, struct client *c, char *req, size_t len, st
         return err_val(err, EINVAL, "exec: no command");
     if (!m->running)
         return err_val(err, ESRCH, "exec: `%s` is not running", m->o->id);
-    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+        (want_in && !io.tty && pipe2(in, O_CLOEXEC) < 0)) {
         err_sys(err, "exec: pipe2");
         goto fail;
     }
-    struct iso_stdio io = {.in = -1, .out = out[1], .err = errp[1], .pty_master = -1};
+    io.in = in[0];
+    io.out = out[1];
+    io.err = errp[1];
     if (m->o->iso->exec(&m->w, &p, &io, &c->x, err) < 0)
         goto fail;
     close(out[1]);
     close(errp[1]);
+    if (in[0] >= 0)
+        close(in[0]);
+    c->xin = in[1];
+    if (io.pty_master >= 0) {
+        /* the pty carries its output: it replaces the stdout pipe */
+        close(out[0]);
+        out[0] = io.pty_master;
+        c->xtty = true;
+    }
     c->kind = C_EXEC;
     /* output goes to this client only and in full: a send may block, but
      * not the loop for long (then the client is dropped, its process killed) */
@@ -507,6 +551,8 @@ fail:
             close(out[k]);
         if (errp[k] >= 0)
             close(errp[k]);
+        if (in[k] >= 0)
+            close(in[k]);
     }
     return -1;
 }
@@ -596,6 +642,36 @@ static void send_stats(struct mon *m, int fd)
     send(fd, buf, off, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
+/* An exec client's packets: `i` input, `c` end of input, `r` window size,
+ * as an attached client's. */
+static void exec_input(struct mon *m, struct client *c, const char *buf, size_t n)
+{
+    struct err *e = NULL;
+    int in = c->xtty ? c->xout : c->xin;
+    unsigned rows = 0, cols = 0;
+
+    switch (buf[0]) {
+    case 'i':
+        if (in >= 0 && write(in, buf + 1, n - 1) < 0 && errno != EAGAIN)
+            client_close(m, c);
+        break;
+    case 'c':
+        if (c->xtty && in >= 0) {
+            if (write(in, "\x04", 1) < 0)
+                client_close(m, c);
+        } else if (c->xin >= 0) {
+            close(c->xin);
+            c->xin = -1;
+        }
+        break;
+    case 'r':
+        if (c->xtty && c->xout >= 0 && sscanf(buf + 1, "%u %u", &rows, &cols) == 2 &&
+            m->o->iso->resize(&m->w, c->xout, (unsigned short)rows, (unsigned short)cols, &e) < 0)
+            err_free(&e);
+        break;
+    }
+}
+
 static void on_client_msg(struct mon *m, struct client *c)
 {
     char buf[MONITOR_MSG_MAX + 1];
@@ -626,6 +702,9 @@ static void on_client_msg(struct mon *m, struct client *c)
         } else if (strcmp(buf, "stats") == 0) {
             send_stats(m, c->fd);
             client_close(m, c);
+        } else if (strncmp(buf, "kill ", 5) == 0) {
+            kill_request(m, c->fd, atoi(buf + 5));
+            client_close(m, c);
         } else if (strncmp(buf, "stop", 4) == 0) {
             c->kind = C_WAIT;
             stop(m);
@@ -633,6 +712,10 @@ static void on_client_msg(struct mon *m, struct client *c)
             send(c->fd, "Eunknown request", 16, MSG_DONTWAIT | MSG_NOSIGNAL);
             client_close(m, c);
         }
+        return;
+    }
+    if (c->kind == C_EXEC) {
+        exec_input(m, c, buf, (size_t)n);
         return;
     }
     if (c->kind != C_ATTACH)
@@ -706,7 +789,7 @@ static void on_accept(struct mon *m)
     for (size_t i = 0; i < MAX_CLIENTS; i++)
         if (m->clients[i].fd < 0) {
             m->clients[i] = (struct client){
-                .fd = fd, .kind = C_NEW, .x = {.exit_fd = -1}, .xout = -1, .xerr = -1};
+                .fd = fd, .kind = C_NEW, .x = {.exit_fd = -1}, .xout = -1, .xerr = -1, .xin = -1};
             if (ep_add(m, fd, TAG_CLIENT + (uint64_t)i, &e) < 0) {
                 err_free(&e);
                 close(fd);
@@ -954,7 +1037,8 @@ int monitor_run(const struct monitor_opts *o, int ready_fd, struct err **err)
 
     m.log.fd = -1;
     for (size_t i = 0; i < MAX_CLIENTS; i++)
-        m.clients[i] = (struct client){.fd = -1, .x = {.exit_fd = -1}, .xout = -1, .xerr = -1};
+        m.clients[i] =
+            (struct client){.fd = -1, .x = {.exit_fd = -1}, .xout = -1, .xerr = -1, .xin = -1};
     if (setup(&m, err) < 0 || start_workload(&m, err) < 0) {
         err_wrap(err, "monitor of `%s`", o->id);
         snprintf(msg, sizeof(msg), "error %s\n", (*err)->msg);

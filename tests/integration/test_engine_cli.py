@@ -27,11 +27,18 @@ class Engine:
         self.tmp = tmp_root
         self.env = dict(os.environ, ISOLA_ROOT=os.path.join(tmp_root, "store"),
                         ISOLA_RUN_DIR=os.path.join(tmp_root, "run"))
+        # run -d attaches to the default network (a bridge, nftables rules):
+        # isola runs in a network namespace of the test's, never on the host's
+        self.netns = f"isola-eng-{os.getpid()}-{time.monotonic_ns() % 10**9}"
+        run(["ip", "netns", "add", self.netns], timeout=10, check=True)
         p = self("import", rootfs_template, IMAGE, "/bin/sh", "-c", "echo default")
         assert p.returncode == 0, p.stderr
 
-    def __call__(self, *args, timeout=120):
-        return run([self.isola, *args], env=self.env, timeout=timeout)
+    def __call__(self, *args, timeout=120, hostnet=False):
+        """hostnet: in the host's network namespace (to reach a registry on
+        its loopback; then with --network none)."""
+        ns = [] if hostnet else ["nsenter", f"--net=/run/netns/{self.netns}"]
+        return run([*ns, self.isola, *args], env=self.env, timeout=timeout)
 
     def ok(self, *args, timeout=120):
         p = self(*args, timeout=timeout)
@@ -62,6 +69,7 @@ class Engine:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        run(["ip", "netns", "del", self.netns], timeout=10)
 
 
 @pytest.fixture
@@ -229,11 +237,14 @@ def test_wait_returns_the_exit_code(eng):
     rid = eng.ok("run", "-d", "--rm", "--name", "rmwait", IMAGE, "sh", "-c",
                  "while [ ! -e /tmp/go ]; do sleep 0.1; done; exit 5").strip()
     sock = os.path.join(eng.env["ISOLA_RUN_DIR"], "c", rid, "ctl.sock")
-    w = subprocess.Popen([eng.isola, "wait", "rmwait"], env=eng.env, stdout=subprocess.PIPE,
-                         text=True)
+    w = subprocess.Popen(["nsenter", f"--net=/run/netns/{eng.netns}", eng.isola, "wait",
+                          "rmwait"], env=eng.env, stdout=subprocess.PIPE, text=True)
     try:
         # the listening socket and, once wait is connected, its accepted one
-        wait_until(lambda: open("/proc/net/unix").read().count(sock) >= 2, "wait to connect")
+        # (in the monitor's network namespace: /proc/net/unix is per namespace)
+        wait_until(lambda: run(["nsenter", f"--net=/run/netns/{eng.netns}", "cat",
+                                "/proc/net/unix"], timeout=10).stdout.count(sock) >= 2,
+                   "wait to connect")
         eng.ok("exec", "rmwait", "touch", "/tmp/go")
         assert w.communicate(timeout=60)[0] == "5\n"
     finally:
@@ -289,7 +300,8 @@ def test_host_reboot_says_exited(eng, tmp_root):
     for m in eng.monitors():
         os.kill(m, signal.SIGKILL)
     wait_until(lambda: not any(alive(p) for p in pids), "the workloads")
-    shutil.rmtree(eng.env["ISOLA_RUN_DIR"])
+    # a reboot empties the run dir (a tmpfs) and with it the netns mounts
+    cleanup_tree(eng.env["ISOLA_RUN_DIR"])
     rows = ps_rows(eng, "-a")
     assert sorted(r["ID"] for r in rows) == sorted(i[:12] for i in ids)
     assert all(r["State"] == "exited" and r["Status"].startswith("Exited (255)") for r in rows)
@@ -430,7 +442,8 @@ def test_run_detached_pulls_a_missing_image(eng, isola, rootfs_template, tmp_roo
         assert p.returncode == 0, p.stderr
         p = eng("run", "-d", "--pull", "never", ref, "true")
         assert p.returncode == 125 and eng.ok("ps", "-a", "-q") == ""
-        p = eng("run", "-d", "--name", "pulled", ref, "cat", "/etc/hostname", timeout=180)
+        p = eng("run", "-d", "--network", "none", "--name", "pulled", ref, "cat",
+                "/etc/hostname", timeout=180, hostnet=True)
         assert p.returncode == 0, p.stderr
         assert f"Unable to find image '{ref}' locally" in p.stderr
         assert eng.ok("wait", "pulled") == "0\n"

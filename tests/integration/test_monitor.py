@@ -392,9 +392,13 @@ def test_sigkill_of_the_monitor_kills_the_workload(mon):
     its monitor; the run dir says that the monitor is gone, and a forced
     delete removes what is left (state, cgroup)."""
     cid, d, mpid, wpid = mon.start(["sh", "-c", "sleep 1000 & sleep 1000 & wait"])
-    p = run([mon.oci, "--root", mon.root, "ps", "--format", "json", cid])
-    assert p.returncode == 0, p.stderr
-    pids = json.loads(p.stdout)
+    for _ in range(100):  # the shell forks its two sleeps after the start
+        p = run([mon.oci, "--root", mon.root, "ps", "--format", "json", cid])
+        assert p.returncode == 0, p.stderr
+        pids = json.loads(p.stdout)
+        if len(pids) == 3:
+            break
+        time.sleep(0.1)
     assert wpid in pids and len(pids) == 3
     os.kill(mpid, signal.SIGKILL)
     wait_gone(mpid, "the monitor")

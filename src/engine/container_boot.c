@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * `isola system boot`, for a system unit run once after the host boots: what
+ * Docker's daemon does when it starts. Every container's row is synced (one
+ * that ran when the host went down is exited, code 255: its monitor is gone),
+ * the overlay of every kept container is mounted again, and the containers
+ * whose policy is `always`, or `unless-stopped` and that were not stopped by
+ * the user (they ran when the host went down), are started.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "engine/container.h"
+#include "image/image.h"
+#include "image/layer.h"
+#include "util/cleanup.h"
+
+/* Mount c's overlay again when a reboot unmounted it. */
+static int boot_remount(const struct ctr_env *env, struct store *s, const struct db_container *c,
+                        struct err **err)
+{
+    _cleanup_free_ char *bundle = ctr_bundle_dir(env, c->id), *rootfs = NULL;
+    _cleanup_image_ struct image *img = NULL;
+    struct stat sb, sr;
+    bool mounted = false;
+
+    if (!bundle || asprintf(&rootfs, "%s/rootfs", bundle) < 0) {
+        rootfs = NULL;
+        return err_set(err, ENOMEM, "container %s: remount", c->id);
+    }
+    if (stat(bundle, &sb) < 0 || stat(rootfs, &sr) < 0 || sb.st_dev != sr.st_dev)
+        return 0; /* mounted (or no bundle: nothing to do) */
+    if (image_open(s, c->image_id, NULL, &img, err) < 0 ||
+        layer_rootfs(s, img, bundle, false, &mounted, err) < 0)
+        return err_wrap(err, "container %s: mount its root `%s` again", c->id, rootfs);
+    return 0;
+}
+
+int ctr_system_boot(struct db *db, const struct ctr_env *env, struct store *s,
+                    void (*report)(void *arg, const struct db_container *c, const char *what,
+                                   struct err *e),
+                    void *arg, struct err **err)
+{
+    struct db_container **v = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    if (db_container_list(db, true, &v, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct db_container *c = v[i];
+        struct err *e = NULL;
+        bool removed = false;
+        /* ran when the host went down: not stopped by the user */
+        bool was_live = c->status == DB_STATUS_RUNNING || c->status == DB_STATUS_RESTARTING ||
+                        c->status == DB_STATUS_PAUSED;
+        if (ctr_sync(db, env, c, &removed, &e) < 0) {
+            report(arg, c, "sync", e);
+            err_free(&e);
+            rc = -1;
+            continue;
+        }
+        if (removed)
+            continue;
+        bool live = c->status == DB_STATUS_RUNNING || c->status == DB_STATUS_RESTARTING ||
+                    c->status == DB_STATUS_PAUSED;
+        if (live)
+            continue; /* its monitor runs: not a reboot for it */
+        if (boot_remount(env, s, c, &e) < 0) {
+            report(arg, c, "mount", e);
+            err_free(&e);
+            rc = -1;
+            continue;
+        }
+        if (c->restart_policy == DB_RESTART_ALWAYS ||
+            (c->restart_policy == DB_RESTART_UNLESS_STOPPED && was_live)) {
+            if (ctr_start(db, env, c->id, &e) < 0) {
+                report(arg, c, "start", e);
+                err_free(&e);
+                rc = -1;
+            } else {
+                report(arg, c, "started", NULL);
+            }
+        }
+    }
+    db_container_list_free(v, n);
+    if (rc < 0)
+        return err_val(err, EIO, "system boot: some containers failed (above)");
+    return 0;
+}
