@@ -197,7 +197,7 @@ unset IFS
 set +f
 
 echo "## ratios and the issue's targets"
-/usr/bin/python3 - "$tmp/res" <<'PY'
+/usr/bin/python3 - "$tmp/res" "$nps" <<'PY'
 import sys
 v = {}
 for line in open(sys.argv[1]):
@@ -222,7 +222,7 @@ for k in ("run_rm", "exec"):
     r = ratio(k, "podman")
     target(f"{k} <= 0.1x podman ({r:.3f}x)", r is not None and r <= 0.1)
 r = ratio("ps_a", "podman")
-target(f"ps -a at 500 <= 0.1x podman ({r:.3f}x)", r is not None and r <= 0.1)
+target(f"ps -a at {sys.argv[2]} <= 0.1x podman ({r:.3f}x)", r is not None and r <= 0.1)
 mi, mc = v.get(("mem", "isola-monitor")), v.get(("mem", "conmon"))
 target(f"monitor VmRSS <= conmon's ({mi} vs {mc} KiB)", mi is not None and mc is not None and mi <= mc)
 if any(p == "docker" for _, p in v):
