@@ -35,6 +35,8 @@ fi
 ./build/src/cli/isola run --rm -m 64m --hostname isola-demo "$image" "$@"
 
 # The engine: a detached container, its monitor keeps it after the CLI exits.
+# --network none: the demo leaves the host's network as it found it (the
+# default network would add the isola0 bridge and isola's nftables table).
 isola() {
     echo "+ isola $*" >&2
     ./build/src/cli/isola "$@"
@@ -42,7 +44,7 @@ isola() {
 name=isola-demo-$$
 trap './build/src/cli/isola rm -f "$name" >/dev/null 2>&1 || true' EXIT INT TERM
 echo >&2
-isola run -d --name "$name" -m 64m "$image" sh -c \
+isola run -d --network none --name "$name" -m 64m "$image" sh -c \
     'i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 1; done' >/dev/null
 sleep 2
 isola ps

@@ -10,12 +10,15 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "engine/container.h"
+#include "engine/ctr_net.h"
 #include "image/image.h"
 #include "image/layer.h"
 #include "util/cleanup.h"
+#include "util/js.h"
 
 /* Mount c's overlay again when a reboot unmounted it. */
 static int boot_remount(const struct ctr_env *env, struct store *s, const struct db_container *c,
@@ -35,6 +38,69 @@ static int boot_remount(const struct ctr_env *env, struct store *s, const struct
     if (image_open(s, c->image_id, NULL, &img, err) < 0 ||
         layer_rootfs(s, img, bundle, false, &mounted, err) < 0)
         return err_wrap(err, "container %s: mount its root `%s` again", c->id, rootfs);
+    return 0;
+}
+
+/*
+ * A reboot emptied the run dir: c's network namespace, its veth and isola's
+ * nft rules are gone, and so are its /etc files. Wire it again as recorded
+ * in its config (network, address, published ports; --dns, --dns-search and
+ * --add-host are not recorded, the defaults apply), at the same paths, so
+ * the composed config stays valid. Nothing to do while its files exist.
+ */
+static int boot_renet(struct db *db, const struct ctr_env *env, const struct db_container *c,
+                      struct err **err)
+{
+    _cleanup_free_ char *rundir = ctr_run_dir(env, c->id), *hosts = NULL;
+    _cleanup_json_ json_t *cfg = NULL, *ports = NULL;
+    struct stat st;
+
+    if (!rundir || asprintf(&hosts, "%s/hosts", rundir) < 0) {
+        hosts = NULL;
+        return err_set(err, ENOMEM, "container %s: network", c->id);
+    }
+    if (stat(hosts, &st) == 0 || c->config == NULL)
+        return 0;
+    if (js_load_buf(c->config, strlen(c->config), "config", &cfg, err) < 0)
+        return err_wrap(err, "container %s", c->id);
+    json_t *ann = json_object_get(cfg, "annotations");
+    const char *net = json_string_value(json_object_get(ann, CTR_ANN_NETWORK));
+    const char *ip = json_string_value(json_object_get(ann, CTR_ANN_IP));
+    const char *hostname = json_string_value(json_object_get(cfg, "hostname"));
+    bool netns = false;
+    json_t *ns;
+    size_t i;
+    json_array_foreach (json_object_get(json_object_get(cfg, "linux"), "namespaces"), i, ns)
+        netns =
+            netns || strcmp(json_string_value(json_object_get(ns, "type")) ?: "", "network") == 0;
+    ports = ctr_net_ports_load(ann);
+    size_t np = json_array_size(ports);
+    _cleanup_strv_ char **pub = calloc(np + 1, sizeof(char *));
+    if (!pub)
+        return err_set(err, ENOMEM, "container %s: network", c->id);
+    json_t *pj;
+    json_array_foreach (ports, i, pj) {
+        const char *hip = json_string_value(json_object_get(pj, "hostIp"));
+        if (asprintf(&pub[i], "%s:%lld:%lld/%s", hip && *hip ? hip : "0.0.0.0",
+                     (long long)json_integer_value(json_object_get(pj, "hostPort")),
+                     (long long)json_integer_value(json_object_get(pj, "ctrPort")),
+                     json_string_value(json_object_get(pj, "proto")) ?: "tcp") < 0) {
+            pub[i] = NULL;
+            return err_set(err, ENOMEM, "container %s: network", c->id);
+        }
+    }
+    struct ctr_net_opts o = {.network = net     ? net
+                                        : netns ? "none"
+                                                : "host",
+                             .ip = ip,
+                             .publish = pub};
+    struct ctr_net cn = {0};
+    const char *name = c->name;
+    ctr_net_teardown(db, env->run_dir, c->id, net, ports, ip);
+    if (ctr_net_setup(db, env->run_dir, rundir, c->id, name, hostname ? hostname : name, &o, NULL,
+                      &cn, err) < 0)
+        return err_wrap(err, "container %s: connect it again", c->id);
+    ctr_net_free(&cn);
     return 0;
 }
 
@@ -68,7 +134,7 @@ int ctr_system_boot(struct db *db, const struct ctr_env *env, struct store *s,
                     c->status == DB_STATUS_PAUSED;
         if (live)
             continue; /* its monitor runs: not a reboot for it */
-        if (boot_remount(env, s, c, &e) < 0) {
+        if (boot_remount(env, s, c, &e) < 0 || boot_renet(db, env, c, &e) < 0) {
             report(arg, c, "mount", e);
             err_free(&e);
             rc = -1;

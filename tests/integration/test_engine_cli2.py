@@ -31,7 +31,7 @@ def read_until(fd, marker, buf, timeout=60):
 
 def test_attach_tty_size_detach_keys_exit_code(eng):
     cid = eng.ok("run", "-d", "-i", "-t", "--name", "att", IMAGE, "sh").strip()
-    p = PtyProc([eng.isola, "attach", "att"], env=eng.env, rows=31, cols=97)
+    p = PtyProc([*eng.ns, eng.isola, "attach", "att"], env=eng.env, rows=31, cols=97)
     try:
         # the window size of the user's terminal reaches the container's pty
         p.type("stty size; echo mark$((40+2))\n")
@@ -44,7 +44,7 @@ def test_attach_tty_size_detach_keys_exit_code(eng):
         p.close()
     assert eng.inspect(cid)["State"]["Running"] is True
     # attached again: a typed `exit 5` ends it, and attach exits with its code
-    p = PtyProc([eng.isola, "attach", "att"], env=eng.env)
+    p = PtyProc([*eng.ns, eng.isola, "attach", "att"], env=eng.env)
     try:
         p.type("echo again$((1+1))\n")
         p.read_until("again2")
@@ -60,7 +60,7 @@ def test_attach_stdin_pipe_and_exit_code(eng):
     eng.ok("run", "-d", "-i", "--name", "att2", IMAGE,
            "sh", "-c", "read l; echo got-$l; exit 3")
     p = subprocess.run(
-        [eng.isola, "attach", "att2"], input="hello\n", env=eng.env, capture_output=True,
+        [*eng.ns, eng.isola, "attach", "att2"], input="hello\n", env=eng.env, capture_output=True,
         text=True, timeout=60)
     assert p.returncode == 3, p.stderr
     assert "got-hello" in p.stdout
@@ -75,7 +75,7 @@ def test_attach_stopped_container_refused(eng):
 
 def test_attach_sig_proxy_and_no_stdin(eng):
     eng.ok("run", "-d", "-i", "--name", "att4", IMAGE, *TICKS)
-    a = subprocess.Popen([eng.isola, "attach", "--no-stdin", "att4"], env=eng.env,
+    a = subprocess.Popen([*eng.ns, eng.isola, "attach", "--no-stdin", "att4"], env=eng.env,
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         buf = [b""]
@@ -96,7 +96,7 @@ def test_attach_sig_proxy_and_no_stdin(eng):
 
 def test_attach_sig_proxy_false(eng):
     eng.ok("run", "-d", "--name", "att5", IMAGE, *TICKS)
-    a = subprocess.Popen([eng.isola, "attach", "--sig-proxy=false", "att5"], env=eng.env,
+    a = subprocess.Popen([*eng.ns, eng.isola, "attach", "--sig-proxy=false", "att5"], env=eng.env,
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     try:
@@ -117,7 +117,7 @@ def set_winsize(fd, rows, cols):
 
 
 def test_run_it_winsize_ctrl_c_exit_code(eng):
-    p = PtyProc([eng.isola, "run", "-it", "--name", "runit", IMAGE, "sh"], env=eng.env,
+    p = PtyProc([*eng.ns, eng.isola, "run", "-it", "--name", "runit", IMAGE, "sh"], env=eng.env,
                 rows=33, cols=101)
     try:
         p.type("stty size; echo m$((2+3))\n")
@@ -144,7 +144,7 @@ def test_run_it_winsize_ctrl_c_exit_code(eng):
 
 
 def test_run_it_detach_keys(eng):
-    p = PtyProc([eng.isola, "run", "-it", "--name", "runit2", IMAGE, "sh"], env=eng.env)
+    p = PtyProc([*eng.ns, eng.isola, "run", "-it", "--name", "runit2", IMAGE, "sh"], env=eng.env)
     try:
         p.type("echo up$((1+1))\n")
         p.read_until("up2")
@@ -157,7 +157,7 @@ def test_run_it_detach_keys(eng):
 
 
 def test_run_i_stdin_pipe(eng):
-    p = subprocess.run([eng.isola, "run", "-i", "--rm", IMAGE, "sh", "-c", "cat; exit 2"],
+    p = subprocess.run([*eng.ns, eng.isola, "run", "-i", "--rm", IMAGE, "sh", "-c", "cat; exit 2"],
                        input="piped-in\n", env=eng.env, capture_output=True, text=True,
                        timeout=60)
     assert p.returncode == 2, p.stderr
@@ -259,7 +259,7 @@ def test_top(eng):
 
 def test_exec_it_pty_winsize_exit_code(eng):
     eng.ok("run", "-d", "--name", "ex", IMAGE, *TICKS)
-    p = PtyProc([eng.isola, "exec", "-it", "ex", "sh"], env=eng.env, rows=27, cols=88)
+    p = PtyProc([*eng.ns, eng.isola, "exec", "-it", "ex", "sh"], env=eng.env, rows=27, cols=88)
     try:
         p.type("stty size; tty; echo e$((1+1))\n")
         p.read_until("e2")
@@ -277,12 +277,12 @@ def test_exec_it_pty_winsize_exit_code(eng):
 
 def test_exec_i_stdin_pipe(eng):
     eng.ok("run", "-d", "--name", "exi", IMAGE, *TICKS)
-    p = subprocess.run([eng.isola, "exec", "-i", "exi", "sh", "-c", "cat; exit 3"],
+    p = subprocess.run([*eng.ns, eng.isola, "exec", "-i", "exi", "sh", "-c", "cat; exit 3"],
                        input="to-exec\n", env=eng.env, capture_output=True, text=True,
                        timeout=60)
     assert p.returncode == 3, p.stderr
     assert p.stdout == "to-exec\n"
-    p = subprocess.run([eng.isola, "exec", "-i", "exi", "nosuchcmd"], input="", env=eng.env,
+    p = subprocess.run([*eng.ns, eng.isola, "exec", "-i", "exi", "nosuchcmd"], input="", env=eng.env,
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 127, p.stderr
 
@@ -336,7 +336,7 @@ def test_system_prune(eng):
     eng.ok("create", "--name", "pr-created", IMAGE, "true")
     eng.ok("run", "-d", "--name", "pr-running", IMAGE, *TICKS)
     # without -f it asks; "n" keeps everything
-    p = subprocess.run([eng.isola, "system", "prune"], input="n\n", env=eng.env,
+    p = subprocess.run([*eng.ns, eng.isola, "system", "prune"], input="n\n", env=eng.env,
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "Are you sure you want to continue? [y/N]" in p.stdout
     assert eng("inspect", "pr-created").returncode == 0

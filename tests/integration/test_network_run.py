@@ -108,11 +108,12 @@ def test_two_containers_on_a_user_network_talk_by_name(ne):
     assert p.returncode == 0 and "hi-from-web" in p.stdout, (p.stdout, p.stderr)
     hosts = ne.ok("exec", "cli1", "cat", "/etc/hosts").splitlines()
     assert hosts[0] == "127.0.0.1\tlocalhost"
-    assert "10.77.0.9\tisola cli1 " + cli[:12] in hosts
+    # the hostname is the short id (Docker's default), then the name
+    assert "10.77.0.9\t" + cli[:12] + " cli1 " + cli[:12] in hosts
     assert "10.77.0.2\tweb1 " + web[:12] in hosts
     # the first one learnt about the second one (its file updated in place)
     assert "10.77.0.9\tcli1 " + cli[:12] in ne.ok("exec", "web1", "cat", "/etc/hosts")
-    assert ne.ok("exec", "cli1", "cat", "/etc/hostname") == "isola\n"
+    assert ne.ok("exec", "cli1", "cat", "/etc/hostname") == cli[:12] + "\n"
     st = ne.inspect("cli1")
     n = st["NetworkSettings"]["Networks"]["appnet"]
     assert (n["IPAddress"], n["Gateway"]) == ("10.77.0.9", "10.77.0.1")
