@@ -9,6 +9,8 @@ set -eu
 # golang-github-containers-common (podman depends on it too): its seccomp.json
 # is what scripts/gen-seccomp-default.py turns into the built-in default
 # profile; isola does not read it at run time.
+# docker.io: bench/engine.sh runs a private dockerd (its own data/exec root and
+# socket, --bridge none --iptables=false) as a peer; nothing else needs it.
 PKGS="
   build-essential meson ninja-build pkg-config clang clang-format
   libjansson-dev libseccomp-dev libcap-dev libarchive-dev
@@ -17,7 +19,7 @@ PKGS="
   libcurl4 libarchive13 libnl-3-200 libnl-route-3-200 libnftables1
   busybox-static python3 python3-pytest
   iproute2 util-linux procps iptables nftables cpio e2fsprogs kmod strace
-  crun runc podman containerd skopeo umoci docker-registry openssl
+  crun runc podman containerd skopeo umoci docker-registry openssl docker.io
   golang-github-containers-common
   qemu-system-x86 hyperfine time
   nfs-kernel-server

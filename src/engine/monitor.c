@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -591,6 +592,10 @@ static void exec_exited(struct mon *m, struct client *c)
     } else {
         snprintf(pkt, sizeof(pkt), "x{\"exitCode\":%d,\"signal\":%d}", x.code, x.signal);
     }
+    /* an exec runs the runtime's code in this process, as a start does: give
+     * its pages back (bench/engine.sh: 2.2 MiB idle, 3.9 MiB after one exec),
+     * before the reply, so that the client sees the monitor as it stays */
+    trim();
     send(c->fd, pkt, strlen(pkt), MSG_NOSIGNAL);
     client_close(m, c);
 }
@@ -973,6 +978,8 @@ static void trim(void)
     unsigned long lo = 0, hi = 0;
     bool file = false, dirty = false;
 
+    /* the heap's free top too (an exec leaves ~1.3 MiB there) */
+    malloc_trim(0);
     if (f == NULL)
         return;
     struct {
