@@ -150,6 +150,14 @@ runroot = "{root}/run"
         return run([*self.prefix, "podman", "--runtime", self.runtime, *args], timeout=timeout,
                    env=self.env, input=input)
 
+    def import_rootfs(self, rootfs, image):
+        """`podman import` of a root file system directory as image."""
+        tar = subprocess.run(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE,
+                             check=True, timeout=60).stdout
+        r = subprocess.run(["podman", "import", "-", image], input=tar, env=self.env,
+                           capture_output=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+
     def close(self):
         try:
             self("rm", "--all", "--force", "--time", "0", timeout=60)

@@ -365,11 +365,7 @@ def podman(rootfs_template, tmp_path_factory):
     root = str(tmp_path_factory.mktemp("podman-engine"))
     p = Podman(root, "runc", tag=(os.getpid() + 23) % 10000)
     try:
-        tar = subprocess.run(["tar", "-C", rootfs_template, "-c", "."], stdout=subprocess.PIPE,
-                             check=True, timeout=60).stdout
-        r = subprocess.run(["podman", "import", "-", IMAGE], input=tar, env=p.env,
-                           capture_output=True, timeout=120)
-        assert r.returncode == 0, r.stderr
+        p.import_rootfs(rootfs_template, IMAGE)
         yield p
     finally:
         p.close()

@@ -282,17 +282,12 @@ def test_compared_with_podman(ne, rootfs_template, tmp_path_factory):
     the same shape (localhost, then the container's address and name)."""
     if shutil.which("podman") is None or shutil.which("runc") is None:
         pytest.skip("podman or runc is not installed (scripts/install-deps.sh)")
-    import subprocess
     from peers import Podman
 
     root = str(tmp_path_factory.mktemp("podman-netrun"))
     pm = Podman(root, "runc", tag=(os.getpid() + 37) % 10000)
     try:
-        tar = subprocess.run(["tar", "-C", rootfs_template, "-c", "."], stdout=subprocess.PIPE,
-                             check=True, timeout=60).stdout
-        r = subprocess.run(["podman", "import", "-", IMAGE], input=tar, env=pm.env,
-                           capture_output=True, timeout=120)
-        assert r.returncode == 0, r.stderr
+        pm.import_rootfs(rootfs_template, IMAGE)
         # --network none: lo only, in both
         p = pm("run", "--rm", "--network", "none", IMAGE, "ls", "/sys/class/net")
         assert p.returncode == 0, p.stderr

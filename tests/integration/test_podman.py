@@ -6,7 +6,6 @@ peers.py. Each test checks from inside the container what a user would.
 """
 import os
 import shutil
-import subprocess
 import time
 
 import pytest
@@ -24,11 +23,7 @@ def podman(oci_runtime, rootfs_template, tmp_path_factory):
     root = str(tmp_path_factory.mktemp("podman"))
     p = Podman(root, oci_runtime, tag=os.getpid() % 10000)
     try:
-        tar = subprocess.run(["tar", "-C", rootfs_template, "-c", "."], stdout=subprocess.PIPE,
-                             check=True, timeout=60).stdout
-        r = subprocess.run(["podman", "import", "-", IMAGE], input=tar, env=p.env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-        assert r.returncode == 0, r.stderr
+        p.import_rootfs(rootfs_template, IMAGE)
         yield p
     finally:
         p.close()

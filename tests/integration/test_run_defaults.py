@@ -4,7 +4,6 @@ and their flags, masked and read-only paths, capabilities, RLIMIT_NOFILE.
 docs/security.md has the table these tests measure."""
 import os
 import shutil
-import subprocess
 
 import pytest
 from conftest import ROOT, cleanup_tree, run
@@ -47,11 +46,7 @@ def podman_out(probe_rootfs, tmp_path_factory):
     root = str(tmp_path_factory.mktemp("podman-rundef"))
     p = Podman(root, "runc", tag=(os.getpid() + 7) % 10000)
     try:
-        tar = subprocess.run(["tar", "-C", probe_rootfs, "-c", "."], stdout=subprocess.PIPE,
-                             check=True, timeout=60).stdout
-        r = subprocess.run(["podman", "import", "-", IMAGE], input=tar, env=p.env,
-                           capture_output=True, timeout=120)
-        assert r.returncode == 0, r.stderr
+        p.import_rootfs(probe_rootfs, IMAGE)
         r = p("run", "--rm", "--network", "none", IMAGE, "sh", "-c", PROBE)
         assert r.returncode == 0, r.stderr
         yield r.stdout

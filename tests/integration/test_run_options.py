@@ -3,7 +3,6 @@ against podman's (runtime runc) on the same root filesystem: what a user sees
 inside the container with the same flags."""
 import os
 import shutil
-import subprocess
 
 import pytest
 from conftest import cleanup_tree, run
@@ -77,11 +76,7 @@ def podman(rootfs_template, tmp_path_factory):
     root = str(tmp_path_factory.mktemp("podman-runopt"))
     p = Podman(root, "runc", tag=(os.getpid() + 11) % 10000)
     try:
-        tar = subprocess.run(["tar", "-C", rootfs_template, "-c", "."], stdout=subprocess.PIPE,
-                             check=True, timeout=60).stdout
-        r = subprocess.run(["podman", "import", "-", IMAGE], input=tar, env=p.env,
-                           capture_output=True, timeout=120)
-        assert r.returncode == 0, r.stderr
+        p.import_rootfs(rootfs_template, IMAGE)
         yield p
     finally:
         p.close()

@@ -402,12 +402,8 @@ def test_copy_up_as_podman(vol, rootfs, tmp_root):
     app = _seed_image(rootfs)
     pod = Podman(os.path.join(tmp_root, "podman"), "runc", tag=(os.getpid() + 13) % 10000)
     try:
-        tar = subprocess.run(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE,
-                             check=True, timeout=60).stdout
         image = f"localhost/isola-vol{os.getpid()}"
-        r = subprocess.run(["podman", "import", "-", image], input=tar, env=pod.env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-        assert r.returncode == 0, r.stderr
+        pod.import_rootfs(rootfs, image)
         ok(pod("volume", "create", "--label", "tier=db", "appdata"))
         ok(pod("volume", "create", "other"))
         ok(pod("run", "--rm", "--network", "none", "-v", "appdata:/srv/app", image, "true"))
