@@ -253,7 +253,7 @@ int cmd_ps(int argc, char **argv)
             all = true;
     if (ctr_cli_open(&cli, "isola ps") < 0)
         return 1;
-    if (ctr_list(cli.db, &cli.env, all, &v, &n, &e) < 0) {
+    if (ctr_list_brief(cli.db, &cli.env, all, &v, &n, &e) < 0) {
         ctr_cli_error("isola ps", e);
         err_free(&e);
         ctr_cli_close(&cli);

@@ -403,13 +403,14 @@ int ctr_get(struct db *db, const struct ctr_env *env, const char *ref, struct db
     return 0;
 }
 
-int ctr_list(struct db *db, const struct ctr_env *env, bool all, struct db_container ***out,
-             size_t *n, struct err **err)
+static int ctr_list_rows(struct db *db, const struct ctr_env *env, bool all, bool brief,
+                         struct db_container ***out, size_t *n, struct err **err)
 {
     struct db_container **v = NULL;
     size_t nv = 0, k = 0;
 
-    if (db_container_list(db, true, &v, &nv, err) < 0)
+    if ((brief ? db_container_list_brief(db, true, &v, &nv, err)
+               : db_container_list(db, true, &v, &nv, err)) < 0)
         return -1;
     for (size_t i = 0; i < nv; i++) {
         bool removed = false;
@@ -426,6 +427,18 @@ int ctr_list(struct db *db, const struct ctr_env *env, bool all, struct db_conta
     *out = v;
     *n = k;
     return 0;
+}
+
+int ctr_list(struct db *db, const struct ctr_env *env, bool all, struct db_container ***out,
+             size_t *n, struct err **err)
+{
+    return ctr_list_rows(db, env, all, false, out, n, err);
+}
+
+int ctr_list_brief(struct db *db, const struct ctr_env *env, bool all, struct db_container ***out,
+                   size_t *n, struct err **err)
+{
+    return ctr_list_rows(db, env, all, true, out, n, err);
 }
 
 /* ---- start ---- */

@@ -107,6 +107,10 @@ int ctr_get(struct db *db, const struct ctr_env *env, const char *ref, struct db
             struct err **err);
 int ctr_list(struct db *db, const struct ctr_env *env, bool all, struct db_container ***out,
              size_t *n, struct err **err);
+/* ctr_list() with each row's config cut down to process.args and the
+ * annotations (db_container_list_brief): what `ps` shows. */
+int ctr_list_brief(struct db *db, const struct ctr_env *env, bool all, struct db_container ***out,
+                   size_t *n, struct err **err);
 /* Block until it stops; its exit code. */
 int ctr_wait(struct db *db, const struct ctr_env *env, const char *ref, int *code,
              struct err **err);
