@@ -484,7 +484,7 @@ int ctr_net_setup(struct db *db, const char *run_root, const char *rundir, const
         return err_val(err, EINVAL, "-p: needs a network (not --network %s)", net);
     }
     if (hosts_base_text(r.addr, id, name, hostname, r.host, o, &base, err) < 0 ||
-        fs_write_atomic(basep, base, strlen(base), 0644, err) < 0 ||
+        fs_write_replace(basep, base, strlen(base), 0644, err) < 0 ||
         hosts_refresh(db, n, rundir, id, err) < 0 || write_in_place(r.hostname, hn, err) < 0)
         goto fail_conn;
     if (resolv_text(o, &resolv) < 0) {

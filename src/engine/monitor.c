@@ -135,7 +135,7 @@ static int write_exit(struct mon *m, const struct iso_exit *x, struct err **err)
 
     dir_path(m, path, sizeof(path), "exit");
     m->exit_json[n] = '\n';
-    int r = fs_write_atomic(path, m->exit_json, (size_t)n + 1, 0644, err);
+    int r = fs_write_replace(path, m->exit_json, (size_t)n + 1, 0644, err);
     m->exit_json[n] = '\0';
     return r;
 }
