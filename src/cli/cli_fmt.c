@@ -86,3 +86,16 @@ int cli_kv_add(json_t *obj, const char *kv)
         return -1;
     return json_object_set_new(obj, k, json_string(eq ? eq + 1 : ""));
 }
+
+void cli_human_size(int64_t n, char *buf, size_t len)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+    double v = n > 0 ? (double)n : 0;
+    size_t u = 0;
+
+    while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(buf, len, "%.4g%s", v, units[u]);
+}
