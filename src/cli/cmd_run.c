@@ -214,14 +214,14 @@ int cmd_run(int argc, char **argv)
         co.rootfs = NULL;
         if (store_open(cli_store_root(NULL), &s, &e) < 0 ||
             run_ensure_image(s, argv[optind], pull, &e) < 0 ||
-            compose_bundle(s, argv[optind], dir, false, &co, &e) < 0)
+            compose_bundle_transient(s, argv[optind], dir, &co, &e) < 0)
             goto fail_rm;
     } else if (compose_spec(NULL, NULL, rootfs, &co, &cfg, &e) < 0) {
         goto fail_rm;
     }
     char cfgpath[PATH_MAX + 16];
     snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", dir);
-    if (cfg && js_write_file(cfgpath, cfg, 0600, &e) < 0)
+    if (cfg && js_write_file_replace(cfgpath, cfg, 0600, &e) < 0)
         goto fail_rm;
     struct container_opts o = {
         .root = state_root,

@@ -84,3 +84,19 @@ def test_run_d_and_rm_f_sync_only_the_store(eng, tmp_root):
     # the config.json of each container and its directory; a WAL checkpoint
     # (2) may fall in the window. Before: 14 a round.
     assert len(syncs) <= 2 * rounds + 2, "\n".join(syncs)
+
+
+def test_run_rm_in_the_foreground_syncs_nothing(eng, tmp_root):
+    """`run --rm IMAGE CMD` in the foreground builds its bundle in the run dir
+    and removes it at the end: its config.json needs no fsync (2 before)."""
+    if not shutil.which("strace"):
+        pytest.skip("strace is not installed (Debian's strace): cannot count syncs")
+    assert eng.ok("run", "--rm", IMAGE, "true") == ""  # fills the seccomp cache
+    out = os.path.join(tmp_root, "strace.out")
+    p = run(["strace", "-f", "-y", "-e", "trace=fsync,fdatasync,sync_file_range,syncfs",
+             "-e", "signal=none", "-o", out, *eng.ns, eng.isola, "run", "--rm", IMAGE,
+             "sh", "-c", "echo ran"], env=eng.env, timeout=120)
+    assert p.returncode == 0 and p.stdout == "ran\n", p.stderr
+    with open(out) as f:
+        syncs = [line.strip() for line in f if "sync" in line.split("(")[0]]
+    assert syncs == [], "\n".join(syncs)
