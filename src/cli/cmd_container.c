@@ -109,6 +109,7 @@ static const struct {
     const char *name;
     int (*fn)(int, char **);
 } container_cmds[] = {
+    {"cp", cmd_cp},
     {"create", cmd_create},
     {"start", cmd_start},
     {"stop", cmd_stop},
@@ -130,7 +131,7 @@ int cmd_container(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         printf("Usage: isola container COMMAND\n"
-               "Commands: create, start, stop, restart, kill, rm, ls (ps), logs, wait, exec,\n"
+               "Commands: cp, create, start, stop, restart, kill, rm, ls (ps), logs, wait, exec,\n"
                "rename, inspect, prune (see `isola container COMMAND --help`).\n");
         return argc < 2 ? 125 : 0;
     }
