@@ -4,14 +4,11 @@ and symlinks in the container that try to reach host files; the layout of
 Docker's rules compared with `podman cp`."""
 import io
 import os
-import shutil
 import subprocess
 import tarfile
 
-import pytest
-
-from conftest import cleanup_tree, run
-from test_engine_cli import IMAGE, eng  # noqa: F401 (fixture)
+from conftest import run
+from test_engine_cli import IMAGE, eng, podman  # noqa: F401 (fixtures)
 
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.2; done"]
 
@@ -201,22 +198,6 @@ def test_cp_symlinks_cannot_reach_the_host(eng, tmp_root):
     with open(canary) as f:
         assert f.read() == "HOST SECRET\n"
     assert os.listdir(canary_dir) == ["secret"]
-
-
-@pytest.fixture
-def podman(rootfs_template, tmp_path_factory):
-    if shutil.which("podman") is None or shutil.which("runc") is None:
-        pytest.skip("podman or runc is not installed (scripts/install-deps.sh)")
-    from peers import Podman
-
-    root = str(tmp_path_factory.mktemp("podman-cp"))
-    p = Podman(root, "runc", tag=(os.getpid() + 41) % 10000)
-    try:
-        p.import_rootfs(rootfs_template, IMAGE)
-        yield p
-    finally:
-        p.close()
-        cleanup_tree(root)
 
 
 def tree(path):
