@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -74,9 +76,34 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A kernel's view mounted in the tree (a running container's /proc, /sys):
+ * its files describe the host, not the container's files; a copy of a tree
+ * does not go into them (a copy that names one does). */
+static bool pseudo_fs(int dfd)
+{
+    struct statfs sf;
+
+    if (fstatfs(dfd, &sf) < 0)
+        return false;
+    switch ((unsigned long)sf.f_type) {
+    case PROC_SUPER_MAGIC:
+    case SYSFS_MAGIC:
+    case CGROUP_SUPER_MAGIC:
+    case CGROUP2_SUPER_MAGIC:
+    case DEBUGFS_MAGIC:
+    case TRACEFS_MAGIC:
+    case SECURITYFS_MAGIC:
+    case BPF_FS_MAGIC:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* fd: an O_PATH fd of the entry, never followed (the container may change
- * the tree while we walk it: each step opens one name with O_NOFOLLOW). */
-static int walk(int fd, const char *name, struct cp_sink *k, struct err **err)
+ * the tree while we walk it: each step opens one name with O_NOFOLLOW);
+ * top: the entry the user named. */
+static int walk(int fd, const char *name, bool top, struct cp_sink *k, struct err **err)
 {
     struct cp_entry e = {.name = name};
     _cleanup_close_ int data = -1;
@@ -110,6 +137,10 @@ static int walk(int fd, const char *name, struct cp_sink *k, struct err **err)
     int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return err_sys(err, "open the directory `%s`", name);
+    if (!top && pseudo_fs(dfd)) {
+        close(dfd);
+        return 0; /* the directory alone */
+    }
     _cleanup_closedir_ DIR *d = fdopendir(dfd);
     if (d == NULL) {
         close(dfd);
@@ -148,7 +179,7 @@ static int walk(int fd, const char *name, struct cp_sink *k, struct err **err)
                 continue; /* gone meanwhile */
             return err_sys(err, "open `%s`", child);
         }
-        if (walk(cfd, child, k, err) < 0)
+        if (walk(cfd, child, false, k, err) < 0)
             return -1;
     }
     return 0;
@@ -643,7 +674,7 @@ int ctr_cp(const struct ctr_cp_end *src, const struct ctr_cp_end *dst, const str
             sym_archive_write_open_fd(ts.a, dst->fd) != ARCHIVE_OK) {
             rc = err_val(err, EIO, "write a tar stream: %s",
                          ts.a ? sym_archive_error_string(ts.a) : "out of memory");
-        } else if (walk(sfd, base, &ts.k, err) < 0) {
+        } else if (walk(sfd, base, true, &ts.k, err) < 0) {
             rc = err_wrap(err, "copy `%s`", src->path);
         } else if (sym_archive_write_close(ts.a) != ARCHIVE_OK) {
             rc = err_val(err, EIO, "write a tar stream: %s", sym_archive_error_string(ts.a));
@@ -655,7 +686,7 @@ int ctr_cp(const struct ctr_cp_end *src, const struct ctr_cp_end *dst, const str
     if (plan(dst, S_ISDIR(st.st_mode), contents && S_ISDIR(st.st_mode), &dir, &newbase, err) < 0)
         return err_wrap(err, "copy `%s`", src->path);
     if (tree_sink_init(&t, dst, dir, newbase, o, &hostfd, err) < 0 ||
-        walk(sfd, base, &t.k, err) < 0)
+        walk(sfd, base, true, &t.k, err) < 0)
         return err_wrap(err, "copy `%s` to `%s`", src->path, dst->path);
     return 0;
 }

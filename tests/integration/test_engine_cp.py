@@ -100,6 +100,12 @@ def test_cp_tar_streams(eng, tmp_root):
     assert p.returncode == 0, p.stderr
     assert in_ctr(eng, "cpt", "cat", "/tmp/x/one", "/tmp/two") == "1\n22\n"
     assert in_ctr(eng, "cpt", "stat", "-c", "%a", "/tmp/two") == "600\n"
+    # the whole root: the kernel's views (/proc, /sys) are not walked into
+    p = cp_bin(eng, "cpt:/", "-")
+    assert p.returncode == 0, p.stderr
+    names = tarfile.open(fileobj=io.BytesIO(p.stdout)).getnames()
+    assert "./proc" in names and "./sys" in names and "./etc/passwd" in names
+    assert not [n for n in names if n.startswith(("./proc/", "./sys/"))]
     # into a file: refused (Docker: the destination must be a directory)
     p = cp_bin(eng, "-", "cpt:/tmp/two", input=buf.getvalue())
     assert p.returncode == 1 and b"must be a directory" in p.stderr
