@@ -60,6 +60,9 @@ def test_inspect_nested_fields(eng):
     assert eng.ok("inspect", "-f", "{{.Config.Cmd}}", "fmt-insp") == "[echo hi]\n"
     assert eng.ok("inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", "fmt-insp") == \
         "false 0\n"
+    assert eng.ok("container", "inspect", "-f", "{{.State.Status}}", "fmt-insp") == "created\n"
+    p = eng("container", "inspect", "--format", "{{.State.Nope}}", "fmt-insp")
+    assert p.returncode == 125 and "can't evaluate field Nope" in p.stderr
     # one line per object; an image too
     out = eng.ok("inspect", "-f", "{{.Id}}", "fmt-insp", IMAGE).splitlines()
     assert out[0] == doc["Id"] and out[1].startswith("sha256:")
