@@ -252,15 +252,6 @@ static int eval_field(const struct tpl_ctx *c, const char *path, json_t **out, s
         *out = auto_title(last ? last + 1 : path);
         return 0;
     }
-    if (strcmp(path, "Labels") == 0) { /* the list contexts' k=v,k=v */
-        json_t *l = json_object_get(c->dot, "LabelsObj");
-        if (l == NULL)
-            l = json_object_get(c->dot, "Labels");
-        if (json_is_object(l) || json_is_null(l)) {
-            *out = labels_text(l);
-            return *out ? 0 : err_set(err, ENOMEM, "template");
-        }
-    }
     json_t *v = c->dot;
     _cleanup_free_ char *p = strdup(path);
     if (p == NULL)
@@ -460,6 +451,21 @@ static int eval_action(const struct tpl_ctx *c, const char *action, FILE *m, str
 
     if (tokenize(c, action, t, &n, err) < 0)
         return -1;
+    if (n == 1 && t[0].kind == T_FIELD && strcmp(t[0].text, "Labels") == 0 && !c->header) {
+        /* {{.Labels}} alone: the list contexts' k=v,k=v */
+        json_t *l = json_object_get(c->dot, "LabelsObj");
+        if (l == NULL)
+            l = json_object_get(c->dot, "Labels");
+        if (json_is_object(l) || json_is_null(l)) {
+            toks_free(t, n);
+            json_t *text = labels_text(l);
+            if (text == NULL)
+                return err_set(err, ENOMEM, "template");
+            print_value(m, text);
+            json_decref(text);
+            return 0;
+        }
+    }
     if (n == 0) {
         toks_free(t, n);
         return tpl_error(c, err, "%s", "missing value for command");
