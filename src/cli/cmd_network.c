@@ -14,6 +14,7 @@
 #include "engine/db.h"
 #include "engine/network.h"
 #include "cli/cli_fmt.h"
+#include "cli/cli_template.h"
 #include "util/cleanup.h"
 #include "util/js.h"
 
@@ -341,9 +342,10 @@ static int network_ls_cmd(int argc, char **argv, const char *root)
         db_close(db);
         return fail("ls", e);
     }
-    bool table = format == NULL || strcmp(format, "table") == 0;
-    if (format && strncmp(format, "table ", 6) == 0)
-        format += 6; /* no header for a custom table */
+    static const struct cli_header headers[] = {{"ID", "NETWORK ID"}, {NULL, NULL}};
+    struct cli_format cf;
+    cli_format_init(&cf, format, headers);
+    bool table = cf.kind == CLI_FORMAT_DEFAULT;
     if (table && !quiet)
         printf("%-14s%-20s%-10s%s\n", "NETWORK ID", "NAME", "DRIVER", "SCOPE");
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -357,11 +359,12 @@ static int network_ls_cmd(int argc, char **argv, const char *root)
             printf("%s\n", id);
         else if (table)
             printf("%-14s%-20s%-10s%s\n", id, list[i]->name, "bridge", "local");
-        else if (strcmp(format, "json") == 0)
-            rc = cli_template_print("isola network", "{{json .}}", row) < 0 ? 1 : 0;
-        else
-            rc = cli_template_print("isola network", format, row) < 0 ? 1 : 0;
+        else if (cli_format_row(&cf, "isola network ls", row) < 0)
+            rc = 125;
     }
+    if (!quiet && rc == 0 && cli_format_end(&cf, "isola network ls") < 0)
+        rc = 125;
+    cli_format_free(&cf);
     db_network_list_free(list, n);
     db_close(db);
     return rc;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_template.h"
 #include "cli/ctr_cli.h"
 #include "engine/ctr_net.h"
 #include "util/cleanup.h"
@@ -109,61 +110,6 @@ static json_t *ps_json(const struct ps_row *r)
                      r->name, "Labels", buf);
 }
 
-/* Docker's Go template subset: {{.Field}}, {{json .}}, \t and \n escapes. */
-static void ps_template(const char *t, const struct ps_row *r, bool header)
-{
-    _cleanup_json_ json_t *j = ps_json(r);
-
-    for (const char *p = t; *p;) {
-        if (p[0] == '\\' && (p[1] == 't' || p[1] == 'n')) {
-            putchar(p[1] == 't' ? '\t' : '\n');
-            p += 2;
-            continue;
-        }
-        if (strncmp(p, "{{", 2) != 0) {
-            putchar(*p++);
-            continue;
-        }
-        const char *end = strstr(p, "}}");
-        if (!end)
-            break;
-        char f[128];
-        snprintf(f, sizeof(f), "%.*s", (int)(end - p - 2), p + 2);
-        char *s = f;
-        while (*s == ' ')
-            s++;
-        char *e = s + strlen(s);
-        while (e > s && e[-1] == ' ')
-            *--e = '\0';
-        if (strcmp(s, "json .") == 0) {
-            _cleanup_free_ char *d = json_dumps(j, JSON_COMPACT);
-            fputs(d ?: "", stdout);
-        } else if (s[0] == '.') {
-            if (header) {
-                /* Docker's headers */
-                static const char *const h[][2] = {{"ID", "CONTAINER ID"},
-                                                   {"CreatedAt", "CREATED AT"},
-                                                   {"RunningFor", "CREATED"},
-                                                   {"Name", "NAMES"}};
-                const char *word = NULL;
-                for (size_t k = 0; k < sizeof(h) / sizeof(h[0]); k++)
-                    if (strcmp(s + 1, h[k][0]) == 0)
-                        word = h[k][1];
-                if (word)
-                    fputs(word, stdout);
-                else
-                    for (char *q = s + 1; *q; q++)
-                        putchar(*q >= 'a' && *q <= 'z' ? *q - 32 : *q);
-            } else {
-                const char *name = strcmp(s + 1, "Name") == 0 ? "Names" : s + 1;
-                fputs(json_string_value(json_object_get(j, name)) ?: "", stdout);
-            }
-        }
-        p = end + 2;
-    }
-    putchar('\n');
-}
-
 /* Characters, not bytes (the ellipsis of COMMAND is three bytes). */
 static size_t ps_width(const char *s)
 {
@@ -259,8 +205,12 @@ int cmd_ps(int argc, char **argv)
         ctr_cli_close(&cli);
         return 1;
     }
-    bool table = format && strncmp(format, "table", 5) == 0;
-    const char *tmpl = table ? format + 5 + (format[5] == ' ') : format;
+    /* Docker's column titles (the others: the field's name in capitals) */
+    static const struct cli_header headers[] = {
+        {"ID", "CONTAINER ID"}, {"RunningFor", "CREATED"}, {NULL, NULL}};
+    struct cli_format cf;
+    int rc = 0;
+    cli_format_init(&cf, format, headers);
     /* the default table: a header and one row per container, padded at the end */
     char ***cells = calloc(n + 1, sizeof(char **));
     size_t nrows = 0;
@@ -269,7 +219,6 @@ int cmd_ps(int argc, char **argv)
     static char *header[7] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
                               "STATUS",       "PORTS", "NAMES"};
     cells[nrows++] = header;
-    bool first = true;
     for (size_t i = 0; i < n; i++) {
         struct ps_row r = {0};
         ps_fill(v[i], notrunc, &r);
@@ -279,14 +228,10 @@ int cmd_ps(int argc, char **argv)
         }
         if (quiet) {
             printf("%s\n", r.id);
-        } else if (format && strcmp(format, "json") == 0) {
+        } else if (cf.kind != CLI_FORMAT_DEFAULT) {
             _cleanup_json_ json_t *j = ps_json(&r);
-            _cleanup_free_ char *d = json_dumps(j, JSON_COMPACT);
-            printf("%s\n", d ?: "{}");
-        } else if (format) {
-            if (table && first && *tmpl)
-                ps_template(tmpl, &r, true);
-            ps_template(tmpl, &r, false);
+            if (rc == 0 && cli_format_row(&cf, "isola ps", j) < 0)
+                rc = 125;
         } else {
             char **row = calloc(7, sizeof(char *));
             if (row) {
@@ -297,11 +242,13 @@ int cmd_ps(int argc, char **argv)
                 cells[nrows++] = row;
             }
         }
-        first = false;
         json_decref(r.labels);
     }
-    if (!quiet && !format)
+    if (!quiet && cf.kind == CLI_FORMAT_DEFAULT)
         ps_table(cells, nrows);
+    if (!quiet && rc == 0 && cli_format_end(&cf, "isola ps") < 0)
+        rc = 125;
+    cli_format_free(&cf);
     for (size_t i = 1; i < nrows; i++) {
         for (size_t k = 0; k < 7; k++)
             free(cells[i][k]);
@@ -310,5 +257,5 @@ int cmd_ps(int argc, char **argv)
     free(cells);
     db_container_list_free(v, n);
     ctr_cli_close(&cli);
-    return 0;
+    return rc;
 }

@@ -31,6 +31,7 @@ int ctr_cli_inspect_one(const char *ref, json_t *arr);
 #define CTR_CLI_NOT_DETACHED (-1000)
 int ctr_cli_run_detached(int argc, char **argv);
 
+int cmd_cp(int argc, char **argv);
 int cmd_create(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_stop(int argc, char **argv);

@@ -32,6 +32,7 @@ static const struct isola_command commands[] = {
     {"build", cmd_build, "build an image from a Dockerfile"},
     {"bundle", cmd_bundle, "make an OCI runtime bundle from an image"},
     {"container", cmd_container, "manage containers (ls, inspect, prune, ...)"},
+    {"cp", cmd_cp, "copy files between a container and the host (or a tar stream)"},
     {"create", cmd_create, "create a container from an image, not started"},
     {"exec", cmd_exec, "run a command in a running container"},
     {"image", cmd_image, "manage images (prune, check, ls, inspect, rm)"},
