@@ -318,6 +318,12 @@ void ctr_status_text(const struct db_container *c, char *buf, size_t len)
     case DB_STATUS_PAUSED:
         ctr_human_duration(now - c->started_ns, d, sizeof(d));
         snprintf(buf, len, "Up %s%s", d, c->status == DB_STATUS_PAUSED ? " (Paused)" : "");
+        if (c->status == DB_STATUS_RUNNING && c->health != DB_HEALTH_NONE) {
+            /* Docker's State.String(): "(health: starting)", "(healthy)" */
+            size_t l = strlen(buf);
+            snprintf(buf + l, len - l, c->health == DB_HEALTH_STARTING ? " (health: %s)" : " (%s)",
+                     db_health_name(c->health));
+        }
         break;
     case DB_STATUS_RESTARTING:
         ctr_human_duration(now - c->finished_ns, d, sizeof(d));
@@ -462,6 +468,13 @@ int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_contai
     json_object_set_new(json_object_get(doc, "Config"), "StopSignal",
                         io_copy(ann, COMPOSE_ANN_STOP_SIGNAL));
     json_object_set_new(doc, "NetworkSettings", ctr_net_inspect(ann));
+    json_t *health = ctr_health_inspect(env, c);
+    if (health)
+        json_object_set_new(json_object_get(doc, "State"), "Health", health);
+    const char *hc = json_string_value(json_object_get(ann, COMPOSE_ANN_HEALTHCHECK));
+    json_t *hcj = hc ? json_loads(hc, 0, NULL) : NULL;
+    if (hcj)
+        json_object_set_new(json_object_get(doc, "Config"), "Healthcheck", hcj);
     *out = doc;
     return 0;
 }

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "engine/ctrlog.h"
+#include "engine/monitor_health.h"
 #include "runtime/oci_state.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -49,13 +50,16 @@ enum {
     TAG_OUT,
     TAG_ERR,
     TAG_PTY,
+    TAG_HTIMER, /* health checks (monitor_health.h) */
+    TAG_HOUT,
+    TAG_HEXIT,
     TAG_CLIENT = 0x100, /* + client index: its socket */
     TAG_XOUT = 0x200,   /* + client index: its exec's stdout */
     TAG_XERR = 0x300,   /* + client index: its exec's stderr */
     TAG_XEXIT = 0x400,  /* + client index: its exec's exit fd */
 };
 
-enum client_kind { C_NEW = 0, C_ATTACH, C_WAIT, C_EXEC };
+enum client_kind { C_NEW = 0, C_ATTACH, C_WAIT, C_EXEC, C_HEALTH };
 #define MAX_CLIENTS 32
 
 struct client {
@@ -87,6 +91,7 @@ struct mon {
     char started_at[64];
     char exit_json[512];
     char sock[PATH_MAX];
+    struct mon_health health;
 };
 
 static void trim(void);
@@ -271,6 +276,7 @@ static int start_workload(struct mon *m, struct err **err)
     char *now = state_now_rfc3339();
     snprintf(m->started_at, sizeof(m->started_at), "%s", now ? now : "");
     free(now);
+    mon_health_started(&m->health);
     return write_status(m, "running", err);
 fail : {
     struct err *e2 = NULL;
@@ -349,6 +355,7 @@ static int on_exit_fd(struct mon *m, struct err **err)
         drain(m, m->pty, CTRLOG_STDOUT, 'o');
     close_pty(m);
     ep_del(m, m->w.exit_fd);
+    mon_health_stopped(&m->health);
     if (m->o->iso->reap(&m->w, &x, err) < 0)
         return -1;
     m->running = false;
@@ -672,6 +679,48 @@ static void exec_input(struct mon *m, struct client *c, const char *buf, size_t 
     }
 }
 
+/* The last probe's result to every `health` client: "h" + {"Status",
+ * "ExitCode","Output"}; then they are closed. */
+static void health_replies(struct mon *m)
+{
+    const struct mon_health *h = &m->health;
+    const struct health_result *r = h->st.n_log ? &h->st.log[h->st.n_log - 1] : NULL;
+    _cleanup_json_ json_t *j =
+        r ? json_pack("{s:s,s:i,s:s}", "Status", health_status_name(h->st.status), "ExitCode",
+                      r->exit_code, "Output", r->output ? r->output : "")
+          : NULL;
+    _cleanup_free_ char *text = j ? js_dump(j) : NULL;
+    char pkt[HEALTH_OUTPUT_MAX + 512];
+
+    snprintf(pkt, sizeof(pkt), "h%s", text ? text : "{}");
+    trim(); /* an exec ran the runtime's code here (exec_exited) */
+    for (size_t i = 0; i < MAX_CLIENTS; i++) {
+        struct client *c = &m->clients[i];
+        if (c->fd >= 0 && c->kind == C_HEALTH) {
+            send(c->fd, pkt, strlen(pkt), MSG_DONTWAIT | MSG_NOSIGNAL);
+            client_close(m, c);
+        }
+    }
+}
+
+/* "health": run a probe now (or wait for the one that runs), reply with its
+ * result (`isola healthcheck run`, podman's command). */
+static void health_request(struct mon *m, struct client *c)
+{
+    int r = mon_health_run_now(&m->health, m->running);
+
+    if (r < 0) {
+        const char *msg =
+            m->health.on ? "Econtainer is not running" : "Econtainer has no defined healthcheck";
+        send(c->fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+        client_close(m, c);
+        return;
+    }
+    c->kind = C_HEALTH;
+    if (r == 1)
+        health_replies(m);
+}
+
 static void on_client_msg(struct mon *m, struct client *c)
 {
     char buf[MONITOR_MSG_MAX + 1];
@@ -699,6 +748,8 @@ static void on_client_msg(struct mon *m, struct client *c)
                 send(c->fd, pkt, strlen(pkt), MSG_DONTWAIT | MSG_NOSIGNAL);
                 client_close(m, c);
             }
+        } else if (strcmp(buf, "health") == 0) {
+            health_request(m, c);
         } else if (strcmp(buf, "stats") == 0) {
             send_stats(m, c->fd);
             client_close(m, c);
@@ -823,6 +874,7 @@ static void reap_orphans(struct mon *m)
         for (size_t i = 0; i < MAX_CLIENTS; i++)
             if (m->clients[i].fd >= 0 && m->clients[i].kind == C_EXEC && m->clients[i].x.pid == pid)
                 ours = true;
+        ours = ours || mon_health_owns(&m->health, (pid_t)pid);
         if (pid > 0 && !ours)
             waitpid((pid_t)pid, NULL, WNOHANG);
     }
@@ -932,6 +984,9 @@ static int setup(struct mon *m, struct err **err)
         return -1;
     if (listen_ctl(m, err) < 0)
         return -1;
+    if (mon_health_init(&m->health, o->healthcheck, o->dir, m->ep, TAG_HTIMER, TAG_HOUT, TAG_HEXIT,
+                        o->iso, &m->w, err) < 0)
+        return -1;
     if (ep_add(m, m->sfd, TAG_SIG, err) < 0 || ep_add(m, m->tfd, TAG_TIMER, err) < 0 ||
         ep_add(m, m->lsock, TAG_LISTEN, err) < 0 || ep_add(m, m->out[0], TAG_OUT, err) < 0 ||
         ep_add(m, m->errp[0], TAG_ERR, err) < 0)
@@ -953,6 +1008,7 @@ static void teardown(struct mon *m)
     if (m->lsock >= 0)
         unlink(m->sock);
     ctrlog_close(&m->log);
+    mon_health_release(&m->health);
     signal(SIGCHLD, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
@@ -1036,6 +1092,7 @@ int monitor_run(const struct monitor_opts *o, int ready_fd, struct err **err)
     int rc = -1;
 
     m.log.fd = -1;
+    m.health.tfd = m.health.out = -1;
     for (size_t i = 0; i < MAX_CLIENTS; i++)
         m.clients[i] =
             (struct client){.fd = -1, .x = {.exit_fd = -1}, .xout = -1, .xerr = -1, .xin = -1};
@@ -1082,6 +1139,12 @@ int monitor_run(const struct monitor_opts *o, int ready_fd, struct err **err)
                 break;
             case TAG_ERR:
                 drain(&m, m.errp[0], CTRLOG_STDERR, 'e');
+                break;
+            case TAG_HTIMER:
+            case TAG_HOUT:
+            case TAG_HEXIT:
+                if (mon_health_event(&m.health, tag))
+                    health_replies(&m);
                 break;
             case TAG_PTY:
                 if (!drain(&m, m.pty, CTRLOG_STDOUT, 'o'))
