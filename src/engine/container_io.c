@@ -206,8 +206,8 @@ int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *co
     buf = malloc(MONITOR_MSG_MAX);
     if (!dir || !bundle || !req || !buf)
         return err_set(err, ENOMEM, "exec in container %s", c->id);
-    bool opts =
-        xo && ((xo->env && xo->env[0]) || xo->workdir || xo->user || xo->tty || xo->interactive);
+    bool opts = xo && ((xo->env && xo->env[0]) || xo->workdir || xo->user || xo->tty ||
+                       xo->interactive || detach);
     int bad = exec_put(req, &off, opts ? "execx" : "exec");
     if (opts) {
         if (xo->env && xo->env[0]) {
@@ -226,12 +226,15 @@ int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *co
                 return -1;
             bad |= exec_put(req, &off, "user") | exec_put(req, &off, user);
         }
-        if (xo->tty) {
+        if (detach) {
+            /* Docker's exec -d: the monitor keeps it; no stdio to relay */
+            bad |= exec_put(req, &off, "detach") | exec_put(req, &off, "1");
+        } else if (xo->tty) {
             char size[32];
             snprintf(size, sizeof(size), "%u %u", xo->rows, xo->cols);
             bad |= exec_put(req, &off, "tty") | exec_put(req, &off, size);
         }
-        if (xo->interactive)
+        if (xo->interactive && !detach)
             bad |= exec_put(req, &off, "stdin") | exec_put(req, &off, "1");
         bad |= exec_put(req, &off, "--");
     }
@@ -259,6 +262,10 @@ int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *co
                 fwrite(buf + 1, 1, (size_t)k - 1, f);
                 fflush(f);
             }
+        } else if (buf[0] == 's') {
+            /* exec -d: it started; the monitor records its exit */
+            *code = 0;
+            return 0;
         } else if (buf[0] == 'x') {
             _cleanup_json_ json_t *x = NULL;
             if (js_load_buf(buf + 1, (size_t)k - 1, "exec exit", &x, err) < 0)
