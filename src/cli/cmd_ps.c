@@ -83,6 +83,10 @@ static bool ps_match(const struct db_container *c, const struct ps_row *r, char 
             json_t *lv = json_object_get(r->labels, key);
             if (!lv || (eq && strcmp(json_string_value(lv) ?: "", eq + 1) != 0))
                 return false;
+        } else if (kl == 6 && strncmp(f, "health", 6) == 0) {
+            /* Docker's: starting, healthy, unhealthy, none */
+            if (strcmp(v, db_health_name(c->health)) != 0)
+                return false;
         } else if (kl == 2 && strncmp(f, "id", 2) == 0) {
             if (strncmp(c->id, v, strlen(v)) != 0)
                 return false;
@@ -185,7 +189,8 @@ int cmd_ps(int argc, char **argv)
                 "recorded).\n"
                 "  -q, --quiet       IDs only\n"
                 "  --filter K=V      status=created|running|restarting|exited, name=SUBSTR,\n"
-                "                    label=KEY[=VALUE], id=PREFIX (all must match)\n"
+                "                    label=KEY[=VALUE], id=PREFIX,\n"
+                "                    health=starting|healthy|unhealthy|none (all must match)\n"
                 "  --format F        json (one object a line), or a Go template such as\n"
                 "                    '{{.ID}} {{.Names}} {{.Status}}' ('table ' adds a header)\n");
             return 0;

@@ -43,6 +43,7 @@ int cmd_logs(int argc, char **argv);
 int cmd_port(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_healthcheck(int argc, char **argv);
 int cmd_rename(int argc, char **argv);
 int cmd_container(int argc, char **argv);
 int cmd_attach(int argc, char **argv);

@@ -35,6 +35,7 @@ static const struct isola_command commands[] = {
     {"cp", cmd_cp, "copy files between a container and the host (or a tar stream)"},
     {"create", cmd_create, "create a container from an image, not started"},
     {"exec", cmd_exec, "run a command in a running container"},
+    {"healthcheck", cmd_healthcheck, "run a container's health check now (healthcheck run CTR)"},
     {"image", cmd_image, "manage images (prune, check, ls, inspect, rm)"},
     {"images", cmd_images, "list images"},
     {"import", cmd_import, "make an image from a root filesystem (directory or tar)"},

@@ -634,7 +634,9 @@ int build_run(struct store *s, const struct build_opts *o, char digest[DIGEST_LE
             r = do_run(&ctx, st, in, err);
         } else if (strcmp(in->cmd, "COPY") == 0 || strcmp(in->cmd, "ADD") == 0) {
             r = build_copy_run(&ctx, st, in, strcmp(in->cmd, "ADD") == 0, err);
-        } else if (strcmp(in->cmd, "HEALTHCHECK") == 0 || strcmp(in->cmd, "ONBUILD") == 0) {
+        } else if (strcmp(in->cmd, "HEALTHCHECK") == 0) {
+            r = build_healthcheck(&ctx, st, in, err);
+        } else if (strcmp(in->cmd, "ONBUILD") == 0) {
             fprintf(stderr, "%s:%d:%d: warning: %s is ignored\n", dfpath, in->line, in->col,
                     in->cmd);
             r = 0;
