@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/ctr_cli.h"
+#include "cli/net_flags.h"
 #include "cli/run_flags.h"
 #include "image/image.h"
 #include "image/registry.h"
@@ -51,7 +52,8 @@ static const char create_help[] =
     "  --stop-timeout S   seconds between the stop signal and SIGKILL (default 10)\n"
     "  --log-opt max-size=SIZE|max-file=N  rotate the log by size\n"
     "  --pull missing|never  pull IMAGE when it is not in the store (default missing)\n"
-    "  --network NET      bridge (default), none (lo only), host, or a network's name\n"
+    "  --network NET      bridge (default, or $ISOLA_DEFAULT_NETWORK), none (lo only),\n"
+    "                     host, or a network's name\n"
     "  --ip ADDR          the container's address on NET (claimed; taken: an error)\n"
     "  --dns IP           a nameserver for /etc/resolv.conf (default: the host's, or\n"
     "                     8.8.8.8/8.8.4.4 when the host's are on 127.0.0.0/8)\n"
@@ -325,6 +327,8 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
     a->o.net.dns_search = a->dns_search;
     a->o.net.add_host = a->add_host;
     a->o.net.publish = a->publish;
+    if (!a->o.net.network)
+        a->o.net.network = net_flags_default_network();
     return 1;
 bad:
     if (!quiet)

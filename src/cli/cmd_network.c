@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "engine/ctr_fg.h"
 #include "engine/db.h"
 #include "engine/network.h"
 #include "cli/cli_fmt.h"
@@ -411,6 +412,16 @@ static int network_rm_cmd(int argc, char **argv, const char *root)
     return rc;
 }
 
+/* What killed commands left: foreground runs' rows and their networks. */
+static void network_prune_collect(struct db *db, const char *root)
+{
+    const char *rd = getenv("ISOLA_RUN_DIR");
+    struct ctr_env env = {.state_root = cli_store_root(root),
+                          .run_dir = rd && *rd ? rd : "/run/isola"};
+
+    ctr_fg_collect(db, &env);
+}
+
 static int network_prune_cmd(int argc, char **argv, const char *root)
 {
     static const struct option opts[] = {
@@ -454,6 +465,7 @@ static int network_prune_cmd(int argc, char **argv, const char *root)
     }
     if (open_db(root, "prune", &db) != 0)
         return 1;
+    network_prune_collect(db, root);
     r = network_prune(db, &removed, &e);
     db_close(db);
     if (r < 0)
