@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cmd_network_conn.h"
 #include "cli/commands.h"
 #include "engine/ctr_fg.h"
 #include "engine/db.h"
@@ -483,7 +484,9 @@ static const struct {
     int (*fn)(int argc, char **argv, const char *root);
     const char *summary;
 } verbs[] = {
+    {"connect", NULL, network_connect_cmd, "connect a container to a network"},
     {"create", NULL, network_create_cmd, "create a network"},
+    {"disconnect", NULL, network_disconnect_cmd, "disconnect a container from a network"},
     {"inspect", NULL, network_inspect_cmd, "show networks as JSON"},
     {"ls", "list", network_ls_cmd, "list networks"},
     {"prune", NULL, network_prune_cmd, "remove unused networks"},
@@ -496,7 +499,7 @@ static void usage(FILE *fp)
                 "(state in DIR, default $ISOLA_ROOT or /var/lib/isola; bridges and\n"
                 "nftables rules in the network namespace isola runs in).\n\nCommands:\n");
     for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
-        fprintf(fp, "  %-8s  %s\n", verbs[i].name, verbs[i].summary);
+        fprintf(fp, "  %-10s  %s\n", verbs[i].name, verbs[i].summary);
     fprintf(fp, "\nRun `isola network COMMAND --help` for a command's options.\n");
 }
 

@@ -7,7 +7,9 @@
 
 const char net_flags_help[] =
     "  --network NET      bridge (default, or $ISOLA_DEFAULT_NETWORK), none (lo only),\n"
-    "                     host, or a network's name\n"
+    "                     host, container:NAME (a running container's), or a network's\n"
+    "                     name\n"
+    "  --network-alias A  another name of it on NET (user networks)\n"
     "  --ip ADDR          the address on NET (claimed; taken: an error)\n"
     "  --dns IP           a nameserver for /etc/resolv.conf\n"
     "  --dns-search DOM   a search domain for /etc/resolv.conf\n"
@@ -76,6 +78,7 @@ void net_flags_finish(struct net_flags *f)
     f->o.dns_search = f->dns_search;
     f->o.add_host = f->add_host;
     f->o.publish = f->publish;
+    f->o.aliases = f->aliases;
 }
 
 void net_flags_release(struct net_flags *f)

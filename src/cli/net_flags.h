@@ -32,6 +32,7 @@ enum {
         {"dns", required_argument, NULL, NF_DNS},                                             \
         {"dns-search", required_argument, NULL, NF_DNS_SEARCH},                               \
         {"add-host", required_argument, NULL, NF_ADD_HOST},                                   \
+        {"network-alias", required_argument, NULL, NF_NETWORK_ALIAS},                         \
         {"publish", required_argument, NULL, 'p'},                                            \
     {                                                                                         \
         "publish-all", no_argument, NULL, 'P'                                                 \
