@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* isola build [--root DIR] [-t NAME] [-f Dockerfile|-] [--build-arg K=V] [--no-cache]
- *             [--target STAGE] [--runtime PATH] [-q] CONTEXT|- */
+ *             [--target STAGE] [--runtime PATH] [--network NET] [-q] CONTEXT|- */
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/net_flags.h"
 #include "cli/progress.h"
 #include "engine/build_step.h"
+#include "engine/ctr_fg.h"
 #include "image/build.h"
 #include "image/image.h"
 #include "util/cleanup.h"
@@ -23,6 +25,7 @@ int cmd_build(int argc, char **argv)
         {"file", required_argument, NULL, 'f'},    {"build-arg", required_argument, NULL, 'a'},
         {"no-cache", no_argument, NULL, 'n'},      {"target", required_argument, NULL, 'T'},
         {"runtime", required_argument, NULL, 'R'}, {"quiet", no_argument, NULL, 'q'},
+        {"network", required_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     _cleanup_store_ struct store *s = NULL;
     _cleanup_err_ struct err *err = NULL;
@@ -30,7 +33,9 @@ int cmd_build(int argc, char **argv)
     struct build_opts o = {0};
     struct build_step_engine steps;
     struct progress pr;
-    const char *root = NULL, *runtime = NULL;
+    const char *root = NULL, *runtime = NULL, *network = net_flags_default_network();
+    struct ctr_net_opts net = {0};
+    struct db *db = NULL;
     _cleanup_free_ char *ctxdir = NULL, *dftext = NULL;
     _cleanup_close_ int saved = -1;
     bool quiet = false;
@@ -68,14 +73,22 @@ int cmd_build(int argc, char **argv)
         case 'q':
             quiet = true;
             break;
+        case 'N':
+            /* docker build's "default": the default network */
+            network = strcmp(optarg, "default") == 0 ? NULL : optarg;
+            break;
         case 'h':
             printf("Usage: isola build [--root DIR] [-t NAME] [-f Dockerfile|-] [--build-arg K=V] "
-                   "[--no-cache] [--target STAGE] [--runtime PATH] [-q] CONTEXT|-\n\n"
+                   "[--no-cache] [--target STAGE] [--runtime PATH]\n"
+                   "                   [--network default|bridge|none|host|NAME] [-q] CONTEXT|-\n\n"
                    "  -f -        the Dockerfile from stdin (the context is CONTEXT)\n"
                    "  CONTEXT -   the context from stdin: a tar (plain, gzip, bzip2, xz, zstd)\n"
                    "              whose Dockerfile (or -f NAME) is inside it, or a Dockerfile\n"
                    "              alone (an empty context)\n"
-                   "  -q, --quiet print only the image ID (sha256:...) on success\n");
+                   "  -q, --quiet print only the image ID (sha256:...) on success\n"
+                   "  --network   where RUN steps run: the default network (bridge, or\n"
+                   "              $ISOLA_DEFAULT_NETWORK) as `docker build`, each step wired\n"
+                   "              as a container\n");
             return 0;
         default:
             return 2;
@@ -99,6 +112,20 @@ int cmd_build(int argc, char **argv)
             return 1;
     o.build_args = args;
     build_step_engine_init(&steps, runtime ? runtime : getenv("ISOLA_BUILD_RUNTIME"));
+    /* RUN steps on a network of the engine's need its state */
+    net.network = network;
+    if (network && strncmp(network, "container:", 10) == 0) {
+        fprintf(stderr, "isola build: --network %s: not supported by build\n", network);
+        return 2;
+    }
+    if (ctr_fg_wants_network(&net) && db_open(cli_store_root(root), &db, &err) < 0) {
+        err_print(err, "isola build", stderr);
+        return 1;
+    }
+    const char *rd = getenv("ISOLA_RUN_DIR");
+    struct ctr_env env = {.state_root = cli_store_root(root),
+                          .run_dir = rd && *rd ? rd : "/run/isola"};
+    build_step_engine_network(&steps, db, &env, &net);
     o.steps = &steps.ops;
     o.registry_creds = getenv("ISOLA_REGISTRY_CREDS");
     progress_init(&pr, !quiet);
@@ -147,11 +174,15 @@ int cmd_build(int argc, char **argv)
     }
     if (ctxdir)
         fs_rm_rf(ctxdir, NULL);
+    if (db)
+        db_close(db);
     return 0;
 fail:
     progress_finish(&pr);
     err_print(err, "isola build", stderr);
     if (ctxdir)
         fs_rm_rf(ctxdir, NULL);
+    if (db)
+        db_close(db);
     return 1;
 }

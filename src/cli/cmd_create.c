@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/ctr_cli.h"
+#include "cli/net_flags.h"
 #include "cli/run_flags.h"
 #include "image/image.h"
 #include "image/registry.h"
@@ -33,6 +34,7 @@ enum {
     CF_DNS,
     CF_DNS_SEARCH,
     CF_ADD_HOST,
+    CF_NETWORK_ALIAS,
     CF_PUBLISH,
     CF_PUBLISH_ALL,
     CF_HEALTH_CMD,
@@ -62,7 +64,10 @@ static const char create_help[] =
     "  --stop-timeout S   seconds between the stop signal and SIGKILL (default 10)\n"
     "  --log-opt max-size=SIZE|max-file=N  rotate the log by size\n"
     "  --pull missing|never  pull IMAGE when it is not in the store (default missing)\n"
-    "  --network NET      bridge (default), none (lo only), host, or a network's name\n"
+    "  --network NET      bridge (default, or $ISOLA_DEFAULT_NETWORK), none (lo only),\n"
+    "                     host, container:NAME (a running container's), or a network's\n"
+    "                     name\n"
+    "  --network-alias A  another name of it on NET (user networks)\n"
     "  --ip ADDR          the container's address on NET (claimed; taken: an error)\n"
     "  --dns IP           a nameserver for /etc/resolv.conf (default: the host's, or\n"
     "                     8.8.8.8/8.8.4.4 when the host's are on 127.0.0.0/8)\n"
@@ -91,8 +96,8 @@ struct create_args {
     bool detach;
     bool no_pull; /* --pull never */
     bool tty;
-    char **dns, **dns_search, **add_host, **publish; /* borrowed strings */
-    size_t n_dns, n_dns_search, n_add_host, n_publish;
+    char **dns, **dns_search, **add_host, **publish, **aliases; /* borrowed strings */
+    size_t n_dns, n_dns_search, n_add_host, n_publish, n_aliases;
 };
 
 static void create_args_free(struct create_args *a)
@@ -106,6 +111,7 @@ static void create_args_free(struct create_args *a)
     free(a->dns_search);
     free(a->add_host);
     free(a->publish);
+    free(a->aliases);
 }
 
 static uint64_t create_nofile(void)
@@ -172,6 +178,7 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         {"dns", required_argument, NULL, CF_DNS},
         {"dns-search", required_argument, NULL, CF_DNS_SEARCH},
         {"add-host", required_argument, NULL, CF_ADD_HOST},
+        {"network-alias", required_argument, NULL, CF_NETWORK_ALIAS},
         {"publish", required_argument, NULL, CF_PUBLISH},
         {"publish-all", no_argument, NULL, CF_PUBLISH_ALL},
         {"health-cmd", required_argument, NULL, CF_HEALTH_CMD},
@@ -197,8 +204,9 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
     a->dns_search = calloc((size_t)argc + 1, sizeof(char *));
     a->add_host = calloc((size_t)argc + 1, sizeof(char *));
     a->publish = calloc((size_t)argc + 1, sizeof(char *));
+    a->aliases = calloc((size_t)argc + 1, sizeof(char *));
     if (!a->owned || !a->vols || !a->binds || !a->dns || !a->dns_search || !a->add_host ||
-        !a->publish || run_flags_init(rf, argc, &e) < 0)
+        !a->publish || !a->aliases || run_flags_init(rf, argc, &e) < 0)
         goto bad;
     optind = 0;
     opterr = !quiet;
@@ -282,6 +290,9 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         case CF_ADD_HOST:
             a->add_host[a->n_add_host++] = optarg;
             break;
+        case CF_NETWORK_ALIAS:
+            a->aliases[a->n_aliases++] = optarg;
+            break;
         case CF_PUBLISH:
         case 'p':
             a->publish[a->n_publish++] = optarg;
@@ -359,6 +370,9 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
     a->o.net.dns_search = a->dns_search;
     a->o.net.add_host = a->add_host;
     a->o.net.publish = a->publish;
+    a->o.net.aliases = a->aliases;
+    if (!a->o.net.network)
+        a->o.net.network = net_flags_default_network();
     return 1;
 bad:
     if (!quiet)

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cmd_network_conn.h"
 #include "cli/commands.h"
+#include "engine/ctr_fg.h"
 #include "engine/db.h"
 #include "engine/network.h"
 #include "cli/cli_fmt.h"
@@ -414,6 +416,16 @@ static int network_rm_cmd(int argc, char **argv, const char *root)
     return rc;
 }
 
+/* What killed commands left: foreground runs' rows and their networks. */
+static void network_prune_collect(struct db *db, const char *root)
+{
+    const char *rd = getenv("ISOLA_RUN_DIR");
+    struct ctr_env env = {.state_root = cli_store_root(root),
+                          .run_dir = rd && *rd ? rd : "/run/isola"};
+
+    ctr_fg_collect(db, &env);
+}
+
 static int network_prune_cmd(int argc, char **argv, const char *root)
 {
     static const struct option opts[] = {
@@ -457,6 +469,7 @@ static int network_prune_cmd(int argc, char **argv, const char *root)
     }
     if (open_db(root, "prune", &db) != 0)
         return 1;
+    network_prune_collect(db, root);
     r = network_prune(db, &removed, &e);
     db_close(db);
     if (r < 0)
@@ -474,7 +487,9 @@ static const struct {
     int (*fn)(int argc, char **argv, const char *root);
     const char *summary;
 } verbs[] = {
+    {"connect", NULL, network_connect_cmd, "connect a container to a network"},
     {"create", NULL, network_create_cmd, "create a network"},
+    {"disconnect", NULL, network_disconnect_cmd, "disconnect a container from a network"},
     {"inspect", NULL, network_inspect_cmd, "show networks as JSON"},
     {"ls", "list", network_ls_cmd, "list networks"},
     {"prune", NULL, network_prune_cmd, "remove unused networks"},
@@ -487,7 +502,7 @@ static void usage(FILE *fp)
                 "(state in DIR, default $ISOLA_ROOT or /var/lib/isola; bridges and\n"
                 "nftables rules in the network namespace isola runs in).\n\nCommands:\n");
     for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
-        fprintf(fp, "  %-8s  %s\n", verbs[i].name, verbs[i].summary);
+        fprintf(fp, "  %-10s  %s\n", verbs[i].name, verbs[i].summary);
     fprintf(fp, "\nRun `isola network COMMAND --help` for a command's options.\n");
 }
 
