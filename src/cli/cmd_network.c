@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "engine/db.h"
 #include "engine/network.h"
+#include "engine/network_dns.h"
 #include "cli/cli_fmt.h"
 #include "util/cleanup.h"
 #include "util/js.h"
@@ -34,6 +35,24 @@ static int bad_flag(const char *verb)
 {
     fprintf(stderr, "See 'isola network %s --help'.\n", verb);
     return EXIT_FLAG;
+}
+
+/* The run dir of the DNS servers (network_dns.h): ISOLA_RUN_DIR, as the
+ * container commands'. */
+static const char *run_dir(void)
+{
+    const char *rd = getenv("ISOLA_RUN_DIR");
+
+    return rd && *rd ? rd : "/run/isola";
+}
+
+/* Stop the DNS servers of removed networks and what a crash left running. */
+static void dns_gc(struct db *db)
+{
+    _cleanup_err_ struct err *e = NULL;
+
+    if (network_dns_gc(db, run_dir(), &e) < 0)
+        fprintf(stderr, "isola network: %s\n", e->msg);
 }
 
 static int open_db(const char *root, const char *verb, struct db **db)
@@ -407,6 +426,7 @@ static int network_rm_cmd(int argc, char **argv, const char *root)
         }
         printf("%s\n", argv[i]);
     }
+    dns_gc(db);
     db_close(db);
     return rc;
 }
@@ -455,6 +475,7 @@ static int network_prune_cmd(int argc, char **argv, const char *root)
     if (open_db(root, "prune", &db) != 0)
         return 1;
     r = network_prune(db, &removed, &e);
+    dns_gc(db);
     db_close(db);
     if (r < 0)
         return fail("prune", e);
