@@ -14,6 +14,7 @@
 
 #include "engine/network.h"
 #include "engine/network_dns.h"
+#include "net/cidr.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/proc.h"
@@ -143,21 +144,35 @@ static size_t upstream_servers(char out[DNS_MAX_SERVERS][64])
     return n;
 }
 
-static int dns_server_start(const struct db_network *n, const char *dir, struct err **err)
+/* dns: answer names (user networks); the default network's server only
+ * leases addresses to VMs (--port=0: no DNS, as Docker's default network). */
+static int dns_server_start(const struct db_network *n, const char *dir, bool dns, struct err **err)
 {
     char servers[DNS_MAX_SERVERS][64];
     size_t ns = upstream_servers(servers), k = 0;
-    _cleanup_free_ char *pidfile = NULL, *hosts = NULL, *listen = NULL, *log = NULL;
+    _cleanup_free_ char *pidfile = NULL, *hosts = NULL, *listen = NULL, *log = NULL, *range = NULL,
+                        *hostsdir = NULL, *leases = NULL, *dhcpdir = NULL;
     _cleanup_close_ int rfd = -1, wfd = -1;
-    char *argv[16 + DNS_MAX_SERVERS];
+    char *argv[24 + DNS_MAX_SERVERS];
+    char net[CIDR_STR_LEN], mask[CIDR_STR_LEN];
+    struct cidr sub;
     int pfd[2], status = 0;
     pid_t pid;
 
+    if (cidr_parse(n->subnet, true, &sub, err) < 0)
+        return err_wrap(err, "DNS server of network %s", n->name);
     if (asprintf(&pidfile, "--pid-file=%s/dnsmasq.pid", dir) < 0 ||
         asprintf(&hosts, "--addn-hosts=%s/hosts", dir) < 0 ||
         asprintf(&listen, "--listen-address=%s", n->gateway) < 0 ||
-        asprintf(&log, "--log-facility=%s/dnsmasq.log", dir) < 0)
+        asprintf(&log, "--log-facility=%s/dnsmasq.log", dir) < 0 ||
+        asprintf(&range, "--dhcp-range=%s,static,%s", cidr_addr_format(sub.addr, net),
+                 cidr_addr_format(cidr_mask(sub.prefix), mask)) < 0 ||
+        asprintf(&dhcpdir, "%s/dhcp", dir) < 0 ||
+        asprintf(&hostsdir, "--dhcp-hostsdir=%s", dhcpdir) < 0 ||
+        asprintf(&leases, "--dhcp-leasefile=%s/leases", dir) < 0)
         return err_set(err, ENOMEM, "DNS server of network %s", n->name);
+    if (fs_mkdir_p(dhcpdir, 0700, err) < 0)
+        return -1;
     argv[k++] = "dnsmasq";
     argv[k++] = "--conf-file=/dev/null"; /* not the host's /etc/dnsmasq.conf */
     argv[k++] = pidfile;
@@ -170,7 +185,17 @@ static int dns_server_start(const struct db_network *n, const char *dir, struct 
     argv[k++] = log;
     /* its files are in isola's run dir, which only root may read */
     argv[k++] = "--user=root";
-    for (size_t i = 0; i < ns; i++)
+    /* DHCP for VMs: static leases only (--dhcp-host lines, one file per VM),
+     * so a guest gets exactly the address the IPAM gave it */
+    argv[k++] = range;
+    argv[k++] = hostsdir;
+    argv[k++] = leases;
+    argv[k++] = "--dhcp-authoritative";
+    if (n->internal)
+        argv[k++] = "--dhcp-option=3"; /* no router */
+    if (!dns)
+        argv[k++] = "--port=0";
+    for (size_t i = 0; dns && i < ns; i++)
         argv[k++] = servers[i];
     argv[k] = NULL;
 
@@ -235,17 +260,35 @@ static int dns_hosts_write(struct db *db, const struct db_network *n, const char
     return fs_write_atomic(path, buf, len, 0644, err);
 }
 
+/* Whether a VM holds a static lease (a file in <dir>/dhcp). */
+static bool dns_has_dhcp_hosts(const char *dir)
+{
+    _cleanup_free_ char *p = NULL;
+    _cleanup_closedir_ DIR *d = NULL;
+    struct dirent *de;
+
+    if (asprintf(&p, "%s/dhcp", dir) < 0 || !(d = opendir(p)))
+        return false;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.')
+            return true;
+    return false;
+}
+
 static int dns_sync_locked(struct db *db, const char *run_root, const struct db_network *n,
                            struct err **err)
 {
     _cleanup_free_ char *dir = dns_path(run_root, n->id, NULL),
                         *pidfile = dns_path(run_root, n->id, "dnsmasq.pid");
+    bool dns = strcmp(n->name, NETWORK_DEFAULT) != 0;
     size_t members = 0;
 
     if (!dir || !pidfile)
         return err_set(err, ENOMEM, "DNS server of network %s", n->name);
-    if (strcmp(n->name, NETWORK_DEFAULT) == 0 || n->state != DB_NETWORK_READY) {
-        dns_dir_remove(run_root, n->id);
+    /* the default network: a server only to lease VMs their addresses */
+    if (n->state != DB_NETWORK_READY || (!dns && !dns_has_dhcp_hosts(dir))) {
+        if (fs_exists(dir))
+            dns_dir_remove(run_root, n->id);
         return 0;
     }
     if (dns_hosts_write(db, n, dir, &members, err) < 0)
@@ -261,7 +304,64 @@ static int dns_sync_locked(struct db *db, const char *run_root, const struct db_
         if (errno != ESRCH)
             return err_sys(err, "signal the DNS server of network %s", n->name);
     }
-    return dns_server_start(n, dir, err);
+    return dns_server_start(n, dir, dns, err);
+}
+
+/* Drop the leases of address ip from the server's lease file. */
+static int dns_leases_drop(const char *run_root, const char *net_id, const char *ip,
+                           struct err **err)
+{
+    _cleanup_free_ char *p = dns_path(run_root, net_id, "leases"), *text = NULL, *buf = NULL;
+    size_t len = 0, blen = 0;
+    FILE *f;
+
+    if (!p || fs_read_file(p, &text, &len, NULL) < 0 || !ip[0])
+        return 0;
+    if (!(f = open_memstream(&buf, &blen)))
+        return err_set(err, ENOMEM, "DHCP leases");
+    /* "EXPIRY MAC IP NAME CLIENTID" per line */
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        char addr[CIDR_STR_LEN] = "";
+        if (sscanf(l, "%*s %*s %18s", addr) == 1 && strcmp(addr, ip) == 0)
+            continue;
+        fprintf(f, "%s\n", l);
+    }
+    if (fclose(f) != 0)
+        return err_set(err, ENOMEM, "DHCP leases");
+    return fs_write_atomic(p, buf ? buf : "", blen, 0644, err);
+}
+
+int network_dns_dhcp_host(const char *run_root, const char *net_id, const char *owner_id,
+                          const char *mac, const char *ip, const char *name, struct err **err)
+{
+    _cleanup_free_ char *dir = dns_path(run_root, net_id, "dhcp"), *p = NULL, *line = NULL;
+    _cleanup_close_ int lock = dns_lock(run_root, err);
+
+    if (lock < 0)
+        return -1;
+    if (!dir || asprintf(&p, "%s/%s", dir, owner_id) < 0)
+        return err_set(err, ENOMEM, "DHCP lease of %s", owner_id);
+    if (!mac) {
+        /* dnsmasq keeps a lease (and its name) in memory until it ends: stop
+         * it and drop the lease from its file; network_dns_sync() starts it
+         * again for the remaining members */
+        _cleanup_free_ char *old = NULL, *pidfile = dns_path(run_root, net_id, "dnsmasq.pid");
+        size_t len = 0;
+        char ip_[CIDR_STR_LEN] = "";
+        if (fs_read_file(p, &old, &len, NULL) < 0)
+            return 0;
+        sscanf(old, "%*[^,],%18[^,]", ip_);
+        if (pidfile)
+            dns_server_stop(pidfile);
+        if (unlink(p) < 0 && errno != ENOENT)
+            return err_sys(err, "remove the DHCP lease `%s`", p);
+        return dns_leases_drop(run_root, net_id, ip_, err);
+    }
+    if (asprintf(&line, "%s,%s,%s\n", mac, ip, name) < 0)
+        return err_set(err, ENOMEM, "DHCP lease of %s", owner_id);
+    if (fs_mkdir_p(dir, 0700, err) < 0)
+        return -1;
+    return fs_write_atomic(p, line, strlen(line), 0644, err);
 }
 
 int network_dns_sync(struct db *db, const char *run_root, const char *ref, struct err **err)
@@ -291,8 +391,7 @@ int network_dns_sync_all(struct db *db, const char *run_root, struct err **err)
     if (db_network_list(db, &v, &n, err) < 0)
         return -1;
     for (size_t i = 0; i < n && rc == 0; i++)
-        if (strcmp(v[i]->name, NETWORK_DEFAULT) != 0)
-            rc = network_dns_sync(db, run_root, v[i]->id, err);
+        rc = network_dns_sync(db, run_root, v[i]->id, err);
     db_network_list_free(v, n);
     return rc;
 }

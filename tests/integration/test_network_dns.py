@@ -7,6 +7,7 @@ test_network_run.py); the only queries go to the gateway address inside it.
 Every command is bounded in time; containers, servers and the namespace go
 in every outcome.
 """
+import json
 import os
 import shutil
 import signal
@@ -15,6 +16,7 @@ import time
 
 import pytest
 
+from conftest import run
 from test_network_run import IMAGE, NetEngine
 
 
@@ -218,8 +220,10 @@ def test_compared_with_podman_aardvark(ne, rootfs_template, tmp_path_factory):
         assert p.returncode == 0, p.stderr
         p = pm("run", "-d", "--name", "pdns2", "--network", "pdns", IMAGE, "sleep", "300")
         assert p.returncode == 0, p.stderr
+        p = pm("exec", "pdns2", "ip", "-4", "-o", "addr", "show", "eth0")
+        paddr = p.stdout.split("inet ")[1].split("/")[0]
         p = pm("exec", "pdns1", "nslookup", "pdns2", timeout=60)
-        assert "10.81.0.3" in p.stdout, (p.stdout, p.stderr)
+        assert paddr in p.stdout, (p.stdout, p.stderr)
         presolv = pm("exec", "pdns1", "cat", "/etc/resolv.conf").stdout
         assert "nameserver 10.81.0.1" in presolv, presolv
 
@@ -231,3 +235,99 @@ def test_compared_with_podman_aardvark(ne, rootfs_template, tmp_path_factory):
         assert "nameserver 10.81.0.1" in ne.ok("exec", "pdns1", "cat", "/etc/resolv.conf")
     finally:
         pm.close()
+
+
+FAKE_VMM = r"""#!/bin/sh
+# Stands in for isola-vmm: records what `isola vm run` gave it, then plays
+# the guest's DHCP client on a veth of the bridge with the VM's MAC.
+out={out}
+echo "$@" > $out/args
+tap=$(echo "$@" | sed -n 's/.*--net tap=\([^,]*\),mac=\([^ ]*\).*/\1/p')
+mac=$(echo "$@" | sed -n 's/.*--net tap=\([^,]*\),mac=\([^ ]*\).*/\2/p')
+ip -j link show "$tap" > $out/tap.json
+cat {run}/dns/*/dhcp/* > $out/lease 2>&1
+ip netns add {guestns}
+ip link add vmg0 type veth peer name vmg1
+ip link set vmg0 master "$(ip -j link show "$tap" | sed 's/.*"master":"\([^"]*\)".*/\1/')" up
+ip link set vmg1 netns {guestns}
+ip -n {guestns} link set vmg1 address "$mac" up
+printf '#!/bin/sh\n[ "$1" = bound ] && echo "$ip $router $dns" > {out}/dhcp\nexit 0\n' > $out/udhcpc.sh
+chmod +x $out/udhcpc.sh
+timeout 20 ip netns exec {guestns} busybox udhcpc -i vmg1 -n -q -f -t 5 -T 1 -s $out/udhcpc.sh \
+    > $out/udhcpc.log 2>&1
+busybox nslookup {name} {gw} > $out/nslookup 2>&1
+ip link del vmg0
+ip netns del {guestns}
+exit 7
+"""
+
+
+def test_vm_on_a_network_gets_its_address_by_dhcp_and_a_name(ne, tmp_root):
+    """`isola vm run --net network=NAME`: a tap on the bridge, the IPAM's next
+    address leased by the network's dnsmasq to the VM's MAC (a DHCP client on
+    the bridge with that MAC gets exactly it), the VM's name in DNS; all gone
+    when the VM ends (here: a stand-in monitor that exits 7). The real guest
+    runs in the test host (test_vm_network.py)."""
+    out = os.path.join(tmp_root, "fakevmm")
+    os.makedirs(out)
+    guestns = f"isola-ng-{os.getpid()}"
+    vmm = os.path.join(tmp_root, "isola-vmm")
+    with open(vmm, "w") as f:
+        f.write(FAKE_VMM.format(out=out, run=ne.env["ISOLA_RUN_DIR"], guestns=guestns,
+                                name="vmguest", gw="10.82.0.1"))
+    os.chmod(vmm, 0o755)
+    ne.ok("network", "create", "--subnet", "10.82.0.0/24", "vmnet")
+    ne.ok("run", "-d", "--name", "box1", "--network", "vmnet", IMAGE, "sleep", "300")
+    links = ne.links()
+    env = ne.env
+    try:
+        ne.env = dict(env, ISOLA_VMM=vmm)
+        p = ne("vm", "run", "--kernel", "/nonexistent", "--console", "none", "--name", "vmguest",
+               "--net", "network=vmnet", timeout=120)
+    finally:
+        ne.env = env
+        run(["ip", "netns", "del", guestns], timeout=10)
+    assert p.returncode == 7, (p.stdout, p.stderr)
+
+    def read(name):
+        with open(os.path.join(out, name)) as f:
+            return f.read()
+    args = read("args")
+    assert "--name" not in args and "network=" not in args, args
+    assert "--net tap=it" in args and ",mac=02:42:0a:52:00:03" in args, args
+    tap = json.loads(read("tap.json"))[0]
+    assert tap["master"].startswith("isola-"), tap
+    assert read("lease").strip() == "02:42:0a:52:00:03,10.82.0.3,vmguest"
+    # the DHCP client with the VM's MAC got the IPAM's address, the gateway
+    # as router and DNS server
+    assert read("dhcp").split() == ["10.82.0.3", "10.82.0.1", "10.82.0.1"], \
+        read("udhcpc.log")
+    assert "10.82.0.3" in read("nslookup"), read("nslookup")
+    # afterwards: no tap, no lease, no name, the address free again
+    assert ne.links() == links
+    assert not [f for f in os.listdir(os.path.join(dns_dir(ne)))
+                if os.path.isdir(os.path.join(dns_dir(ne), f, "dhcp"))
+                and os.listdir(os.path.join(dns_dir(ne), f, "dhcp"))]
+    _, addrs = nslookup(ne, "box1", "vmguest")
+    assert addrs == []
+    assert "vmguest" not in ne.ok("ps", "-a", "--format", "{{.Names}}")
+    ne.ok("run", "-d", "--name", "box2", "--network", "vmnet", IMAGE, "sleep", "300")
+    assert ne.inspect("box2")["NetworkSettings"]["Networks"]["vmnet"]["IPAddress"] == "10.82.0.3"
+
+
+def test_vm_on_a_network_undone_when_the_monitor_fails(ne):
+    """A VM that cannot start (no such kernel, the real monitor) leaves no
+    tap, lease or row behind, and the network can be removed."""
+    ne.ok("network", "create", "--subnet", "10.83.0.0/24", "vmnet2")
+    links = ne.links()
+    p = ne("vm", "run", "--kernel", "/nonexistent", "--console", "none",
+           "--net", "network=vmnet2", timeout=120)
+    assert p.returncode != 0 and "nonexistent" in p.stderr, p.stderr
+    assert ne.links() == links
+    assert dns_pids(ne) == []
+    assert ne.ok("ps", "-a", "-q") == ""
+    ne.ok("network", "rm", "vmnet2")
+    links = ne.links()
+    p = ne("vm", "run", "--kernel", "/nonexistent", "--net", "network=nosuchnet")
+    assert p.returncode != 0 and "nosuchnet" in p.stderr, p.stderr
+    assert ne.links() == links and ne.ok("ps", "-a", "-q") == ""
