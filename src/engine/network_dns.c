@@ -126,6 +126,33 @@ static void dns_dir_remove(const char *run_root, const char *net_id)
         err_free(&e);
 }
 
+/* Replace path by rename, without fs_write_atomic()'s fsyncs: the run dir
+ * does not outlive a reboot, and its files are made again from the state. */
+static int dns_write(const char *path, const char *data, size_t len, struct err **err)
+{
+    _cleanup_free_ char *tmp = NULL;
+    _cleanup_close_ int fd = -1;
+    const char *base = strrchr(path, '/');
+
+    /* a dot file: dnsmasq's inotify of the dhcp dir skips those */
+    base = base ? base + 1 : path;
+    if (asprintf(&tmp, "%.*s.%s.tmp", (int)(base - path), path, base) < 0)
+        return err_set(err, ENOMEM, "write `%s`", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return err_sys(err, "write `%s`", tmp);
+    if (fs_write_all(fd, data, len, tmp, err) < 0) {
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) < 0) {
+        err_sys(err, "rename `%s` to `%s`", tmp, path);
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 /* The host's resolvers, except those on loopback: a resolver on 127.0.0.0/8
  * (systemd-resolved, a local dnsmasq) is the host's, not the network's. */
 static size_t upstream_servers(char out[DNS_MAX_SERVERS][64])
@@ -257,7 +284,7 @@ static int dns_hosts_write(struct db *db, const struct db_network *n, const char
         return 0;
     if (fs_mkdir_p(dir, 0700, err) < 0)
         return -1;
-    return fs_write_atomic(path, buf, len, 0644, err);
+    return dns_write(path, buf, len, err);
 }
 
 /* Whether a VM holds a static lease (a file in <dir>/dhcp). */
@@ -328,7 +355,7 @@ static int dns_leases_drop(const char *run_root, const char *net_id, const char 
     }
     if (fclose(f) != 0)
         return err_set(err, ENOMEM, "DHCP leases");
-    return fs_write_atomic(p, buf ? buf : "", blen, 0644, err);
+    return dns_write(p, buf ? buf : "", blen, err);
 }
 
 int network_dns_dhcp_host(const char *run_root, const char *net_id, const char *owner_id,
@@ -361,7 +388,7 @@ int network_dns_dhcp_host(const char *run_root, const char *net_id, const char *
         return err_set(err, ENOMEM, "DHCP lease of %s", owner_id);
     if (fs_mkdir_p(dir, 0700, err) < 0)
         return -1;
-    return fs_write_atomic(p, line, strlen(line), 0644, err);
+    return dns_write(p, line, strlen(line), err);
 }
 
 int network_dns_sync(struct db *db, const char *run_root, const char *ref, struct err **err)
