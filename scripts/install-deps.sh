@@ -9,6 +9,8 @@ set -eu
 # golang-github-containers-common (podman depends on it too): its seccomp.json
 # is what scripts/gen-seccomp-default.py turns into the built-in default
 # profile; isola does not read it at run time.
+# dnsmasq-base: the DNS server of each user network (docs/networks.md, "DNS");
+# the binary only, no system service.
 # docker.io: bench/engine.sh runs a private dockerd (its own data/exec root and
 # socket, --bridge none --iptables=false) as a peer; nothing else needs it.
 PKGS="
@@ -23,6 +25,7 @@ PKGS="
   golang-github-containers-common
   qemu-system-x86 hyperfine time
   nfs-kernel-server
+  dnsmasq-base
 "
 
 missing=""

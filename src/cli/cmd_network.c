@@ -15,6 +15,7 @@
 #include "engine/ctr_fg.h"
 #include "engine/db.h"
 #include "engine/network.h"
+#include "engine/network_dns.h"
 #include "cli/cli_fmt.h"
 #include "cli/cli_template.h"
 #include "util/cleanup.h"
@@ -37,6 +38,24 @@ static int bad_flag(const char *verb)
 {
     fprintf(stderr, "See 'isola network %s --help'.\n", verb);
     return EXIT_FLAG;
+}
+
+/* The run dir of the DNS servers (network_dns.h): ISOLA_RUN_DIR, as the
+ * container commands'. */
+static const char *run_dir(void)
+{
+    const char *rd = getenv("ISOLA_RUN_DIR");
+
+    return rd && *rd ? rd : "/run/isola";
+}
+
+/* Stop the DNS servers of removed networks and what a crash left running. */
+static void dns_gc(struct db *db)
+{
+    _cleanup_err_ struct err *e = NULL;
+
+    if (network_dns_gc(db, run_dir(), &e) < 0)
+        fprintf(stderr, "isola network: %s\n", e->msg);
 }
 
 static int open_db(const char *root, const char *verb, struct db **db)
@@ -412,6 +431,7 @@ static int network_rm_cmd(int argc, char **argv, const char *root)
         }
         printf("%s\n", argv[i]);
     }
+    dns_gc(db);
     db_close(db);
     return rc;
 }
@@ -471,6 +491,7 @@ static int network_prune_cmd(int argc, char **argv, const char *root)
         return 1;
     network_prune_collect(db, root);
     r = network_prune(db, &removed, &e);
+    dns_gc(db);
     db_close(db);
     if (r < 0)
         return fail("prune", e);

@@ -56,6 +56,9 @@ static void vm_exec_vmm(int argc, char **argv)
 
 int cmd_vm(int argc, char **argv)
 {
+    /* on a network: the engine's part here, the VM in a child */
+    if (argc >= 2 && strcmp(argv[1], "run") == 0 && cmd_vm_net_wanted(argc, argv))
+        return cmd_vm_net(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
         vm_exec_vmm(argc, argv);
     return cmd_vm_here(argc, argv);
