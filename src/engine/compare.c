@@ -477,6 +477,10 @@ static int one_run(struct compare_ctx *x, unsigned i, struct run_result *rr, str
     struct compare_inst in = {0};
     char name[96];
     int rc = -1;
+    /* declared before the first goto: cleanup runs on them at out */
+    _cleanup_db_container_ struct db_container *c = NULL;
+    _cleanup_json_ json_t *st = NULL, *st2 = NULL;
+    struct err *e = NULL;
 
     snprintf(name, sizeof(name), "compare-%d-%s-%u", (int)getpid(), x->m->name, x->seq++);
     step(x, "run %u/%u: start", i + 1, x->o->runs);
@@ -488,9 +492,6 @@ static int one_run(struct compare_ctx *x, unsigned i, struct run_result *rr, str
     step(x, "run %u/%u: started in %.0f ms; memory, disk, overhead", i + 1, x->o->runs,
          rr->start_ms);
     /* the peak of the start, before the loops below add theirs */
-    _cleanup_db_container_ struct db_container *c = NULL;
-    _cleanup_json_ json_t *st = NULL;
-    struct err *e = NULL;
     if (ctr_get(x->db, x->env, in.id, &c, err) < 0)
         goto out;
     if (c->status == DB_STATUS_RUNNING && ctr_stats_fetch(x->env, c, &st, &e) == 0) {
@@ -509,7 +510,6 @@ static int one_run(struct compare_ctx *x, unsigned i, struct run_result *rr, str
         if (inst_pss(x, &in, &pss, &e) == 0)
             rr->pss = (double)pss;
         err_free(&e);
-        _cleanup_json_ json_t *st2 = NULL;
         if (ctr_stats_fetch(x->env, c, &st2, &e) == 0)
             rr->charged = json_num(st2, "memoryCurrent");
         err_free(&e);
