@@ -199,9 +199,15 @@ void compare_print(json_t *report, enum compare_format f, FILE *out)
     /* the command that made it */
     size_t k = (size_t)snprintf(line, sizeof(line), "isola compare %s",
                                 json_string_value(json_object_get(report, "image")));
-    json_array_foreach (json_object_get(report, "command"), i, a)
+    json_array_foreach (json_object_get(report, "command"), i, a) {
+        const char *arg = json_string_value(a);
+        /* as a shell would take it back (no ' inside: "..." then) */
+        bool plain = arg[0] && strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789-_./:=,+@%") == strlen(arg);
+        const char *q = plain ? "" : (strchr(arg, '\'') ? "\"" : "'");
         if (k < sizeof(line))
-            k += (size_t)snprintf(line + k, sizeof(line) - k, " %s", json_string_value(a));
+            k += (size_t)snprintf(line + k, sizeof(line) - k, " %s%s%s", q, arg, q);
+    }
     snprintf(cells[0], sizeof(cells[0]), "%d runs",
              (int)json_integer_value(json_object_get(report, "runs")));
     if (f == CMP_FMT_HTML) {
