@@ -128,19 +128,77 @@ def model(report, name):
 
 def test_start_counts_the_time_to_first_output(cmp):
     """A workload that sleeps 200 ms before its first output starts in >= 200 ms,
-    in every run; one that prints at once starts sooner than that."""
-    _, slow = cmp.compare_json("--runs", "2", "--models", "container", IMAGE,
-                               "sh", "-c", "sleep 0.2; echo ready; exec sleep 3600")
+    in every run, the first one cold where the page cache may be dropped."""
+    p = cmp("compare", "--format", "json", "--runs", "2", "--models", "container", IMAGE,
+            "sh", "-c", "sleep 0.2; echo ready; exec sleep 3600")
+    assert p.returncode == 0, p.stderr
+    slow = json.loads(p.stdout)
     c = model(slow, "container")
     assert c["status"] == "ok", c
     assert c["start"]["allMs"]["n"] == 2
     assert c["start"]["allMs"]["min"] >= 200, c["start"]
+    if os.access("/proc/sys/vm/drop_caches", os.W_OK):
+        assert c["start"]["coldMs"] >= 200, c["start"]
+        assert "drop_caches" in c["start"]["coldNote"]
+        assert c["start"]["warmMs"]["n"] == 1
+    else:
+        assert c["start"]["coldMs"] is None
+        assert "cannot be written" in c["start"]["coldNote"], c["start"]
     # --ready CMD: started when the file exists, written 300 ms after the first output
     _, ready = cmp.compare_json(
         "--runs", "1", "--models", "container", "--ready", "test -e /tmp/up", IMAGE,
         "sh", "-c", "echo early; sleep 0.3; touch /tmp/up; exec sleep 3600")
     assert model(ready, "container")["start"]["allMs"]["min"] >= 300
     assert cmp.leftovers() == []
+
+
+def test_ready_probes_a_server(cmp):
+    """--ready tcp:PORT and http:URL: a server that listens 300 ms after it
+    starts, and prints nothing, is started once it answers."""
+    server = ["sh", "-c", "sleep 0.3; exec /usr/sbin/httpd -f -p 8080 -h /"]
+    for ready in ("tcp:8080", "http://localhost:8080/"):
+        _, rep = cmp.compare_json("--runs", "1", "--models", "container", "--ready", ready,
+                                  IMAGE, *server)
+        c = model(rep, "container")
+        assert c["status"] == "ok", c
+        assert c["start"]["allMs"]["min"] >= 300, (ready, c["start"])
+        # the server stays up: its memory was measured
+        assert c["memory"]["pssBytes"]["n"] == 1
+    # a port nobody listens on is never ready: the model fails, with the reason
+    p, rep = cmp.compare_json("--runs", "1", "--models", "container", "--ready", "tcp:9",
+                              "--timeout", "2", IMAGE, *IDLE, ok=False)
+    assert p.returncode == 3, p.stderr
+    assert "not ready after 2000 ms" in model(rep, "container")["reason"]
+    assert cmp.leftovers() == []
+
+
+def test_progress_on_a_terminal(cmp):
+    """A progress line on stderr when it is a terminal, none otherwise."""
+    master, slave = os.openpty()
+    try:
+        p = subprocess.run(cmp.argv("compare", "--no-cold", "--runs", "1", "--models",
+                                    "container", IMAGE, *IDLE),
+                           env=cmp.env, stdout=subprocess.PIPE, stderr=slave, timeout=120)
+        os.close(slave)
+        slave = -1
+        chunks = []
+        while True:
+            try:
+                b = os.read(master, 65536)
+            except OSError:
+                break
+            if not b:
+                break
+            chunks.append(b)
+    finally:
+        if slave >= 0:
+            os.close(slave)
+        os.close(master)
+    assert p.returncode == 0
+    tty = b"".join(chunks).decode(errors="replace")
+    assert "compare: container: run 1/1" in tty, tty
+    piped = cmp("compare", "--no-cold", "--runs", "1", "--models", "container", IMAGE, *IDLE)
+    assert "run 1/1" not in piped.stderr, piped.stderr
 
 
 def test_memory_counts_what_the_workload_holds(cmp):
