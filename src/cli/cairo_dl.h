@@ -16,6 +16,10 @@
 /* Every cairo function isola calls, in one place. */
 #define CAIRO_DL_SYMS(X)                   \
     X(cairo_create)                        \
+    X(cairo_debug_reset_static_data)       \
+    X(cairo_font_face_destroy)             \
+    X(cairo_set_font_face)                 \
+    X(cairo_toy_font_face_create)          \
     X(cairo_destroy)                       \
     X(cairo_fill)                          \
     X(cairo_image_surface_create)          \
@@ -48,5 +52,9 @@ CAIRO_DL_SYMS(CAIRO_DL_PROTO_)
 
 /* Load libcairo.so.2 (package libcairo2) and every symbol above, once. */
 int cairo_dl_load(struct err **err);
+
+/* Give back the font caches of cairo and fontconfig (which cairo loaded), once
+ * no surface is left: what a leak checker would otherwise report at exit. */
+void cairo_dl_release_caches(void);
 
 #endif

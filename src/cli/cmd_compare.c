@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cairo_dl.h"
 #include "cli/commands.h"
 #include "cli/compare_out.h"
 #include "cli/ctr_cli.h"
@@ -269,6 +270,7 @@ int cmd_compare(int argc, char **argv)
         } else {
             fprintf(stderr, "isola compare: wrote %s\n", outputs[i]);
         }
+    cairo_dl_release_caches();
     /* a model that failed: the report is complete, the exit says so */
     json_t *m;
     size_t i;

@@ -32,13 +32,15 @@ static const double palette[][3] = {
     {0.58, 0.40, 0.74},
 };
 
+/* The two faces of a drawing (draw() makes and destroys them). */
+static cairo_font_face_t *face_normal, *face_bold;
+
 static void text(cairo_t *cr, double x, double y, double size, bool bold, const char *s,
                  int align /* -1 left, 0 centre, 1 right */)
 {
     cairo_text_extents_t ext;
 
-    sym_cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
-                               bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    sym_cairo_set_font_face(cr, bold ? face_bold : face_normal);
     sym_cairo_set_font_size(cr, size);
     sym_cairo_text_extents(cr, s, &ext);
     double dx = align < 0 ? 0 : (align == 0 ? ext.width / 2 + ext.x_bearing : ext.x_advance);
@@ -185,6 +187,11 @@ static void panel(cairo_t *cr, double x0, double y0, json_t *models,
 static int draw(cairo_surface_t *sf, json_t *report, double W, double H, struct err **err)
 {
     cairo_t *cr = sym_cairo_create(sf);
+
+    face_normal = sym_cairo_toy_font_face_create("DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+                                                 CAIRO_FONT_WEIGHT_NORMAL);
+    face_bold = sym_cairo_toy_font_face_create("DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+                                               CAIRO_FONT_WEIGHT_BOLD);
     json_t *models = json_object_get(report, "models"), *mach = json_object_get(report, "machine");
     char line[512];
     size_t k = 0;
@@ -228,6 +235,9 @@ static int draw(cairo_surface_t *sf, json_t *report, double W, double H, struct 
     (void)W;
     cairo_status_t s = sym_cairo_status(cr);
     sym_cairo_destroy(cr);
+    sym_cairo_font_face_destroy(face_normal);
+    sym_cairo_font_face_destroy(face_bold);
+    face_normal = face_bold = NULL;
     if (s != CAIRO_STATUS_SUCCESS)
         return err_val(err, EIO, "draw the charts: %s", sym_cairo_status_to_string(s));
     return 0;

@@ -33,6 +33,7 @@ struct compare_inst {
     int64_t ready_ns;   /* when it was ready */
     pid_t monitor, pid; /* the monitor, the workload's first process */
     char *log_path;
+    double peak_polled; /* the highest charge seen while waiting (bytes) */
 };
 
 /* A model: how it is made available and launched, through the engine. */
@@ -215,6 +216,12 @@ static const struct compare_model models[] = {
 
 /* --- readiness ---------------------------------------------------------- */
 
+static double json_num(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
 /* "2026-12-07T13:56:01.626280643Z" -> ns since the epoch; -1 when malformed. */
 static int64_t parse_log_time(const char *s)
 {
@@ -275,6 +282,23 @@ static int inst_exec(struct compare_ctx *x, struct compare_inst *in, char *const
     return 0;
 }
 
+/* The cgroup's charge now, into in->peak_polled: the peak where the kernel
+ * keeps none (cgroup v2 before Linux 5.19 has no memory.peak). */
+static void poll_charge(struct compare_ctx *x, struct compare_inst *in)
+{
+    struct db_container dc = {0};
+    _cleanup_json_ json_t *st = NULL;
+    struct err *e = NULL;
+
+    snprintf(dc.id, sizeof(dc.id), "%s", in->id);
+    if (ctr_stats_fetch(x->env, &dc, &st, &e) == 0) {
+        double cur = json_num(st, "memoryCurrent");
+        if (!isnan(cur) && cur > in->peak_polled)
+            in->peak_polled = cur;
+    }
+    err_free(&e);
+}
+
 /* Wait until the instance is ready (--ready, else its first output); sets
  * in->ready_ns. */
 static int inst_wait_ready(struct compare_ctx *x, struct compare_inst *in, struct err **err)
@@ -309,6 +333,8 @@ static int inst_wait_ready(struct compare_ctx *x, struct compare_inst *in, struc
                 return 0;
             }
         }
+        if (i % 10 == 0)
+            poll_charge(x, in);
         /* a workload that ended without being ready will never be */
         if (i % 20 == 19 && !inst_running(x, in)) {
             if (r->kind == COMPARE_READY_OUTPUT && first_output_ns(in->log_path))
@@ -350,12 +376,6 @@ static int inst_pss(struct compare_ctx *x, struct compare_inst *in, uint64_t *ou
         sum += compare_pss(pids[i]);
     *out = sum;
     return 0;
-}
-
-static double json_num(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
 /* The unique and shared bytes of an instance: its bundle (the upper layer,
@@ -500,6 +520,9 @@ static int one_run(struct compare_ctx *x, unsigned i, struct run_result *rr, str
     if (c->status == DB_STATUS_RUNNING && ctr_stats_fetch(x->env, c, &st, &e) == 0) {
         rr->peak = json_num(st, "memoryPeak");
         rr->charged = json_num(st, "memoryCurrent");
+        if (isnan(rr->peak) && in.peak_polled > 0)
+            rr->peak =
+                !isnan(rr->charged) && rr->charged > in.peak_polled ? rr->charged : in.peak_polled;
     }
     err_free(&e);
     /* idle: let what the start left behind settle */
@@ -721,9 +744,10 @@ static void relate(json_t *models_j)
             strcmp(json_string_value(json_object_get(m, "status")), "ok") == 0)
             base = json_object_get(m, "overhead");
     json_array_foreach (models_j, i, m) {
-        json_t *ov = json_object_get(m, "overhead"), *rel = json_object();
+        json_t *ov = json_object_get(m, "overhead");
         if (!ov)
             continue;
+        json_t *rel = json_object();
         for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
             double a = json_num(json_object_get(ov, keys[k]), "median");
             double b = base ? json_num(json_object_get(base, keys[k]), "median") : NAN;
