@@ -22,7 +22,7 @@
 #define PANEL_W 440.0
 #define PANEL_H 250.0
 #define COLS    2
-#define HEAD_H  64.0
+#define HEAD_H  80.0
 #define FOOT_H  28.0
 
 static const double palette[][3] = {
@@ -119,14 +119,18 @@ static void panel(cairo_t *cr, double x0, double y0, json_t *models,
     sym_cairo_rectangle(cr, x0 + 6, y0 + 6, PANEL_W - 12, PANEL_H - 12);
     sym_cairo_fill(cr);
     sym_cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    text(cr, x0 + 18, y0 + 28, 14, true, ms->chart, -1);
+    text(cr, x0 + 18, y0 + 26, 14, true, ms->chart, -1);
 
     json_array_foreach (models, i, m)
         if (values(m, ms, &med, &lo, &hi))
             top = fmax(top, fmax(med, hi));
-    top = nice_top(top);
+    /* round numbers in the unit shown */
+    double scale = 1;
+    if (ms->unit == CMP_BYTES)
+        scale = top >= 1073741824.0 ? 1073741824.0 : (top >= 1048576.0 ? 1048576.0 : 1024.0);
+    top = nice_top(top / scale) * scale;
 
-    double ax = x0 + 70, ay = y0 + 44, aw = PANEL_W - 100, ah = PANEL_H - 104;
+    double ax = x0 + 70, ay = y0 + 58, aw = PANEL_W - 100, ah = PANEL_H - 118;
     char lab[32];
     const char *unit;
     /* axis and grid: 0, top/2, top */
@@ -143,7 +147,7 @@ static void panel(cairo_t *cr, double x0, double y0, json_t *models,
     }
     fmt_axis(top, ms->unit, lab, sizeof(lab), &unit);
     if (*unit)
-        text(cr, ax - 8, ay - 14, 11, false, unit, 1);
+        text(cr, ax - 8, ay - 12, 11, false, unit, 1);
 
     double slot = aw / (double)(nm ? nm : 1), bw = fmin(70, slot * 0.55);
     json_array_foreach (models, i, m) {
@@ -202,14 +206,16 @@ static int draw(cairo_surface_t *sf, json_t *report, double W, double H, struct 
     snprintf(line, sizeof(line), "isola compare %s",
              json_string_value(json_object_get(report, "image")));
     text(cr, 16, 28, 18, true, line, -1);
-    snprintf(line, sizeof(line),
-             "%s, %d cores, Linux %s, %s; median of %d runs, whiskers: min..max",
+    snprintf(line, sizeof(line), "%s, %d cores, Linux %s, %s",
              json_string_value(json_object_get(mach, "cpu")),
              (int)json_integer_value(json_object_get(mach, "cores")),
              json_string_value(json_object_get(mach, "kernel")),
-             json_string_value(json_object_get(mach, "summary")),
-             (int)json_integer_value(json_object_get(report, "runs")));
+             json_string_value(json_object_get(mach, "summary")));
     text(cr, 16, 50, 11, false, line, -1);
+    snprintf(line, sizeof(line),
+             "bars: the median of %d runs; whiskers: the smallest to the largest",
+             (int)json_integer_value(json_object_get(report, "runs")));
+    text(cr, 16, 66, 11, false, line, -1);
     for (size_t i = 0; i < compare_n_measures; i++) {
         if (!compare_measures[i].chart)
             continue;
