@@ -208,8 +208,9 @@ void compare_print(json_t *report, enum compare_format f, FILE *out)
         if (k < sizeof(line))
             k += (size_t)snprintf(line + k, sizeof(line) - k, " %s%s%s", q, arg, q);
     }
-    snprintf(cells[0], sizeof(cells[0]), "%d runs",
-             (int)json_integer_value(json_object_get(report, "runs")));
+    snprintf(cells[0], sizeof(cells[0]), "%d runs, started = %s",
+             (int)json_integer_value(json_object_get(report, "runs")),
+             json_string_value(json_object_get(report, "ready")));
     if (f == CMP_FMT_HTML) {
         fputs("<p><code>", out);
         html_esc(out, line);

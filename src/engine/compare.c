@@ -758,6 +758,22 @@ static void relate(json_t *models_j)
     }
 }
 
+/* What "started" meant, for the report's readers. */
+static json_t *ready_text(const struct compare_ready *r)
+{
+    switch (r->kind) {
+    case COMPARE_READY_CMD:
+        return json_sprintf("`%s` exits 0 in it", r->cmd && r->cmd[2] ? r->cmd[2] : "?");
+    case COMPARE_READY_TCP:
+        return json_sprintf("tcp:%u accepts a connection", (unsigned)r->port);
+    case COMPARE_READY_HTTP:
+        return json_sprintf("http://%s:%u%s answers", r->host ? r->host : "", (unsigned)r->port,
+                            r->path ? r->path : "/");
+    default:
+        return json_string("its first output");
+    }
+}
+
 static const struct compare_model *model_find(const char *name)
 {
     for (size_t i = 0; i < ARRAY_SIZE(models); i++)
@@ -808,6 +824,7 @@ int compare_run(struct db *db, const struct ctr_env *env, struct store *s,
     json_object_set_new(r, "image", json_string(o->image));
     json_object_set_new(r, "command", argv);
     json_object_set_new(r, "runs", json_integer(o->runs));
+    json_object_set_new(r, "ready", ready_text(&o->ready));
     json_object_set_new(r, "machine", compare_machine(o->kvm_dev));
     for (const char *const *n = names; *n; n++) {
         x.m = model_find(*n);

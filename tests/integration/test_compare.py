@@ -172,6 +172,27 @@ def test_ready_probes_a_server(cmp):
     assert cmp.leftovers() == []
 
 
+def test_server_image_built_with_isola_build(cmp, tmp_root):
+    """A small HTTP server image from a Dockerfile (`isola build`), compared with
+    its own command and --ready http: the docs' second example."""
+    ctx = os.path.join(tmp_root, "ctx")
+    os.makedirs(ctx)
+    with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+        f.write(f"FROM {IMAGE}\n"
+                "RUN mkdir -p /www && echo hello > /www/index.html\n"
+                "EXPOSE 8080\n"
+                'CMD ["/usr/sbin/httpd", "-f", "-p", "8080", "-h", "/www"]\n')
+    b = cmp("build", "-t", "compareweb", ctx)
+    assert b.returncode == 0, b.stderr
+    _, rep = cmp.compare_json("--runs", "2", "--models", "container", "--ready",
+                              "http://localhost:8080/", "compareweb")
+    assert rep["command"] == [] and "http://localhost:8080/" in rep["ready"]
+    c = model(rep, "container")
+    assert c["status"] == "ok" and c["runsCompleted"] == 2, c
+    assert c["overhead"]["tcpRttUs"]["n"] == 2
+    assert cmp.leftovers() == []
+
+
 def test_progress_on_a_terminal(cmp):
     """A progress line on stderr when it is a terminal, none otherwise."""
     master, slave = os.openpty()
