@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* isola vm: `isola vm run` runs in isola-vmm (cmd_vm_here() there), else here. */
 #include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cmd_vm.h"
 #include "cli/commands.h"
 
 /*
@@ -54,9 +57,33 @@ static void vm_exec_vmm(int argc, char **argv)
     free(args);
 }
 
+/* Does `run`'s argv ask for a managed VM (-d, --name, ...)? Bad usage is
+ * left to the foreground run to report. */
+static bool vm_run_is_managed(int argc, char **argv)
+{
+    struct vm_config cfg;
+    struct vm_run_extra x;
+    struct err *e = NULL;
+    int saved = opterr;
+
+    vm_config_init(&cfg);
+    opterr = 0;
+    int r = vm_run_parse(argc, argv, &cfg, &x, &e);
+    opterr = saved;
+    err_free(&e);
+    vm_config_free(&cfg);
+    return r == 0 && x.managed;
+}
+
 int cmd_vm(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "run") == 0)
+    if (argc >= 2 && strcmp(argv[1], "run") == 0) {
+        if (vm_run_is_managed(argc - 1, argv + 1))
+            return cmd_vm_run_managed(argc - 1, argv + 1);
         vm_exec_vmm(argc, argv);
+    }
+    int r = cmd_vm_manage(argc, argv);
+    if (r != -1)
+        return r;
     return cmd_vm_here(argc, argv);
 }

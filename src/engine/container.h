@@ -145,6 +145,10 @@ int ctr_await_exit(int fd, int timeout_ms, json_t **exitj);
 /* Wait, at most timeout_ms, for c's monitor process to be gone. */
 void ctr_wait_monitor_gone(const struct db_container *c, int timeout_ms);
 
+/* A new workload id: 64 hex digits from getrandom(), never a short id of
+ * decimal digits only (Docker's). */
+int ctr_new_id(char id[DB_ID_LEN + 1], struct err **err);
+
 /* Paths of c's run dir and bundle (caller frees). */
 char *ctr_run_dir(const struct ctr_env *env, const char *id);
 char *ctr_bundle_dir(const struct ctr_env *env, const char *id);

@@ -122,6 +122,9 @@ int builder_build(const struct vm_config *c, int console_fd, struct vm_machine *
         return -1;
     if (builder_devices(c, m, err) < 0)
         return -1;
+    /* the power button's event line, after the devices' (their GSIs stay) */
+    if (machine_alloc_gsi(m, &m->ged_gsi, err) < 0)
+        return err_wrap(err, "ACPI power button");
     if (acpi_build(m, &rsdp, err) < 0 || boot_load(m, &bc, rsdp, &entry, err) < 0)
         return -1;
     for (unsigned int i = 0; i < m->ncpus; i++)

@@ -210,6 +210,15 @@ const char *machine_end_name(enum vm_end end)
     return "?";
 }
 
+int machine_power_button(struct vm_machine *m, struct err **err)
+{
+    if (m->ged_gsi == 0)
+        return err_val(err, ENODEV, "%s", "power button: the machine has no ACPI GED");
+    if (kvm_irq_line(&m->kvm, m->ged_gsi, 1) < 0 || kvm_irq_line(&m->kvm, m->ged_gsi, 0) < 0)
+        return err_sys(err, "power button: KVM_IRQ_LINE %u", m->ged_gsi);
+    return 0;
+}
+
 int machine_run(struct vm_machine *m, int in_fd,
                 void (*on_input)(void *ctx, const uint8_t *buf, size_t len), void *input_ctx,
                 struct err **err)
@@ -222,6 +231,7 @@ int machine_run(struct vm_machine *m, int in_fd,
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGPWR);
     sigaddset(&block, VCPU_KICK_SIGNAL);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     sfd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -250,9 +260,17 @@ int machine_run(struct vm_machine *m, int in_fd,
         }
         if (p[1].revents & POLLIN) {
             struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != VCPU_KICK_SIGNAL)
+            if (read(sfd, &si, sizeof(si)) != sizeof(si) || si.ssi_signo == VCPU_KICK_SIGNAL) {
+                /* nothing */
+            } else if (si.ssi_signo == SIGPWR) {
+                /* a shutdown request (isola vm stop): the guest decides */
+                struct err *e = NULL;
+                if (machine_power_button(m, &e) < 0)
+                    err_free(&e);
+            } else {
                 machine_end(m, VM_END_SIGNAL, (int)si.ssi_signo, "stopped by signal %s",
                             strsignal((int)si.ssi_signo));
+            }
         }
         if (in_fd >= 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
             uint8_t buf[256];

@@ -66,6 +66,8 @@ struct vm_machine {
     unsigned int ncpus;
     uint64_t ram_size;
     uint32_t next_gsi_index;
+    /* The ACPI Generic Event Device's GSI (power button), 0: none. */
+    uint32_t ged_gsi;
     uint64_t next_virtio_mmio;
     /* Queue notifications complete in the kernel (KVM_IOEVENTFD); off when KVM
      * lacks it or no_ioeventfd is set (docs/virtio.md). */
@@ -122,5 +124,11 @@ int machine_run(struct vm_machine *m, int in_fd,
                 struct err **err);
 
 const char *machine_end_name(enum vm_end end);
+
+/* Press the ACPI power button: an edge on the Generic Event Device's GSI, whose
+ * _EVT method notifies the PNP0C0C button (acpi.c). A guest with an ACPI
+ * button driver and someone listening (systemd-logind, acpid) shuts down.
+ * -1 (ENODEV) when the machine has no GED. */
+int machine_power_button(struct vm_machine *m, struct err **err);
 
 #endif

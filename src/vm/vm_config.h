@@ -9,6 +9,7 @@
 #ifndef ISOLA_VM_CONFIG_H
 #define ISOLA_VM_CONFIG_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -54,6 +55,14 @@ int vm_config_add_disk(struct vm_config *c, const char *spec, struct err **err);
 int vm_config_add_net(struct vm_config *c, const char *spec, struct err **err);
 int vm_config_set_console(struct vm_config *c, const char *spec, struct err **err);
 int vm_config_parse_memory(const char *s, uint64_t *bytes, struct err **err);
+
+/* The JSON file form of c (vm_config_load_file() reads it back). */
+int vm_config_to_json(const struct vm_config *c, json_t **out, struct err **err);
+/* Make every relative path absolute (against the working directory; files
+ * that must exist, the kernel, initrd and disks, are resolved with realpath
+ * and so must exist, absolute or not), for a VM whose monitor runs
+ * elsewhere (isola vm run -d). */
+int vm_config_absolute(struct vm_config *c, struct err **err);
 
 /* Check values the builder cannot (0 CPUs, memory beyond the host's). */
 int vm_config_validate(const struct vm_config *c, struct err **err);
