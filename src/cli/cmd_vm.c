@@ -228,6 +228,8 @@ int vm_run_parse(int argc, char **argv, struct vm_config *cfg, struct vm_run_ext
             break;
         case O_CONTROL:
             x->control = optarg;
+            free(cfg->control);
+            cfg->control = strdup(optarg);
             break;
         case 'h':
             return 1;

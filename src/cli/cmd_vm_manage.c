@@ -88,6 +88,8 @@ static int vm_console_attach(struct ctr_cli *cli, const struct db_container *c, 
             fputs("\r\n", stderr);
         return 0;
     }
+    /* the VM ended: once its monitor is gone, `vm ls` says so */
+    ctr_wait_monitor_gone(c, 30000);
     return code;
 }
 
@@ -160,7 +162,11 @@ int cmd_vm_run_managed(int argc, char **argv)
         printf("%s\n", row->id);
         rc = 0;
     } else {
-        rc = vm_console_attach(&cli, row, NULL, prog);
+        /* the row again: its monitor's pid, for the wait at the end */
+        _cleanup_db_container_ struct db_container *now = NULL;
+        if (vmw_get(cli.db, &cli.env, row->id, &now, &e) < 0)
+            goto fail;
+        rc = vm_console_attach(&cli, now, NULL, prog);
     }
     goto out;
 fail_rm : {
@@ -267,8 +273,6 @@ static const char *const verb_usage[] = {
                   "Prints a JSON array with one document per VM.\n",
 };
 
-int vmw_pause_cli(struct ctr_cli *cli, const char *ref, bool pause, struct err **e);
-
 static int vm_verb(enum vm_verb verb, int argc, char **argv)
 {
     static const struct option opts[] = {{"time", required_argument, NULL, 't'},
@@ -336,7 +340,7 @@ static int vm_verb(enum vm_verb verb, int argc, char **argv)
             break;
         case V_PAUSE:
         case V_RESUME:
-            r = vmw_pause_cli(&cli, argv[i], verb == V_PAUSE, &e);
+            r = vmw_pause(cli.db, &cli.env, argv[i], verb == V_PAUSE, &e);
             break;
         case V_INSPECT: {
             _cleanup_db_container_ struct db_container *ct = NULL;
@@ -483,12 +487,4 @@ int cmd_vm_manage(int argc, char **argv)
         if (strcmp(argv[1], verbs[i].name) == 0)
             return vm_verb((enum vm_verb)verbs[i].verb, argc - 1, argv + 1);
     return -1;
-}
-
-/* Item 2 fills this in: through the VMM's control socket. */
-int vmw_pause_cli(struct ctr_cli *cli, const char *ref, bool pause, struct err **e)
-{
-    (void)cli;
-    (void)pause;
-    return err_val(e, ENOTSUP, "VM %s: pause: not supported yet", ref);
 }

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "engine/compose.h"
@@ -285,8 +288,68 @@ int vmw_inspect(const struct ctr_env *env, const struct db_container *c, json_t 
     return 0;
 }
 
+int vmw_vmm_request(const char *path, const char *req, char *reply, size_t len, struct err **err)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    struct timeval tv = {.tv_sec = 30};
+
+    if (strlen(path) >= sizeof(a.sun_path))
+        return err_val(err, ENAMETOOLONG, "control socket `%s`: path too long", path);
+    memcpy(a.sun_path, path, strlen(path));
+    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return err_sys(err, "control socket `%s`: socket", path);
+    /* pause waits for every vCPU to leave KVM_RUN, at most 10 s (machine.h) */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+        return err_sys(err, "control socket `%s`: connect", path);
+    if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
+        return err_sys(err, "control socket `%s`: send `%s`", path, req);
+    ssize_t n;
+    while ((n = recv(fd, reply, len - 1, 0)) < 0 && errno == EINTR)
+        ;
+    if (n < 0)
+        return err_sys(err, "control socket `%s`: no reply to `%s`", path, req);
+    reply[n] = '\0';
+    if (strncmp(reply, "ok", 2) == 0)
+        return 0;
+    if (strncmp(reply, "error ", 6) == 0)
+        return err_val(err, EPROTO, "%s", reply + 6);
+    return err_val(err, EPROTO, "control socket `%s`: unexpected reply `%.64s`", path, reply);
+}
+
+int vmw_pause(struct db *db, const struct ctr_env *env, const char *ref, bool pause,
+              struct err **err)
+{
+    _cleanup_db_container_ struct db_container *c = NULL;
+    _cleanup_free_ char *ctl = NULL;
+    char reply[256];
+
+    if (vmw_get(db, env, ref, &c, err) < 0)
+        return -1;
+    if (pause && c->status == DB_STATUS_PAUSED)
+        return err_val(err, EALREADY, "VM %s is already paused", ref);
+    if (!pause && c->status != DB_STATUS_PAUSED)
+        return err_val(err, EINVAL, "VM %s is not paused", ref);
+    if (pause && c->status != DB_STATUS_RUNNING)
+        return err_val(err, EINVAL, "VM %s is not running (%s): only a running VM can be paused",
+                       ref, db_status_name(c->status));
+    if (!(ctl = vmw_control_path(env, c->id)))
+        return err_set(err, ENOMEM, "pause VM %s", ref);
+    if (vmw_vmm_request(ctl, pause ? "pause" : "resume", reply, sizeof(reply), err) < 0)
+        return err_wrap(err, "%s VM %s", pause ? "pause" : "resume", ref);
+    c->status = pause ? DB_STATUS_PAUSED : DB_STATUS_RUNNING;
+    return db_container_update(db, c, DB_SET_STATUS, err);
+}
+
 static void vmw_resume_quietly(const struct ctr_env *env, const struct db_container *c)
 {
-    (void)env;
-    (void)c;
+    _cleanup_free_ char *ctl = NULL;
+    struct err *e = NULL;
+    char reply[256];
+
+    if (c->status != DB_STATUS_PAUSED || !(ctl = vmw_control_path(env, c->id)))
+        return;
+    if (vmw_vmm_request(ctl, "resume", reply, sizeof(reply), &e) < 0)
+        err_free(&e);
 }

@@ -58,6 +58,14 @@ int vmw_remove(struct db *db, const struct ctr_env *env, const char *ref, bool f
 /* The inspect document: Docker's field names where they mean the same. */
 int vmw_inspect(const struct ctr_env *env, const struct db_container *c, json_t **out,
                 struct err **err);
+/* Pause (vCPUs parked, devices quiesced, memory kept) or resume a running
+ * VM through its VMM's control socket; the row says paused. EALREADY when
+ * already paused, EINVAL when it does not run or (resume) is not paused. */
+int vmw_pause(struct db *db, const struct ctr_env *env, const char *ref, bool pause,
+              struct err **err);
+/* One request on a VMM's control socket (src/vm/control.h): 0 and the
+ * reply ("ok ...") in reply, or the VMM's error message. */
+int vmw_vmm_request(const char *path, const char *req, char *reply, size_t len, struct err **err);
 /* The VMM's control socket of VM id (caller frees). */
 char *vmw_control_path(const struct ctr_env *env, const char *id);
 

@@ -6,6 +6,7 @@
 
 #include "vm/acpi.h"
 #include "vm/boot.h"
+#include "vm/control.h"
 #include "vm/platform.h"
 #include "vm/virtio/blk.h"
 #include "vm/virtio/mmio.h"
@@ -130,6 +131,8 @@ int builder_build(const struct vm_config *c, int console_fd, struct vm_machine *
     for (unsigned int i = 0; i < m->ncpus; i++)
         if (boot_setup_vcpu(m, i, &entry, err) < 0)
             return -1;
+    if (c->control != NULL && control_listen(m, c->control, err) < 0)
+        return -1;
     /* Every file exists now and no vCPU runs yet: fork the watcher that
      * removes them if the monitor is killed (nothing when there are none). */
     return reaper_start(&m->reaper, "isola-vmm-reap", err);

@@ -33,6 +33,7 @@ void vm_config_free(struct vm_config *c)
     }
     free(c->vsock_uds);
     free(c->console_file);
+    free(c->control);
     memset(c, 0, sizeof(*c));
 }
 

@@ -41,6 +41,8 @@ struct vm_config {
     char *console_file;  /* NULL: the terminal (stdin/stdout) */
     const char *kvm_dev; /* NULL: /dev/kvm (not owned) */
     bool no_ioeventfd;   /* queue notifications as MMIO exits (docs/virtio.md) */
+    char *control;       /* the control socket's path (control.h), NULL: none;
+                            command line only, not in the JSON form */
 };
 
 void vm_config_init(struct vm_config *c);

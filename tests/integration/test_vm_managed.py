@@ -125,6 +125,10 @@ printf '\020\021' | timeout 20 $I vm console spin1; echo "detach=$?"
 printf '\035' | timeout 20 $I vm console --detach-keys 'ctrl-]' spin1; echo "detach2=$?"
 $I vm ls | grep -q spin1 && echo still-running
 $I vm console nosuchvm; echo "unknown=$?"
+# --name without -d: created, started and attached in the foreground
+printf 'fg-%s\n' $$ | timeout 20 $I vm run --name fg1 --kernel $G --cmdline mode=echo \
+    --memory 64M; echo "foreground=$?"
+$I vm ls -a | grep fg1
 true
 """)
     out = r.stdout
@@ -137,6 +141,8 @@ true
     assert "detach=0" in out and "detach2=0" in out, r
     assert "still-running" in out, r
     assert "unknown=1" in out and "No such VM: nosuchvm" in r.stderr, r
+    assert "isola-guest: echo: fg-" in out and "foreground=0" in out, r
+    assert "fg1" in out.split("foreground=0")[1], r
 
 
 def test_restart_policy_on_failure(vmhost):
@@ -223,3 +229,45 @@ true
     assert "badname=125" in out and 'invalid container name "x"' in r.stderr, r
     assert "stop=1" in out and "No such VM: nosuchvm" in r.stderr, r
     assert "leftover-row" not in out, r
+
+
+def test_pause_resume_counter_goes_on(vmhost):
+    r = engine(vmhost, r"""
+$I vm run -d --name p1 --cpus 2 --kernel $G --cmdline 'mode=count ticks=20000000' \
+    --memory 64M >/dev/null
+waitfor "$I vm logs p1 | grep -q 'count 3$'" && echo counting
+$I vm pause p1; echo "pause=$?"
+echo "--- ls"; $I vm ls; echo "--- end"
+$I vm inspect p1 | grep '"Paused"'
+# the whole log, a line cut in the middle by the pause too
+a=$($I vm logs p1 | cksum)
+sleep 1
+b=$($I vm logs p1 | cksum)
+[ "$a" = "$b" ] && echo paused-still
+n=$($I vm logs p1 | sed -n 's/^isola-guest: count \([0-9]*\)$/\1/p' | tail -n 1)
+echo "last=$n"
+$I vm pause p1; echo "pause-again=$?"
+$I vm resume p1; echo "resume=$?"
+waitfor "$I vm logs p1 | grep -q 'count $((n + 3))$'" && echo counting-again
+$I vm logs p1 | grep -c 'isola-guest: hello' | sed 's/^/boots=/'
+$I vm logs p1 | awk '/: count [0-9]+$/ { if ($3 != prev + 1) bad = 1; prev = $3 } END { print bad ? "gap" : "consecutive" }'
+$I vm resume p1; echo "resume-again=$?"
+$I vm pause p1 >/dev/null
+$I vm stop -t 1 p1; echo "stop=$?"
+$I vm ls -a | grep p1
+$I vm pause p1; echo "pause-stopped=$?"
+true
+""")
+    out = r.stdout
+    assert "counting" in out and "pause=0" in out, r
+    assert "(Paused)" in out.split("--- ls\n")[1].split("--- end")[0], r
+    assert '"Paused": true' in out, r
+    # nothing runs while paused: the log stays the same
+    assert "paused-still" in out and "last=" in out and "last=\n" not in out, r
+    assert "pause-again=1" in out and "is already paused" in r.stderr, r
+    assert "resume=0" in out and "counting-again" in out, r
+    # the same run goes on: one boot, no count skipped or repeated
+    assert "boots=1" in out and "consecutive" in out, r
+    assert "resume-again=1" in out and "is not paused" in r.stderr, r
+    assert "stop=0" in out and "Exited (137)" in out, r
+    assert "pause-stopped=1" in out and "is not running" in r.stderr, r
