@@ -14,10 +14,25 @@
 
 struct ps_row {
     char id[DB_ID_LEN + 1], command[256], created[80], status[96], state[16], created_at[64];
-    char ports[512];
-    const char *image, *name;
+    char ports[512], image_buf[512];
+    const char *image, *name, *kind;
     json_t *labels; /* object */
 };
+
+/* A VM's row: its kind in the IMAGE column (vm:KERNEL), its kernel command
+ * line as COMMAND. */
+static bool ps_fill_vm(const struct db_container *c, struct ps_row *r, char *cmd, size_t len)
+{
+    _cleanup_json_ json_t *cfg = NULL;
+    const char *k = c->image_ref ? c->image_ref : "", *base = strrchr(k, '/');
+
+    snprintf(r->image_buf, sizeof(r->image_buf), "vm:%s", base ? base + 1 : k);
+    r->image = r->image_buf;
+    if (js_load_buf(c->config, strlen(c->config), "config", &cfg, NULL) == 0)
+        snprintf(cmd, len, "%s",
+                 json_string_value(json_object_get(json_object_get(cfg, "vm"), "cmdline")) ?: "");
+    return true;
+}
 
 static void ps_fill(const struct db_container *c, bool notrunc, struct ps_row *r)
 {
@@ -29,8 +44,11 @@ static void ps_fill(const struct db_container *c, bool notrunc, struct ps_row *r
     snprintf(r->id, sizeof(r->id), "%.*s", notrunc ? DB_ID_LEN : 12, c->id);
     r->image = c->image_ref;
     r->name = c->name;
+    r->kind = c->isolation == DB_ISOLATION_VM ? "vm" : "container";
     r->labels = json_object();
-    if (js_load_buf(c->config, strlen(c->config), "config", &cfg, NULL) == 0) {
+    if (c->isolation == DB_ISOLATION_VM && ps_fill_vm(c, r, cmd, sizeof(cmd))) {
+        /* a VM (docs/vm.md): IMAGE is vm:KERNEL, COMMAND its command line */
+    } else if (js_load_buf(c->config, strlen(c->config), "config", &cfg, NULL) == 0) {
         json_array_foreach (json_object_get(json_object_get(cfg, "process"), "args"), i, a) {
             size_t l = strlen(cmd);
             snprintf(cmd + l, sizeof(cmd) - l, "%s%s", l ? " " : "", json_string_value(a) ?: "");
@@ -108,10 +126,10 @@ static json_t *ps_json(const struct ps_row *r)
         snprintf(buf + l, sizeof(buf) - l, "%s%s=%s", n++ ? "," : "", k,
                  json_string_value(v) ?: "");
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", r->id, "Image",
-                     r->image, "Command", r->command, "CreatedAt", r->created_at, "RunningFor",
-                     r->created, "Status", r->status, "State", r->state, "Ports", r->ports, "Names",
-                     r->name, "Labels", buf);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", r->id,
+                     "Image", r->image, "Command", r->command, "CreatedAt", r->created_at,
+                     "RunningFor", r->created, "Status", r->status, "State", r->state, "Ports",
+                     r->ports, "Names", r->name, "Labels", buf, "Kind", r->kind);
 }
 
 /* Characters, not bytes (the ellipsis of COMMAND is three bytes). */
@@ -186,7 +204,8 @@ int cmd_ps(int argc, char **argv)
                 "Lists running containers (-a: all), newest first, as Docker's columns\n"
                 "CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS, NAMES. A container\n"
                 "whose monitor is gone is shown as exited (code 255 unless its exit was\n"
-                "recorded).\n"
+                "recorded). VMs (isola vm run -d) are listed too: IMAGE vm:KERNEL, COMMAND\n"
+                "their kernel command line; {{.Kind}} is container or vm.\n"
                 "  -q, --quiet       IDs only\n"
                 "  --filter K=V      status=created|running|restarting|exited, name=SUBSTR,\n"
                 "                    label=KEY[=VALUE], id=PREFIX,\n"

@@ -31,7 +31,7 @@
 
 static const char usage[] =
     "Usage: isola-monitor start --dir DIR --id ID --bundle BUNDLE --state-root ROOT\n"
-    "           [--isolation linux] [-t|--tty] [-i|--interactive] [--log PATH]\n"
+    "           [--isolation linux|vm] [-t|--tty] [-i|--interactive] [--log PATH]\n"
     "           [--log-max-size SIZE] [--log-max-file N]\n"
     "           [--restart no|on-failure[:N]|always|unless-stopped]\n"
     "           [--stop-signal SIG] [--stop-timeout SECONDS]\n"
@@ -133,7 +133,7 @@ static int cmd_start(int argc, char **argv)
             break;
         case 'I':
             if ((o.iso = iso_find(optarg)) == NULL) {
-                fprintf(stderr, "isola-monitor: --isolation `%s`: expected linux\n", optarg);
+                fprintf(stderr, "isola-monitor: --isolation `%s`: expected linux or vm\n", optarg);
                 return 2;
             }
             break;

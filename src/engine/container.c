@@ -69,7 +69,7 @@ static void ctr_sleep_ms(long ms)
 
 /* ---- create ---- */
 
-static int ctr_new_id(char id[DB_ID_LEN + 1], struct err **err)
+int ctr_new_id(char id[DB_ID_LEN + 1], struct err **err)
 {
     unsigned char b[DB_ID_LEN / 2];
 
@@ -556,6 +556,10 @@ int ctr_start(struct db *db, const struct ctr_env *env, const char *ref, struct 
     argv[n++] = restart;
     argv[n++] = "--log";
     argv[n++] = c->log_path;
+    if (c->isolation != DB_ISOLATION_LINUX) {
+        argv[n++] = "--isolation";
+        argv[n++] = db_isolation_name(c->isolation);
+    }
     const char *v;
     if ((v = ctr_annotation(cfg, COMPOSE_ANN_STOP_SIGNAL))) {
         snprintf(sigbuf, sizeof(sigbuf), "%s", v);

@@ -167,6 +167,10 @@ json_t *ctr_health_inspect(const struct ctr_env *env, const struct db_container 
 int ctr_healthcheck_run(struct db *db, const struct ctr_env *env, const char *ref, json_t **out,
                         struct err **err);
 
+/* A new workload id: 64 hex digits from getrandom(), never a short id of
+ * decimal digits only (Docker's). */
+int ctr_new_id(char id[DB_ID_LEN + 1], struct err **err);
+
 /* Paths of c's run dir and bundle (caller frees). */
 char *ctr_run_dir(const struct ctr_env *env, const char *id);
 char *ctr_bundle_dir(const struct ctr_env *env, const char *id);

@@ -138,6 +138,7 @@ struct iso_ops {
 
 /* The implementations. */
 extern const struct iso_ops iso_linux_ops;
+extern const struct iso_ops iso_vm_ops; /* a whole VM under isola-vmm (iso_vm.c) */
 
 /* By name ("linux"); NULL when unknown. */
 const struct iso_ops *iso_find(const char *name);
