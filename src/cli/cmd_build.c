@@ -20,13 +20,17 @@
 
 int cmd_build(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"root", required_argument, NULL, 'r'},    {"tag", required_argument, NULL, 't'},
-        {"file", required_argument, NULL, 'f'},    {"build-arg", required_argument, NULL, 'a'},
-        {"no-cache", no_argument, NULL, 'n'},      {"target", required_argument, NULL, 'T'},
-        {"runtime", required_argument, NULL, 'R'}, {"quiet", no_argument, NULL, 'q'},
-        {"network", required_argument, NULL, 'N'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"root", required_argument, NULL, 'r'},
+                                         {"tag", required_argument, NULL, 't'},
+                                         {"file", required_argument, NULL, 'f'},
+                                         {"build-arg", required_argument, NULL, 'a'},
+                                         {"no-cache", no_argument, NULL, 'n'},
+                                         {"target", required_argument, NULL, 'T'},
+                                         {"runtime", required_argument, NULL, 'R'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"network", required_argument, NULL, 'N'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     _cleanup_store_ struct store *s = NULL;
     _cleanup_err_ struct err *err = NULL;
     _cleanup_free_ char **args = calloc((size_t)argc + 1, sizeof(char *));
