@@ -265,3 +265,34 @@ def test_cp_running_sees_its_volumes(eng, tmp_root):
     eng.ok("cp", out, "cpv:/vol/g")
     mp = eng.ok("volume", "inspect", "--format", "{{.Mountpoint}}", "cpvol").strip()
     assert sorted(os.listdir(mp)) == ["f", "g"]
+
+
+def test_cp_races_with_a_swapping_container(eng, tmp_root):
+    """The container swaps a directory for a symlink to a host path while we
+    copy from and into it: a copy never reads or writes the host's files
+    (each step opens one name from its parent's fd, in the container's root)."""
+    canary_dir = os.path.join(tmp_root, "hostdir")
+    os.mkdir(canary_dir)
+    with open(os.path.join(canary_dir, "secret"), "w") as f:
+        f.write("HOST SECRET\n")
+    eng.ok("run", "-d", "--name", "cprace", IMAGE, "sh", "-c",
+           "mkdir -p /race/real && echo container > /race/real/secret && "
+           f"ln -s /../../../..{canary_dir} /race/evil && "
+           "trap 'exit 0' TERM; while :; do "
+           "ln -sfn evil /race/d.new && mv -T /race/d.new /race/d; "
+           "ln -sfn real /race/d.new && mv -T /race/d.new /race/d; "
+           "done")
+    mine = os.path.join(tmp_root, "mine")
+    with open(mine, "w") as f:
+        f.write("OVERWRITTEN\n")
+    # (relative paths are relative to the container's root, as Docker's)
+    for i in range(30):
+        for src in ("cprace:/race/d/secret", "cprace:race/d/secret"):
+            p = cp_bin(eng, "-L", src, "-")
+            assert b"HOST SECRET" not in p.stdout
+        p = cp_bin(eng, "cprace:/race", "-")
+        assert b"HOST SECRET" not in p.stdout
+        cp_bin(eng, mine, f"cprace:race/d/w{i}")
+    assert sorted(os.listdir(canary_dir)) == ["secret"]
+    with open(os.path.join(canary_dir, "secret")) as f:
+        assert f.read() == "HOST SECRET\n"
