@@ -553,6 +553,34 @@ static bool ends_with(const char *s, const char *tail)
     return l >= t && strcmp(s + l - t, tail) == 0;
 }
 
+/* Docker follows a symlink at DEST in the container (in its scope): the
+ * path it leads to, resolved here one link at a time as a path in the root
+ * (every lookup of it is RESOLVE_IN_ROOT). path itself when it is no link. */
+static int follow_dest(const struct ctr_cp_end *end, char **path, struct err **err)
+{
+    for (int hops = 0; hops < 40; hops++) {
+        _cleanup_close_ int fd = cp_openat2(end->rootfd, *path, O_PATH | O_NOFOLLOW, RES_CTR);
+        struct stat st;
+        char link[PATH_MAX];
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISLNK(st.st_mode))
+            return 0;
+        ssize_t n = readlinkat(fd, "", link, sizeof(link) - 1);
+        if (n < 0)
+            return err_sys(err, "read the symlink `%s`", *path);
+        link[n] = '\0';
+        char *next = NULL, *slash = strrchr(*path, '/');
+        if (link[0] == '/' || slash == NULL)
+            next = strdup(link);
+        else if (asprintf(&next, "%.*s/%s", (int)(slash - *path), *path, link) < 0)
+            next = NULL;
+        if (next == NULL)
+            return err_set(err, ENOMEM, "copy to `%s`", *path);
+        free(*path);
+        *path = next;
+    }
+    return err_set(err, ELOOP, "copy to `%s`", *path);
+}
+
 /* The directory entries go to and the name that replaces their first
  * component, from docker-cp(1)'s table. */
 static int plan(const struct ctr_cp_end *dst, bool src_dir, bool contents, char **dir,
@@ -564,6 +592,8 @@ static int plan(const struct ctr_cp_end *dst, bool src_dir, bool contents, char 
 
     if (d == NULL)
         return err_set(err, ENOMEM, "copy to `%s`", dest);
+    if (dst->in_root && !ends_with(dest, "/") && follow_dest(dst, &d, err) < 0)
+        return -1;
     if (end_stat(dst, d, true, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
             *dir = steal_ptr(&d);

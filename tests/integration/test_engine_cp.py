@@ -181,14 +181,11 @@ def test_cp_symlinks_cannot_reach_the_host(eng, tmp_root):
         eng.ok("cp", mine, dst)
         with open(canary) as f:
             assert f.read() == "HOST SECRET\n", dst
-        if dst.endswith("evilfile"):
-            # a symlink at DEST is replaced (docs/engine.md, "cp")
-            assert in_ctr(eng, "cpe", "cat", "/evilfile") == "OVERWRITTEN\n"
-            assert in_ctr(eng, "cpe", "sh", "-c", "test -L /evilfile || echo file") == "file\n"
-        else:
-            # the file landed at the canary's path in the container
-            assert in_ctr(eng, "cpe", "cat", canary) == "OVERWRITTEN\n"
-            in_ctr(eng, "cpe", "rm", canary)
+        # the file landed at the canary's path in the container (a symlink
+        # at DEST is followed, inside the container, as Docker's)
+        assert in_ctr(eng, "cpe", "cat", canary) == "OVERWRITTEN\n"
+        in_ctr(eng, "cpe", "rm", canary)
+    assert in_ctr(eng, "cpe", "readlink", "/evilfile") == f"../../../../..{canary}\n"
     # a tar on stdin with `..`, an absolute name and a link to the host's dir
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as t:
@@ -251,6 +248,42 @@ def test_cp_rules_like_podman(eng, podman, tmp_root):
             assert p.returncode == 0, (who, csrc, dst, p.stderr)
             res.append(tree(base2))
     assert results["isola"] == results["podman"]
+
+
+def test_cp_dest_symlinks_like_podman(eng, podman, tmp_root):
+    """A symlink at DEST in the container is followed (a file overwritten
+    through it, a dangling one creating its target), as podman cp does."""
+    links = os.path.join(tmp_root, "links")
+    os.mkdir(links)
+    with open(os.path.join(links, "ftarget"), "w") as f:
+        f.write("old\n")
+    os.symlink("/tmp/ftarget", os.path.join(links, "flink"))
+    os.symlink("/tmp/newfile", os.path.join(links, "dang"))
+    new = os.path.join(tmp_root, "new")
+    with open(new, "w") as f:
+        f.write("new\n")
+    seen = {}
+    for who, cmd in (("isola", eng), ("podman", podman)):
+        extra = ["--network", "none"] if who == "podman" else []
+        name = f"cpl-{who}"
+        assert cmd("create", *extra, "--name", name, IMAGE, "true").returncode == 0
+        assert cmd("cp", links + "/.", f"{name}:/tmp/").returncode == 0
+        for dst in ("flink", "dang"):
+            p = cmd("cp", new, f"{name}:/tmp/{dst}")
+            assert p.returncode == 0, (who, dst, p.stderr)
+        out = os.path.join(tmp_root, f"out-{who}")
+        os.mkdir(out)
+        assert cmd("cp", f"{name}:/tmp/.", out).returncode == 0
+        got = {}
+        for n in sorted(os.listdir(out)):
+            path = os.path.join(out, n)
+            got[n] = ("link", os.readlink(path)) if os.path.islink(path) else \
+                ("file", open(path).read())
+        seen[who] = got
+    assert seen["isola"] == seen["podman"]
+    assert seen["isola"]["ftarget"] == ("file", "new\n")
+    assert seen["isola"]["newfile"] == ("file", "new\n")
+    assert seen["isola"]["flink"] == ("link", "/tmp/ftarget")
 
 
 def test_cp_running_sees_its_volumes(eng, tmp_root):
