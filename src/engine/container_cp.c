@@ -13,6 +13,7 @@
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "image/layer.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/js.h"
 #include "util/log.h"
 
 #define RES_CTR  (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
@@ -57,6 +59,7 @@ struct cp_entry {
 
 struct cp_sink {
     int (*put)(struct cp_sink *k, const struct cp_entry *e, struct err **err);
+    json_t *links; /* a walk's files with several links: "dev:ino" -> first name */
 };
 
 static ssize_t read_fd(void *arg, void *buf, size_t len)
@@ -100,6 +103,23 @@ static bool pseudo_fs(int dfd)
     }
 }
 
+/* Whether st's file was walked before (its first name is then k->links's
+ * "-last"); records it otherwise. */
+static bool hardlink_seen(json_t *links, const struct stat *st, const char *name)
+{
+    char key[64];
+    json_t *first;
+
+    snprintf(key, sizeof(key), "%ju:%ju", (uintmax_t)st->st_dev, (uintmax_t)st->st_ino);
+    first = json_object_get(links, key);
+    if (first == NULL) {
+        json_object_set_new(links, key, json_string(name));
+        return false;
+    }
+    json_object_set(links, "-last", first);
+    return true;
+}
+
 /* fd: an O_PATH fd of the entry, never followed (the container may change
  * the tree while we walk it: each step opens one name with O_NOFOLLOW);
  * top: the entry the user named. */
@@ -119,6 +139,10 @@ static int walk(int fd, const char *name, bool top, struct cp_sink *k, struct er
             return err_sys(err, "read the symlink `%s`", name);
         link[n] = '\0';
         e.link = link;
+    } else if (S_ISREG(e.st.st_mode) && e.st.st_nlink > 1 && k->links &&
+               hardlink_seen(k->links, &e.st, name)) {
+        /* a hard link to a file copied before, as Docker's tar has it */
+        e.hardlink = json_string_value(json_object_get(k->links, "-last"));
     } else if (S_ISREG(e.st.st_mode)) {
         /* reopen the very file we looked at, through our own fd */
         char proc[64];
@@ -261,7 +285,9 @@ static int tar_put(struct cp_sink *k, const struct cp_entry *e, struct err **err
     sym_archive_entry_set_gname(ae, "");
     if (e->link)
         sym_archive_entry_set_symlink(ae, e->link);
-    if (!S_ISREG(e->st.st_mode))
+    if (e->hardlink)
+        sym_archive_entry_set_hardlink(ae, e->hardlink);
+    if (!S_ISREG(e->st.st_mode) || e->hardlink)
         sym_archive_entry_set_size(ae, 0);
     if (sym_archive_write_header(t->a, ae) != ARCHIVE_OK) {
         rc = err_val(err, EIO, "tar entry `%s`: %s", e->name, sym_archive_error_string(t->a));
@@ -553,6 +579,34 @@ static bool ends_with(const char *s, const char *tail)
     return l >= t && strcmp(s + l - t, tail) == 0;
 }
 
+/* Docker follows a symlink at DEST in the container (in its scope): the
+ * path it leads to, resolved here one link at a time as a path in the root
+ * (every lookup of it is RESOLVE_IN_ROOT). path itself when it is no link. */
+static int follow_dest(const struct ctr_cp_end *end, char **path, struct err **err)
+{
+    for (int hops = 0; hops < 40; hops++) {
+        _cleanup_close_ int fd = cp_openat2(end->rootfd, *path, O_PATH | O_NOFOLLOW, RES_CTR);
+        struct stat st;
+        char link[PATH_MAX];
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISLNK(st.st_mode))
+            return 0;
+        ssize_t n = readlinkat(fd, "", link, sizeof(link) - 1);
+        if (n < 0)
+            return err_sys(err, "read the symlink `%s`", *path);
+        link[n] = '\0';
+        char *next = NULL, *slash = strrchr(*path, '/');
+        if (link[0] == '/' || slash == NULL)
+            next = strdup(link);
+        else if (asprintf(&next, "%.*s/%s", (int)(slash - *path), *path, link) < 0)
+            next = NULL;
+        if (next == NULL)
+            return err_set(err, ENOMEM, "copy to `%s`", *path);
+        free(*path);
+        *path = next;
+    }
+    return err_set(err, ELOOP, "copy to `%s`", *path);
+}
+
 /* The directory entries go to and the name that replaces their first
  * component, from docker-cp(1)'s table. */
 static int plan(const struct ctr_cp_end *dst, bool src_dir, bool contents, char **dir,
@@ -564,6 +618,8 @@ static int plan(const struct ctr_cp_end *dst, bool src_dir, bool contents, char 
 
     if (d == NULL)
         return err_set(err, ENOMEM, "copy to `%s`", dest);
+    if (dst->in_root && !ends_with(dest, "/") && follow_dest(dst, &d, err) < 0)
+        return -1;
     if (end_stat(dst, d, true, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
             *dir = steal_ptr(&d);
@@ -628,6 +684,7 @@ int ctr_cp(const struct ctr_cp_end *src, const struct ctr_cp_end *dst, const str
 {
     _cleanup_free_ char *dir = NULL, *newbase = NULL, *sp = NULL;
     _cleanup_close_ int sfd = -1, hostfd = -1;
+    _cleanup_json_ json_t *links = json_object();
     struct tree_sink t;
     struct stat st;
 
@@ -668,7 +725,7 @@ int ctr_cp(const struct ctr_cp_end *src, const struct ctr_cp_end *dst, const str
         contents = true;
 
     if (dst->path == NULL) { /* a tar stream out */
-        struct tar_sink ts = {.k.put = tar_put, .a = sym_archive_write_new()};
+        struct tar_sink ts = {.k.put = tar_put, .k.links = links, .a = sym_archive_write_new()};
         int rc = 0;
         if (ts.a == NULL || sym_archive_write_set_format_pax_restricted(ts.a) != ARCHIVE_OK ||
             sym_archive_write_open_fd(ts.a, dst->fd) != ARCHIVE_OK) {
@@ -685,8 +742,10 @@ int ctr_cp(const struct ctr_cp_end *src, const struct ctr_cp_end *dst, const str
     }
     if (plan(dst, S_ISDIR(st.st_mode), contents && S_ISDIR(st.st_mode), &dir, &newbase, err) < 0)
         return err_wrap(err, "copy `%s`", src->path);
-    if (tree_sink_init(&t, dst, dir, newbase, o, &hostfd, err) < 0 ||
-        walk(sfd, base, true, &t.k, err) < 0)
+    if (tree_sink_init(&t, dst, dir, newbase, o, &hostfd, err) < 0)
+        return err_wrap(err, "copy `%s` to `%s`", src->path, dst->path);
+    t.k.links = links;
+    if (walk(sfd, base, true, &t.k, err) < 0)
         return err_wrap(err, "copy `%s` to `%s`", src->path, dst->path);
     return 0;
 }

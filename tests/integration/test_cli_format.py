@@ -104,3 +104,10 @@ def test_ps_table_shape_like_podman(eng, podman):
     assert shapes["isola"][1][0] == "fmtp-isola" and shapes["podman"][1][0] == "fmtp-podman"
     assert shapes["isola"][1][2] == shapes["podman"][1][2] == "Created"
     assert shapes["isola-plain"] == shapes["podman-plain"] == "fmtp-X/Created\n"
+
+
+def test_stats_table_template(eng):
+    eng.ok("create", "--name", "fmt-st", IMAGE, "true")
+    lines = eng.ok("stats", "--no-stream", "-a", "--format",
+                   r"table {{.Name}}\t{{.CPUPerc}}\t{{.PIDs}}", timeout=60).splitlines()
+    assert lines == ["NAME      CPU %     PIDS", "fmt-st    0.00%     0"]
