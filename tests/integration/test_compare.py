@@ -344,17 +344,20 @@ def test_model_failing_mid_run_is_marked_failed(cmp):
     assert cmp.leftovers() == []
 
 
-def test_ctrl_c_removes_every_instance(cmp):
-    """SIGINT while instances run (the density test holds several): compare exits
-    130 and removes them all."""
+@pytest.mark.parametrize("when", [4, 7])
+def test_ctrl_c_removes_every_instance(cmp, when):
+    """Ctrl-C (SIGINT to compare's whole process group, as a terminal sends it)
+    while instances run (the density test holds several, and one is being
+    started): compare exits 130 and removes them all."""
     proc = subprocess.Popen(
         cmp.argv("compare", "--no-cold", "--runs", "1", "--models", "container",
                  "--density", "1g", "--density-max", "20", IMAGE, *IDLE),
-        env=cmp.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=cmp.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
     try:
         # the density test has started a few
-        wait_for(lambda: len(cmp.seen) >= 4, 120, "density instances")
-        proc.send_signal(signal.SIGINT)
+        wait_for(lambda: len(cmp.seen) >= when, 120, "density instances")
+        os.killpg(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
