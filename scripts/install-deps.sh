@@ -9,6 +9,8 @@ set -eu
 # golang-github-containers-common (podman depends on it too): its seccomp.json
 # is what scripts/gen-seccomp-default.py turns into the built-in default
 # profile; isola does not read it at run time.
+# dnsmasq-base: the DNS server of each user network (docs/networks.md, "DNS");
+# the binary only, no system service.
 # libcairo2 is opened with dlopen() by `isola compare --output` (charts), like
 # libcurl; fonts-dejavu-core is the charts' font; python3-jsonschema and
 # python3-pil check the report and the PNG in tests/integration/test_compare.py.
@@ -27,6 +29,7 @@ PKGS="
   golang-github-containers-common
   qemu-system-x86 hyperfine time
   nfs-kernel-server
+  dnsmasq-base
 "
 
 missing=""
