@@ -34,6 +34,7 @@ class Compare:
         run(["ip", "netns", "add", self.netns], timeout=10, check=True)
         self.ns = ["nsenter", f"--net=/run/netns/{self.netns}"]
         self.seen = set()
+        self.order = []  # the ids in the order they appeared
         self._stop = threading.Event()
         self._watch = threading.Thread(target=self._watch_ids, daemon=True)
         self._watch.start()
@@ -46,7 +47,10 @@ class Compare:
         d = os.path.join(self.run_dir, "c")
         while not self._stop.is_set():
             try:
-                self.seen.update(os.listdir(d))
+                for cid in os.listdir(d):
+                    if cid not in self.seen:
+                        self.seen.add(cid)
+                        self.order.append(cid)
             except OSError:
                 pass
             time.sleep(0.01)
@@ -321,9 +325,7 @@ def test_model_failing_mid_run_is_marked_failed(cmp):
                  "sh", "-c", "sleep 1; echo ready; exec sleep 3600"),
         env=cmp.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        first = wait_for(lambda: sorted(cmp.seen)[:1], 60, "the first instance")[0]
-        second = wait_for(lambda: [c for c in cmp.seen if c != first], 60,
-                          "the second instance")[0]
+        second = wait_for(lambda: cmp.order[1:2], 60, "the second instance")[0]
         st = wait_for(lambda: status_of(cmp, second), 30, "its monitor")
         os.kill(st["monitorPid"], signal.SIGKILL)
         out, err = proc.communicate(timeout=180)
@@ -344,17 +346,20 @@ def test_model_failing_mid_run_is_marked_failed(cmp):
     assert cmp.leftovers() == []
 
 
-def test_ctrl_c_removes_every_instance(cmp):
-    """SIGINT while instances run (the density test holds several): compare exits
-    130 and removes them all."""
+@pytest.mark.parametrize("when", [4, 7])
+def test_ctrl_c_removes_every_instance(cmp, when):
+    """Ctrl-C (SIGINT to compare's whole process group, as a terminal sends it)
+    while instances run (the density test holds several, and one is being
+    started): compare exits 130 and removes them all."""
     proc = subprocess.Popen(
         cmp.argv("compare", "--no-cold", "--runs", "1", "--models", "container",
                  "--density", "1g", "--density-max", "20", IMAGE, *IDLE),
-        env=cmp.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=cmp.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
     try:
         # the density test has started a few
-        wait_for(lambda: len(cmp.seen) >= 4, 120, "density instances")
-        proc.send_signal(signal.SIGINT)
+        wait_for(lambda: len(cmp.seen) >= when, 120, "density instances")
+        os.killpg(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
