@@ -118,11 +118,6 @@ int cmd_vm_run_managed(int argc, char **argv)
                 prog);
         return 2;
     }
-    if (x.image) {
-        vm_config_free(&cfg);
-        fprintf(stderr, "%s: --image: not supported yet\n", prog);
-        return 2;
-    }
     if (vm_config_validate(&cfg, &e) < 0 || vm_config_absolute(&cfg, &e) < 0 ||
         vmm_exe(vmm, sizeof(vmm), &e) < 0 || vm_config_to_json(&cfg, &j, &e) < 0) {
         vm_config_free(&cfg);
@@ -132,14 +127,19 @@ int cmd_vm_run_managed(int argc, char **argv)
         vm_config_free(&cfg);
         return 125;
     }
+    struct store *store = NULL;
+    if (x.image && store_open(cli_store_root(NULL), &store, &e) < 0)
+        goto fail;
     /* the default vsock socket lives in the run dir, not in / (the
      * monitor's working directory) */
     struct vmw_create_opts o = {.name = x.name,
                                 .vm = j,
-                                .image_ref = cfg.kernel,
+                                .image_ref = x.image ? x.image : cfg.kernel,
                                 .restart = x.restart,
                                 .stop_timeout = x.stop_timeout,
-                                .vmm_exe = vmm};
+                                .vmm_exe = vmm,
+                                .image = x.image,
+                                .store = store};
     if (vmw_create(cli.db, &cli.env, &o, &row, &e) < 0)
         goto fail;
     if (cfg.vsock_cid && !cfg.vsock_uds) {
@@ -178,6 +178,8 @@ fail:
     ctr_cli_error(prog, e);
     err_free(&e);
 out:
+    if (store)
+        store_close(store);
     vm_config_free(&cfg);
     ctr_cli_close(&cli);
     return rc;
