@@ -175,8 +175,7 @@ int vmw_create(struct db *db, const struct ctr_env *env, const struct vmw_create
 static int vmw_check(struct db_container *c, const char *ref, struct err **err)
 {
     if (c->isolation != DB_ISOLATION_VM)
-        return err_val(err, ENOENT, "No such VM: %s (it is a container: use `isola %s`)", ref,
-                       "ps, stop, rm ...");
+        return err_val(err, ENOENT, "No such VM: %s (that is a container)", ref);
     return 0;
 }
 
