@@ -256,7 +256,7 @@ static int vm_ls(int argc, char **argv)
 }
 
 /* stop, kill, rm, pause, resume, inspect: options, then one or more VMs. */
-enum vm_verb { V_STOP, V_KILL, V_RM, V_PAUSE, V_RESUME, V_INSPECT };
+enum vm_verb { V_STOP, V_KILL, V_RM, V_PAUSE, V_RESUME, V_INSPECT, V_START };
 
 static const char *const verb_usage[] = {
     [V_STOP] = "Usage: isola vm stop [-t SECONDS] VM...\n"
@@ -273,6 +273,9 @@ static const char *const verb_usage[] = {
                  "Lets a paused VM's vCPUs and devices run again.\n",
     [V_INSPECT] = "Usage: isola vm inspect VM...\n"
                   "Prints a JSON array with one document per VM.\n",
+    [V_START] = "Usage: isola vm start VM...\n"
+                "Boots stopped VMs again (the same disks: what the guest wrote stays);\n"
+                "a running one: nothing to do.\n",
 };
 
 static int vm_verb(enum vm_verb verb, int argc, char **argv)
@@ -283,10 +286,14 @@ static int vm_verb(enum vm_verb verb, int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     static const char *const names[] = {
-        [V_STOP] = "stop",   [V_KILL] = "kill",     [V_RM] = "rm",
+        [V_STOP] = "stop",   [V_KILL] = "kill",     [V_RM] = "rm",          [V_START] = "start",
         [V_PAUSE] = "pause", [V_RESUME] = "resume", [V_INSPECT] = "inspect"};
-    static const char *const optstr[] = {[V_STOP] = "+t:h", [V_KILL] = "+s:h", [V_RM] = "+fh",
-                                         [V_PAUSE] = "+h",  [V_RESUME] = "+h", [V_INSPECT] = "+h"};
+    static const char *const optstr[] = {
+        [V_STOP] = "+t:h", [V_KILL] = "+s:h",  [V_RM] = "+fh",  [V_PAUSE] = "+h",
+        [V_RESUME] = "+h", [V_INSPECT] = "+h", [V_START] = "+h"};
+    _Static_assert(sizeof(names) / sizeof(names[0]) == V_START + 1, "a name per verb");
+    _Static_assert(sizeof(optstr) / sizeof(optstr[0]) == V_START + 1, "options per verb");
+    _Static_assert(sizeof(verb_usage) / sizeof(verb_usage[0]) == V_START + 1, "usage per verb");
     char prog[64];
     struct ctr_cli cli;
     struct err *e = NULL;
@@ -344,6 +351,13 @@ static int vm_verb(enum vm_verb verb, int argc, char **argv)
         case V_RESUME:
             r = vmw_pause(cli.db, &cli.env, argv[i], verb == V_PAUSE, &e);
             break;
+        case V_START: {
+            _cleanup_db_container_ struct db_container *ct = NULL;
+            r = vmw_get(cli.db, &cli.env, argv[i], &ct, &e);
+            if (r == 0)
+                r = ctr_start(cli.db, &cli.env, ct->id, &e);
+            break;
+        }
         case V_INSPECT: {
             _cleanup_db_container_ struct db_container *ct = NULL;
             json_t *doc = NULL;
@@ -475,7 +489,8 @@ int cmd_vm_manage(int argc, char **argv)
         const char *name;
         int verb;
     } verbs[] = {{"stop", V_STOP},   {"kill", V_KILL},     {"rm", V_RM},
-                 {"pause", V_PAUSE}, {"resume", V_RESUME}, {"inspect", V_INSPECT}};
+                 {"pause", V_PAUSE}, {"resume", V_RESUME}, {"inspect", V_INSPECT},
+                 {"start", V_START}};
 
     if (argc < 2)
         return -1;

@@ -83,6 +83,10 @@ echo "--- ls-after"; $I vm ls
 echo "--- ls-a"; $I vm ls -a
 echo "--- end"
 alive $pid && echo leftover-vmm
+$I vm start web1; echo "start=$?"
+waitfor "$I vm logs web1 | grep -c marker=m1 | grep -qx 2" && echo booted-again
+$I vm ls | grep -q web1 && echo running-again
+$I vm stop -t 0 web1 >/dev/null
 $I vm rm web1; echo "rm=$?"
 $I vm ls -aq | grep -q . && echo leftover-row
 [ -e $ISOLA_RUN_DIR/c/$id ] && echo leftover-rundir
@@ -107,6 +111,7 @@ true
     assert "web1" not in out.split("--- ls-after\n")[1].split("--- ls-a\n")[0], r
     # the tiny guest ignores the shutdown request: powered off after 1 s
     assert "Exited (137)" in out.split("--- ls-a\n")[1].split("--- end")[0], r
+    assert "start=0" in out and "booted-again" in out and "running-again" in out, r
     assert "rm=0" in out, r
     for bad in ("leftover-vmm", "leftover-row", "leftover-rundir", "leftover-bundle"):
         assert bad not in out, r
