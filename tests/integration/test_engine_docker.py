@@ -362,3 +362,34 @@ def test_rm_running_and_name_taken(engines):
                     (rmf.returncode, rmf.stdout == name + "\n"))
     disagree(res, "rm of a running container; a taken name")
     assert res["docker"][0] == (1, True, True)
+
+
+def test_unknown_and_stopped_containers(engines):
+    """What each command does with a name that does not exist, and kill, stop,
+    start, wait and rm of a container that has exited."""
+    res = {}
+    for who, e in engines.items():
+        missing = uname()
+        r = {}
+        for cmd in (["kill"], ["stop"], ["rm"], ["rm", "-f"], ["wait"], ["logs"], ["inspect"],
+                    ["start"], ["restart"], ["exec"]):
+            args = [*cmd, missing] + (["true"] if cmd == ["exec"] else [])
+            p = e(*args)
+            r[" ".join(cmd)] = (p.returncode, p.stdout, missing in p.stderr)
+        name = uname()
+        p = e("run", "-d", "--name", name, *net(who), IMAGE, "sh", "-c", "exit 2")
+        assert p.returncode == 0, p.stderr
+        r["wait exit 2"] = e("wait", name).stdout
+        p = e("kill", name)
+        r["kill exited"] = (p.returncode, p.stdout)
+        p = e("stop", name)
+        r["stop exited"] = (p.returncode, p.stdout == name + "\n")
+        p = e("wait", name)
+        r["wait exited"] = (p.returncode, p.stdout)
+        p = e("start", name)
+        r["start"] = (p.returncode, p.stdout == name + "\n")
+        r["wait again"] = e("wait", name).stdout
+        p = e("rm", name)
+        r["rm exited"] = (p.returncode, p.stdout == name + "\n")
+        res[who] = r
+    disagree(res, "unknown and exited containers")
