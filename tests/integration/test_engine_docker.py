@@ -426,3 +426,48 @@ def test_exec_exit_codes_and_kill_signal_names(engines):
         ((126, 127), (127, 127))
     res["docker"]["exec not found"] = 127
     disagree(res, "exec and kill -s")
+
+
+def test_pause_restart_wait_many_and_templates(engines):
+    """ps status of a paused container, restart, wait of several containers,
+    inspect -f and ps --filter/--format templates."""
+    res = {}
+    for who, e in engines.items():
+        n1, n2 = uname(), uname()
+        for n in (n1, n2):
+            p = e("run", "-d", "--name", n, *net(who), IMAGE, "sleep", "100")
+            assert p.returncode == 0, p.stderr
+        r = {}
+        p = e("pause", n1)
+        r["pause"] = (p.returncode, p.stdout == n1 + "\n")
+        r["pause again"] = e("pause", n1).returncode
+        # podman's ps leaves a paused container out; docker's lists it
+        r["paused listed"] = n1 in e("ps").stdout
+        st = {row["NAMES"]: row["STATUS"] for row in ps_table(e("ps", "-a").stdout)[1]}
+        r["paused status"] = re.sub(DURATION, "D", st[n1])
+        r["paused state"] = e("inspect", "-f", "{{.State.Status}} {{.State.Paused}}",
+                              n1).stdout
+        p = e("unpause", n1)
+        r["unpause"] = (p.returncode, p.stdout == n1 + "\n")
+        r["unpause again"] = e("unpause", n1).returncode
+        p = e("restart", "-t", "0", n2)
+        r["restart"] = (p.returncode, p.stdout == n2 + "\n")
+        r["restarted"] = e("inspect", "-f", "{{.State.Running}} {{.RestartCount}}",
+                           n2).stdout
+        p = e("start", n2)
+        r["start running"] = (p.returncode, p.stdout == n2 + "\n")
+        e("kill", n1)
+        e("kill", "-s", "TERM", n2)  # ignored by PID 1 without a handler
+        e("kill", n2)
+        p = e("wait", n1, n2)
+        r["wait two"] = (p.returncode, p.stdout)
+        fmt = e("ps", "-a", "--filter", f"name={n1}", "--format", "{{.Names}}|{{.State}}")
+        r["ps template"] = fmt.stdout.replace(n1, "N1")
+        exited = e("ps", "-a", "-q", "--filter", "status=exited").stdout.split()
+        r["ps exited filter"] = sorted(exited) == sorted(
+            json.loads(e("inspect", n).stdout)[0]["Id"][:12] for n in (n1, n2))
+        r["inspect -f"] = e("inspect", "-f", "{{.State.ExitCode}} {{.Name}}", n1).stdout \
+            .replace(n1, "N1")
+        e("rm", "-f", n1, n2)
+        res[who] = r
+    disagree(res, "pause, restart, wait, templates")
