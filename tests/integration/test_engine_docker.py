@@ -74,8 +74,14 @@ def docker(rootfs_template):
 
 @pytest.fixture(scope="module")
 def podman(rootfs_template, tmp_path_factory):
+    """None when podman cannot run here: the tests then compare with Docker only."""
     if shutil.which("podman") is None or shutil.which("runc") is None:
-        pytest.skip("podman or runc is not installed (scripts/install-deps.sh)")
+        import warnings
+
+        warnings.warn("podman or runc is not installed (scripts/install-deps.sh): "
+                      "isola is compared with Docker only")
+        yield None
+        return
     from peers import Podman
 
     root = str(tmp_path_factory.mktemp("podman-docker"))
@@ -110,13 +116,14 @@ class Peer:
 def engines(isola, tmp_root, rootfs_template, docker, podman):
     """{name: engine}; every container of the names in `made` is removed from all
     three at the end."""
-    es = {"isola": Isola(isola, tmp_root, rootfs_template), "docker": Peer("docker", docker),
-          "podman": Peer("podman", podman)}
+    es = {"isola": Isola(isola, tmp_root, rootfs_template), "docker": Peer("docker", docker)}
+    if podman is not None:
+        es["podman"] = Peer("podman", podman)
     try:
         yield es
     finally:
         es["isola"].close()
-        for who in ("docker", "podman"):
+        for who in [w for w in ("docker", "podman") if w in es]:
             ids = es[who]("ps", "-a", "-q", "--no-trunc").stdout.split()
             if who == "docker":
                 docker.ids.update(ids)
@@ -148,7 +155,7 @@ def disagree(results, what):
     """Docker is the reference: isola must match it. Podman is reported."""
     assert results["isola"] == results["docker"], \
         f"{what}: isola {results['isola']!r} != docker {results['docker']!r} " \
-        f"(podman {results['podman']!r})"
+        f"(podman {results.get('podman', 'not run')!r})"
 
 
 def test_exit_codes(engines):
@@ -422,8 +429,7 @@ def test_exec_exit_codes_and_kill_signal_names(engines):
     # Docker 20.10's exec of a command not found is 126 (any exec that cannot
     # start); Podman's is 127 as a shell's and as `run` in all three: isola
     # keeps 127 (docs/engine.md, "Compared with Docker and Podman")
-    assert (res["docker"]["exec not found"], res["podman"]["exec not found"]) in \
-        ((126, 127), (127, 127))
+    assert res["docker"]["exec not found"] in (126, 127)
     res["docker"]["exec not found"] = 127
     disagree(res, "exec and kill -s")
 
