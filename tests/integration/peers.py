@@ -80,6 +80,19 @@ def _rmdir_tree(path):
             pass
 
 
+def _cgroup_pids(dirs):
+    """The pids in the cgroups at or below dirs (all hierarchies of one parent)."""
+    pids = set()
+    for top in dirs:
+        for sub, _dirs, _files in os.walk(top):
+            try:
+                with open(os.path.join(sub, "cgroup.procs")) as f:
+                    pids.update(int(x) for x in f.read().split())
+            except OSError:
+                pass
+    return sorted(pids)
+
+
 def _pids_with_arg(needle):
     """Pids of processes whose command line contains needle (our own daemons' children)."""
     out = []
@@ -307,11 +320,22 @@ class Docker:
                 os.unlink(os.path.join("/run/containerd/s", d.hexdigest()))
             except OSError:
                 pass
+        # containers whose shim was killed (dockerd gone before `rm -f`) live
+        # on in the cgroups below our parent: end them, then remove the cgroups
+        dirs = [os.path.join("/sys/fs/cgroup", c, self.cgroup_parent.lstrip("/"))
+                for c in os.listdir("/sys/fs/cgroup")]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            pids = _cgroup_pids(dirs)
+            if not pids:
+                break
+            _kill_pids(pids)
+            time.sleep(0.1)
         subprocess.run(["ip", "netns", "del", self.netns], timeout=30,
                        stderr=subprocess.DEVNULL)
         cleanup_tree(self.root)
-        for c in os.listdir("/sys/fs/cgroup"):
-            _rmdir_tree(os.path.join("/sys/fs/cgroup", c, self.cgroup_parent.lstrip("/")))
+        for d in dirs:
+            _rmdir_tree(d)
 
 
 class Containerd:
