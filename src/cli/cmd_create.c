@@ -402,6 +402,18 @@ static int create_ensure_image(struct store *s, const char *image, bool pull, st
     return registry_pull(s, image, &ro, &pulled, err);
 }
 
+/* A --rm container whose start failed: removed, as Docker's; a failure
+ * here is reported after the start's error. */
+static void create_remove_failed(struct ctr_cli *cli, const char *id)
+{
+    struct err *e = NULL;
+
+    if (ctr_remove(cli->db, &cli->env, id, true, true, &e) < 0) {
+        ctr_cli_error("isola run", e);
+        err_free(&e);
+    }
+}
+
 /* Create (and with start, start) the container; print its id. Docker's 125
  * for an engine error. */
 static int create_do(struct create_args *a, bool start, const char *prog)
@@ -421,8 +433,11 @@ static int create_do(struct create_args *a, bool start, const char *prog)
         ctr_create(cli.db, &cli.env, s, &a->o, &row, &e) < 0)
         goto out;
     if (start && ctr_start(cli.db, &cli.env, row->id, &e) < 0) {
-        /* as Docker: the container stays, created, and the error is shown */
+        /* as Docker: the container stays, created, and the error is shown;
+         * with --rm it goes (Docker's daemon removes it as it ends) */
         rc = ctr_cli_start_failure_code(e);
+        if (a->o.autoremove)
+            create_remove_failed(&cli, row->id);
         goto out;
     }
     if (start && !a->detach) {

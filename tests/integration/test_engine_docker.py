@@ -477,3 +477,35 @@ def test_pause_restart_wait_many_and_templates(engines):
         e("rm", "-f", n1, n2)
         res[who] = r
     disagree(res, "pause, restart, wait, templates")
+
+
+def test_stop_signal_timeout_and_failed_start_with_rm(engines):
+    """--stop-signal and --stop-timeout as stop uses them; a --rm container
+    whose command cannot start is removed, one without --rm stays created."""
+    script = "trap 'echo usr1' USR1; echo ready; while :; do sleep 0.1; done"
+    res = {}
+    for who, e in engines.items():
+        name = uname()
+        p = e("run", "-d", "--name", name, "--stop-signal", "USR1", "--stop-timeout", "1",
+              *net(who), IMAGE, "sh", "-c", script)
+        assert p.returncode == 0, p.stderr
+        wait_until(lambda: e("logs", name).stdout == "ready\n", f"{who}: ready")
+        r = {}
+        r["inspect"] = e("inspect", "-f", "{{.Config.StopSignal}}", name).stdout
+        p = e("stop", name)
+        r["stop"] = (p.returncode, p.stdout == name + "\n")
+        r["after"] = (e("wait", name).stdout, e("logs", name).stdout)
+        e("rm", "-f", name)
+        for rm in ([], ["--rm"]):
+            n2 = uname()
+            p = e("run", "-d", *rm, "--name", n2, *net(who), IMAGE, "nosuchcmd")
+            # Docker removes the --rm one asynchronously
+            if rm:
+                wait_until(lambda: e("inspect", n2).returncode != 0, f"{who}: --rm removal",
+                           timeout=20)
+            st = e("inspect", "-f", "{{.State.Status}}", n2)
+            r["failed start " + " ".join(rm)] = (p.returncode, st.returncode,
+                                                 st.stdout.strip())
+            e("rm", "-f", n2)
+        res[who] = r
+    disagree(res, "stop signal and timeout; a failed start")
