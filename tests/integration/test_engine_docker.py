@@ -509,3 +509,32 @@ def test_stop_signal_timeout_and_failed_start_with_rm(engines):
             e("rm", "-f", n2)
         res[who] = r
     disagree(res, "stop signal and timeout; a failed start")
+
+
+def test_several_containers_with_one_failing(engines):
+    """A command given several containers acts on each and prints the names
+    it acted on; one failure makes the exit status 1."""
+    res = {}
+    for who, e in engines.items():
+        up, done, missing = uname(), uname(), uname()
+        assert e("run", "-d", "--name", up, *net(who), IMAGE, "sleep", "100").returncode == 0
+        assert e("run", "-d", "--name", done, *net(who), IMAGE, "true").returncode == 0
+        e("wait", done)
+        names = {up: "UP", done: "DONE", missing: "MISSING"}
+
+        def norm(p):
+            out = p.stdout
+            for n, k in names.items():
+                out = out.replace(n, k)
+            return (p.returncode, out)
+
+        r = {}
+        r["kill"] = norm(e("kill", "-s", "USR2", missing, up))
+        r["stop"] = norm(e("stop", "-t", "1", missing, done))
+        r["start"] = norm(e("start", missing, done))
+        e("wait", done)
+        r["rm"] = norm(e("rm", up, done, missing))
+        r["left"] = sorted(names[n] for n in (up, done) if e("inspect", n).returncode == 0)
+        e("rm", "-f", up, done)
+        res[who] = r
+    disagree(res, "several containers")
