@@ -173,7 +173,7 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
     c.image_id = (char *)img->m.config.digest;
     c.config = (char *)"{}";
     c.status = DB_STATUS_CREATED;
-    c.restart_policy = (enum db_restart)rp.mode;
+    c.restart_policy = rp.mode;
     c.restart_max_retries = (int)rp.max_retries;
     c.isolation = DB_ISOLATION_LINUX;
     c.log_path = logp;
@@ -538,10 +538,9 @@ int ctr_start(struct db *db, const struct ctr_env *env, const char *ref, struct 
     struct err *e = NULL;
     if (container_delete(oci, c->id, true, &e) < 0)
         err_free(&e);
-    if (c->restart_policy == DB_RESTART_ON_FAILURE && c->restart_max_retries > 0)
-        snprintf(restart, sizeof(restart), "on-failure:%d", c->restart_max_retries);
-    else
-        snprintf(restart, sizeof(restart), "%s", db_restart_name(c->restart_policy));
+    restart_policy_format(&(struct restart_policy){.mode = c->restart_policy,
+                                                   .max_retries = (unsigned)c->restart_max_retries},
+                          restart, sizeof(restart));
     argv[n++] = env->monitor_exe;
     argv[n++] = "start";
     argv[n++] = "--dir";

@@ -141,8 +141,8 @@ int ctr_system_boot(struct db *db, const struct ctr_env *env, struct store *s,
             rc = -1;
             continue;
         }
-        if (c->restart_policy == DB_RESTART_ALWAYS ||
-            (c->restart_policy == DB_RESTART_UNLESS_STOPPED && was_live)) {
+        if (c->restart_policy == RESTART_ALWAYS ||
+            (c->restart_policy == RESTART_UNLESS_STOPPED && was_live)) {
             if (ctr_start(db, env, c->id, &e) < 0) {
                 report(arg, c, "start", e);
                 err_free(&e);

@@ -433,10 +433,7 @@ int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_contai
         json_object_set_new(jm, "RW", json_boolean(!ro));
         json_array_append_new(mounts, jm);
     }
-    if (c->restart_policy == DB_RESTART_ON_FAILURE)
-        snprintf(rp, sizeof(rp), "on-failure");
-    else
-        snprintf(rp, sizeof(rp), "%s", db_restart_name(c->restart_policy));
+    snprintf(rp, sizeof(rp), "%s", restart_mode_name(c->restart_policy));
     json_t *mem =
         json_object_get(json_object_get(json_object_get(cfg, "linux"), "resources"), "memory");
     json_int_t memory = json_integer_value(json_object_get(mem, "limit"));

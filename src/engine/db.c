@@ -110,7 +110,6 @@ static const char *const db_schema[] = {
 static const char *const status_names[] = {"created", "running", "paused",  "restarting",
                                            "exited",  "dead",    "removing"};
 static const char *const isolation_names[] = {"linux", "microvm", "vm"};
-static const char *const restart_names[] = {"no", "on-failure", "always", "unless-stopped"};
 static const char *const health_names[] = {"none", "starting", "healthy", "unhealthy"};
 
 static const char *name_of(const char *const *names, size_t n, int v)
@@ -144,16 +143,6 @@ const char *db_isolation_name(enum db_isolation i)
 int db_isolation_parse(const char *s)
 {
     return parse_name(isolation_names, ARRAY_SIZE(isolation_names), s);
-}
-
-const char *db_restart_name(enum db_restart r)
-{
-    return name_of(restart_names, ARRAY_SIZE(restart_names), r);
-}
-
-int db_restart_parse(const char *s)
-{
-    return parse_name(restart_names, ARRAY_SIZE(restart_names), s);
 }
 
 const char *db_health_name(enum db_health h)
@@ -597,7 +586,7 @@ static int container_from_row(struct db *db, sqlite3_stmt *st, struct db_contain
     c->monitor_start_time = (uint64_t)sqlite3_column_int64(st, 11);
     c->exit_code = sqlite3_column_int(st, 12);
     c->oom_killed = sqlite3_column_int(st, 13) != 0;
-    restart = db_restart_parse((const char *)sqlite3_column_text(st, 14));
+    restart = restart_mode_parse((const char *)sqlite3_column_text(st, 14));
     c->restart_max_retries = sqlite3_column_int(st, 15);
     c->restart_count = sqlite3_column_int(st, 16);
     c->labels = db_col_dup(st, 17);
@@ -722,7 +711,7 @@ int db_container_insert(struct db *db, const struct db_container *c, struct db_c
     char id[DB_ID_LEN + 1], owner[DB_ID_LEN + 1];
     int rc;
 
-    if (!db_status_name(c->status) || !db_restart_name(c->restart_policy) ||
+    if (!db_status_name(c->status) || !restart_mode_name(c->restart_policy) ||
         !db_isolation_name(c->isolation) || !db_health_name(c->health))
         return err_val(err, EINVAL,
                        "insert container: invalid status, restart policy, isolation "
@@ -786,7 +775,7 @@ int db_container_insert(struct db *db, const struct db_container *c, struct db_c
     sqlite3_bind_int64(st, 12, (sqlite3_int64)c->monitor_start_time);
     sqlite3_bind_int(st, 13, c->exit_code);
     sqlite3_bind_int(st, 14, c->oom_killed);
-    db_bind_text(st, 15, db_restart_name(c->restart_policy), "");
+    db_bind_text(st, 15, restart_mode_name(c->restart_policy), "");
     sqlite3_bind_int(st, 16, c->restart_max_retries);
     sqlite3_bind_int(st, 17, c->restart_count);
     db_bind_text(st, 18, c->labels, "{}");

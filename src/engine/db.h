@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "engine/restart.h"
 #include "util/err.h"
 
 #define DB_FILE            "isola.db"
@@ -49,13 +50,6 @@ enum db_isolation {
     DB_ISOLATION_VM,
 };
 
-enum db_restart {
-    DB_RESTART_NO,
-    DB_RESTART_ON_FAILURE,
-    DB_RESTART_ALWAYS,
-    DB_RESTART_UNLESS_STOPPED,
-};
-
 enum db_health {
     DB_HEALTH_NONE, /* no health check configured */
     DB_HEALTH_STARTING,
@@ -69,8 +63,6 @@ const char *db_status_name(enum db_status s);
 int db_status_parse(const char *s);
 const char *db_isolation_name(enum db_isolation i);
 int db_isolation_parse(const char *s);
-const char *db_restart_name(enum db_restart r);
-int db_restart_parse(const char *s);
 const char *db_health_name(enum db_health h);
 int db_health_parse(const char *s);
 
@@ -89,8 +81,8 @@ struct db_container {
     uint64_t monitor_start_time; /* /proc/PID/stat field 22 of monitor_pid */
     int exit_code;
     bool oom_killed;
-    enum db_restart restart_policy;
-    int restart_max_retries; /* on-failure:N, 0 = unlimited */
+    enum restart_mode restart_policy; /* with restart_max_retries: restart.h */
+    int restart_max_retries;          /* on-failure:N, 0 = unlimited */
     int restart_count;
     char *labels; /* JSON object, NULL = {} */
     enum db_isolation isolation;

@@ -10,6 +10,7 @@
 #define ISOLA_ENGINE_RESTART_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/err.h"
@@ -30,8 +31,17 @@ struct restart_policy {
 #define RESTART_DELAY_MAX_MS   60000ULL
 #define RESTART_RESET_AFTER_MS 10000ULL
 
-/* "no", "on-failure", "on-failure:3", "always", "unless-stopped". */
+/* The one encoding of a policy: "no", "on-failure", "on-failure:3", "always",
+ * "unless-stopped" (the CLI's flag, the monitor's option); the mode's word
+ * alone is the state's column (db.c). */
 int restart_policy_parse(const char *s, struct restart_policy *p, struct err **err);
+/* "on-failure:3" etc. into buf (len >= RESTART_POLICY_LEN). */
+#define RESTART_POLICY_LEN 32
+void restart_policy_format(const struct restart_policy *p, char *buf, size_t len);
+/* The mode's word ("on-failure"), NULL for no mode; the mode of a word, -1
+ * for an unknown one. */
+const char *restart_mode_name(enum restart_mode m);
+int restart_mode_parse(const char *s);
 /* Start again after an exit with `code`, after `count` restarts so far;
  * `stopped`: the user stopped it (stop, kill through the engine). */
 bool restart_wanted(const struct restart_policy *p, int code, unsigned count, bool stopped);

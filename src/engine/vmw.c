@@ -139,7 +139,7 @@ int vmw_create(struct db *db, const struct ctr_env *env, const struct vmw_create
     c.image_id = (char *)(o->image_id ? o->image_id : "");
     c.config = cfgtext;
     c.status = DB_STATUS_CREATED;
-    c.restart_policy = (enum db_restart)rp.mode;
+    c.restart_policy = rp.mode;
     c.restart_max_retries = (int)rp.max_retries;
     c.isolation = DB_ISOLATION_VM;
     c.log_path = logp;
@@ -336,7 +336,7 @@ int vmw_inspect(const struct ctr_env *env, const struct db_container *c, json_t 
     if (js_load_buf(c->config, strlen(c->config), "config", &cfg, err) < 0)
         return err_wrap(err, "inspect VM %s", c->id);
     snprintf(name, sizeof(name), "/%s", c->name);
-    snprintf(rp, sizeof(rp), "%s", db_restart_name(c->restart_policy));
+    snprintf(rp, sizeof(rp), "%s", restart_mode_name(c->restart_policy));
     json_t *ann = json_object_get(cfg, "annotations");
     json_t *doc = json_pack(
         "{s:s, s:s, s:s, s:o, s:{s:s, s:b, s:b, s:b, s:b, s:i, s:i, s:o, s:o}, s:s, s:i, "

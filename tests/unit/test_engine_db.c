@@ -99,7 +99,7 @@ static void test_time_and_names(void)
     ok(db_name_check("", "container", NULL) < 0, "empty refused");
     is_str(db_status_name(DB_STATUS_RESTARTING), "restarting", "status name");
     ok(db_isolation_parse("microvm") == DB_ISOLATION_MICROVM, "isolation parse");
-    ok(db_restart_parse("unless-stopped") == DB_RESTART_UNLESS_STOPPED, "restart parse");
+    ok(restart_mode_parse("unless-stopped") == RESTART_UNLESS_STOPPED, "restart parse");
     ok(db_health_parse("bogus") == -1, "unknown health word");
 }
 
@@ -168,7 +168,7 @@ static void test_containers(struct db *db)
     ok(web->status == DB_STATUS_CREATED && web->created_ns > 0 && web->started_ns == 0,
        "status created, created time set, never started");
     is_str(web->labels, "{}", "labels default {}");
-    ok(web->isolation == DB_ISOLATION_LINUX && web->restart_policy == DB_RESTART_NO,
+    ok(web->isolation == DB_ISOLATION_LINUX && web->restart_policy == RESTART_NO,
        "isolation linux, restart no");
 
     ok(insert(db, "/web", NULL) == NULL, "second /web refused");
