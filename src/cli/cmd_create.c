@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/ctr_cli.h"
 #include "cli/net_flags.h"
+#include "cli/pull_policy.h"
 #include "cli/run_flags.h"
 #include "image/image.h"
 #include "image/registry.h"
@@ -63,7 +64,8 @@ static const char create_help[] =
     "  --rm               remove the container when it exits\n"
     "  --stop-timeout S   seconds between the stop signal and SIGKILL (default 10)\n"
     "  --log-opt max-size=SIZE|max-file=N  rotate the log by size\n"
-    "  --pull missing|never  pull IMAGE when it is not in the store (default missing)\n"
+    "  --pull missing|always|never  pull IMAGE when it is not in the store (default\n"
+    "                     missing), every time, or never\n"
     "  --network NET      bridge (default, or $ISOLA_DEFAULT_NETWORK), none (lo only),\n"
     "                     host, container:NAME (a running container's), or a network's\n"
     "                     name\n"
@@ -94,7 +96,7 @@ struct create_args {
     char **owned;
     size_t n_owned;
     bool detach;
-    bool no_pull; /* --pull never */
+    enum pull_policy pull; /* --pull */
     bool tty;
     char **dns, **dns_search, **add_host, **publish, **aliases; /* borrowed strings */
     size_t n_dns, n_dns_search, n_add_host, n_publish, n_aliases;
@@ -269,11 +271,11 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
             }
             break;
         case CF_PULL:
-            if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "never") != 0) {
-                err_set(&e, EINVAL, "--pull `%s`: expected missing or never", optarg);
+            if (pull_policy_parse(optarg) < 0) {
+                err_set(&e, EINVAL, "--pull `%s`: expected missing, always or never", optarg);
                 goto bad;
             }
-            a->no_pull = strcmp(optarg, "never") == 0;
+            a->pull = (enum pull_policy)pull_policy_parse(optarg);
             break;
         case CF_NETWORK:
             a->o.net.network = optarg;
@@ -382,26 +384,6 @@ bad:
     return -1;
 }
 
-/* An image not in the store is pulled, as `docker run`/`create` do (--pull
- * missing, the default); --pull never: an error. */
-static int create_ensure_image(struct store *s, const char *image, bool pull, struct err **err)
-{
-    _cleanup_image_ struct image *img = NULL;
-    _cleanup_free_ char *pulled = NULL;
-    struct err *e = NULL;
-    struct registry_opts ro = {.creds = getenv("ISOLA_REGISTRY_CREDS")};
-
-    if (image_open(s, image, NULL, &img, &e) == 0)
-        return 0;
-    if (e->code != ENOENT || !pull) {
-        *err = e;
-        return -1;
-    }
-    err_free(&e);
-    fprintf(stderr, "Unable to find image '%s' locally\n", image);
-    return registry_pull(s, image, &ro, &pulled, err);
-}
-
 /* A --rm container whose start failed: removed, as Docker's; a failure
  * here is reported after the start's error. */
 static void create_remove_failed(struct ctr_cli *cli, const char *id)
@@ -429,7 +411,7 @@ static int create_do(struct create_args *a, bool start, const char *prog)
     if (ctr_cli_open(&cli, prog) < 0)
         return rc;
     if (store_open(cli_store_root(NULL), &s, &e) < 0 ||
-        create_ensure_image(s, a->o.image, !a->no_pull, &e) < 0 ||
+        pull_policy_ensure(s, a->o.image, a->pull, prog, &e) < 0 ||
         ctr_create(cli.db, &cli.env, s, &a->o, &row, &e) < 0)
         goto out;
     if (start && ctr_start(cli.db, &cli.env, row->id, &e) < 0) {

@@ -21,6 +21,7 @@
 #include "cli/commands.h"
 #include "cli/ctr_cli.h"
 #include "cli/net_flags.h"
+#include "cli/pull_policy.h"
 #include "engine/ctr_fg.h"
 #include "engine/rundir.h"
 #include "cli/run_flags.h"
@@ -45,36 +46,6 @@ static uint64_t run_nofile(void)
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max >= 1048576)
         return 1048576;
     return rl.rlim_max;
-}
-
-/* An image that is not in the store is pulled, as `docker run` does (--pull
- * missing, the default), or named with the command that would fetch it. */
-static int run_ensure_image(struct store *s, const char *image, bool pull, struct err **err)
-{
-    _cleanup_image_ struct image *img = NULL;
-    _cleanup_free_ char *pulled = NULL;
-    struct err *e = NULL;
-    struct registry_opts ro = {.creds = getenv("ISOLA_REGISTRY_CREDS")};
-
-    if (image_open(s, image, NULL, &img, &e) == 0)
-        return 0;
-    if (e->code != ENOENT) {
-        *err = e;
-        return -1;
-    }
-    err_free(&e);
-    if (!pull)
-        return err_val(err, ENOENT,
-                       "`%s` is neither a directory nor an image in the store (%s); pull it "
-                       "with `isola pull %s`",
-                       image, cli_store_root(NULL), image);
-    fprintf(stderr, "isola run: image `%s` is not in the store, pulling it\n", image);
-    if (registry_pull(s, image, &ro, &pulled, err) < 0)
-        return err_wrap(err,
-                        "`%s` is neither a directory nor an image in the store (%s), and "
-                        "pulling it failed (`isola pull %s` has the registry options)",
-                        image, cli_store_root(NULL), image);
-    return 0;
 }
 
 /* The run's bundle directory, with the image's overlay unmounted first. */
@@ -164,7 +135,8 @@ int cmd_run(int argc, char **argv)
     };
     int64_t mem = 0;
     const char *name = NULL, *hostname = "isola";
-    bool pull = true, vm = false;
+    enum pull_policy pull = PULL_MISSING;
+    bool vm = false;
     const char *kernel = NULL;
     char root_key[DIGEST_LEN + 1] = "";
     struct err *e = NULL;
@@ -216,11 +188,12 @@ int cmd_run(int argc, char **argv)
             hostname = optarg;
             break;
         case 'U':
-            if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "never") != 0) {
-                fprintf(stderr, "isola run: --pull `%s`: expected missing or never\n", optarg);
+            if (pull_policy_parse(optarg) < 0) {
+                fprintf(stderr, "isola run: --pull `%s`: expected missing, always or never\n",
+                        optarg);
                 return 125;
             }
-            pull = strcmp(optarg, "missing") == 0;
+            pull = (enum pull_policy)pull_policy_parse(optarg);
             break;
         case 'I':
             if (strcmp(optarg, "vm") != 0 && strcmp(optarg, "microvm") != 0 &&
@@ -257,8 +230,9 @@ int cmd_run(int argc, char **argv)
                    "  --kernel DIR       with --isolation=vm: the guest kernel, DIR/vmlinuz and\n"
                    "                     DIR/lib/modules/VERSION (default: the one that\n"
                    "                     scripts/testhost/prepare extracts from Debian's)\n"
-                   "  --pull missing|never  pull IMAGE when it is not in the store (default\n"
-                   "                     missing), or fail naming `isola pull IMAGE`\n"
+                   "  --pull missing|always|never  pull IMAGE when it is not in the store\n"
+                   "                     (default missing), every time, or never (fail\n"
+                   "                     naming `isola pull IMAGE`)\n"
                    "  --rm               remove the container when it exits (the default for\n"
                    "                     now: stopped containers are not kept yet)\n"
                    "%s%s",
@@ -305,7 +279,7 @@ int cmd_run(int argc, char **argv)
         _cleanup_store_ struct store *s = NULL;
         co.rootfs = NULL;
         if (store_open(cli_store_root(NULL), &s, &e) < 0 ||
-            run_ensure_image(s, argv[optind], pull, &e) < 0 ||
+            pull_policy_ensure(s, argv[optind], pull, "isola run", &e) < 0 ||
             run_net_setup(&cli, &fg, &nf, name, argv[optind], dir, &co, &mounts, &e) < 0 ||
             compose_bundle_transient(s, argv[optind], dir, &co, &e) < 0)
             goto fail_rm;

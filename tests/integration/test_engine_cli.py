@@ -449,6 +449,26 @@ def test_run_detached_pulls_a_missing_image(eng, isola, rootfs_template, tmp_roo
         assert eng.ok("wait", "pulled") == "0\n"
         assert eng.ok("logs", "pulled") == cid[:12] + "\n"  # Docker's default hostname
         assert eng.inspect("pulled")["Config"]["Image"] == ref
+        # a newer image under the same reference: --pull missing keeps the
+        # local one, --pull always (run -d and the foreground run) fetches it
+        v2 = os.path.join(tmp_root, "v2")
+        shutil.copytree(rootfs_template, v2, symlinks=True)
+        with open(os.path.join(v2, "v2"), "w") as f:
+            f.write("two\n")
+        assert run([isola, "import", "--root", src, v2, "src:2"], timeout=120).returncode == 0
+        p = run([isola, "push", "--root", src, "src:2", ref], timeout=180)
+        assert p.returncode == 0, p.stderr
+        p = eng("run", "--rm", "--network", "none", ref, "cat", "/v2")
+        assert p.returncode != 0
+        p = eng("run", "-d", "--network", "none", "--pull", "always", "--name", "v2", ref,
+                "cat", "/v2", timeout=180, hostnet=True)
+        assert p.returncode == 0, p.stderr
+        assert eng.ok("wait", "v2") == "0\n" and eng.ok("logs", "v2") == "two\n"
+        p = eng("run", "--rm", "--network", "none", "--pull", "always", ref, "cat", "/v2",
+                timeout=180, hostnet=True)
+        assert p.returncode == 0 and p.stdout == "two\n", p.stderr
+        p = eng("run", "--rm", "--pull", "sometimes", ref, "true")
+        assert p.returncode == 125 and "missing, always or never" in p.stderr
     finally:
         reg.stop()
 

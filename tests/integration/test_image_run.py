@@ -84,7 +84,7 @@ def test_run_pulls_a_missing_image(isola, rootfs, tmp_root):
         assert p.returncode == 0, p.stderr
         p = run([isola, "run", "--rm", ref, "cat", "/etc/hostname"], env=env, timeout=180)
         assert p.returncode == 0, p.stderr
-        assert p.stdout == "isola\n" and "pulling it" in p.stderr
+        assert p.stdout == "isola\n" and "Unable to find image" in p.stderr
         # now in the store: no second pull
         p = run([isola, "run", "--rm", "--pull", "never", ref, "true"], env=env, timeout=120)
         assert p.returncode == 0 and "pulling" not in p.stderr, p.stderr
@@ -92,4 +92,4 @@ def test_run_pulls_a_missing_image(isola, rootfs, tmp_root):
         reg.stop()
     p = run([isola, "run", "--rm", f"{reg.host}/isola/gone{os.getpid()}:1", "true"], env=env,
             timeout=120)
-    assert p.returncode == 125 and "pulling it failed" in p.stderr, p.stderr
+    assert p.returncode == 125 and "pull `" in p.stderr, p.stderr
