@@ -104,6 +104,11 @@ int ctr_remove(struct db *db, const struct ctr_env *env, const char *ref, bool f
  * --rm container and is gone now (c is then stale). */
 int ctr_sync(struct db *db, const struct ctr_env *env, struct db_container *c, bool *removed,
              struct err **err);
+/* A start whose CLI was killed before it recorded it (container_recover.c):
+ * a created or exited row whose run dir names a monitor that runs, or that
+ * ended after the row's last exit, takes over the monitor's state. */
+int ctr_sync_unrecorded(struct db *db, const struct ctr_env *env, struct db_container *c,
+                        struct err **err);
 /* Looked up (db_container_get) and synced; ENOENT when an --rm one went. */
 int ctr_get(struct db *db, const struct ctr_env *env, const char *ref, struct db_container **out,
             struct err **err);
