@@ -64,6 +64,15 @@ int ctr_sync_unrecorded(struct db *db, const struct ctr_env *env, struct db_cont
         return 0;
     if (!(dir = ctr_run_dir(env, c->id)))
         return err_set(err, ENOMEM, "container %s", c->id);
+    /* one stat per row for `ps -a`: a created row has no status file until a
+     * start; an exited one has no socket unless a monitor runs (or was
+     * killed). So an exited row does not learn of a later run that ended
+     * unrecorded; the next start replaces it anyway. */
+    _cleanup_free_ char *probe = NULL;
+    if (asprintf(&probe, "%s/%s", dir, c->status == DB_STATUS_CREATED ? "status" : "ctl.sock") < 0)
+        return err_set(err, ENOMEM, "container %s", c->id);
+    if (!fs_exists(probe))
+        return 0;
     if (monitor_alive(dir, &alive, &ended, &mpid, &e) < 0) {
         err_free(&e); /* a torn or foreign file: nothing to take over */
         return 0;
@@ -97,7 +106,7 @@ int ctr_sync_unrecorded(struct db *db, const struct ctr_env *env, struct db_cont
         if (!ended || !(ex = recover_read(dir, "exit")))
             return 0;
         int64_t fin = recover_time(json_string_value(json_object_get(ex, "finishedAt")));
-        if (fin == 0 || (c->status == DB_STATUS_EXITED && fin <= c->finished_ns))
+        if (fin == 0 || c->status != DB_STATUS_CREATED)
             return 0;
         if ((st = recover_read(dir, "status")))
             u.started_ns = recover_time(json_string_value(json_object_get(st, "startedAt")));
