@@ -72,6 +72,19 @@ def leftovers(eng, ids):
     return found
 
 
+def monitored_ids(eng):
+    """{monitor pid: container id} of the monitors that run now."""
+    out = {}
+    for pid in monitor_pids(eng):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().decode().split("\0")
+            out[pid] = argv[argv.index("--id") + 1]
+        except (OSError, ValueError):
+            pass  # gone meanwhile
+    return out
+
+
 def settled(eng):
     """Every monitor process is one that runs a workload (its status names
     it): no `isola-monitor start` of a killed CLI is still on its way."""
@@ -98,18 +111,18 @@ def known_ids(eng):
               os.path.join(rd, "containers-oci")):
         if os.path.isdir(d):
             on_disk |= {n for n in os.listdir(d) if len(n) == 64}
-    monitored = set()
-    for pid in monitor_pids(eng):
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            argv = f.read().decode().split("\0")
-        monitored.add(argv[argv.index("--id") + 1])
-    on_disk |= monitored
+    before = monitored_ids(eng)
+    on_disk |= set(before.values())
     assert on_disk <= rows, f"not reachable from ps -a: {on_disk - rows}"
     # no half row: a container whose monitor runs is shown running (the
-    # start that a killed CLI did not record), never "created"
+    # start that a killed CLI did not record), never "created"; only the
+    # monitors alive before and after ps count (one may end meanwhile: a
+    # killed `rm -f` had asked it to stop)
     states = dict(ln.split() for ln in eng.ok("ps", "-a", "--no-trunc", "--format",
                                                "{{.ID}} {{.State}}").splitlines())
-    wrong = {i: states[i] for i in monitored if states.get(i) not in ("running", "restarting")}
+    after = monitored_ids(eng)
+    alive = {i for pid, i in before.items() if after.get(pid) == i}
+    wrong = {i: states.get(i) for i in alive if states.get(i) not in ("running", "restarting")}
     assert not wrong, f"monitor running, row says: {wrong}"
     return rows | on_disk
 
