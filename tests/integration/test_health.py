@@ -178,6 +178,14 @@ def test_health_image_healthcheck_from_build(eng, tmp_root):
     r = eng("run", "-d", "--no-healthcheck", "--health-cmd", "true", "withhc", *SLEEP)
     assert r.returncode == 125
     assert "--no-healthcheck conflicts with --health-* options" in r.stderr
+    # a docker-archive saved and loaded again carries it in its config
+    tar = os.path.join(tmp_root, "withhc.tar")
+    eng.ok("save", "--format", "docker-archive", "-o", tar, "withhc", timeout=300)
+    eng.ok("load", "-t", "loadedhc", "-i", tar, timeout=300)
+    eng.ok("run", "-d", "--network", "none", "--name", "loaded", "loadedhc", *SLEEP)
+    wait_until(lambda: health(eng, "loaded")["Status"] == "unhealthy", "a loaded image's check")
+    assert eng.inspect("loaded")["Config"]["Healthcheck"]["Test"] == ["CMD", "test", "-e",
+                                                                      "/tmp/ok"]
     # HEALTHCHECK NONE in a later image turns the base's off
     with open(os.path.join(ctx, "Dockerfile"), "w") as f:
         f.write("FROM withhc\nHEALTHCHECK NONE\n")
