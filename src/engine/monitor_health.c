@@ -158,6 +158,17 @@ static bool mh_probe(struct mon_health *h)
     h->probe_start_ns = mh_now();
     h->len = 0;
     h->truncated = false;
+    /* A frozen workload: an exec would freeze too, and this loop with it.
+     * Docker's probe fails there (its exec refuses a paused container). */
+    char st[32];
+    if (h->iso->state(h->w, st, sizeof(st), &e) == 0 && strcmp(st, "paused") == 0) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "container %s is paused, unpause the container before exec",
+                 h->w->id);
+        mh_result(h, -1, msg);
+        return true;
+    }
+    err_free(&e);
     if (pipe2(p, O_CLOEXEC) < 0) {
         mh_result(h, -1, "health check: pipe2 failed");
         return true;

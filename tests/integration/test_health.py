@@ -194,3 +194,24 @@ def test_health_image_healthcheck_from_build(eng, tmp_root):
     assert cfg["Healthcheck"] == {"Test": ["NONE"]}
     eng.ok("run", "-d", "--network", "none", "--name", "none2", "nonehc", *SLEEP)
     assert "Health" not in eng.inspect("none2")["State"]
+
+
+def test_health_while_paused(eng):
+    """A probe of a frozen container fails as Docker's (its exec refuses a
+    paused container) instead of freezing the monitor with it; the check
+    passes again after unpause."""
+    eng.ok("run", "-d", "--network", "none", "--name", "hp", "--health-cmd", "true",
+           "--health-interval", "100ms", "--health-retries", "2", IMAGE, *SLEEP)
+    wait_until(lambda: health(eng, "hp")["Status"] == "healthy", "healthy")
+    eng.ok("pause", "hp")
+    try:
+        wait_until(lambda: health(eng, "hp")["Status"] == "unhealthy", "unhealthy while paused")
+        assert health(eng, "hp")["Log"][-1]["ExitCode"] == -1
+        assert "is paused, unpause the container before exec" in \
+            health(eng, "hp")["Log"][-1]["Output"]
+        # the monitor still answers
+        assert eng("stats", "--no-stream", "hp", timeout=30).returncode == 0
+    finally:
+        eng("unpause", "hp")
+    wait_until(lambda: health(eng, "hp")["Status"] == "healthy", "healthy after unpause")
+    assert status(eng, "hp").endswith(" (healthy)")
