@@ -131,6 +131,8 @@ int ctr_healthcheck_run(struct db *db, const struct ctr_env *env, const char *re
     buf[k] = '\0';
     if (buf[0] == 'E')
         return err_val(err, EINVAL, "healthcheck of container %s: %s", c->id, buf + 1);
+    if (buf[0] == 'x') /* the workload's life ended first */
+        return err_val(err, EINVAL, "container %s is not running", c->id);
     if (buf[0] != 'h' || js_load_buf(buf + 1, (size_t)k - 1, "health reply", out, err) < 0)
         return err_val(err, EPROTO, "healthcheck of container %s: unexpected reply", c->id);
     /* the new state in the row now, for ps and filters */
