@@ -161,6 +161,9 @@ const char *ctr_health_config(json_t *cfg);
 /* The monitor's last health status (DIR/health) into c's row. */
 int ctr_health_sync(struct db *db, const struct ctr_env *env, struct db_container *c,
                     struct err **err);
+/* Before a freeze (hold) and after a thaw (!hold): c's monitor starts no
+ * probe exec meanwhile (monitor_health.h); nothing when c has no check. */
+void ctr_health_hold(const struct ctr_env *env, const struct db_container *c, bool hold);
 /* inspect's State.Health (Docker's shape), NULL when c has no check. */
 json_t *ctr_health_inspect(const struct ctr_env *env, const struct db_container *c);
 /* A probe now through the monitor (`isola healthcheck run`): *out gets

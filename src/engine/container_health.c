@@ -3,6 +3,7 @@
  * the merged Healthcheck in the config, the monitor's DIR/health in the row,
  * inspect's State.Health, `healthcheck run`. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,22 @@ json_t *ctr_health_inspect(const struct ctr_env *env, const struct db_container 
     }
     return json_pack("{s:s,s:i,s:[]}", "Status", db_health_name(c->health), "FailingStreak", 0,
                      "Log");
+}
+
+void ctr_health_hold(const struct ctr_env *env, const struct db_container *c, bool hold)
+{
+    _cleanup_free_ char *dir = NULL;
+    char rep[64];
+
+    if (c->health == DB_HEALTH_NONE || !(dir = ctr_run_dir(env, c->id)))
+        return;
+    _cleanup_close_ int fd = ctr_monitor_connect(dir, hold ? "hold 1" : "hold 0", 6);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    /* the reply means no probe's exec is on its way (the monitor's loop is
+     * past it); no monitor, or none that answers in time: nothing to wait for */
+    if (fd >= 0 && poll(&p, 1, 5000) > 0 && recv(fd, rep, sizeof(rep), MSG_DONTWAIT) < 0) {
+        /* gone meanwhile */
+    }
 }
 
 int ctr_healthcheck_run(struct db *db, const struct ctr_env *env, const char *ref, json_t **out,

@@ -810,6 +810,11 @@ static void on_client_msg(struct mon *m, struct client *c)
             }
         } else if (strcmp(buf, "health") == 0) {
             health_request(m, c);
+        } else if (strncmp(buf, "hold ", 5) == 0) {
+            /* the engine is about to freeze (1) or has thawed (0) it */
+            mon_health_hold(&m->health, buf[5] == '1');
+            send(c->fd, "k", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+            client_close(m, c);
         } else if (strcmp(buf, "stats") == 0) {
             send_stats(m, c->fd);
             client_close(m, c);
