@@ -320,6 +320,8 @@ int ctr_sync(struct db *db, const struct ctr_env *env, struct db_container *c, b
         *removed = false;
     if (!dir)
         return err_set(err, ENOMEM, "container %s", c->id);
+    if (ctr_sync_unrecorded(db, env, c, err) < 0)
+        return -1;
     if (ctr_live(c)) {
         bool alive = db_container_monitor_alive(c);
         ctr_read_json(dir, "status", &status);
@@ -840,6 +842,10 @@ int ctr_remove(struct db *db, const struct ctr_env *env, const char *ref, bool f
     bundle = ctr_bundle_dir(env, c->id);
     if (!dir || !oci || !bundle)
         return err_set(err, ENOMEM, "remove container %s", c->id);
+    /* a monitor that a killed `run -d` or `start` did not record is stopped
+     * as a recorded one is */
+    if (ctr_sync_unrecorded(db, env, c, &e) < 0)
+        err_free(&e);
     if (ctr_live(c) && db_container_monitor_alive(c)) {
         if (!force)
             return err_val(err, EBUSY,

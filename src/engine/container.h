@@ -104,6 +104,11 @@ int ctr_remove(struct db *db, const struct ctr_env *env, const char *ref, bool f
  * --rm container and is gone now (c is then stale). */
 int ctr_sync(struct db *db, const struct ctr_env *env, struct db_container *c, bool *removed,
              struct err **err);
+/* A start whose CLI was killed before it recorded it (container_recover.c):
+ * a created or exited row whose run dir names a monitor that runs, or that
+ * ended after the row's last exit, takes over the monitor's state. */
+int ctr_sync_unrecorded(struct db *db, const struct ctr_env *env, struct db_container *c,
+                        struct err **err);
 /* Looked up (db_container_get) and synced; ENOENT when an --rm one went. */
 int ctr_get(struct db *db, const struct ctr_env *env, const char *ref, struct db_container **out,
             struct err **err);
@@ -160,6 +165,9 @@ const char *ctr_health_config(json_t *cfg);
 /* The monitor's last health status (DIR/health) into c's row. */
 int ctr_health_sync(struct db *db, const struct ctr_env *env, struct db_container *c,
                     struct err **err);
+/* Before a freeze (hold) and after a thaw (!hold): c's monitor starts no
+ * probe exec meanwhile (monitor_health.h); nothing when c has no check. */
+void ctr_health_hold(const struct ctr_env *env, const struct db_container *c, bool hold);
 /* inspect's State.Health (Docker's shape), NULL when c has no check. */
 json_t *ctr_health_inspect(const struct ctr_env *env, const struct db_container *c);
 /* A probe now through the monitor (`isola healthcheck run`): *out gets

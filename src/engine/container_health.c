@@ -3,6 +3,7 @@
  * the merged Healthcheck in the config, the monitor's DIR/health in the row,
  * inspect's State.Health, `healthcheck run`. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,22 @@ json_t *ctr_health_inspect(const struct ctr_env *env, const struct db_container 
                      "Log");
 }
 
+void ctr_health_hold(const struct ctr_env *env, const struct db_container *c, bool hold)
+{
+    _cleanup_free_ char *dir = NULL;
+    char rep[64];
+
+    if (c->health == DB_HEALTH_NONE || !(dir = ctr_run_dir(env, c->id)))
+        return;
+    _cleanup_close_ int fd = ctr_monitor_connect(dir, hold ? "hold 1" : "hold 0", 6);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    /* the reply means no probe's exec is on its way (the monitor's loop is
+     * past it); no monitor, or none that answers in time: nothing to wait for */
+    if (fd >= 0 && poll(&p, 1, 5000) > 0 && recv(fd, rep, sizeof(rep), MSG_DONTWAIT) < 0) {
+        /* gone meanwhile */
+    }
+}
+
 int ctr_healthcheck_run(struct db *db, const struct ctr_env *env, const char *ref, json_t **out,
                         struct err **err)
 {
@@ -131,6 +148,8 @@ int ctr_healthcheck_run(struct db *db, const struct ctr_env *env, const char *re
     buf[k] = '\0';
     if (buf[0] == 'E')
         return err_val(err, EINVAL, "healthcheck of container %s: %s", c->id, buf + 1);
+    if (buf[0] == 'x') /* the workload's life ended first */
+        return err_val(err, EINVAL, "container %s is not running", c->id);
     if (buf[0] != 'h' || js_load_buf(buf + 1, (size_t)k - 1, "health reply", out, err) < 0)
         return err_val(err, EPROTO, "healthcheck of container %s: unexpected reply", c->id);
     /* the new state in the row now, for ps and filters */

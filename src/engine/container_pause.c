@@ -30,10 +30,14 @@ int ctr_pause(struct db *db, const struct ctr_env *env, const char *ref, bool pa
         oci = NULL;
         return err_set(err, ENOMEM, "%s container %s", pause ? "pause" : "unpause", c->id);
     }
+    if (pause)
+        ctr_health_hold(env, c, true); /* no probe exec may be frozen midway */
     if (container_pause(oci, c->id, pause, err) < 0) {
         err_wrap(err, "%s container %s", pause ? "pause" : "unpause", c->id);
         return -1;
     }
+    if (!pause)
+        ctr_health_hold(env, c, false);
     c->status = pause ? DB_STATUS_PAUSED : DB_STATUS_RUNNING;
     return db_container_update(db, c, DB_SET_STATUS, err);
 }
@@ -47,6 +51,7 @@ void ctr_thaw_if_paused(const struct ctr_env *env, const struct db_container *c)
         return;
     if (container_pause(oci, c->id, false, &e) < 0)
         err_free(&e);
+    ctr_health_hold(env, c, false);
 }
 
 int ctr_top_pids(struct db *db, const struct ctr_env *env, const char *ref, pid_t **pids, size_t *n,

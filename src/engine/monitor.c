@@ -543,6 +543,25 @@ static void exec_detach(struct mon *m, struct client *c)
     client_close(m, c); /* kills it when it could not be kept */
 }
 
+/* An exec's client that takes no more output: gone, or detached just now
+ * (its `d` may still wait in our queue behind the output we relayed). */
+static void exec_client_gone(struct mon *m, struct client *c)
+{
+    char buf[MONITOR_MSG_MAX];
+    ssize_t n;
+    int reset = 0;
+
+    /* ECONNRESET first when it closed with our output unread; its packets
+     * are still queued behind it */
+    while ((n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0 ||
+           (n < 0 && errno == ECONNRESET && !reset++))
+        if (n > 0 && buf[0] == 'd') {
+            exec_detach(m, c);
+            return;
+        }
+    client_close(m, c);
+}
+
 /* "exec\0ARG\0ARG..." : run ARGs in the workload, its output to this client
  * as 'o'/'e' packets, then 'x' + {"exitCode":N,"signal":N}. "execx" first
  * takes options (exec_options). */
@@ -787,6 +806,11 @@ static void on_client_msg(struct mon *m, struct client *c)
     struct err *e = NULL;
     ssize_t n = recv(c->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 
+    /* a client that closed with our output unread (a detach while output
+     * came) makes the first recv fail with ECONNRESET; what it sent before,
+     * its `d`, is still queued */
+    if (n < 0 && errno == ECONNRESET)
+        n = recv(c->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n <= 0) {
@@ -810,6 +834,11 @@ static void on_client_msg(struct mon *m, struct client *c)
             }
         } else if (strcmp(buf, "health") == 0) {
             health_request(m, c);
+        } else if (strncmp(buf, "hold ", 5) == 0) {
+            /* the engine is about to freeze (1) or has thawed (0) it */
+            mon_health_hold(&m->health, buf[5] == '1');
+            send(c->fd, "k", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+            client_close(m, c);
         } else if (strcmp(buf, "stats") == 0) {
             send_stats(m, c->fd);
             client_close(m, c);
@@ -875,7 +904,7 @@ static void on_client_event(struct mon *m, uint64_t tag)
         int *fd = (tag & ~(uint64_t)0xff) == TAG_XOUT ? &c->xout : &c->xerr;
         int r = *fd >= 0 ? exec_relay(c, *fd, fd == &c->xout ? 'o' : 'e') : 1;
         if (r < 0) {
-            client_close(m, c);
+            exec_client_gone(m, c);
         } else if (r == 0) {
             ep_del(m, *fd);
             close(*fd);

@@ -25,6 +25,13 @@ static int64_t mh_now(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static int64_t mh_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void mh_arm(struct mon_health *h, int64_t ns)
 {
     struct itimerspec it = {
@@ -85,6 +92,7 @@ void mon_health_started(struct mon_health *h)
     if (!h->on)
         return;
     health_state_reset(&h->st);
+    h->held = false;
     h->started_ns = mh_now();
     mh_write(h);
     mh_arm(h, h->cfg.interval_ns);
@@ -158,6 +166,23 @@ static bool mh_probe(struct mon_health *h)
     h->probe_start_ns = mh_now();
     h->len = 0;
     h->truncated = false;
+    /* A frozen workload: an exec would freeze too, and this loop with it.
+     * Docker's probe fails there (its exec refuses a paused container). */
+    char st[32];
+    bool paused = h->iso->state(h->w, st, sizeof(st), &e) == 0 && strcmp(st, "paused") == 0;
+    err_free(&e);
+    if (paused) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "container %s is paused, unpause the container before exec",
+                 h->w->id);
+        mh_result(h, -1, msg);
+        return true;
+    }
+    if (h->held && mh_mono() < h->held_until_ns) {
+        mh_arm(h, h->cfg.interval_ns); /* a pause is on its way: no exec now */
+        return false;
+    }
+    h->held = false;
     if (pipe2(p, O_CLOEXEC) < 0) {
         mh_result(h, -1, "health check: pipe2 failed");
         return true;
@@ -240,6 +265,12 @@ int mon_health_run_now(struct mon_health *h, bool running)
     if (h->probing)
         return 0;
     return mh_probe(h) ? 1 : 0;
+}
+
+void mon_health_hold(struct mon_health *h, bool on)
+{
+    h->held = on;
+    h->held_until_ns = mh_mono() + 10 * 1000000000LL;
 }
 
 bool mon_health_owns(const struct mon_health *h, pid_t pid)

@@ -29,6 +29,8 @@ struct mon_health {
     struct iso_workload *w;
     struct iso_exec x;
     bool probing, timed_out;
+    bool held;                          /* a pause is being made (mon_health_hold) */
+    int64_t held_until_ns;              /* monotonic: a hold older than this is stale */
     int64_t started_ns, probe_start_ns; /* realtime */
     char buf[HEALTH_OUTPUT_MAX + 1];
     size_t len;
@@ -51,6 +53,12 @@ bool mon_health_event(struct mon_health *h, uint64_t tag);
  * end comes through mon_health_event), 1 when it ended at once (it could not
  * run), -1 when there is no check or the workload does not run. */
 int mon_health_run_now(struct mon_health *h, bool running);
+/* `hold 1` before the engine freezes the workload, `hold 0` after it thaws
+ * it: no probe's exec may be on its way while the cgroup freezes (it would
+ * freeze, and the monitor's loop with it). Held, a probe fails as paused
+ * when the workload is frozen and is skipped while it is not (yet); a hold
+ * that no freeze followed within 10 s is dropped. */
+void mon_health_hold(struct mon_health *h, bool on);
 /* Is pid the probe's (not an orphan to reap)? */
 bool mon_health_owns(const struct mon_health *h, pid_t pid);
 void mon_health_release(struct mon_health *h);

@@ -89,7 +89,7 @@ def test_exec_it_detach_keys_keep_the_process(eng):
     finally:
         p.close()
     shpid2 = eng.ok("exec", "xit", "cat", "/tmp/shpid2").strip()
-    assert eng("exec", "xit", "kill", "-0", shpid2).returncode == 0
+    assert eng("exec", "xit", "kill", "-0", shpid2).returncode == 0, (p.text(), execs(eng, cid))
     # the detached shell ends by a signal: its exit is recorded
     eng.ok("exec", "xit", "kill", "-9", shpid)
     wait_until(lambda: any(r["exitCode"] == 137 for r in execs(eng, cid)), "the exit recorded")

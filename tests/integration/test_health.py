@@ -178,6 +178,14 @@ def test_health_image_healthcheck_from_build(eng, tmp_root):
     r = eng("run", "-d", "--no-healthcheck", "--health-cmd", "true", "withhc", *SLEEP)
     assert r.returncode == 125
     assert "--no-healthcheck conflicts with --health-* options" in r.stderr
+    # a docker-archive saved and loaded again carries it in its config
+    tar = os.path.join(tmp_root, "withhc.tar")
+    eng.ok("save", "--format", "docker-archive", "-o", tar, "withhc", timeout=300)
+    eng.ok("load", "-t", "loadedhc", "-i", tar, timeout=300)
+    eng.ok("run", "-d", "--network", "none", "--name", "loaded", "loadedhc", *SLEEP)
+    wait_until(lambda: health(eng, "loaded")["Status"] == "unhealthy", "a loaded image's check")
+    assert eng.inspect("loaded")["Config"]["Healthcheck"]["Test"] == ["CMD", "test", "-e",
+                                                                      "/tmp/ok"]
     # HEALTHCHECK NONE in a later image turns the base's off
     with open(os.path.join(ctx, "Dockerfile"), "w") as f:
         f.write("FROM withhc\nHEALTHCHECK NONE\n")
@@ -186,3 +194,24 @@ def test_health_image_healthcheck_from_build(eng, tmp_root):
     assert cfg["Healthcheck"] == {"Test": ["NONE"]}
     eng.ok("run", "-d", "--network", "none", "--name", "none2", "nonehc", *SLEEP)
     assert "Health" not in eng.inspect("none2")["State"]
+
+
+def test_health_while_paused(eng):
+    """A probe of a frozen container fails as Docker's (its exec refuses a
+    paused container) instead of freezing the monitor with it; the check
+    passes again after unpause."""
+    eng.ok("run", "-d", "--network", "none", "--name", "hp", "--health-cmd", "true",
+           "--health-interval", "100ms", "--health-retries", "2", IMAGE, *SLEEP)
+    wait_until(lambda: health(eng, "hp")["Status"] == "healthy", "healthy")
+    eng.ok("pause", "hp")
+    try:
+        wait_until(lambda: health(eng, "hp")["Status"] == "unhealthy", "unhealthy while paused")
+        assert health(eng, "hp")["Log"][-1]["ExitCode"] == -1
+        assert "is paused, unpause the container before exec" in \
+            health(eng, "hp")["Log"][-1]["Output"]
+        # the monitor still answers
+        assert eng("stats", "--no-stream", "hp", timeout=30).returncode == 0
+    finally:
+        eng("unpause", "hp")
+    wait_until(lambda: health(eng, "hp")["Status"] == "healthy", "healthy after unpause")
+    assert status(eng, "hp").endswith(" (healthy)")
