@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/ctr_netgc.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
@@ -61,6 +62,7 @@ int ctr_fg_setup(struct db *db, const struct ctr_env *env, const char *name, con
     if (!cfg)
         return err_set(err, ENOMEM, "foreground run %s", name);
     ctr_fg_collect(db, env);
+    ctr_netgc_collect(db, env->run_dir);
     /* "running", its monitor this process: once it is gone, however it
      * ended, ctr_sync() finds the row dead and removes it (autoRemove) */
     c.name = (char *)name;
