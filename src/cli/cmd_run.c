@@ -130,6 +130,8 @@ static int run_net_setup(struct ctr_cli *cli, struct ctr_fg *fg, const struct ne
     co->mounts = *mounts;
     ctr_net_mounts(&fg->cn, *mounts, &co->n_mounts);
     co->netns_path = fg->cn.netns;
+    if (fg->cn.hostname_of)
+        co->hostname = fg->cn.hostname_of;
     return 0;
 }
 

@@ -220,6 +220,8 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
     ctr_net_mounts(&cn, mounts, &co.n_mounts);
     co.netns_path = cn.netns;
     co.host_network = co.host_network || cn.host;
+    if (cn.hostname_of)
+        co.hostname = cn.hostname_of;
     if (compose_spec(image_cfg, imgname, rootfs, &co, &spec, err) < 0 ||
         ctr_set_annotations(spec, o, err) < 0 || ctr_net_annotate(spec, &cn, err) < 0 ||
         js_write_file(cfgpath, spec, 0600, err) < 0)

@@ -458,6 +458,7 @@ void ctr_net_free(struct ctr_net *n)
     free(n->resolv);
     json_decref(n->ports);
     json_decref(n->aliases);
+    free(n->hostname_of);
     *n = (struct ctr_net){0};
 }
 
@@ -591,6 +592,12 @@ static int ctr_net_join(struct db *db, const char *run_root, const char *id, con
             path = json_string_value(json_object_get(ns, "path"));
         }
     r.host = !netns; /* REF shares the host's */
+    /* Docker's: the joiner takes REF's hostname too */
+    const char *hn = json_string_value(json_object_get(cfg, "hostname"));
+    if (hn && !(r.hostname_of = strdup(hn))) {
+        ctr_net_free(&r);
+        return err_set(err, ENOMEM, "--network container:%s", ref);
+    }
     if (asprintf(&r.network, "container:%s", c->id) < 0 ||
         (netns && (path ? asprintf(&r.netns, "%s", path)
                         : asprintf(&r.netns, "/proc/%d/ns/net", (int)c->pid)) < 0) ||

@@ -46,8 +46,9 @@ struct ctr_net {
     char *netns;                     /* the nsfs file (NULL: none/host) */
     char *hosts, *hostname, *resolv; /* files in the run dir */
     char addr[16], gateway[16];
-    json_t *ports;   /* published: [{proto, hostIp, hostPort, ctrPort}] */
-    json_t *aliases; /* --network-alias: [...] (NULL: none) */
+    json_t *ports;     /* published: [{proto, hostIp, hostPort, ctrPort}] */
+    json_t *aliases;   /* --network-alias: [...] (NULL: none) */
+    char *hostname_of; /* container:NAME: NAME's hostname, the joiner's too */
 };
 
 /* Make c's namespace, connect it and write its files; on failure nothing

@@ -126,6 +126,8 @@ def test_network_container_joins_a_running_one(ne):
     assert ne.ok("exec", "joiner", "cat", "/etc/hosts") == \
         ne.ok("exec", "owner", "cat", "/etc/hosts")
     assert ne.inspect("joiner")["NetworkSettings"]["Networks"] == {}
+    # Docker's: the owner's hostname too
+    assert ne.ok("exec", "joiner", "hostname") == ne.ok("exec", "owner", "hostname")
     # refused: a container that does not run, an unknown one, options that
     # belong to the network's owner, connecting it elsewhere
     ne.ok("create", "--name", "idle", "--network", "jn", IMAGE, "true")
