@@ -101,14 +101,16 @@ static int run_net_setup(struct ctr_cli *cli, struct ctr_fg *fg, const struct ne
 {
     _cleanup_json_ json_t *image_cfg = NULL;
 
+    bool own_ns =
+        nf->o.network && (strcmp(nf->o.network, "host") == 0 || strcmp(nf->o.network, "none") == 0);
+
     if (nf->o.network && strcmp(nf->o.network, "host") == 0)
         co->host_network = true;
-    if (!ctr_fg_wants_network(&nf->o)) {
-        if (nf->o.ip || nf->n_publish || nf->o.publish_all)
-            return err_val(err, EINVAL, "%s: needs a network (not --network %s)",
-                           nf->o.ip ? "--ip" : "-p", nf->o.network);
+    if (own_ns && (nf->o.ip || nf->n_publish || nf->o.publish_all))
+        return err_val(err, EINVAL, "%s: needs a network (not --network %s)",
+                       nf->o.ip ? "--ip" : "-p", nf->o.network);
+    if (!ctr_fg_wants_network(&nf->o))
         return 0;
-    }
     if (ctr_cli_open(cli, "isola run") < 0)
         return err_val(err, EIO, "the engine's state (above)");
     if (image && nf->o.publish_all) {

@@ -15,7 +15,11 @@
 
 bool ctr_fg_wants_network(const struct ctr_net_opts *o)
 {
-    return !o->network || (strcmp(o->network, "none") != 0 && strcmp(o->network, "host") != 0);
+    /* none and host need no address, but --dns, --dns-search and
+     * --add-host need the /etc files of a row's run dir */
+    return !o->network || (strcmp(o->network, "none") != 0 && strcmp(o->network, "host") != 0) ||
+           (o->dns && o->dns[0]) || (o->dns_search && o->dns_search[0]) ||
+           (o->add_host && o->add_host[0]);
 }
 
 void ctr_fg_collect(struct db *db, const struct ctr_env *env)

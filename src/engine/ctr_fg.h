@@ -29,8 +29,8 @@ struct ctr_fg {
     struct ctr_net cn;
 };
 
-/* Whether o needs a row and a network namespace of the engine's (not
- * none, not host). */
+/* Whether o needs a row: a network of the engine's (not none, not host),
+ * or /etc files of its own (--dns, --dns-search, --add-host). */
 bool ctr_fg_wants_network(const struct ctr_net_opts *o);
 /* Collect dead foreground runs' rows (and their networks), then insert this
  * run's row (name, image_ref, bundle) and wire it (ctr_net_setup). On

@@ -159,6 +159,11 @@ def test_add_host_dns_and_dns_search(ne):
     p = ne("run", "--add-host", "fg.example:10.9.8.6", "--dns", "10.1.2.4", IMAGE, "sh", "-c",
            "cat /etc/hosts /etc/resolv.conf")
     assert "10.9.8.6\tfg.example" in p.stdout and "nameserver 10.1.2.4" in p.stdout, p.stderr
+    for net in ("none", "host"):
+        p = ne("run", "--network", net, "--add-host", "nn.example:10.9.8.5", "--dns-search",
+               "nn.example", IMAGE, "sh", "-c", "cat /etc/hosts /etc/resolv.conf")
+        assert "10.9.8.5\tnn.example" in p.stdout, (net, p.stdout, p.stderr)
+        assert "search nn.example" in p.stdout, (net, p.stdout)
     links = ne.links()
     for args, want in ((["--add-host", "nocolon"], "--add-host"),
                        (["--add-host", "h:not-an-ip"], "--add-host"),
