@@ -96,7 +96,7 @@ static void run_net_release(struct net_flags *nf)
  * network of the engine's, a row that owns the address and ports, and the
  * namespace, /etc files and mounts that go into co. *cli is opened then. */
 static int run_net_setup(struct ctr_cli *cli, struct ctr_fg *fg, const struct net_flags *nf,
-                         const char *name, const char *image, const char *dir,
+                         const char *name, const char *image, const char *dir, const char *oci_root,
                          struct compose_opts *co, struct compose_mount **mounts, struct err **err)
 {
     _cleanup_json_ json_t *image_cfg = NULL;
@@ -121,8 +121,8 @@ static int run_net_setup(struct ctr_cli *cli, struct ctr_fg *fg, const struct ne
             return -1;
         image_cfg = json_incref(img->config);
     }
-    if (ctr_fg_setup(cli->db, &cli->env, name, image ? image : co->rootfs, dir, co->hostname,
-                     &nf->o, image_cfg, fg, err) < 0)
+    if (ctr_fg_setup(cli->db, &cli->env, name, image ? image : co->rootfs, dir, oci_root,
+                     co->hostname, &nf->o, image_cfg, fg, err) < 0)
         return -1;
     *mounts = calloc(co->n_mounts + 3, sizeof(**mounts));
     if (!*mounts)
@@ -275,10 +275,11 @@ int cmd_run(int argc, char **argv)
         co.rootfs = NULL;
         if (store_open(cli_store_root(NULL), &s, &e) < 0 ||
             run_ensure_image(s, argv[optind], pull, &e) < 0 ||
-            run_net_setup(&cli, &fg, &nf, name, argv[optind], dir, &co, &mounts, &e) < 0 ||
+            run_net_setup(&cli, &fg, &nf, name, argv[optind], dir, state_root, &co, &mounts, &e) <
+                0 ||
             compose_bundle(s, argv[optind], dir, false, &co, &e) < 0)
             goto fail_rm;
-    } else if (run_net_setup(&cli, &fg, &nf, name, NULL, dir, &co, &mounts, &e) < 0 ||
+    } else if (run_net_setup(&cli, &fg, &nf, name, NULL, dir, state_root, &co, &mounts, &e) < 0 ||
                compose_spec(NULL, NULL, rootfs, &co, &cfg, &e) < 0) {
         goto fail_rm;
     }
