@@ -130,3 +130,30 @@ def test_prune_removes_what_nothing_owns(ne):
     owned_ok(ne)
     ne.ok("rm", "-f", "keeper")
     nothing_left(ne)
+
+
+def test_kill9_of_foreground_runs_at_random_points(ne):
+    """The foreground run (docs/networks.md, "The foreground run") killed
+    anywhere, from its setup to its teardown: the same invariants, and the
+    next run collects everything (its row, network, bundle and overlay)."""
+    ne.ok("network", "create", "--subnet", "10.89.8.0/24", "fgnet")
+    t0 = time.monotonic()
+    ne.ok("run", "--network", "fgnet", "-p", "18998:80", IMAGE, "true")
+    span = time.monotonic() - t0
+    rng = random.Random(os.getpid() + 1)
+    for i in range(30):
+        p = subprocess.Popen(["nsenter", f"--net=/run/netns/{ne.ns}", ne.isola, "run", "--name",
+                              f"fgk{i}", "--network", "fgnet", "-p", f"{18000 + i}:80", IMAGE,
+                              "true"], env=ne.env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0, span * 1.1))
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=30)
+        if i % 10 == 9:
+            owned_ok(ne)
+    # the next networked run collects every killed one's row and network
+    ne.ok("run", "--rm", "--network", "fgnet", IMAGE, "true")
+    owned_ok(ne)
+    assert ne.ok("ps", "-a", "-q") == ""
+    nothing_left(ne)
+    ne.ok("network", "rm", "fgnet")
