@@ -37,7 +37,18 @@ enum {
     CF_NETWORK_ALIAS,
     CF_PUBLISH,
     CF_PUBLISH_ALL,
+    CF_HEALTH_CMD,
+    CF_HEALTH_INTERVAL,
+    CF_HEALTH_RETRIES,
+    CF_HEALTH_TIMEOUT,
+    CF_HEALTH_START_PERIOD,
+    CF_NO_HEALTHCHECK,
 };
+
+/* --health-* and --no-healthcheck by their CF_ value (health.h parses them). */
+static const char *const health_flags[] = {"health-cmd",          "health-interval",
+                                           "health-retries",      "health-timeout",
+                                           "health-start-period", "no-healthcheck"};
 
 static const char create_help[] =
     "  -d, --detach       (run) run in the background and print the container's ID\n"
@@ -65,7 +76,15 @@ static const char create_help[] =
     "  -p, --publish [IP:][HOSTPORT:]CTRPORT[/tcp|udp]  publish a port or a range\n"
     "                     (8000-8001:80-81); no HOSTPORT: a\n"
     "                     free one; a host port in use: an error)\n"
-    "  -P, --publish-all  publish every port the image EXPOSEs, each on a free port\n";
+    "  -P, --publish-all  publish every port the image EXPOSEs, each on a free port\n"
+    "  --health-cmd CMD   a health check: CMD run by /bin/sh -c in the container\n"
+    "                     (exit 0 healthy, else a failure), over the image's HEALTHCHECK\n"
+    "  --health-interval D  time between checks (30s; Go durations: 500ms, 1m30s)\n"
+    "  --health-timeout D   a check running longer fails (30s)\n"
+    "  --health-retries N   failures in a row that make it unhealthy (3)\n"
+    "  --health-start-period D  failures in this time after the start do not count\n"
+    "                     until the first success (0s)\n"
+    "  --no-healthcheck   disable the image's HEALTHCHECK\n";
 
 struct create_args {
     struct ctr_create_opts o;
@@ -162,6 +181,12 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         {"network-alias", required_argument, NULL, CF_NETWORK_ALIAS},
         {"publish", required_argument, NULL, CF_PUBLISH},
         {"publish-all", no_argument, NULL, CF_PUBLISH_ALL},
+        {"health-cmd", required_argument, NULL, CF_HEALTH_CMD},
+        {"health-interval", required_argument, NULL, CF_HEALTH_INTERVAL},
+        {"health-retries", required_argument, NULL, CF_HEALTH_RETRIES},
+        {"health-timeout", required_argument, NULL, CF_HEALTH_TIMEOUT},
+        {"health-start-period", required_argument, NULL, CF_HEALTH_START_PERIOD},
+        {"no-healthcheck", no_argument, NULL, CF_NO_HEALTHCHECK},
         {"help", no_argument, NULL, 'h'},
         RUN_FLAGS_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -275,6 +300,15 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         case CF_PUBLISH_ALL:
         case 'P':
             a->o.net.publish_all = true;
+            break;
+        case CF_HEALTH_CMD:
+        case CF_HEALTH_INTERVAL:
+        case CF_HEALTH_RETRIES:
+        case CF_HEALTH_TIMEOUT:
+        case CF_HEALTH_START_PERIOD:
+        case CF_NO_HEALTHCHECK:
+            if (health_opts_take(&a->o.health, health_flags[c - CF_HEALTH_CMD], optarg, &e) < 0)
+                goto bad;
             break;
         case 'h':
             if (quiet && !a->detach)

@@ -16,7 +16,9 @@
 #include "engine/ctr_netgc.h"
 #include "engine/db.h"
 #include "engine/network.h"
+#include "engine/network_dns.h"
 #include "cli/cli_fmt.h"
+#include "cli/cli_template.h"
 #include "util/cleanup.h"
 #include "util/js.h"
 
@@ -37,6 +39,24 @@ static int bad_flag(const char *verb)
 {
     fprintf(stderr, "See 'isola network %s --help'.\n", verb);
     return EXIT_FLAG;
+}
+
+/* The run dir of the DNS servers (network_dns.h): ISOLA_RUN_DIR, as the
+ * container commands'. */
+static const char *run_dir(void)
+{
+    const char *rd = getenv("ISOLA_RUN_DIR");
+
+    return rd && *rd ? rd : "/run/isola";
+}
+
+/* Stop the DNS servers of removed networks and what a crash left running. */
+static void dns_gc(struct db *db)
+{
+    _cleanup_err_ struct err *e = NULL;
+
+    if (network_dns_gc(db, run_dir(), &e) < 0)
+        fprintf(stderr, "isola network: %s\n", e->msg);
 }
 
 static int open_db(const char *root, const char *verb, struct db **db)
@@ -344,9 +364,10 @@ static int network_ls_cmd(int argc, char **argv, const char *root)
         db_close(db);
         return fail("ls", e);
     }
-    bool table = format == NULL || strcmp(format, "table") == 0;
-    if (format && strncmp(format, "table ", 6) == 0)
-        format += 6; /* no header for a custom table */
+    static const struct cli_header headers[] = {{"ID", "NETWORK ID"}, {NULL, NULL}};
+    struct cli_format cf;
+    cli_format_init(&cf, format, headers);
+    bool table = cf.kind == CLI_FORMAT_DEFAULT;
     if (table && !quiet)
         printf("%-14s%-20s%-10s%s\n", "NETWORK ID", "NAME", "DRIVER", "SCOPE");
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -360,11 +381,12 @@ static int network_ls_cmd(int argc, char **argv, const char *root)
             printf("%s\n", id);
         else if (table)
             printf("%-14s%-20s%-10s%s\n", id, list[i]->name, "bridge", "local");
-        else if (strcmp(format, "json") == 0)
-            rc = cli_template_print("isola network", "{{json .}}", row) < 0 ? 1 : 0;
-        else
-            rc = cli_template_print("isola network", format, row) < 0 ? 1 : 0;
+        else if (cli_format_row(&cf, "isola network ls", row) < 0)
+            rc = 125;
     }
+    if (!quiet && rc == 0 && cli_format_end(&cf, "isola network ls") < 0)
+        rc = 125;
+    cli_format_free(&cf);
     db_network_list_free(list, n);
     db_close(db);
     return rc;
@@ -410,6 +432,7 @@ static int network_rm_cmd(int argc, char **argv, const char *root)
         }
         printf("%s\n", argv[i]);
     }
+    dns_gc(db);
     db_close(db);
     return rc;
 }
@@ -471,6 +494,7 @@ static int network_prune_cmd(int argc, char **argv, const char *root)
         return 1;
     network_prune_collect(db, root);
     r = network_prune(db, &removed, &e);
+    dns_gc(db);
     db_close(db);
     if (r < 0)
         return fail("prune", e);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/ctr_cli.h"
+#include "engine/network_dns.h"
 
 int cmd_rename(int argc, char **argv)
 {
@@ -14,7 +15,8 @@ int cmd_rename(int argc, char **argv)
 
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("Usage: isola rename CONTAINER NEW_NAME\n"
-               "Gives a container another name (a name in use is refused).\n");
+               "Gives a container another name (a name in use is refused); on user\n"
+               "networks its DNS name changes with it.\n");
         return 0;
     }
     if (argc != 3) {
@@ -28,6 +30,10 @@ int cmd_rename(int argc, char **argv)
         ctr_cli_error("isola rename", e);
         err_free(&e);
         rc = 1;
+    } else if (network_dns_sync_all(cli.db, cli.env.run_dir, &e) < 0) {
+        /* renamed; only its networks' DNS names lag */
+        ctr_cli_error("isola rename", e);
+        err_free(&e);
     }
     ctr_cli_close(&cli);
     return rc;

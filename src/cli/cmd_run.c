@@ -24,6 +24,7 @@
 #include "engine/ctr_fg.h"
 #include "engine/rundir.h"
 #include "cli/run_flags.h"
+#include "cli/run_vm.h"
 #include "engine/compose.h"
 #include "image/bundle.h"
 #include "image/registry.h"
@@ -137,6 +138,19 @@ static int run_net_setup(struct ctr_cli *cli, struct ctr_fg *fg, const struct ne
     return 0;
 }
 
+/* The cache key of an image's root image in a microVM: its manifest digest. */
+static int run_root_key(struct store *s, const char *image, char out[DIGEST_LEN + 1],
+                        struct err **err)
+{
+    _cleanup_image_ struct image *img = NULL;
+
+    if (image_open(s, image, NULL, &img, err) < 0)
+        return -1;
+    const char *hex = strchr(img->manifest_digest, ':');
+    snprintf(out, DIGEST_LEN + 1, "%s", hex != NULL ? hex + 1 : img->manifest_digest);
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -146,13 +160,17 @@ int cmd_run(int argc, char **argv)
         {"hostname", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {"pull", required_argument, NULL, 'U'},
+        {"isolation", required_argument, NULL, 'I'},
+        {"kernel", required_argument, NULL, 'K'},
         NET_FLAGS_LONGOPTS,
         RUN_FLAGS_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     int64_t mem = 0;
     const char *name = NULL, *hostname = "isola";
-    bool pull = true;
+    bool pull = true, vm = false;
+    const char *kernel = NULL;
+    char root_key[DIGEST_LEN + 1] = "";
     struct err *e = NULL;
     char rootfs[PATH_MAX], dir[PATH_MAX], idbuf[64];
     int c, status = 0;
@@ -208,6 +226,17 @@ int cmd_run(int argc, char **argv)
             }
             pull = strcmp(optarg, "missing") == 0;
             break;
+        case 'I':
+            if (strcmp(optarg, "vm") != 0 && strcmp(optarg, "microvm") != 0 &&
+                strcmp(optarg, "linux") != 0 && strcmp(optarg, "default") != 0) {
+                fprintf(stderr, "isola run: --isolation `%s`: expected linux or vm\n", optarg);
+                return 2;
+            }
+            vm = strcmp(optarg, "vm") == 0 || strcmp(optarg, "microvm") == 0;
+            break;
+        case 'K':
+            kernel = optarg;
+            break;
         case 'h':
             printf("Usage: isola run [OPTIONS] ROOTFS_DIR CMD...\n"
                    "       isola run [OPTIONS] [--pull P] IMAGE [CMD...]\n"
@@ -226,6 +255,11 @@ int cmd_run(int argc, char **argv)
                    "  -m, --memory MEM   memory limit (64m, 512k, 1.5g, 64MiB; a number: bytes)\n"
                    "  --name NAME        container name (default isola-XXXXXX)\n"
                    "  --hostname H       hostname (default isola)\n"
+                   "  --isolation linux|vm  vm: run the container inside a microVM of its own\n"
+                   "                     (docs/microvm.md; needs /dev/kvm)\n"
+                   "  --kernel DIR       with --isolation=vm: the guest kernel, DIR/vmlinuz and\n"
+                   "                     DIR/lib/modules/VERSION (default: the one that\n"
+                   "                     scripts/testhost/prepare extracts from Debian's)\n"
                    "  --pull missing|never  pull IMAGE when it is not in the store (default\n"
                    "                     missing), or fail naming `isola pull IMAGE`\n"
                    "  --rm               remove the container when it exits (the default for\n"
@@ -279,6 +313,8 @@ int cmd_run(int argc, char **argv)
                 0 ||
             compose_bundle(s, argv[optind], dir, false, &co, &e) < 0)
             goto fail_rm;
+        if (vm && run_root_key(s, argv[optind], root_key, &e) < 0)
+            goto fail_rm;
     } else if (run_net_setup(&cli, &fg, &nf, name, NULL, dir, state_root, &co, &mounts, &e) < 0 ||
                compose_spec(NULL, NULL, rootfs, &co, &cfg, &e) < 0) {
         goto fail_rm;
@@ -287,6 +323,18 @@ int cmd_run(int argc, char **argv)
     snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", dir);
     if (cfg && js_write_file(cfgpath, cfg, 0600, &e) < 0)
         goto fail_rm;
+    if (vm) {
+        struct run_vm_paths vp;
+        char vm_root[PATH_MAX + 8];
+        snprintf(vm_root, sizeof(vm_root), "%s/vm", base);
+        int r = run_vm_resolve(kernel, &vp, &e) < 0
+                    ? -1
+                    : run_vm(&vp, vm_root, name, dir, root_key[0] ? root_key : NULL, &status, &e);
+        run_remove_bundle(dir, from_image);
+        if (r < 0)
+            goto fail;
+        return status;
+    }
     struct container_opts o = {
         .root = state_root,
         .id = name,

@@ -16,6 +16,9 @@ int cmd_vm(int argc, char **argv);
 /* The image store's root: opt (--root), else $ISOLA_ROOT, else the default. */
 const char *cli_store_root(const char *opt);
 int cmd_vm_here(int argc, char **argv);
+/* `isola vm run --net network=...` (cmd_vm_net.c): taps, leases, DNS names. */
+int cmd_vm_net_wanted(int argc, char **argv);
+int cmd_vm_net(int argc, char **argv);
 /* Image commands (src/cli/cmd_images.c ...). */
 int cmd_images(int argc, char **argv);
 int cmd_image(int argc, char **argv);

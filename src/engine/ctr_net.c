@@ -16,6 +16,7 @@
 
 #include "engine/ctr_net.h"
 #include "engine/network.h"
+#include "engine/network_dns.h"
 #include "net/cidr.h"
 #include "net/nftables.h"
 #include "util/cleanup.h"
@@ -90,10 +91,12 @@ static int write_in_place(const char *path, const char *text, struct err **err)
     return fs_write_all(fd, text, strlen(text), path, err);
 }
 
-/* Docker's /etc/resolv.conf: --dns or the host's nameservers, except the
+/* Docker's /etc/resolv.conf: --dns, or the network's DNS server (dns_gw, on
+ * user networks: network_dns.h), or the host's nameservers, except the
  * ones on 127.0.0.0/8 (systemd-resolved, dnsmasq: unreachable from the
- * container), then 8.8.8.8 and 8.8.4.4 as Docker's fallback. */
-static int resolv_text(const struct ctr_net_opts *o, char **out)
+ * container), then 8.8.8.8 and 8.8.4.4 as Docker's fallback. The host's
+ * search and options lines are kept in the last two cases. */
+static int resolv_text(const struct ctr_net_opts *o, const char *dns_gw, char **out)
 {
     _cleanup_free_ char *buf = NULL;
     size_t len = 0;
@@ -117,7 +120,7 @@ static int resolv_text(const struct ctr_net_opts *o, char **out)
         while (h && fgets(line, sizeof(line), h)) {
             char a[256];
             if (sscanf(line, "nameserver %255s", a) == 1) {
-                if (strncmp(a, "127.", 4) == 0 || strcmp(a, "::1") == 0)
+                if (dns_gw || strncmp(a, "127.", 4) == 0 || strcmp(a, "::1") == 0)
                     continue;
                 fprintf(f, "nameserver %s\n", a);
                 ns++;
@@ -128,6 +131,10 @@ static int resolv_text(const struct ctr_net_opts *o, char **out)
         }
         if (h)
             fclose(h);
+        if (dns_gw) {
+            fprintf(f, "nameserver %s\n", dns_gw);
+            ns++;
+        }
         if (ns == 0)
             fputs("nameserver 8.8.8.8\nnameserver 8.8.4.4\n", f);
     }
@@ -175,7 +182,7 @@ static int hosts_base_text(const char *addr, const char *id, const char *name, c
 /* <run_root>/c/<id>/aliases: "NETWORK ALIAS..." lines, the --network-alias
  * and `network connect --alias` names of container id on each network (from
  * its config's annotations, written where its other run files are). */
-static void aliases_print(FILE *f, const char *run_root, const char *id, const char *network)
+void ctr_net_aliases_print(FILE *f, const char *run_root, const char *id, const char *network)
 {
     _cleanup_free_ char *p = NULL, *text = NULL;
     size_t len = 0, nl = strlen(network);
@@ -257,7 +264,7 @@ static int hosts_refresh(struct db *db, const char *run_root, const char *id, st
             if (strcmp(ips[i].container_id, id) == 0)
                 continue;
             fprintf(f, "%s\t%s", ips[i].addr, ips[i].container_name ?: "");
-            aliases_print(f, run_root, ips[i].container_id, nets[k]->name);
+            ctr_net_aliases_print(f, run_root, ips[i].container_id, nets[k]->name);
             fprintf(f, " %.12s\n", ips[i].container_id);
         }
         db_network_ips_free(ips, nips);
@@ -697,10 +704,14 @@ int ctr_net_setup(struct db *db, const char *run_root, const char *rundir, const
         return err_val(err, EINVAL, "-p: needs a network (not --network %s)", net);
     }
     if (hosts_base_text(r.addr, id, name, hostname, r.host, o, &base, err) < 0 ||
-        fs_write_atomic(basep, base, strlen(base), 0644, err) < 0 ||
+        fs_write_replace(basep, base, strlen(base), 0644, err) < 0 ||
         hosts_refresh(db, run_root, id, err) < 0 || write_in_place(r.hostname, hn, err) < 0)
         goto fail_conn;
-    if (resolv_text(o, &resolv) < 0) {
+    /* a user network's names are answered by its server on the gateway */
+    const char *dns_gw = n && strcmp(n->name, NETWORK_DEFAULT) != 0 ? n->gateway : NULL;
+    if (dns_gw && network_dns_sync(db, run_root, n->id, err) < 0)
+        goto fail_conn;
+    if (resolv_text(o, dns_gw, &resolv) < 0) {
         err_set(err, ENOMEM, "/etc/resolv.conf");
         goto fail_conn;
     }
@@ -716,6 +727,8 @@ fail_conn:
     if (r.network) {
         struct err *e = NULL;
         if (network_disconnect(db, net, id, &e) < 0)
+            err_free(&e);
+        if (network_dns_sync(db, run_root, net, &e) < 0)
             err_free(&e);
     }
 fail_ns:
@@ -750,6 +763,8 @@ static void ctr_net_release_all(struct db *db, const char *run_root, const char 
         if (network_disconnect(db, nets[k]->name, id, &e) < 0)
             err_free(&e);
         hosts_refresh_peers(db, nets[k]->name, run_root, id);
+        if (network_dns_sync(db, run_root, nets[k]->id, &e) < 0)
+            err_free(&e);
     }
     db_network_list_free(nets, n);
 }
@@ -773,8 +788,11 @@ void ctr_net_teardown(struct db *db, const char *run_root, const char *id, const
     ctr_net_release_all(db, run_root, id);
     if (ns && fs_exists(ns))
         ctr_net_ns_remove(ns);
-    if (network)
+    if (network) {
         hosts_refresh_peers(db, network, run_root, id);
+        if (network_dns_sync(db, run_root, network, &e) < 0)
+            err_free(&e);
+    }
 }
 
 void ctr_net_hosts_update(struct db *db, const char *run_root, const char *id, const char *network)

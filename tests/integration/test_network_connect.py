@@ -49,6 +49,9 @@ def test_connect_and_disconnect_a_running_container(ne):
     assert "hi-web" in p.stdout, (p.stdout, p.stderr)
     assert "hi-web" in ne.ok("exec", "cli", "sh", "-c", GET.format("web"))
     assert "10.83.0.40\tcli clial " in ne.ok("exec", "web", "cat", "/etc/hosts")
+    # and through the network's DNS server (nslookup never reads /etc/hosts)
+    assert "10.83.0.40" in ne.ok("exec", "web", "nslookup", "clial")
+    assert "10.83.0.2" in ne.ok("exec", "cli", "nslookup", "webalias", "10.83.0.1")
     nets = ne.inspect("cli")["NetworkSettings"]["Networks"]
     assert sorted(nets) == ["cn1", "cn2"], nets
     assert (nets["cn1"]["IPAddress"], nets["cn1"]["Aliases"]) == ("10.83.0.40", ["clial"])
@@ -69,6 +72,7 @@ def test_connect_and_disconnect_a_running_container(ne):
     ne.ok("network", "disconnect", "cn1", "cli")
     assert addrs(ne, "cli") == {"eth0": "10.84.0.2"}
     assert "cli" not in ne.ok("exec", "web", "cat", "/etc/hosts")
+    assert ne("exec", "web", "nslookup", "clial").returncode != 0
     assert sorted(ne.inspect("cli")["NetworkSettings"]["Networks"]) == ["cn2"]
     p = ne("network", "disconnect", "cn1", "cli")
     assert p.returncode == 1 and "is not connected to network cn1" in p.stderr, p.stderr

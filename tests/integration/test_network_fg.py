@@ -154,10 +154,10 @@ def test_kill9_of_the_cli_is_collected_by_prune_and_by_the_next_run(ne, tmp_root
     for collector in ("prune", "run"):
         cli = fg(ne, "--name", f"fgk{collector}", "-p", "8086:80", IMAGE, "sleep", "100")
         try:
-            wait_until(lambda: f"fgk{collector}" in ps_names(ne), "the row")
-            wait_until(lambda: any(p for p in descendants(cli.pid) if alive(p)), "the workload")
+            # wired (its row comes first, then its veth) and running
+            wait_until(lambda: len(veths(ne)) == 1 and "sleep" in comms(descendants(cli.pid)),
+                       "the workload")
             kids = descendants(cli.pid)
-            assert len(veths(ne)) == 1
             cli.send_signal(signal.SIGKILL)
             cli.communicate(timeout=30)
         finally:
