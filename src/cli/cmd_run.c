@@ -296,6 +296,18 @@ int cmd_run(int argc, char **argv)
     }
     if (run_flags_finish(&rf, &e) < 0)
         goto fail_rm;
+    if (vm) {
+        /* a microVM's container has the guest's network namespace: none of
+         * the engine's networks reach it (docs/networks.md) */
+        if ((nf.o.network && strcmp(nf.o.network, "none") != 0) || nf.o.ip || nf.n_publish ||
+            nf.o.publish_all || nf.n_dns || nf.n_dns_search || nf.n_add_host || nf.n_aliases) {
+            err_val(&e, EINVAL,
+                    "--isolation vm: network options are not supported (the "
+                    "container gets the guest's own network namespace, lo only)");
+            goto fail_rm;
+        }
+        nf.o.network = "none";
+    }
     net_flags_finish(&nf);
     struct compose_opts co = rf.co;
     co.args = argv + optind + 1;
@@ -331,6 +343,8 @@ int cmd_run(int argc, char **argv)
                     ? -1
                     : run_vm(&vp, vm_root, name, dir, root_key[0] ? root_key : NULL, &status, &e);
         run_remove_bundle(dir, from_image);
+        ctr_fg_teardown(cli.db, &cli.env, &fg);
+        ctr_cli_close(&cli);
         if (r < 0)
             goto fail;
         return status;

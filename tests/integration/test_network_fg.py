@@ -214,6 +214,10 @@ def test_none_host_and_bad_input(ne, tmp_root):
     assert ne.links() == links and ps_names(ne) == ["holder"]
     p = ne("run", "--network", "none", "-p", "80", IMAGE, "true")
     assert p.returncode == 125 and "needs a network" in p.stderr, p.stderr
+    # a microVM's container has the guest's namespace: no network of the engine's
+    p = ne("run", "--isolation", "vm", "--network", "fgbad", IMAGE, "true")
+    assert p.returncode == 125 and "not supported" in p.stderr, p.stderr
+    assert ne.links() == links and ps_names(ne) == ["holder"]
 
 
 def test_compared_with_podman(ne, rootfs_template, tmp_path_factory):
