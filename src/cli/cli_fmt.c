@@ -31,15 +31,23 @@ int cli_kv_add(json_t *obj, const char *kv)
     return json_object_set_new(obj, k, json_string(eq ? eq + 1 : ""));
 }
 
+void cli_units_size(double v, bool binary, int precision, char *buf, size_t len)
+{
+    static const char *const bin[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    static const char *const dec[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+    double base = binary ? 1024.0 : 1000.0;
+    size_t i = 0;
+
+    if (v < 0)
+        v = 0;
+    while (v >= base && i + 1 < ARRAY_SIZE(dec)) {
+        v /= base;
+        i++;
+    }
+    snprintf(buf, len, "%.*g%s", precision, v, binary ? bin[i] : dec[i]);
+}
+
 void cli_human_size(int64_t n, char *buf, size_t len)
 {
-    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
-    double v = n > 0 ? (double)n : 0;
-    size_t u = 0;
-
-    while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
-        v /= 1000;
-        u++;
-    }
-    snprintf(buf, len, "%.4g%s", v, units[u]);
+    cli_units_size((double)n, false, 4, buf, len);
 }

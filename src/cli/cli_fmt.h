@@ -4,6 +4,7 @@
 #define ISOLA_CLI_FMT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,9 @@ int cli_kv_add(json_t *obj, const char *kv);
 
 /* Docker's units.HumanSize: decimal units, 4 significant digits ("4.26MB",
  * "0B"). */
+/* go-units' CustomSize: v in decimal (kB, MB: HumanSize) or binary (KiB,
+ * MiB: BytesSize) units with precision significant digits. */
+void cli_units_size(double v, bool binary, int precision, char *buf, size_t len);
 void cli_human_size(int64_t n, char *buf, size_t len);
 
 #endif

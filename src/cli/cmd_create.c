@@ -315,13 +315,14 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
                 return -1; /* cmd_run's own help */
             printf("Usage: isola %s [OPTIONS] IMAGE [CMD...]\n"
                    "%s"
-                   "Exit status: 0, or 125 when the container cannot be made (a name in use,\n"
-                   "an unknown image), as Docker's.\n%s%s",
+                   "Exit status: 0; %s when the container cannot be made (a name in use,\n"
+                   "an unknown image), 125 for a bad flag, as Docker's.\n%s%s",
                    run ? "run -d" : "create",
                    run ? "Runs CMD (or the image's) in a new container in the background and "
                          "prints its\n64-hex ID; the container lives on after isola exits.\n"
                        : "Makes a container from IMAGE, not started (`isola start`), and "
                          "prints its ID.\n",
+                   run ? "125 (127 or 126 when CMD is not found or cannot be executed)" : "1",
                    create_help, run_flags_help);
             return 0;
         default:
@@ -401,6 +402,18 @@ static int create_ensure_image(struct store *s, const char *image, bool pull, st
     return registry_pull(s, image, &ro, &pulled, err);
 }
 
+/* A --rm container whose start failed: removed, as Docker's; a failure
+ * here is reported after the start's error. */
+static void create_remove_failed(struct ctr_cli *cli, const char *id)
+{
+    struct err *e = NULL;
+
+    if (ctr_remove(cli->db, &cli->env, id, true, true, &e) < 0) {
+        ctr_cli_error("isola run", e);
+        err_free(&e);
+    }
+}
+
 /* Create (and with start, start) the container; print its id. Docker's 125
  * for an engine error. */
 static int create_do(struct create_args *a, bool start, const char *prog)
@@ -409,16 +422,22 @@ static int create_do(struct create_args *a, bool start, const char *prog)
     struct err *e = NULL;
     _cleanup_store_ struct store *s = NULL;
     _cleanup_db_container_ struct db_container *row = NULL;
-    int rc = 125;
+    /* Docker's CLI: `run` 125, `create` 1 (its daemon's errors; a bad flag is
+     * 125 for both) */
+    int rc = start ? 125 : 1;
 
     if (ctr_cli_open(&cli, prog) < 0)
-        return 125;
+        return rc;
     if (store_open(cli_store_root(NULL), &s, &e) < 0 ||
         create_ensure_image(s, a->o.image, !a->no_pull, &e) < 0 ||
         ctr_create(cli.db, &cli.env, s, &a->o, &row, &e) < 0)
         goto out;
     if (start && ctr_start(cli.db, &cli.env, row->id, &e) < 0) {
-        /* as Docker: the container stays, created, and the error is shown */
+        /* as Docker: the container stays, created, and the error is shown;
+         * with --rm it goes (Docker's daemon removes it as it ends) */
+        rc = ctr_cli_start_failure_code(e);
+        if (a->o.autoremove)
+            create_remove_failed(&cli, row->id);
         goto out;
     }
     if (start && !a->detach) {

@@ -5,25 +5,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_fmt.h"
 #include "cli/cli_template.h"
 #include "cli/commands.h"
 #include "engine/container.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 #include "util/js.h"
-
-static void human_size(int64_t n, char *buf, size_t len)
-{
-    const char *units[] = {"B", "kB", "MB", "GB", "TB"};
-    double v = (double)n;
-    size_t u = 0;
-
-    while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
-        v /= 1000;
-        u++;
-    }
-    snprintf(buf, len, u == 0 ? "%.0f%s" : "%.3g%s", v, units[u]);
-}
 
 static void split_ref(const char *ref, char *repo, size_t rlen, const char **tag)
 {
@@ -51,7 +39,9 @@ static json_t *image_row(json_t *e)
 
     if (name)
         split_ref(name, repo, sizeof(repo), &tag);
-    human_size(json_integer_value(json_object_get(e, "size")), size, sizeof(size));
+    /* docker images: go-units HumanSizeWithPrecision(size, 3) */
+    cli_units_size((double)json_integer_value(json_object_get(e, "size")), false, 3, size,
+                   sizeof(size));
     if (created && strptime(created, "%Y-%m-%dT%H:%M:%S", &tm) != NULL) {
         time_t t = timegm(&tm);
         char d[48];
@@ -157,7 +147,9 @@ int cmd_images(int argc, char **argv)
         }
         if (name)
             split_ref(name, repo, sizeof(repo), &tag);
-        human_size(json_integer_value(json_object_get(e, "size")), size, sizeof(size));
+        /* docker images: go-units HumanSizeWithPrecision(size, 3) */
+        cli_units_size((double)json_integer_value(json_object_get(e, "size")), false, 3, size,
+                       sizeof(size));
         printf("%-40s %-12s %-14.12s %-22.19s %s\n", repo, tag, id + 7, created ? created : "",
                size);
     }

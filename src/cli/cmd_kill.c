@@ -21,7 +21,7 @@ int cmd_kill(int argc, char **argv)
             if (container_parse_signal(optarg, &sig, &e) < 0) {
                 err_print(e, "isola kill", stderr);
                 err_free(&e);
-                return 125;
+                return 1; /* Docker's daemon refuses it: exit 1 (Podman: 125) */
             }
         } else if (c == 'h') {
             printf("Usage: isola kill [-s SIGNAL] CONTAINER...\n"

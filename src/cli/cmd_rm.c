@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* isola rm [-f] [-v] CONTAINER...: remove containers. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 
@@ -26,7 +27,8 @@ int cmd_rm(int argc, char **argv)
                    "Removes containers: the row, the root's overlay, the run dir, the uses of\n"
                    "volumes (named volumes stay). A running container is refused unless -f\n"
                    "(--force: SIGKILL, then remove). -v also removes its anonymous volumes.\n"
-                   "Prints each name given; exit status 1 if one could not be removed.\n");
+                   "Prints each name removed; exit status 1 if one could not be removed (with\n"
+                   "-f, one that does not exist is no failure, as Docker's).\n");
             return 0;
         } else {
             return 125;
@@ -42,8 +44,15 @@ int cmd_rm(int argc, char **argv)
         struct err *e = NULL;
         _cleanup_db_container_ struct db_container *row = NULL;
         /* synced first: a dead monitor's container is not running any more */
-        if (ctr_get(cli.db, &cli.env, argv[i], &row, &e) < 0 ||
-            ctr_remove(cli.db, &cli.env, row->id, force, vols, &e) < 0) {
+        if (ctr_get(cli.db, &cli.env, argv[i], &row, &e) < 0) {
+            ctr_cli_error("isola rm", e);
+            /* Docker's rm -f: a container that is not there is no failure */
+            if (!force || e->code != ENOENT)
+                rc = 1;
+            err_free(&e);
+            continue;
+        }
+        if (ctr_remove(cli.db, &cli.env, row->id, force, vols, &e) < 0) {
             ctr_cli_error("isola rm", e);
             err_free(&e);
             rc = 1;

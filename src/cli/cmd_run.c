@@ -197,7 +197,7 @@ int cmd_run(int argc, char **argv)
         if (taken < 0) {
             err_print(e, "isola run", stderr);
             err_free(&e);
-            return 2;
+            return 125; /* Docker's status for a bad flag */
         }
         if (taken > 0)
             continue;
@@ -210,7 +210,7 @@ int cmd_run(int argc, char **argv)
                 err_wrap(&e, "-m");
                 err_print(e, "isola run", stderr);
                 err_free(&e);
-                return 2;
+                return 125;
             }
             break;
         case 'n':
@@ -222,7 +222,7 @@ int cmd_run(int argc, char **argv)
         case 'U':
             if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "never") != 0) {
                 fprintf(stderr, "isola run: --pull `%s`: expected missing or never\n", optarg);
-                return 2;
+                return 125;
             }
             pull = strcmp(optarg, "missing") == 0;
             break;
@@ -230,7 +230,7 @@ int cmd_run(int argc, char **argv)
             if (strcmp(optarg, "vm") != 0 && strcmp(optarg, "microvm") != 0 &&
                 strcmp(optarg, "linux") != 0 && strcmp(optarg, "default") != 0) {
                 fprintf(stderr, "isola run: --isolation `%s`: expected linux or vm\n", optarg);
-                return 2;
+                return 125;
             }
             vm = strcmp(optarg, "vm") == 0 || strcmp(optarg, "microvm") == 0;
             break;
@@ -245,7 +245,8 @@ int cmd_run(int argc, char **argv)
                    "when missing).\n"
                    "SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 go to the container;\n"
                    "the container dies with isola run. The exit status is the command's\n"
-                   "(128+N if killed by signal N), 125 if it could not start.\n"
+                   "(128+N if killed by signal N); 127 if it was not found, 126 if it could\n"
+                   "not be executed, 125 for a bad flag or another failure to start (Docker's).\n"
                    "  -d, --detach       run in the background as a kept container and print its\n"
                    "                     ID (`isola run -d --help` lists its options)\n"
                    "  -i, -t             with an IMAGE: a kept container of the engine's (the\n"
@@ -268,7 +269,7 @@ int cmd_run(int argc, char **argv)
                    net_flags_help, run_flags_help);
             return 0;
         default:
-            return 2;
+            return 125;
         }
     }
     struct stat st;
@@ -323,7 +324,7 @@ int cmd_run(int argc, char **argv)
             run_ensure_image(s, argv[optind], pull, &e) < 0 ||
             run_net_setup(&cli, &fg, &nf, name, argv[optind], dir, state_root, &co, &mounts, &e) <
                 0 ||
-            compose_bundle(s, argv[optind], dir, false, &co, &e) < 0)
+            compose_bundle_transient(s, argv[optind], dir, &co, &e) < 0)
             goto fail_rm;
         if (vm && run_root_key(s, argv[optind], root_key, &e) < 0)
             goto fail_rm;
@@ -333,7 +334,7 @@ int cmd_run(int argc, char **argv)
     }
     char cfgpath[PATH_MAX + 16];
     snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", dir);
-    if (cfg && js_write_file(cfgpath, cfg, 0600, &e) < 0)
+    if (cfg && js_write_file_replace(cfgpath, cfg, 0600, &e) < 0)
         goto fail_rm;
     if (vm) {
         struct run_vm_paths vp;
@@ -371,6 +372,7 @@ fail_rm:
     ctr_cli_close(&cli);
 fail:
     err_print(e, "isola run", stderr);
+    status = ctr_cli_start_failure_code(e);
     err_free(&e);
-    return 125;
+    return status;
 }

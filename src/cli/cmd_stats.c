@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli_fmt.h"
 #include "cli/cli_template.h"
 #include "cli/ctr_cli.h"
 #include "util/cleanup.h"
@@ -27,21 +28,6 @@ static int64_t stats_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* go-units' CustomSize: "%.4g" binary (BytesSize) or "%.3g" decimal (HumanSize). */
-static void stats_size(double v, bool binary, char *buf, size_t len)
-{
-    static const char *const bin[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    static const char *const dec[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
-    double base = binary ? 1024.0 : 1000.0;
-    size_t i = 0;
-
-    while (v >= base && i < 6) {
-        v /= base;
-        i++;
-    }
-    snprintf(buf, len, binary ? "%.4g%s" : "%.3g%s", v, binary ? bin[i] : dec[i]);
 }
 
 static bool stats_num(json_t *s, const char *key, double *v)
@@ -63,8 +49,8 @@ static void stats_pair(json_t *s, const char *a, const char *b, char *buf, size_
         snprintf(buf, len, "--");
         return;
     }
-    stats_size(x, false, sx, sizeof(sx));
-    stats_size(y, false, sy, sizeof(sy));
+    cli_units_size(x, false, 3, sx, sizeof(sx));
+    cli_units_size(y, false, 3, sy, sizeof(sy));
     snprintf(buf, len, "%s / %s", sx, sy);
 }
 
@@ -94,8 +80,8 @@ static json_t *stats_object(const struct stats_row *r, bool notrunc)
             if (!stats_num(s, "memoryLimit", &lim) || (host > 0 && lim > host))
                 lim = host;
             char u[32], l[32];
-            stats_size(v, true, u, sizeof(u));
-            stats_size(lim, true, l, sizeof(l));
+            cli_units_size(v, true, 4, u, sizeof(u));
+            cli_units_size(lim, true, 4, l, sizeof(l));
             snprintf(mem, sizeof(mem), "%s / %s", u, l);
             if (lim > 0)
                 snprintf(memp, sizeof(memp), "%.2f%%", v / lim * 100.0);

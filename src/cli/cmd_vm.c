@@ -363,9 +363,10 @@ int cmd_vm_here(int argc, char **argv)
         return vm_run(argc - 1, argv + 1);
     if (strcmp(argv[1], "extract-kernel") == 0)
         return vm_extract(argc - 1, argv + 1);
-    fprintf(stderr,
-            "isola vm: unknown subcommand `%s` (run, extract-kernel, ls, stop, kill, rm, logs, "
-            "console, inspect, pause, resume)\n",
-            argv[1]);
+    fprintf(
+        stderr,
+        "isola vm: unknown subcommand `%s` (run, extract-kernel, ls, start, stop, kill, rm, logs, "
+        "console, inspect, pause, resume)\n",
+        argv[1]);
     return 2;
 }

@@ -118,11 +118,6 @@ int cmd_vm_run_managed(int argc, char **argv)
                 prog);
         return 2;
     }
-    if (x.image) {
-        vm_config_free(&cfg);
-        fprintf(stderr, "%s: --image: not supported yet\n", prog);
-        return 2;
-    }
     if (vm_config_validate(&cfg, &e) < 0 || vm_config_absolute(&cfg, &e) < 0 ||
         vmm_exe(vmm, sizeof(vmm), &e) < 0 || vm_config_to_json(&cfg, &j, &e) < 0) {
         vm_config_free(&cfg);
@@ -132,14 +127,19 @@ int cmd_vm_run_managed(int argc, char **argv)
         vm_config_free(&cfg);
         return 125;
     }
+    struct store *store = NULL;
+    if (x.image && store_open(cli_store_root(NULL), &store, &e) < 0)
+        goto fail;
     /* the default vsock socket lives in the run dir, not in / (the
      * monitor's working directory) */
     struct vmw_create_opts o = {.name = x.name,
                                 .vm = j,
-                                .image_ref = cfg.kernel,
+                                .image_ref = x.image ? x.image : cfg.kernel,
                                 .restart = x.restart,
                                 .stop_timeout = x.stop_timeout,
-                                .vmm_exe = vmm};
+                                .vmm_exe = vmm,
+                                .image = x.image,
+                                .store = store};
     if (vmw_create(cli.db, &cli.env, &o, &row, &e) < 0)
         goto fail;
     if (cfg.vsock_cid && !cfg.vsock_uds) {
@@ -178,6 +178,8 @@ fail:
     ctr_cli_error(prog, e);
     err_free(&e);
 out:
+    if (store)
+        store_close(store);
     vm_config_free(&cfg);
     ctr_cli_close(&cli);
     return rc;
@@ -254,7 +256,7 @@ static int vm_ls(int argc, char **argv)
 }
 
 /* stop, kill, rm, pause, resume, inspect: options, then one or more VMs. */
-enum vm_verb { V_STOP, V_KILL, V_RM, V_PAUSE, V_RESUME, V_INSPECT };
+enum vm_verb { V_STOP, V_KILL, V_RM, V_PAUSE, V_RESUME, V_INSPECT, V_START };
 
 static const char *const verb_usage[] = {
     [V_STOP] = "Usage: isola vm stop [-t SECONDS] VM...\n"
@@ -271,6 +273,9 @@ static const char *const verb_usage[] = {
                  "Lets a paused VM's vCPUs and devices run again.\n",
     [V_INSPECT] = "Usage: isola vm inspect VM...\n"
                   "Prints a JSON array with one document per VM.\n",
+    [V_START] = "Usage: isola vm start VM...\n"
+                "Boots stopped VMs again (the same disks: what the guest wrote stays);\n"
+                "a running one: nothing to do.\n",
 };
 
 static int vm_verb(enum vm_verb verb, int argc, char **argv)
@@ -281,10 +286,14 @@ static int vm_verb(enum vm_verb verb, int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     static const char *const names[] = {
-        [V_STOP] = "stop",   [V_KILL] = "kill",     [V_RM] = "rm",
+        [V_STOP] = "stop",   [V_KILL] = "kill",     [V_RM] = "rm",          [V_START] = "start",
         [V_PAUSE] = "pause", [V_RESUME] = "resume", [V_INSPECT] = "inspect"};
-    static const char *const optstr[] = {[V_STOP] = "+t:h", [V_KILL] = "+s:h", [V_RM] = "+fh",
-                                         [V_PAUSE] = "+h",  [V_RESUME] = "+h", [V_INSPECT] = "+h"};
+    static const char *const optstr[] = {
+        [V_STOP] = "+t:h", [V_KILL] = "+s:h",  [V_RM] = "+fh",  [V_PAUSE] = "+h",
+        [V_RESUME] = "+h", [V_INSPECT] = "+h", [V_START] = "+h"};
+    _Static_assert(sizeof(names) / sizeof(names[0]) == V_START + 1, "a name per verb");
+    _Static_assert(sizeof(optstr) / sizeof(optstr[0]) == V_START + 1, "options per verb");
+    _Static_assert(sizeof(verb_usage) / sizeof(verb_usage[0]) == V_START + 1, "usage per verb");
     char prog[64];
     struct ctr_cli cli;
     struct err *e = NULL;
@@ -342,6 +351,13 @@ static int vm_verb(enum vm_verb verb, int argc, char **argv)
         case V_RESUME:
             r = vmw_pause(cli.db, &cli.env, argv[i], verb == V_PAUSE, &e);
             break;
+        case V_START: {
+            _cleanup_db_container_ struct db_container *ct = NULL;
+            r = vmw_get(cli.db, &cli.env, argv[i], &ct, &e);
+            if (r == 0)
+                r = ctr_start(cli.db, &cli.env, ct->id, &e);
+            break;
+        }
         case V_INSPECT: {
             _cleanup_db_container_ struct db_container *ct = NULL;
             json_t *doc = NULL;
@@ -473,7 +489,8 @@ int cmd_vm_manage(int argc, char **argv)
         const char *name;
         int verb;
     } verbs[] = {{"stop", V_STOP},   {"kill", V_KILL},     {"rm", V_RM},
-                 {"pause", V_PAUSE}, {"resume", V_RESUME}, {"inspect", V_INSPECT}};
+                 {"pause", V_PAUSE}, {"resume", V_RESUME}, {"inspect", V_INSPECT},
+                 {"start", V_START}};
 
     if (argc < 2)
         return -1;

@@ -59,20 +59,6 @@ static json_t *volume_json(const struct db_volume *v)
                      "local");
 }
 
-/* Docker's units.HumanSize: decimal units, 4 significant digits. */
-static void human_size(uint64_t n, char *buf, size_t len)
-{
-    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
-    double v = (double)n;
-    size_t u = 0;
-
-    while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
-        v /= 1000;
-        u++;
-    }
-    snprintf(buf, len, "%.4g%s", v, units[u]);
-}
-
 static int volume_create_cmd(int argc, char **argv, const char *root_opt)
 {
     static const struct option opts[] = {
@@ -497,7 +483,7 @@ static int volume_prune_cmd(int argc, char **argv, const char *root_opt)
             printf("%s\n", removed[i]);
         printf("\n");
     }
-    human_size(reclaimed, size, sizeof(size));
+    cli_human_size((int64_t)reclaimed, size, sizeof(size));
     printf("Total reclaimed space: %s\n", size);
     return 0;
 }

@@ -87,3 +87,23 @@ int ctr_cli_inspect_one(const char *ref, json_t *arr)
     ctr_cli_close(&cli);
     return rc;
 }
+
+/* Docker's CLI (cli/command/container/run.go, runStartContainerErr): a
+ * command that is not found is 127, one that cannot be executed 126, any
+ * other failure to start 125. The runtime names the command's problem as
+ * `process.args[0]: ...` (process_prepare_exec) or `exec `PATH`: ...`. */
+int ctr_cli_start_failure_code(const struct err *e)
+{
+    if (e == NULL || e->msg == NULL)
+        return 125;
+    bool args0 = strstr(e->msg, "process.args[0]") != NULL;
+    bool exec = strstr(e->msg, "exec `") != NULL;
+    if (!args0 && !exec)
+        return 125;
+    if (strstr(e->msg, "not found in $PATH") || strstr(e->msg, "No such file or directory"))
+        return 127;
+    if (args0 || strstr(e->msg, "Permission denied") || strstr(e->msg, "Exec format error") ||
+        strstr(e->msg, "Is a directory"))
+        return 126;
+    return 125;
+}

@@ -24,6 +24,9 @@ int ctr_cli_open(struct ctr_cli *c, const char *prog);
 void ctr_cli_close(struct ctr_cli *c);
 /* Print an error as Docker's CLI does ("Error response from daemon: ...") */
 void ctr_cli_error(const char *prog, struct err *e);
+/* The exit status of `run` whose container did not start: Docker's 127 (its
+ * command not found), 126 (cannot be executed) or 125 (otherwise). */
+int ctr_cli_start_failure_code(const struct err *e);
 /* The inspect document of container ref, appended to arr; -1 if ref is none. */
 int ctr_cli_inspect_one(const char *ref, json_t *arr);
 /* "isola run -d/--detach ...": create and start (cmd_create.c). Returns

@@ -61,7 +61,7 @@ static const struct isola_command commands[] = {
     {"stats", cmd_stats, "show containers' resource usage (CPU, memory, I/O, pids)"},
     {"stop", cmd_stop, "stop containers"},
     {"save", cmd_save, "save images as an OCI layout or docker-archive"},
-    {"system", cmd_system, "engine-wide housekeeping (boot, prune)"},
+    {"system", cmd_system, "engine-wide housekeeping (boot, df, prune)"},
     {"tag", cmd_tag, "give an image another name"},
     {"top", cmd_top, "show the processes of a container (the host's ps)"},
     {"unpause", cmd_unpause, "thaw paused containers"},

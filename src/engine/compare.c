@@ -343,7 +343,12 @@ static int inst_wait_ready(struct compare_ctx *x, struct compare_inst *in, struc
         if (i % 20 == 19 && !inst_running(x, in)) {
             if (r->kind == COMPARE_READY_OUTPUT && first_output_ns(in->log_path))
                 continue;
-            return err_val(err, ECHILD, "instance %s ended before it was ready", in->id);
+            return err_val(err, ECHILD,
+                           r->kind == COMPARE_READY_OUTPUT
+                               ? "instance %s ended without any output: start is measured to "
+                                 "the first output, give a command that prints (or --ready)"
+                               : "instance %s ended before it was ready",
+                           in->id);
         }
         if (now_ns() > deadline)
             return err_val(err, ETIMEDOUT, "instance %s was not ready after %d ms", in->id,

@@ -171,6 +171,14 @@ int compare_kvm_usable(const char *kvm_dev, char *reason, size_t len)
         return -1;
     }
     close(vm);
+    /* kvm-pvm creates VMs but emulates the guest's ring 0: no stock kernel boots */
+    if (access("/sys/module/kvm_pvm", F_OK) == 0) { /* as vm/kvm.c's kvm_host_is_pvm() */
+        snprintf(reason, len,
+                 "no usable %s (it is kvm-pvm, which cannot boot a stock Linux kernel; "
+                 "run compare in the test host, docs/testhost.md)",
+                 dev);
+        return -1;
+    }
     return 0;
 }
 

@@ -836,8 +836,8 @@ int compose_read_env_file(const char *path, char *(*lookup)(const char *name), c
     return 0;
 }
 
-int compose_bundle(struct store *s, const char *image, const char *dir, bool copy,
-                   const struct compose_opts *o, struct err **err)
+static int compose_bundle_write(struct store *s, const char *image, const char *dir, bool copy,
+                                bool sync, const struct compose_opts *o, struct err **err)
 {
     _cleanup_json_ json_t *config = NULL, *spec = NULL;
     _cleanup_free_ char *name = NULL, *rootfs = NULL, *cfgpath = NULL;
@@ -848,7 +848,8 @@ int compose_bundle(struct store *s, const char *image, const char *dir, bool cop
     if (bundle_rootfs(s, image, dir, copy, &config, &name, &mounted, err) < 0)
         goto fail;
     if (compose_spec(config, name, rootfs, o, &spec, err) < 0 ||
-        js_write_file(cfgpath, spec, 0644, err) < 0) {
+        (sync ? js_write_file(cfgpath, spec, 0644, err)
+              : js_write_file_replace(cfgpath, spec, 0644, err)) < 0) {
         err_wrap(err, "bundle `%s` from %s", dir, image);
         goto fail;
     }
@@ -857,4 +858,16 @@ fail:
     if (mounted)
         umount2(rootfs, MNT_DETACH);
     return -1;
+}
+
+int compose_bundle(struct store *s, const char *image, const char *dir, bool copy,
+                   const struct compose_opts *o, struct err **err)
+{
+    return compose_bundle_write(s, image, dir, copy, true, o, err);
+}
+
+int compose_bundle_transient(struct store *s, const char *image, const char *dir,
+                             const struct compose_opts *o, struct err **err)
+{
+    return compose_bundle_write(s, image, dir, false, false, o, err);
 }

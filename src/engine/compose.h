@@ -113,5 +113,10 @@ int compose_read_env_file(const char *path, char *(*lookup)(const char *name), c
  * composed config.json (root.path: rootfs, relative, unless o->rootfs). */
 int compose_bundle(struct store *s, const char *image, const char *dir, bool copy,
                    const struct compose_opts *o, struct err **err);
+/* compose_bundle() (an overlay root) for a bundle that goes when the run ends
+ * (isola run in the foreground, in the run dir): config.json written without
+ * the fsyncs (js_write_file_replace). */
+int compose_bundle_transient(struct store *s, const char *image, const char *dir,
+                             const struct compose_opts *o, struct err **err);
 
 #endif

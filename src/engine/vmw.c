@@ -14,6 +14,7 @@
 
 #include "engine/compose.h"
 #include "engine/restart.h"
+#include "engine/vm_image.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
@@ -26,6 +27,63 @@ char *vmw_control_path(const struct ctr_env *env, const char *id)
     if (!dir || asprintf(&p, "%s/vmm.sock", dir) < 0)
         return NULL;
     return p;
+}
+
+/* The kernel command line of an image's VM: its root, its init (args after
+ * `--` go to init; one with a space is quoted as the kernel's parser allows),
+ * then the user's. */
+static char *vmw_image_cmdline(json_t *init, const char *user)
+{
+    size_t i;
+    json_t *a;
+    char *s = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&s, &len);
+
+    if (!f)
+        return NULL;
+    fprintf(f, "console=ttyS0 root=/dev/vda rw");
+    if (json_array_size(init) > 0)
+        fprintf(f, " init=%s", json_string_value(json_array_get(init, 0)) ?: "/sbin/init");
+    if (user && *user)
+        fprintf(f, " %s", user);
+    if (json_array_size(init) > 1) {
+        fprintf(f, " --");
+        json_array_foreach (init, i, a) {
+            const char *v = json_string_value(a) ?: "";
+            if (i > 0)
+                fprintf(f, strpbrk(v, " \t") ? " \"%s\"" : " %s", v);
+        }
+    }
+    fclose(f);
+    return s;
+}
+
+/* --image: the root disk in the bundle, first in the VM's disks, and the
+ * command line that boots it. */
+static int vmw_image_setup(const struct ctr_env *env, const char *id,
+                           const struct vmw_create_opts *o, json_t *vm, char **digest,
+                           struct err **err)
+{
+    _cleanup_free_ char *bundle = ctr_bundle_dir(env, id), *disk = NULL, *cmdline = NULL;
+    _cleanup_json_ json_t *init = NULL;
+
+    if (!bundle || asprintf(&disk, "%s/root.ext4", bundle) < 0)
+        return err_set(err, ENOMEM, "VM image");
+    if (fs_mkdir_p(bundle, 0700, err) < 0 ||
+        vm_image_disk(o->store, env->state_root, o->image, disk, o->mkfs_exe, digest, &init, err) <
+            0)
+        return -1;
+    if (!(cmdline = vmw_image_cmdline(init, json_string_value(json_object_get(vm, "cmdline")))))
+        return err_set(err, ENOMEM, "VM image");
+    json_t *disks = json_object_get(vm, "disks");
+    if (!disks) {
+        disks = json_array();
+        json_object_set_new(vm, "disks", disks);
+    }
+    json_array_insert_new(disks, 0, json_pack("{s:s, s:b}", "path", disk, "readonly", 0));
+    json_object_set_new(vm, "cmdline", json_string(cmdline));
+    return 0;
 }
 
 static int vmw_write_bundle(const struct ctr_env *env, const char *id,
@@ -88,7 +146,21 @@ int vmw_create(struct db *db, const struct ctr_env *env, const struct vmw_create
     c.health = DB_HEALTH_NONE;
     if (db_container_insert(db, &c, &row, err) < 0)
         return err_wrap(err, "create VM");
-    if (vmw_write_bundle(env, c.id, o, err) < 0) {
+    _cleanup_free_ char *digest = NULL;
+    struct vmw_create_opts o2 = *o;
+    _cleanup_json_ json_t *vm2 = json_deep_copy(o->vm);
+    o2.vm = vm2;
+    int r = vm2 ? 0 : err_set(err, ENOMEM, "create VM");
+    if (r == 0 && o->image && (r = vmw_image_setup(env, c.id, o, vm2, &digest, err)) == 0) {
+        /* the row as booted: the image's disk and command line */
+        json_object_set(cfg, "vm", vm2);
+        free(cfgtext);
+        cfgtext = js_dump(cfg);
+        c.config = cfgtext;
+        r = cfgtext ? db_container_set_config(db, c.id, cfgtext, err)
+                    : err_set(err, ENOMEM, "create VM");
+    }
+    if (r < 0 || vmw_write_bundle(env, c.id, &o2, err) < 0) {
         if (fs_rm_rf(bundle, &e) < 0)
             err_free(&e);
         if (db_container_delete(db, c.id, &e) < 0)
@@ -103,8 +175,7 @@ int vmw_create(struct db *db, const struct ctr_env *env, const struct vmw_create
 static int vmw_check(struct db_container *c, const char *ref, struct err **err)
 {
     if (c->isolation != DB_ISOLATION_VM)
-        return err_val(err, ENOENT, "No such VM: %s (it is a container: use `isola %s`)", ref,
-                       "ps, stop, rm ...");
+        return err_val(err, ENOENT, "No such VM: %s (that is a container)", ref);
     return 0;
 }
 

@@ -19,6 +19,7 @@
 
 #include "engine/container.h"
 #include "engine/db.h"
+#include "image/store.h"
 #include "util/err.h"
 
 /* The stop signal of a VM: isola-vmm asks the guest to shut down (docs/vm.md). */
@@ -34,6 +35,12 @@ struct vmw_create_opts {
     const char *restart;   /* no (NULL), on-failure[:N], always, unless-stopped */
     int stop_timeout;      /* seconds, -1: VMW_STOP_TIMEOUT */
     const char *vmm_exe;   /* isola-vmm */
+    /* --image (vm_image.h): its root as the first disk (/dev/vda), booted
+     * with root=/dev/vda and the image's init; the kernel's initrd must mount
+     * it (docs/vm.md, "VMs from images") */
+    const char *image;
+    struct store *store;
+    const char *mkfs_exe; /* NULL: mke2fs */
 };
 
 /* The row, the bundle (vm.json, launch.json); not started (ctr_start() does). */

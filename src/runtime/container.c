@@ -299,7 +299,8 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
                         &e) == 0)
         process_execve(p, path, &e);
     fprintf(stderr, "%s: %s\n", program_invocation_short_name, e ? e->msg : "exec failed");
-    _exit(127);
+    /* a shell's and Docker's 126: found but not executable */
+    _exit(e && e->code == EACCES ? 126 : 127);
 }
 
 static pid_t raw_clone(unsigned long flags)

@@ -150,6 +150,9 @@ int process_prepare_exec(const struct spec_process *p, char **path, struct err *
             return err_sys(err, "process.args[0]: executable `%s`", prog);
         if (!S_ISREG(st.st_mode))
             return err_val(err, EACCES, "process.args[0]: `%s` is not a regular file", prog);
+        /* runc's check before start: no execute bit is EACCES now, not after */
+        if ((st.st_mode & 0111) == 0)
+            return err_val(err, EACCES, "process.args[0]: `%s` is not executable", prog);
         *path = strdup(prog);
         return *path ? 0 : err_set(err, ENOMEM, "exec");
     }
@@ -163,7 +166,7 @@ int process_prepare_exec(const struct spec_process *p, char **path, struct err *
     for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
         char cand[PATH_MAX];
         snprintf(cand, sizeof(cand), "%s/%s", d, prog);
-        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0) {
             *path = strdup(cand);
             return *path ? 0 : err_set(err, ENOMEM, "exec");
         }

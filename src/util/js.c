@@ -47,6 +47,16 @@ int js_write_file(const char *path, const json_t *j, mode_t mode, struct err **e
     return fs_write_atomic(path, line, strlen(line), mode, err);
 }
 
+int js_write_file_replace(const char *path, const json_t *j, mode_t mode, struct err **err)
+{
+    _cleanup_free_ char *s = js_dump(j);
+    _cleanup_free_ char *line = NULL;
+
+    if (s == NULL || asprintf(&line, "%s\n", s) < 0)
+        return err_set(err, ENOMEM, "serialise JSON for `%s`", path);
+    return fs_write_replace(path, line, strlen(line), mode, err);
+}
+
 const char *js_type_name(const json_t *j)
 {
     switch (json_typeof(j)) {

@@ -36,6 +36,8 @@ int js_load_buf(const char *buf, size_t len, const char *what, json_t **out, str
 char *js_dump(const json_t *j);
 /* Write j to path atomically (temp file + rename), compact, with a newline. */
 int js_write_file(const char *path, const json_t *j, mode_t mode, struct err **err);
+/* The same without the fsyncs (fs_write_replace): for files of the run dir. */
+int js_write_file_replace(const char *path, const json_t *j, mode_t mode, struct err **err);
 
 const char *js_type_name(const json_t *j);
 

@@ -1,6 +1,7 @@
-"""Real clients of isola-oci: podman and containerd, each in a private setup.
+"""Real clients of isola-oci: podman and containerd, each in a private setup;
+and a private Docker daemon, a peer of the `isola` engine.
 
-Both run with configuration, storage and sockets under one test directory, so
+All run with configuration, storage and sockets under one test directory, so
 they touch nothing of the host's own podman or containerd. What they create on
 the host (cgroups, mounts, shim processes) is removed in every outcome by
 `close()`, which ends only processes started here, by pid; podman's bridge
@@ -77,6 +78,19 @@ def _rmdir_tree(path):
             os.rmdir(sub)
         except OSError:
             pass
+
+
+def _cgroup_pids(dirs):
+    """The pids in the cgroups at or below dirs (all hierarchies of one parent)."""
+    pids = set()
+    for top in dirs:
+        for sub, _dirs, _files in os.walk(top):
+            try:
+                with open(os.path.join(sub, "cgroup.procs")) as f:
+                    pids.update(int(x) for x in f.read().split())
+            except OSError:
+                pass
+    return sorted(pids)
 
 
 def _pids_with_arg(needle):
@@ -171,6 +185,157 @@ runroot = "{root}/run"
         # the bridge and any veth left go with the namespace
         subprocess.run(["ip", "netns", "del", self.netns], timeout=30)
         cleanup_tree(self.root)
+
+
+class DockerUnavailable(Exception):
+    """A private dockerd cannot run on this host (the reason is the message)."""
+
+
+class Docker:
+    """A private dockerd (Debian's docker.io) and its own containerd.
+
+    Data root, exec root (containerd's socket and state, runc's state), the
+    pidfile and the API socket all live under root, which should be short
+    (containerd's socket path must fit sun_path). dockerd runs in a network
+    namespace of the test's own, with no bridge and no iptables rules, so the
+    host's network is left alone; its containers' cgroups go under a parent
+    of their own (`--cgroup-parent`), removed by close(). close() ends only
+    what this daemon started (dockerd by pid, its containerd and shims by the
+    socket path on their command lines) and removes every mount and file it
+    left, in every outcome. The client is Debian's /usr/bin/docker (its API
+    matches the daemon's), with a private config directory.
+    """
+
+    CLIENT = "/usr/bin/docker"
+
+    def __init__(self, root, tag, start_timeout=90):
+        for b in ("dockerd", "containerd", "runc", self.CLIENT):
+            if shutil.which(b) is None:
+                raise DockerUnavailable(f"{b} is not installed (Debian's docker.io, "
+                                        "scripts/install-deps.sh)")
+        self.root = root
+        self.sock = os.path.join(root, "docker.sock")
+        self.exec_root = os.path.join(root, "x")
+        self.containerd_sock = os.path.join(self.exec_root, "containerd", "containerd.sock")
+        self.cgroup_parent = f"/isolatest-docker-{os.getpid()}-{tag}"
+        self.netns = f"isola-dk{tag}-{os.getpid()}"
+        self.proc = None
+        self.log = None
+        self.ids = set()
+        os.makedirs(os.path.join(root, "config"), exist_ok=True)
+        self.env = dict(os.environ, DOCKER_HOST="unix://" + self.sock,
+                        DOCKER_CONFIG=os.path.join(root, "config"))
+        try:
+            subprocess.run(["ip", "netns", "add", self.netns], check=True, timeout=30,
+                           capture_output=True)
+            subprocess.run(["ip", "-n", self.netns, "link", "set", "lo", "up"], check=True,
+                           timeout=30)
+            self.log = open(os.path.join(root, "dockerd.log"), "wb")
+            # nsenter execs dockerd: self.proc.pid is dockerd's pid
+            self.proc = subprocess.Popen(
+                ["nsenter", f"--net=/run/netns/{self.netns}", "dockerd",
+                 "--data-root", os.path.join(root, "data"), "--exec-root", self.exec_root,
+                 "--pidfile", os.path.join(root, "dockerd.pid"), "-H", "unix://" + self.sock,
+                 "--bridge", "none", "--iptables=false", "--ip6tables=false",
+                 "--ip-masq=false", "--storage-driver", "overlay2",
+                 "--exec-opt", "native.cgroupdriver=cgroupfs",
+                 "--cgroup-parent", self.cgroup_parent],
+                stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True)
+            deadline = time.monotonic() + start_timeout
+            while True:
+                if self.proc.poll() is not None:
+                    raise DockerUnavailable("dockerd exited with "
+                                            f"{self.proc.returncode}: {self.read_log()}")
+                try:
+                    if self("version", timeout=10).returncode == 0:
+                        break
+                except subprocess.TimeoutExpired:
+                    pass
+                if time.monotonic() > deadline:
+                    raise DockerUnavailable(f"dockerd did not answer in {start_timeout} s: "
+                                            + self.read_log())
+                time.sleep(0.5)
+        except BaseException:
+            self.close()
+            raise
+
+    def read_log(self):
+        try:
+            with open(os.path.join(self.root, "dockerd.log"), errors="replace") as f:
+                return f.read()[-2000:]
+        except OSError:
+            return ""
+
+    def __call__(self, *args, timeout=120, input=None):
+        return run([self.CLIENT, *args], timeout=timeout, env=self.env, input=input)
+
+    def run(self, args, timeout=120, input=None):
+        """`docker ARGS...` (a list), output captured, bounded in time."""
+        return self(*args, timeout=timeout, input=input)
+
+    def import_rootfs(self, rootfs, image):
+        """`docker import` of a root file system directory as image."""
+        tar = subprocess.run(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE,
+                             check=True, timeout=60).stdout
+        r = subprocess.run([self.CLIENT, "import", "-", image], input=tar, env=self.env,
+                           capture_output=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+
+    def _container_ids(self):
+        try:
+            p = self("ps", "-a", "-q", "--no-trunc", timeout=30)
+        except subprocess.TimeoutExpired:
+            return []
+        return p.stdout.split() if p.returncode == 0 else []
+
+    def close(self):
+        if self.proc is not None and self.proc.poll() is None:
+            ids = self._container_ids()
+            self.ids.update(ids)
+            if ids:
+                try:
+                    self("rm", "-f", "-v", *ids, timeout=120)
+                except subprocess.TimeoutExpired:
+                    pass
+        # containerd and the shims carry containerd's socket path on their
+        # command lines (dockerd started them; none of them is the host's)
+        children = _pids_with_arg(self.containerd_sock) + _pids_with_arg(self.exec_root)
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(timeout=30)
+            _kill_pids(sorted(set(children) - {self.proc.pid}))
+        if self.log is not None:
+            self.log.close()
+        # what killed shims could not remove: their sockets (containerd's
+        # shim.SocketAddress: /run/containerd/s/sha256(ADDRESS/NAMESPACE/ID))
+        for cid in self.ids:
+            d = hashlib.sha256(os.path.join(self.containerd_sock, "moby", cid).encode())
+            try:
+                os.unlink(os.path.join("/run/containerd/s", d.hexdigest()))
+            except OSError:
+                pass
+        # containers whose shim was killed (dockerd gone before `rm -f`) live
+        # on in the cgroups below our parent: end them, then remove the cgroups
+        dirs = [os.path.join("/sys/fs/cgroup", c, self.cgroup_parent.lstrip("/"))
+                for c in os.listdir("/sys/fs/cgroup")]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            pids = _cgroup_pids(dirs)
+            if not pids:
+                break
+            _kill_pids(pids)
+            time.sleep(0.1)
+        subprocess.run(["ip", "netns", "del", self.netns], timeout=30,
+                       stderr=subprocess.DEVNULL)
+        cleanup_tree(self.root)
+        for d in dirs:
+            _rmdir_tree(d)
 
 
 class Containerd:

@@ -32,10 +32,10 @@ cleanup() {{
 }}
 trap cleanup EXIT
 mkdir -p $D
-# waitfor CMD: true once CMD succeeds, within 10 s
+# waitfor CMD: true once CMD succeeds, within 60 s (a loaded test host is slow)
 waitfor() {{
     i=0
-    while [ $i -lt 100 ]; do eval "$1" >/dev/null 2>&1 && return 0; i=$((i+1)); sleep 0.1; done
+    while [ $i -lt 600 ]; do eval "$1" >/dev/null 2>&1 && return 0; i=$((i+1)); sleep 0.1; done
     return 1
 }}
 # alive PID: a process that is not a zombie
@@ -83,6 +83,10 @@ echo "--- ls-after"; $I vm ls
 echo "--- ls-a"; $I vm ls -a
 echo "--- end"
 alive $pid && echo leftover-vmm
+$I vm start web1; echo "start=$?"
+waitfor "$I vm logs web1 | grep -c marker=m1 | grep -qx 2" && echo booted-again
+$I vm ls | grep -q web1 && echo running-again
+$I vm stop -t 0 web1 >/dev/null
 $I vm rm web1; echo "rm=$?"
 $I vm ls -aq | grep -q . && echo leftover-row
 [ -e $ISOLA_RUN_DIR/c/$id ] && echo leftover-rundir
@@ -107,6 +111,7 @@ true
     assert "web1" not in out.split("--- ls-after\n")[1].split("--- ls-a\n")[0], r
     # the tiny guest ignores the shutdown request: powered off after 1 s
     assert "Exited (137)" in out.split("--- ls-a\n")[1].split("--- end")[0], r
+    assert "start=0" in out and "booted-again" in out and "running-again" in out, r
     assert "rm=0" in out, r
     for bad in ("leftover-vmm", "leftover-row", "leftover-rundir", "leftover-bundle"):
         assert bad not in out, r
@@ -271,3 +276,167 @@ true
     assert "resume-again=1" in out and "is not paused" in r.stderr, r
     assert "stop=0" in out and "Exited (137)" in out, r
     assert "pause-stopped=1" in out and "is not running" in r.stderr, r
+
+
+def test_image_disk_cached_per_image_and_copied_per_vm(vmhost):
+    """The disk side of `vm run --image`, with the tiny guest as the kernel (it
+    prints its command line and ignores the disk): one cached ext4 per image,
+    a copy per VM, root= and init= on the command line, nothing left by rm
+    or by an unknown image."""
+    r = engine(vmhost, r"""
+mkdir -p $D/img/bin $D/img/sbin
+cp /bin/busybox $D/img/bin/busybox
+printf '#!/bin/sh\necho hi\n' > $D/img/sbin/init; chmod 755 $D/img/sbin/init
+$I import $D/img vmimg:1 >/dev/null; echo "import=$?"
+for v in d1 d2; do
+    $I vm run -d --name $v --image vmimg:1 --kernel $G --cmdline 'mode=spin quiet' \
+        --memory 64M >/dev/null; echo "run-$v=$?"
+done
+waitfor "$I vm logs d2 | grep -q cmdline" && $I vm logs d2 | grep cmdline
+ls $ISOLA_ROOT/vm-disks | sed 's/^/cache-file: /'
+cat $ISOLA_ROOT/vm-disks/*.json; echo
+for v in d1 d2; do
+    id=$($I vm inspect $v | sed -n 's/^ *"Id": "\([0-9a-f]*\)",$/\1/p')
+    echo "$v-disk: $(debugfs -R 'stat /sbin/init' $ISOLA_ROOT/containers/$id/root.ext4 2>/dev/null | grep -c '^Inode:')"
+    eval "id_$v=$id"
+done
+$I vm ls | grep d1
+$I vm rm -f d1 d2 >/dev/null; echo "rm=$?"
+[ -e $ISOLA_ROOT/containers/$id_d1 ] && echo leftover-d1
+ls $ISOLA_ROOT/vm-disks | grep -c ext4 | sed 's/^/cache-kept: /'
+$I vm run -d --name d3 --image nosuch:1 --kernel $G --memory 64M; echo "unknown=$?"
+$I vm ls -aq | grep -q . && echo leftover-row
+ls $ISOLA_ROOT/containers | grep -q . && echo leftover-bundle
+true
+""")
+    out = r.stdout
+    assert "import=0" in out and "run-d1=0" in out and "run-d2=0" in out, r
+    assert "cmdline: console=ttyS0 root=/dev/vda rw init=/sbin/init mode=spin quiet" in out, r
+    assert out.count("cache-file: ") == 2, r  # one image: DIGEST.ext4, DIGEST.json
+    assert '{"init":["/sbin/init"]}' in out, r
+    assert "d1-disk: 1" in out and "d2-disk: 1" in out, r
+    assert "vmimg:1" in out.split("d2-disk: 1")[1], r  # vm ls: the image as KERNEL
+    assert "rm=0" in out and "leftover-d1" not in out and "cache-kept: 1" in out, r
+    assert "unknown=125" in out and "nosuch:1" in r.stderr, r
+    assert "leftover-row" not in out and "leftover-bundle" not in out, r
+
+
+# Debian's kernel needs real KVM: always in the test host (as test_vm_linux.py).
+# The busybox initramfs has no `button` driver and nobody listening for the
+# power key, so the guest watches the ACPI GED's interrupt count itself (Linux's
+# evged, built in, names it ACPI:Ged) and powers off when the button is pressed.
+LINUX_GUEST = r"""
+grep -q 'ACPI:Ged' /proc/interrupts && echo "ged: present"
+dmesg | grep -i 'acpi.*error' | sed 's/^/acpi-error: /'
+echo "virtio-devices: $(ls /sys/bus/virtio/devices | wc -l)"
+echo "guest: waiting for the power button"
+while ! awk '/ACPI:Ged/ { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i }
+             END { exit !(s > 0) }' /proc/interrupts; do sleep 0.2; done
+echo "guest: power button pressed"
+poweroff -f
+"""
+
+
+def test_stop_powers_off_linux_guest_through_acpi_button(testhost):
+    from test_vm_linux import CMDLINE, kernel_image
+
+    kernel = kernel_image()
+    if kernel is None:
+        pytest.skip("no prepared Debian kernel (scripts/testhost/prepare)")
+    from testhost import mkguest_initrd
+    initrd = testhost.path(f"l2-button-{os.getpid()}.cpio")
+    mkguest_initrd(initrd, modules="virtio_mmio,virtio_rng", command=LINUX_GUEST)
+    try:
+        r = engine(L1Host(testhost), fr"""
+$I vm run -d --name lx --kernel {kernel} --initrd {initrd} --cmdline '{CMDLINE}' \
+    --memory 256M --rng >/dev/null; echo "run=$?"
+i=0; while [ $i -lt 1800 ] && ! $I vm logs lx | grep -q 'waiting for the power button'; do
+    i=$((i+1)); sleep 0.1; done
+$I vm stop -t 120 lx; echo "stop=$?"
+$I vm ls -a | grep lx
+echo "--- logs"; $I vm logs lx
+""", timeout=400)
+    finally:
+        os.unlink(initrd)
+    out = r.stdout
+    assert "run=0" in out and "stop=0" in out, r
+    logs = out.split("--- logs\n")[1]
+    assert "ged: present" in logs, r
+    assert "acpi-error:" not in logs, r
+    assert "virtio-devices: 1" in logs, r
+    assert "guest: power button pressed" in logs, r
+    # the guest powered itself off (0), it was not powered off at the timeout (137)
+    assert "Exited (0)" in out, r
+
+
+# `vm run --image`: a one-layer image made here (busybox and an /sbin/init
+# script), its root as the VM's ext4 disk, Debian's kernel with an initramfs
+# that mounts root=/dev/vda and switches to init= (tests/guests/
+# initrd-switch-root.sh, as Debian's own initramfs would).
+IMAGE_INIT = r"""#!/bin/sh
+export PATH=/bin
+mount -t proc proc /proc
+echo "image-init: pid $$ root $(awk '$2 == "/" { print $1, $3 }' /proc/mounts | tail -n 1)"
+echo "written-by-vm" > /vm-was-here && sync && echo "image-init: wrote"
+poweroff -f
+"""
+
+
+def test_run_image_boots_its_root_and_init(testhost):
+    from test_vm_linux import CMDLINE, kernel_image
+
+    kernel = kernel_image()
+    if kernel is None:
+        pytest.skip("no prepared Debian kernel (scripts/testhost/prepare)")
+    import subprocess
+    from vmhost import ROOT
+    initrd = testhost.path(f"l2-image-{os.getpid()}.cpio")
+    subprocess.run([os.path.join(ROOT, "scripts", "testhost", "mkguest-initrd"), "-o", initrd,
+                    "-m", "virtio_mmio,virtio_blk,ext4",
+                    "-i", os.path.join(ROOT, "tests", "guests", "initrd-switch-root.sh")],
+                   check=True, timeout=120, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    init = testhost.path(f"image-init-{os.getpid()}")
+    with open(init, "w") as f:
+        f.write(IMAGE_INIT)
+    os.chmod(init, 0o755)
+    try:
+        r = engine(L1Host(testhost), fr"""
+mkdir -p $D/img/bin $D/img/sbin $D/img/proc $D/img/dev $D/img/sys
+cp /bin/busybox $D/img/bin/busybox
+for a in sh awk cat echo mount sync poweroff; do ln -s busybox $D/img/bin/$a; done
+cp {init} $D/img/sbin/init
+$I import $D/img vmimg:1 >/dev/null; echo "import=$?"
+$I vm run -d --name im1 --image vmimg:1 --kernel {kernel} --initrd {initrd} \
+    --cmdline '{CMDLINE}' --memory 256M >/dev/null; echo "run=$?"
+i=0; while [ $i -lt 1800 ] && ! $I vm ls -a | grep im1 | grep -q Exited; do
+    i=$((i+1)); sleep 0.1; done
+$I vm ls -a | grep im1
+$I ps -a --format '{{{{.Names}}}} {{{{.Kind}}}} {{{{.Image}}}}' | grep im1
+echo "--- logs"; $I vm logs im1; echo "--- end"
+id=$($I vm inspect im1 | sed -n 's/^ *"Id": "\([0-9a-f]*\)",$/\1/p')
+debugfs -R 'cat /vm-was-here' $ISOLA_ROOT/containers/$id/root.ext4 2>/dev/null | sed 's/^/vm-disk: /'
+for c in $ISOLA_ROOT/vm-disks/*.ext4; do
+    debugfs -R 'cat /vm-was-here' $c 2>/dev/null | sed 's/^/cache: /'
+    debugfs -R 'stat /bin/busybox' $c 2>/dev/null | grep -q Inode && echo "cache: has busybox"
+done
+ls $ISOLA_ROOT/vm-disks | sed 's/^/cache-file: /'
+$I vm rm im1; echo "rm=$?"
+[ -e $ISOLA_ROOT/containers/$id ] && echo leftover-bundle
+true
+""", timeout=400)
+    finally:
+        os.unlink(initrd)
+        os.unlink(init)
+    out = r.stdout
+    assert "import=0" in out and "run=0" in out, r
+    logs = out.split("--- logs\n")[1].split("--- end")[0]
+    # the image's own init ran as PID 1 on the ext4 root, which it could write
+    assert "image-init: pid 1 root /dev/vda ext4" in logs, r
+    assert "image-init: wrote" in logs, r
+    assert "Exited (0)" in out, r
+    assert "im1 vm vm:vmimg:1" in out, r
+    # the VM wrote its own copy, never the cached disk of the image
+    assert "vm-disk: written-by-vm" in out, r
+    assert "cache: has busybox" in out and "cache: written-by-vm" not in out, r
+    assert out.count("cache-file: ") == 2, r  # DIGEST.ext4 and DIGEST.json
+    assert "rm=0" in out and "leftover-bundle" not in out, r

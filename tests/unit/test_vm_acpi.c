@@ -77,6 +77,32 @@ int main(void)
     ok(memfind(aml, aml_len, "V001") != NULL, "one Device() per virtio-mmio device");
     ok(memfind(aml, aml_len, "PNP0501") != NULL, "COM1 described");
     ok(memfind(aml, aml_len, "_S5_") != NULL, "S5 sleep state for power-off");
+    ok(memfind(aml, aml_len, "ACPI0013") == NULL, "no GED without its GSI");
+    free(aml);
+    aml = NULL;
+    m->ged_gsi = 21;
+    ok(acpi_dsdt(m, &aml, &aml_len, &e) == 0, "DSDT AML built with the power button");
+    ok(memfind(aml, aml_len, "ACPI0013") != NULL && memfind(aml, aml_len, "PNP0C0C") != NULL,
+       "GED (ACPI0013) and power button (PNP0C0C) described");
+    {
+        /* _EVT: MethodOp, PkgLength, name, 1 argument, Notify(PWRB, 0x80) */
+        static const uint8_t evt[] = {'_', 'E', 'V', 'T', 0x01, 0x86,
+                                      'P', 'W', 'R', 'B', 0x0a, 0x80};
+        const uint8_t *p = NULL;
+        for (size_t i = 0; i + sizeof(evt) <= aml_len && !p; i++)
+            if (memcmp(aml + i, evt, sizeof(evt)) == 0)
+                p = aml + i;
+        ok(p != NULL && p[-2] == 0x14 && p[-1] == sizeof(evt) + 1,
+           "_EVT is a one-argument method that notifies PWRB with 0x80");
+        /* Extended Interrupt descriptor: edge, GSI 21 */
+        static const uint8_t irq[] = {0x89, 6, 0, 0x03, 1, 21, 0, 0, 0};
+        const uint8_t *q = NULL;
+        for (size_t i = 0; i + sizeof(irq) <= aml_len && !q; i++)
+            if (memcmp(aml + i, irq, sizeof(irq)) == 0)
+                q = aml + i;
+        ok(q != NULL, "the GED's interrupt is GSI 21, edge-triggered");
+    }
+    m->ged_gsi = 0;
     free(aml);
 
     ok(acpi_build(m, &rsdp, &e) == 0, "tables written");
