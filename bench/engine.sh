@@ -114,7 +114,7 @@ echo "## latency (median ms, hyperfine -N, $runs runs, 3 warm-ups)"
 IFS='
 '
 set -f
-hf run_rm "$runs" $(cmds '@ run --rm NET benchbb true' | sed 's/ NET//')
+hf run_rm "$runs" $(cmds '@ run --rm NET benchbb true' | sed 's/ NET/ --network none/')
 hf run_d_rm "$runs" \
     -n isola "sh -c 'i=\$($isola run -d --network none benchbb sleep 600) && $isola rm -f \$i >/dev/null'" \
     -n podman "sh -c 'i=\$($podman run -d --network none benchbb sleep 600) && $podman rm -f -t 0 \$i >/dev/null'" \

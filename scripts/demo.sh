@@ -29,11 +29,11 @@ fi
 image=isola-demo/busybox:latest
 echo "+ isola import $rootfs $image" >&2
 ./build/src/cli/isola import "$rootfs" "$image" >/dev/null
-echo "+ isola run --rm -m 64m --hostname isola-demo $image $*" >&2
+echo "+ isola run --rm --network none -m 64m --hostname isola-demo $image $*" >&2
 if [ -z "${tour:-}" ]; then
-    exec ./build/src/cli/isola run --rm -m 64m --hostname isola-demo "$image" "$@"
+    exec ./build/src/cli/isola run --rm --network none -m 64m --hostname isola-demo "$image" "$@"
 fi
-./build/src/cli/isola run --rm -m 64m --hostname isola-demo "$image" "$@"
+./build/src/cli/isola run --rm --network none -m 64m --hostname isola-demo "$image" "$@"
 
 # The engine: a detached container, its monitor keeps it after the CLI exits.
 # --network none: the demo leaves the host's network as it found it (the

@@ -13,6 +13,7 @@
 #include "cli/cmd_network_conn.h"
 #include "cli/commands.h"
 #include "engine/ctr_fg.h"
+#include "engine/ctr_netgc.h"
 #include "engine/db.h"
 #include "engine/network.h"
 #include "engine/network_dns.h"
@@ -436,7 +437,8 @@ static int network_rm_cmd(int argc, char **argv, const char *root)
     return rc;
 }
 
-/* What killed commands left: foreground runs' rows and their networks. */
+/* What killed commands left: foreground runs' rows and their networks, and
+ * the veths, published ports, netns files nothing owns (ctr_netgc.h). */
 static void network_prune_collect(struct db *db, const char *root)
 {
     const char *rd = getenv("ISOLA_RUN_DIR");
@@ -444,6 +446,7 @@ static void network_prune_collect(struct db *db, const char *root)
                           .run_dir = rd && *rd ? rd : "/run/isola"};
 
     ctr_fg_collect(db, &env);
+    ctr_netgc_collect(db, env.run_dir);
 }
 
 static int network_prune_cmd(int argc, char **argv, const char *root)

@@ -68,19 +68,21 @@ static void run_net_release(struct net_flags *nf)
  * network of the engine's, a row that owns the address and ports, and the
  * namespace, /etc files and mounts that go into co. *cli is opened then. */
 static int run_net_setup(struct ctr_cli *cli, struct ctr_fg *fg, const struct net_flags *nf,
-                         const char *name, const char *image, const char *dir,
+                         const char *name, const char *image, const char *dir, const char *oci_root,
                          struct compose_opts *co, struct compose_mount **mounts, struct err **err)
 {
     _cleanup_json_ json_t *image_cfg = NULL;
 
+    bool own_ns =
+        nf->o.network && (strcmp(nf->o.network, "host") == 0 || strcmp(nf->o.network, "none") == 0);
+
     if (nf->o.network && strcmp(nf->o.network, "host") == 0)
         co->host_network = true;
-    if (!ctr_fg_wants_network(&nf->o)) {
-        if (nf->o.ip || nf->n_publish || nf->o.publish_all)
-            return err_val(err, EINVAL, "%s: needs a network (not --network %s)",
-                           nf->o.ip ? "--ip" : "-p", nf->o.network);
+    if (own_ns && (nf->o.ip || nf->n_publish || nf->o.publish_all))
+        return err_val(err, EINVAL, "%s: needs a network (not --network %s)",
+                       nf->o.ip ? "--ip" : "-p", nf->o.network);
+    if (!ctr_fg_wants_network(&nf->o))
         return 0;
-    }
     if (ctr_cli_open(cli, "isola run") < 0)
         return err_val(err, EIO, "the engine's state (above)");
     if (image && nf->o.publish_all) {
@@ -91,8 +93,8 @@ static int run_net_setup(struct ctr_cli *cli, struct ctr_fg *fg, const struct ne
             return -1;
         image_cfg = json_incref(img->config);
     }
-    if (ctr_fg_setup(cli->db, &cli->env, name, image ? image : co->rootfs, dir, co->hostname,
-                     &nf->o, image_cfg, fg, err) < 0)
+    if (ctr_fg_setup(cli->db, &cli->env, name, image ? image : co->rootfs, dir, oci_root,
+                     co->hostname, &nf->o, image_cfg, fg, err) < 0)
         return -1;
     *mounts = calloc(co->n_mounts + 3, sizeof(**mounts));
     if (!*mounts)
@@ -102,6 +104,8 @@ static int run_net_setup(struct ctr_cli *cli, struct ctr_fg *fg, const struct ne
     co->mounts = *mounts;
     ctr_net_mounts(&fg->cn, *mounts, &co->n_mounts);
     co->netns_path = fg->cn.netns;
+    if (fg->cn.hostname_of)
+        co->hostname = fg->cn.hostname_of;
     return 0;
 }
 
@@ -267,6 +271,18 @@ int cmd_run(int argc, char **argv)
     }
     if (run_flags_finish(&rf, &e) < 0)
         goto fail_rm;
+    if (vm) {
+        /* a microVM's container has the guest's network namespace: none of
+         * the engine's networks reach it (docs/networks.md) */
+        if ((nf.o.network && strcmp(nf.o.network, "none") != 0) || nf.o.ip || nf.n_publish ||
+            nf.o.publish_all || nf.n_dns || nf.n_dns_search || nf.n_add_host || nf.n_aliases) {
+            err_val(&e, EINVAL,
+                    "--isolation vm: network options are not supported (the "
+                    "container gets the guest's own network namespace, lo only)");
+            goto fail_rm;
+        }
+        nf.o.network = "none";
+    }
     net_flags_finish(&nf);
     struct compose_opts co = rf.co;
     co.args = argv + optind + 1;
@@ -280,12 +296,13 @@ int cmd_run(int argc, char **argv)
         co.rootfs = NULL;
         if (store_open(cli_store_root(NULL), &s, &e) < 0 ||
             pull_policy_ensure(s, argv[optind], pull, "isola run", &e) < 0 ||
-            run_net_setup(&cli, &fg, &nf, name, argv[optind], dir, &co, &mounts, &e) < 0 ||
+            run_net_setup(&cli, &fg, &nf, name, argv[optind], dir, state_root, &co, &mounts, &e) <
+                0 ||
             compose_bundle_transient(s, argv[optind], dir, &co, &e) < 0)
             goto fail_rm;
         if (vm && run_root_key(s, argv[optind], root_key, &e) < 0)
             goto fail_rm;
-    } else if (run_net_setup(&cli, &fg, &nf, name, NULL, dir, &co, &mounts, &e) < 0 ||
+    } else if (run_net_setup(&cli, &fg, &nf, name, NULL, dir, state_root, &co, &mounts, &e) < 0 ||
                compose_spec(NULL, NULL, rootfs, &co, &cfg, &e) < 0) {
         goto fail_rm;
     }
@@ -301,6 +318,8 @@ int cmd_run(int argc, char **argv)
                     ? -1
                     : run_vm(&vp, vm_root, name, dir, root_key[0] ? root_key : NULL, &status, &e);
         run_remove_bundle(dir, from_image);
+        ctr_fg_teardown(cli.db, &cli.env, &fg);
+        ctr_cli_close(&cli);
         if (r < 0)
             goto fail;
         return status;

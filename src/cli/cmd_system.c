@@ -10,6 +10,8 @@
 #include "cli/commands.h"
 #include "cli/ctr_cli.h"
 #include "engine/build_step.h"
+#include "engine/ctr_fg.h"
+#include "engine/ctr_netgc.h"
 #include "engine/network.h"
 #include "engine/system.h"
 #include "engine/volume.h"
@@ -538,6 +540,9 @@ static int system_prune(int argc, char **argv)
         prune_line(&oc, v[i]->id);
     }
     db_container_list_free(v, n);
+    /* what killed commands left of containers' networks (ctr_netgc.h) */
+    ctr_fg_collect(cli.db, &cli.env);
+    ctr_netgc_collect(cli.db, cli.env.run_dir);
     _cleanup_strv_ char **nets = NULL;
     if (network_prune(cli.db, &nets, &e) < 0) {
         ctr_cli_error("isola system prune", e);

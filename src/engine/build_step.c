@@ -37,8 +37,8 @@ static int step_net(const struct build_step_engine *e, const struct build_step *
     o->host_network = false;
     if (!ctr_fg_wants_network(e->net))
         return 0;
-    if (ctr_fg_setup(e->db, e->env, step->id, "build", step->dir, step->hostname, e->net, NULL, fg,
-                     err) < 0)
+    if (ctr_fg_setup(e->db, e->env, step->id, "build", step->dir, NULL, step->hostname, e->net,
+                     NULL, fg, err) < 0)
         return err_wrap(err, "RUN");
     o->netns_path = fg->cn.netns;
     return 0;

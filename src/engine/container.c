@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/ctr_fg.h"
 #include "engine/monitor.h"
 #include "engine/volume.h"
 #include "image/bundle.h"
@@ -220,6 +221,8 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
     ctr_net_mounts(&cn, mounts, &co.n_mounts);
     co.netns_path = cn.netns;
     co.host_network = co.host_network || cn.host;
+    if (cn.hostname_of)
+        co.hostname = cn.hostname_of;
     if (compose_spec(image_cfg, imgname, rootfs, &co, &spec, err) < 0 ||
         ctr_set_annotations(spec, o, err) < 0 || ctr_net_annotate(spec, &cn, err) < 0 ||
         ctr_health_annotate(spec, &o->health, err) < 0 ||
@@ -736,6 +739,13 @@ int ctr_stop(struct db *db, const struct ctr_env *env, const char *ref, int time
         /* No socket: signal the monitor (SIGTERM is a stop request to it). */
         if (db_container_monitor_alive(c))
             kill(c->monitor_pid, SIGTERM);
+        /* a foreground run's row: its `isola run` forwards SIGTERM; SIGKILL
+         * to its workload after the timeout (ctr_fg.h) */
+        if (ctr_fg_is(c)) {
+            ctr_wait_monitor_gone(c, timeout * 1000);
+            if (db_container_monitor_alive(c) && ctr_fg_kill(c, SIGKILL, true, &e) < 0)
+                err_free(&e);
+        }
     } else if (ctr_await_exit(fd, timeout * 1000, NULL) == 0) {
         /* Docker's stop -t: SIGKILL once the timeout is over. */
         if (container_kill(oci, c->id, SIGKILL, true, &e) < 0)
@@ -775,6 +785,8 @@ int ctr_kill(struct db *db, const struct ctr_env *env, const char *ref, int sig,
      * policy off (Docker's); the runtime when there is no monitor to ask */
     int r = ctr_kill_monitor(env, c, sig, err);
     if (r < 0)
+        return -1;
+    if (r == 0 && (r = ctr_fg_kill(c, sig, false, err)) < 0) /* a foreground run's row */
         return -1;
     if (r == 0 && container_kill(oci, c->id, sig, false, err) < 0)
         return -1;
@@ -856,6 +868,8 @@ int ctr_remove(struct db *db, const struct ctr_env *env, const char *ref, bool f
          * the workload makes it quick, as Docker's rm -f. */
         kill(c->monitor_pid, SIGTERM);
         if (container_kill(oci, c->id, SIGKILL, true, &e) < 0)
+            err_free(&e);
+        if (ctr_fg_kill(c, SIGKILL, true, &e) < 0) /* a foreground run's row */
             err_free(&e);
         ctr_wait_monitor_gone(c, 20000);
         if (db_container_monitor_alive(c)) {

@@ -8,13 +8,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/ctr_netgc.h"
+#include "runtime/container.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/js.h"
 
 bool ctr_fg_wants_network(const struct ctr_net_opts *o)
 {
-    return !o->network || (strcmp(o->network, "none") != 0 && strcmp(o->network, "host") != 0);
+    /* none and host need no address, but --dns, --dns-search and
+     * --add-host need the /etc files of a row's run dir */
+    return !o->network || (strcmp(o->network, "none") != 0 && strcmp(o->network, "host") != 0) ||
+           (o->dns && o->dns[0]) || (o->dns_search && o->dns_search[0]) ||
+           (o->add_host && o->add_host[0]);
 }
 
 void ctr_fg_collect(struct db *db, const struct ctr_env *env)
@@ -39,28 +45,65 @@ void ctr_fg_collect(struct db *db, const struct ctr_env *env)
     db_container_list_free(v, n);
 }
 
-static char *ctr_fg_config(const char *bundle, const struct ctr_net *cn)
+static char *ctr_fg_config(const char *bundle, const char *oci_root, const struct ctr_net *cn)
 {
     _cleanup_json_ json_t *cfg = json_pack("{s:{s:s, s:s}}", "annotations", CTR_ANN_AUTOREMOVE,
                                            "true", CTR_ANN_FOREGROUND, bundle);
 
+    if (cfg && oci_root)
+        json_object_set_new(json_object_get(cfg, "annotations"), CTR_ANN_FOREGROUND_STATE,
+                            json_string(oci_root));
     if (!cfg || (cn && ctr_net_annotate(cfg, cn, NULL) < 0))
         return NULL;
     return js_dump(cfg);
 }
 
+/* The runtime state root of c's workload (caller frees), NULL: not a
+ * foreground run's row. */
+static char *ctr_fg_state(const struct db_container *c)
+{
+    _cleanup_json_ json_t *cfg = NULL;
+    const char *state;
+
+    if (!c->config || js_load_buf(c->config, strlen(c->config), "config", &cfg, NULL) < 0 ||
+        !(state = json_string_value(
+              json_object_get(json_object_get(cfg, "annotations"), CTR_ANN_FOREGROUND_STATE))))
+        return NULL;
+    return strdup(state);
+}
+
+bool ctr_fg_is(const struct db_container *c)
+{
+    _cleanup_free_ char *state = ctr_fg_state(c);
+
+    return state != NULL;
+}
+
+int ctr_fg_kill(const struct db_container *c, int sig, bool all, struct err **err)
+{
+    _cleanup_free_ char *state = ctr_fg_state(c);
+
+    if (!state)
+        return 0;
+    if (container_kill(state, c->name, sig, all, err) < 0)
+        return err_wrap(err, "foreground run %s", c->name);
+    return 1;
+}
+
 int ctr_fg_setup(struct db *db, const struct ctr_env *env, const char *name, const char *image_ref,
-                 const char *bundle, const char *hostname, const struct ctr_net_opts *o,
-                 json_t *image_config, struct ctr_fg *out, struct err **err)
+                 const char *bundle, const char *oci_root, const char *hostname,
+                 const struct ctr_net_opts *o, json_t *image_config, struct ctr_fg *out,
+                 struct err **err)
 {
     _cleanup_db_container_ struct db_container *row = NULL;
-    _cleanup_free_ char *cfg = ctr_fg_config(bundle, NULL), *rundir = NULL, *cfg2 = NULL;
+    _cleanup_free_ char *cfg = ctr_fg_config(bundle, oci_root, NULL), *rundir = NULL, *cfg2 = NULL;
     struct db_container c = {0};
     struct ctr_fg f = {0};
 
     if (!cfg)
         return err_set(err, ENOMEM, "foreground run %s", name);
     ctr_fg_collect(db, env);
+    ctr_netgc_collect(db, env->run_dir);
     /* "running", its monitor this process: once it is gone, however it
      * ended, ctr_sync() finds the row dead and removes it (autoRemove) */
     c.name = (char *)name;
@@ -85,7 +128,7 @@ int ctr_fg_setup(struct db *db, const struct ctr_env *env, const char *name, con
     if (ctr_net_setup(db, env->run_dir, rundir, f.id, row->name, hostname, o, image_config, &f.cn,
                       err) < 0)
         goto fail;
-    if (!(cfg2 = ctr_fg_config(bundle, &f.cn))) {
+    if (!(cfg2 = ctr_fg_config(bundle, oci_root, &f.cn))) {
         err_set(err, ENOMEM, "foreground run %s", name);
         goto fail;
     }

@@ -182,7 +182,7 @@ static int hosts_base_text(const char *addr, const char *id, const char *name, c
 /* <run_root>/c/<id>/aliases: "NETWORK ALIAS..." lines, the --network-alias
  * and `network connect --alias` names of container id on each network (from
  * its config's annotations, written where its other run files are). */
-static void aliases_print(FILE *f, const char *run_root, const char *id, const char *network)
+void ctr_net_aliases_print(FILE *f, const char *run_root, const char *id, const char *network)
 {
     _cleanup_free_ char *p = NULL, *text = NULL;
     size_t len = 0, nl = strlen(network);
@@ -264,7 +264,7 @@ static int hosts_refresh(struct db *db, const char *run_root, const char *id, st
             if (strcmp(ips[i].container_id, id) == 0)
                 continue;
             fprintf(f, "%s\t%s", ips[i].addr, ips[i].container_name ?: "");
-            aliases_print(f, run_root, ips[i].container_id, nets[k]->name);
+            ctr_net_aliases_print(f, run_root, ips[i].container_id, nets[k]->name);
             fprintf(f, " %.12s\n", ips[i].container_id);
         }
         db_network_ips_free(ips, nips);
@@ -465,6 +465,7 @@ void ctr_net_free(struct ctr_net *n)
     free(n->resolv);
     json_decref(n->ports);
     json_decref(n->aliases);
+    free(n->hostname_of);
     *n = (struct ctr_net){0};
 }
 
@@ -598,6 +599,12 @@ static int ctr_net_join(struct db *db, const char *run_root, const char *id, con
             path = json_string_value(json_object_get(ns, "path"));
         }
     r.host = !netns; /* REF shares the host's */
+    /* Docker's: the joiner takes REF's hostname too */
+    const char *hn = json_string_value(json_object_get(cfg, "hostname"));
+    if (hn && !(r.hostname_of = strdup(hn))) {
+        ctr_net_free(&r);
+        return err_set(err, ENOMEM, "--network container:%s", ref);
+    }
     if (asprintf(&r.network, "container:%s", c->id) < 0 ||
         (netns && (path ? asprintf(&r.netns, "%s", path)
                         : asprintf(&r.netns, "/proc/%d/ns/net", (int)c->pid)) < 0) ||
@@ -756,6 +763,8 @@ static void ctr_net_release_all(struct db *db, const char *run_root, const char 
         if (network_disconnect(db, nets[k]->name, id, &e) < 0)
             err_free(&e);
         hosts_refresh_peers(db, nets[k]->name, run_root, id);
+        if (network_dns_sync(db, run_root, nets[k]->id, &e) < 0)
+            err_free(&e);
     }
     db_network_list_free(nets, n);
 }

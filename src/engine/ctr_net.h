@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "engine/compose.h"
 #include "engine/db.h"
@@ -46,8 +47,9 @@ struct ctr_net {
     char *netns;                     /* the nsfs file (NULL: none/host) */
     char *hosts, *hostname, *resolv; /* files in the run dir */
     char addr[16], gateway[16];
-    json_t *ports;   /* published: [{proto, hostIp, hostPort, ctrPort}] */
-    json_t *aliases; /* --network-alias: [...] (NULL: none) */
+    json_t *ports;     /* published: [{proto, hostIp, hostPort, ctrPort}] */
+    json_t *aliases;   /* --network-alias: [...] (NULL: none) */
+    char *hostname_of; /* container:NAME: NAME's hostname, the joiner's too */
 };
 
 /* Make c's namespace, connect it and write its files; on failure nothing
@@ -74,6 +76,8 @@ bool ctr_net_own_mount(const char *id, const char *src, const char *dst);
  * dir, where every member's /etc/hosts takes them from. */
 int ctr_net_aliases_set(const char *run_root, const char *id, const char *network,
                         char *const *aliases, struct err **err);
+/* " ALIAS..." of container id on network (none: nothing), to f. */
+void ctr_net_aliases_print(FILE *f, const char *run_root, const char *id, const char *network);
 /* Rewrite id's /etc/hosts and that of every other member of network. */
 void ctr_net_hosts_update(struct db *db, const char *run_root, const char *id, const char *network);
 /* Unpublish ports (the annotation's list) that went to address ip. */

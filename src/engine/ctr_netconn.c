@@ -11,6 +11,7 @@
 
 #include "engine/ctr_net.h"
 #include "engine/network.h"
+#include "engine/network_dns.h"
 #include "net/cidr.h"
 #include "util/cleanup.h"
 #include "util/js.h"
@@ -72,6 +73,14 @@ static int conn_mode_check(const char *primary, const char *network, struct err 
         return err_val(err, EINVAL,
                        "container cannot be connected to multiple networks with one of the "
                        "networks in private (none) mode");
+    return 0;
+}
+
+/* The network's DNS server sees who joined or left (network_dns.h). */
+static int conn_dns(struct db *db, const char *run_root, const char *net, struct err **err)
+{
+    if (network_dns_sync(db, run_root, net, err) < 0)
+        return err_wrap(err, "DNS of network %s", net);
     return 0;
 }
 
@@ -150,7 +159,7 @@ int ctr_netconn_connect(struct db *db, const char *run_root, const char *ref, co
         return err_wrap(err, "connect container %s to network %s", row->name, n->name);
     }
     ctr_net_hosts_update(db, run_root, row->id, n->name);
-    return 0;
+    return conn_dns(db, run_root, n->id, err);
 }
 
 int ctr_netconn_disconnect(struct db *db, const char *run_root, const char *ref,
@@ -192,7 +201,7 @@ int ctr_netconn_disconnect(struct db *db, const char *run_root, const char *ref,
         ctr_net_aliases_set(run_root, row->id, n->name, NULL, err) < 0)
         return err_wrap(err, "disconnect container %s from network %s", row->name, n->name);
     ctr_net_hosts_update(db, run_root, row->id, n->name);
-    return 0;
+    return conn_dns(db, run_root, n->id, err);
 }
 
 int ctr_netconn_restore(struct db *db, const char *run_root, const struct db_container *c,
@@ -235,6 +244,11 @@ int ctr_netconn_restore(struct db *db, const char *run_root, const struct db_con
             return err_wrap(err, "container %s: connect it again to network %s", c->id, key);
         pip = pip ? pip : "";
         ctr_net_hosts_update(db, run_root, c->id, n->name);
+        if (conn_dns(db, run_root, n->id, err) < 0)
+            return -1;
     }
+    /* the first network's server: its names file has the aliases now */
+    if (primary && pip && al_text && conn_dns(db, run_root, primary, err) < 0)
+        return -1;
     return 0;
 }

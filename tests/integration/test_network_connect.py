@@ -49,6 +49,9 @@ def test_connect_and_disconnect_a_running_container(ne):
     assert "hi-web" in p.stdout, (p.stdout, p.stderr)
     assert "hi-web" in ne.ok("exec", "cli", "sh", "-c", GET.format("web"))
     assert "10.83.0.40\tcli clial " in ne.ok("exec", "web", "cat", "/etc/hosts")
+    # and through the network's DNS server (nslookup never reads /etc/hosts)
+    assert "10.83.0.40" in ne.ok("exec", "web", "nslookup", "clial")
+    assert "10.83.0.2" in ne.ok("exec", "cli", "nslookup", "webalias", "10.83.0.1")
     nets = ne.inspect("cli")["NetworkSettings"]["Networks"]
     assert sorted(nets) == ["cn1", "cn2"], nets
     assert (nets["cn1"]["IPAddress"], nets["cn1"]["Aliases"]) == ("10.83.0.40", ["clial"])
@@ -69,6 +72,7 @@ def test_connect_and_disconnect_a_running_container(ne):
     ne.ok("network", "disconnect", "cn1", "cli")
     assert addrs(ne, "cli") == {"eth0": "10.84.0.2"}
     assert "cli" not in ne.ok("exec", "web", "cat", "/etc/hosts")
+    assert ne("exec", "web", "nslookup", "clial").returncode != 0
     assert sorted(ne.inspect("cli")["NetworkSettings"]["Networks"]) == ["cn2"]
     p = ne("network", "disconnect", "cn1", "cli")
     assert p.returncode == 1 and "is not connected to network cn1" in p.stderr, p.stderr
@@ -126,6 +130,8 @@ def test_network_container_joins_a_running_one(ne):
     assert ne.ok("exec", "joiner", "cat", "/etc/hosts") == \
         ne.ok("exec", "owner", "cat", "/etc/hosts")
     assert ne.inspect("joiner")["NetworkSettings"]["Networks"] == {}
+    # Docker's: the owner's hostname too
+    assert ne.ok("exec", "joiner", "hostname") == ne.ok("exec", "owner", "hostname")
     # refused: a container that does not run, an unknown one, options that
     # belong to the network's owner, connecting it elsewhere
     ne.ok("create", "--name", "idle", "--network", "jn", IMAGE, "true")
@@ -157,6 +163,11 @@ def test_add_host_dns_and_dns_search(ne):
     p = ne("run", "--add-host", "fg.example:10.9.8.6", "--dns", "10.1.2.4", IMAGE, "sh", "-c",
            "cat /etc/hosts /etc/resolv.conf")
     assert "10.9.8.6\tfg.example" in p.stdout and "nameserver 10.1.2.4" in p.stdout, p.stderr
+    for net in ("none", "host"):
+        p = ne("run", "--network", net, "--add-host", "nn.example:10.9.8.5", "--dns-search",
+               "nn.example", IMAGE, "sh", "-c", "cat /etc/hosts /etc/resolv.conf")
+        assert "10.9.8.5\tnn.example" in p.stdout, (net, p.stdout, p.stderr)
+        assert "search nn.example" in p.stdout, (net, p.stdout)
     links = ne.links()
     for args, want in ((["--add-host", "nocolon"], "--add-host"),
                        (["--add-host", "h:not-an-ip"], "--add-host"),

@@ -60,6 +60,17 @@ def alive(pid):
         return False
 
 
+def comms(pids):
+    out = []
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/comm") as f:
+                out.append(f.read().strip())
+        except OSError:
+            pass
+    return out
+
+
 def veths(ne):
     return {link for link in ne.links() if link.startswith("iv")}
 
@@ -143,10 +154,10 @@ def test_kill9_of_the_cli_is_collected_by_prune_and_by_the_next_run(ne, tmp_root
     for collector in ("prune", "run"):
         cli = fg(ne, "--name", f"fgk{collector}", "-p", "8086:80", IMAGE, "sleep", "100")
         try:
-            wait_until(lambda: f"fgk{collector}" in ps_names(ne), "the row")
-            wait_until(lambda: any(p for p in descendants(cli.pid) if alive(p)), "the workload")
+            # wired (its row comes first, then its veth) and running
+            wait_until(lambda: len(veths(ne)) == 1 and "sleep" in comms(descendants(cli.pid)),
+                       "the workload")
             kids = descendants(cli.pid)
-            assert len(veths(ne)) == 1
             cli.send_signal(signal.SIGKILL)
             cli.communicate(timeout=30)
         finally:
@@ -161,6 +172,26 @@ def test_kill9_of_the_cli_is_collected_by_prune_and_by_the_next_run(ne, tmp_root
             p = ne("run", "--rm", IMAGE, "true")
             assert p.returncode == 0, p.stderr
         assert_nothing_left(ne, tmp_root, 8086, bundles=collector == "run")
+
+
+def test_stop_kill_and_rm_f_reach_it(ne, tmp_root):
+    """Its row has no monitor: stop, kill and rm -f signal its workload
+    through the runtime's state of the run, as a monitor's would be."""
+    ignore_term = ["sh", "-c", "trap '' TERM; trap 'exit 9' USR1; while :; do sleep 0.2; done"]
+    for verb in (["kill", "-s", "USR1"], ["stop", "-t", "1"], ["rm", "-f"]):
+        name = "fgsig" + verb[0]
+        cli = fg(ne, "--name", name, IMAGE, *ignore_term)
+        try:
+            wait_until(lambda: name in ps_names(ne), "the row")
+            # its loop runs: the traps are set
+            wait_until(lambda: "sleep" in comms(descendants(cli.pid)), "the workload's loop")
+            ne.ok(*verb, name, timeout=60)
+            cli.communicate(timeout=60)
+            # USR1: its trap's code; stop (TERM ignored) and rm -f: SIGKILL
+            assert cli.returncode == (9 if verb[0] == "kill" else 137), (verb, cli.returncode)
+        finally:
+            stop(ne, cli)
+        assert_nothing_left(ne, tmp_root)
 
 
 def test_none_host_and_bad_input(ne, tmp_root):
@@ -183,6 +214,10 @@ def test_none_host_and_bad_input(ne, tmp_root):
     assert ne.links() == links and ps_names(ne) == ["holder"]
     p = ne("run", "--network", "none", "-p", "80", IMAGE, "true")
     assert p.returncode == 125 and "needs a network" in p.stderr, p.stderr
+    # a microVM's container has the guest's namespace: no network of the engine's
+    p = ne("run", "--isolation", "vm", "--network", "fgbad", IMAGE, "true")
+    assert p.returncode == 125 and "not supported" in p.stderr, p.stderr
+    assert ne.links() == links and ps_names(ne) == ["holder"]
 
 
 def test_compared_with_podman(ne, rootfs_template, tmp_path_factory):
