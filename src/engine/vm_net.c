@@ -21,7 +21,7 @@ int vm_net_begin(struct db *db, const char *name, struct vm_net *vn, struct err 
 {
     struct db_container want = {
         .name = (char *)name,
-        .config = "{\"annotations\":{\"" CTR_ANN_NETWORK "\":\"vm\"}}",
+        .config = "{}", /* not a container's: no annotations to undo */
         .status = DB_STATUS_RUNNING,
         .isolation = DB_ISOLATION_VM,
         .monitor_pid = getpid(),
