@@ -8,8 +8,10 @@
 # Podman: private storage/config (overlay, cgroupfs, runtime runc: crun refuses
 # this host's hybrid cgroups), `--network none`; Docker: a private dockerd
 # (--bridge none --iptables=false: the host's network is left alone), runc,
-# `--network none`. isola gives a container its own network namespace with only
-# loopback (no --network flag yet), the equivalent of `--network none`.
+# `--network none`; isola `--network none` too (its default network is a bridge
+# with nftables rules on the host), except `run --rm` without -d, whose
+# foreground path has no --network flag and gives the container a network
+# namespace with only loopback, the same thing.
 # Everything lives under one temporary directory, removed at the end.
 #   bench/engine.sh [RUNS] [N_PS]      (root; default 20 runs, 500 containers)
 set -eu
@@ -114,13 +116,13 @@ IFS='
 set -f
 hf run_rm "$runs" $(cmds '@ run --rm NET benchbb true' | sed 's/ NET//')
 hf run_d_rm "$runs" \
-    -n isola "sh -c 'i=\$($isola run -d benchbb sleep 600) && $isola rm -f \$i >/dev/null'" \
+    -n isola "sh -c 'i=\$($isola run -d --network none benchbb sleep 600) && $isola rm -f \$i >/dev/null'" \
     -n podman "sh -c 'i=\$($podman run -d --network none benchbb sleep 600) && $podman rm -f -t 0 \$i >/dev/null'" \
     $([ -z "$docker" ] || printf '%s\n' -n docker "sh -c 'i=\$(docker run -d --network none benchbb sleep 600) && docker rm -f \$i >/dev/null'")
 unset IFS
 set +f
 # long-running containers for exec and the monitors' memory
-ci=$($T "$isola" run -d --name benchexec benchbb sleep 3600)
+ci=$($T "$isola" run -d --network none --name benchexec benchbb sleep 3600)
 cp=$($T $podman run -d --name benchexec --network none benchbb sleep 3600)
 [ -z "$docker" ] || cd_=$($T docker run -d --name benchexec --network none benchbb sleep 3600)
 IFS='
@@ -148,7 +150,7 @@ fi
 echo "## CLI peak RSS (KiB, /usr/bin/time -f %M)"
 for e in isola podman $docker; do
     case $e in isola) c=$isola ;; podman) c=$podman ;; docker) c=docker ;; esac
-    net="--network none"; [ $e = isola ] && net=""
+    net="--network none"
     r=$( { /usr/bin/time -f %M $T $c run -d $net benchbb sleep 600 >"$tmp/id"; } 2>&1 | tail -1)
     $T $c rm -f $([ $e = podman ] && echo "-t 0") "$(cat "$tmp/id")" >/dev/null
     out rss_run_d $e $r
@@ -157,7 +159,7 @@ done
 echo "## ps -a with $nps created containers"
 for e in isola podman $docker; do
     case $e in isola) c=$isola ;; podman) c=$podman ;; docker) c=docker ;; esac
-    net="--network none"; [ $e = isola ] && net=""
+    net="--network none"
     seq 1 "$nps" | $T xargs -P 2 -I@ $c create $net --name "benchps@" benchbb true >/dev/null
 done
 for e in isola podman $docker; do
@@ -182,7 +184,7 @@ echo "## logs of 100 MB (1.25 M lines of 80 bytes) to /dev/null"
 gen='yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678 | head -c 100000000'
 for e in isola podman $docker; do
     case $e in isola) c=$isola ;; podman) c=$podman ;; docker) c=docker ;; esac
-    net="--network none"; [ $e = isola ] && net=""
+    net="--network none"
     $T $c run -d $net --name benchlogs benchbb sh -c "$gen" >/dev/null
     timeout 600 $c wait benchlogs >/dev/null
     out logs_bytes $e $(timeout 600 $c logs benchlogs | wc -c)

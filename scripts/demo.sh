@@ -5,7 +5,8 @@
 # a private upper layer), printing what the container sees (its hostname, its
 # user, its memory limit, its security settings, its processes). Then the
 # engine: a detached container managed like Docker's (run -d, ps, logs, exec,
-# stop, rm).
+# stop, rm). Last, `isola compare` of the same image as a container (three runs:
+# start, memory, disk, overhead, the articles' claims; docs/compare.md).
 #   scripts/demo.sh [CMD...]      default: the tour above; CMD: run just CMD
 set -eu
 cd "$(dirname "$0")/.."
@@ -53,3 +54,10 @@ isola exec "$name" sh -c 'echo "exec in $(hostname): pid 1 is $(cat /proc/1/comm
 isola stop -t 1 "$name" >/dev/null
 isola ps -a --filter "name=$name"
 isola rm "$name"
+
+# One workload measured (docs/compare.md): --models container keeps it to a few
+# seconds (the VM models need KVM and the test host); --no-cold leaves the
+# host's page cache alone.
+echo >&2
+isola compare --runs 3 --no-cold --models container "$image" \
+    sh -c 'echo ready; exec sleep 3600'

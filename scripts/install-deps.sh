@@ -11,6 +11,9 @@ set -eu
 # profile; isola does not read it at run time.
 # dnsmasq-base: the DNS server of each user network (docs/networks.md, "DNS");
 # the binary only, no system service.
+# libcairo2 is opened with dlopen() by `isola compare --output` (charts), like
+# libcurl; fonts-dejavu-core is the charts' font; python3-jsonschema and
+# python3-pil check the report and the PNG in tests/integration/test_compare.py.
 # docker.io: bench/engine.sh runs a private dockerd (its own data/exec root and
 # socket, --bridge none --iptables=false) as a peer; nothing else needs it.
 PKGS="
@@ -19,6 +22,7 @@ PKGS="
   libzstd-dev liblzma-dev zlib1g-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev
   libnl-3-dev libnl-route-3-dev libnftables-dev
   libcurl4 libarchive13 libnl-3-200 libnl-route-3-200 libnftables1
+  libcairo2-dev libcairo2 fonts-dejavu-core python3-jsonschema python3-pil
   busybox-static python3 python3-pytest
   iproute2 util-linux procps iptables nftables cpio e2fsprogs kmod strace
   crun runc podman containerd skopeo umoci docker-registry openssl docker.io

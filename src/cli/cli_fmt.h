@@ -4,19 +4,19 @@
 #define ISOLA_CLI_FMT_H
 
 #include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
-/*
- * Docker's Go-template subset on one JSON object, then a newline:
- * {{.Field}} (strings as they are, booleans as true/false, anything else as
- * compact JSON), {{json .}}, {{.Labels}} (k=v,k=v), {{.Label "k"}}, and the
- * \t and \n escapes. Labels come from "LabelsObj" when the object has it
- * (a row whose "Labels" is already text), else "Labels". An unknown field or
- * an unclosed {{ is an error, reported on stderr after `prog: `.
- */
+/* tpl (cli_template.h) on one JSON object, then a newline; an error is
+ * printed on stderr after `prog: `. */
 int cli_template_print(const char *prog, const char *tpl, json_t *obj);
 
 /* KEY=VALUE into a JSON object (Docker: a missing "=" is an empty value);
  * -1 for an empty key. */
 int cli_kv_add(json_t *obj, const char *kv);
+
+/* Docker's units.HumanSize: decimal units, 4 significant digits ("4.26MB",
+ * "0B"). */
+void cli_human_size(int64_t n, char *buf, size_t len);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli_template.h"
 #include "cli/ctr_cli.h"
 #include "util/cleanup.h"
 #include "util/js.h"
@@ -87,18 +88,38 @@ static int container_cleanup(int argc, char **argv)
 static int container_inspect(int argc, char **argv)
 {
     _cleanup_json_ json_t *arr = json_array();
-    int rc = 0;
+    const char *format = NULL;
+    int rc = 0, first = 1;
 
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        printf("Usage: isola container inspect CONTAINER...\n"
-               "Prints a JSON array of Docker's inspect documents.\n");
-        return argc < 2 ? 125 : 0;
+    if (argc > 2 && (strcmp(argv[1], "-f") == 0 || strcmp(argv[1], "--format") == 0)) {
+        format = argv[2];
+        first = 3;
+    } else if (argc > 1 && strncmp(argv[1], "--format=", 9) == 0) {
+        format = argv[1] + 9;
+        first = 2;
     }
-    for (int i = 1; i < argc; i++) {
+    if (argc <= first || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        printf("Usage: isola container inspect [-f FORMAT] CONTAINER...\n"
+               "Prints a JSON array of Docker's inspect documents, or FORMAT (a Go\n"
+               "template such as '{{.State.Status}}') for each.\n");
+        return argc <= first ? 125 : 0;
+    }
+    for (int i = first; i < argc; i++) {
         if (ctr_cli_inspect_one(argv[i], arr) < 0) {
             fprintf(stderr, "Error: No such container: %s\n", argv[i]);
             rc = 1;
         }
+    }
+    struct cli_format cf;
+    cli_format_init(&cf, format, NULL);
+    if (cf.kind == CLI_FORMAT_TEMPLATE) {
+        size_t i;
+        json_t *o;
+        cf.table = false;
+        json_array_foreach (arr, i, o)
+            if (cli_format_row(&cf, "isola container inspect", o) < 0)
+                return 125;
+        return rc;
     }
     _cleanup_free_ char *t = json_dumps(arr, JSON_INDENT(4));
     printf("%s\n", t ?: "[]");
@@ -109,6 +130,7 @@ static const struct {
     const char *name;
     int (*fn)(int, char **);
 } container_cmds[] = {
+    {"cp", cmd_cp},
     {"create", cmd_create},
     {"start", cmd_start},
     {"stop", cmd_stop},
@@ -130,7 +152,7 @@ int cmd_container(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         printf("Usage: isola container COMMAND\n"
-               "Commands: create, start, stop, restart, kill, rm, ls (ps), logs, wait, exec,\n"
+               "Commands: cp, create, start, stop, restart, kill, rm, ls (ps), logs, wait, exec,\n"
                "rename, inspect, prune (see `isola container COMMAND --help`).\n");
         return argc < 2 ? 125 : 0;
     }

@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/ctr_cli.h"
+#include "cli/net_flags.h"
 #include "cli/run_flags.h"
 #include "image/image.h"
 #include "image/registry.h"
@@ -33,9 +34,21 @@ enum {
     CF_DNS,
     CF_DNS_SEARCH,
     CF_ADD_HOST,
+    CF_NETWORK_ALIAS,
     CF_PUBLISH,
     CF_PUBLISH_ALL,
+    CF_HEALTH_CMD,
+    CF_HEALTH_INTERVAL,
+    CF_HEALTH_RETRIES,
+    CF_HEALTH_TIMEOUT,
+    CF_HEALTH_START_PERIOD,
+    CF_NO_HEALTHCHECK,
 };
+
+/* --health-* and --no-healthcheck by their CF_ value (health.h parses them). */
+static const char *const health_flags[] = {"health-cmd",          "health-interval",
+                                           "health-retries",      "health-timeout",
+                                           "health-start-period", "no-healthcheck"};
 
 static const char create_help[] =
     "  -d, --detach       (run) run in the background and print the container's ID\n"
@@ -51,7 +64,10 @@ static const char create_help[] =
     "  --stop-timeout S   seconds between the stop signal and SIGKILL (default 10)\n"
     "  --log-opt max-size=SIZE|max-file=N  rotate the log by size\n"
     "  --pull missing|never  pull IMAGE when it is not in the store (default missing)\n"
-    "  --network NET      bridge (default), none (lo only), host, or a network's name\n"
+    "  --network NET      bridge (default, or $ISOLA_DEFAULT_NETWORK), none (lo only),\n"
+    "                     host, container:NAME (a running container's), or a network's\n"
+    "                     name\n"
+    "  --network-alias A  another name of it on NET (user networks)\n"
     "  --ip ADDR          the container's address on NET (claimed; taken: an error)\n"
     "  --dns IP           a nameserver for /etc/resolv.conf (default: the host's, or\n"
     "                     8.8.8.8/8.8.4.4 when the host's are on 127.0.0.0/8)\n"
@@ -60,7 +76,15 @@ static const char create_help[] =
     "  -p, --publish [IP:][HOSTPORT:]CTRPORT[/tcp|udp]  publish a port or a range\n"
     "                     (8000-8001:80-81); no HOSTPORT: a\n"
     "                     free one; a host port in use: an error)\n"
-    "  -P, --publish-all  publish every port the image EXPOSEs, each on a free port\n";
+    "  -P, --publish-all  publish every port the image EXPOSEs, each on a free port\n"
+    "  --health-cmd CMD   a health check: CMD run by /bin/sh -c in the container\n"
+    "                     (exit 0 healthy, else a failure), over the image's HEALTHCHECK\n"
+    "  --health-interval D  time between checks (30s; Go durations: 500ms, 1m30s)\n"
+    "  --health-timeout D   a check running longer fails (30s)\n"
+    "  --health-retries N   failures in a row that make it unhealthy (3)\n"
+    "  --health-start-period D  failures in this time after the start do not count\n"
+    "                     until the first success (0s)\n"
+    "  --no-healthcheck   disable the image's HEALTHCHECK\n";
 
 struct create_args {
     struct ctr_create_opts o;
@@ -72,8 +96,8 @@ struct create_args {
     bool detach;
     bool no_pull; /* --pull never */
     bool tty;
-    char **dns, **dns_search, **add_host, **publish; /* borrowed strings */
-    size_t n_dns, n_dns_search, n_add_host, n_publish;
+    char **dns, **dns_search, **add_host, **publish, **aliases; /* borrowed strings */
+    size_t n_dns, n_dns_search, n_add_host, n_publish, n_aliases;
 };
 
 static void create_args_free(struct create_args *a)
@@ -87,6 +111,7 @@ static void create_args_free(struct create_args *a)
     free(a->dns_search);
     free(a->add_host);
     free(a->publish);
+    free(a->aliases);
 }
 
 static uint64_t create_nofile(void)
@@ -153,8 +178,15 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         {"dns", required_argument, NULL, CF_DNS},
         {"dns-search", required_argument, NULL, CF_DNS_SEARCH},
         {"add-host", required_argument, NULL, CF_ADD_HOST},
+        {"network-alias", required_argument, NULL, CF_NETWORK_ALIAS},
         {"publish", required_argument, NULL, CF_PUBLISH},
         {"publish-all", no_argument, NULL, CF_PUBLISH_ALL},
+        {"health-cmd", required_argument, NULL, CF_HEALTH_CMD},
+        {"health-interval", required_argument, NULL, CF_HEALTH_INTERVAL},
+        {"health-retries", required_argument, NULL, CF_HEALTH_RETRIES},
+        {"health-timeout", required_argument, NULL, CF_HEALTH_TIMEOUT},
+        {"health-start-period", required_argument, NULL, CF_HEALTH_START_PERIOD},
+        {"no-healthcheck", no_argument, NULL, CF_NO_HEALTHCHECK},
         {"help", no_argument, NULL, 'h'},
         RUN_FLAGS_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -172,8 +204,9 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
     a->dns_search = calloc((size_t)argc + 1, sizeof(char *));
     a->add_host = calloc((size_t)argc + 1, sizeof(char *));
     a->publish = calloc((size_t)argc + 1, sizeof(char *));
+    a->aliases = calloc((size_t)argc + 1, sizeof(char *));
     if (!a->owned || !a->vols || !a->binds || !a->dns || !a->dns_search || !a->add_host ||
-        !a->publish || run_flags_init(rf, argc, &e) < 0)
+        !a->publish || !a->aliases || run_flags_init(rf, argc, &e) < 0)
         goto bad;
     optind = 0;
     opterr = !quiet;
@@ -257,6 +290,9 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         case CF_ADD_HOST:
             a->add_host[a->n_add_host++] = optarg;
             break;
+        case CF_NETWORK_ALIAS:
+            a->aliases[a->n_aliases++] = optarg;
+            break;
         case CF_PUBLISH:
         case 'p':
             a->publish[a->n_publish++] = optarg;
@@ -264,6 +300,15 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         case CF_PUBLISH_ALL:
         case 'P':
             a->o.net.publish_all = true;
+            break;
+        case CF_HEALTH_CMD:
+        case CF_HEALTH_INTERVAL:
+        case CF_HEALTH_RETRIES:
+        case CF_HEALTH_TIMEOUT:
+        case CF_HEALTH_START_PERIOD:
+        case CF_NO_HEALTHCHECK:
+            if (health_opts_take(&a->o.health, health_flags[c - CF_HEALTH_CMD], optarg, &e) < 0)
+                goto bad;
             break;
         case 'h':
             if (quiet && !a->detach)
@@ -325,6 +370,9 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
     a->o.net.dns_search = a->dns_search;
     a->o.net.add_host = a->add_host;
     a->o.net.publish = a->publish;
+    a->o.net.aliases = a->aliases;
+    if (!a->o.net.network)
+        a->o.net.network = net_flags_default_network();
     return 1;
 bad:
     if (!quiet)

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* isola images [--root DIR] [--format table|json] [-q]: list the store's images. */
+/* isola images [--root DIR] [--format table|json|TEMPLATE] [-q]: list the store's images. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_template.h"
 #include "cli/commands.h"
+#include "engine/container.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 #include "util/js.h"
@@ -37,6 +39,32 @@ static void split_ref(const char *ref, char *repo, size_t rlen, const char **tag
     *tag = colon + 1;
 }
 
+/* A row as Docker's image context names its fields (--format TEMPLATE). */
+static json_t *image_row(json_t *e)
+{
+    const char *name = json_string_value(json_object_get(e, "name"));
+    const char *id = json_string_value(json_object_get(e, "id"));
+    const char *created = json_string_value(json_object_get(e, "created"));
+    const char *tag = "<none>";
+    char repo[256] = "<none>", size[32], at[64] = "", since[64] = "";
+    struct tm tm = {0};
+
+    if (name)
+        split_ref(name, repo, sizeof(repo), &tag);
+    human_size(json_integer_value(json_object_get(e, "size")), size, sizeof(size));
+    if (created && strptime(created, "%Y-%m-%dT%H:%M:%S", &tm) != NULL) {
+        time_t t = timegm(&tm);
+        char d[48];
+        strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+        ctr_human_duration((int64_t)(time(NULL) - t) * 1000000000LL, d, sizeof(d));
+        snprintf(since, sizeof(since), "%s ago", d);
+    }
+    return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id + 7, (size_t)12, "Repository",
+                     repo, "Tag", tag, "Digest",
+                     json_string_value(json_object_get(e, "digest")) ?: "<none>", "CreatedAt", at,
+                     "CreatedSince", since, "Size", size);
+}
+
 int cmd_images(int argc, char **argv)
 {
     static const struct option opts[] = {{"root", required_argument, NULL, 'r'},
@@ -66,15 +94,14 @@ int cmd_images(int argc, char **argv)
             quiet = true;
             break;
         case 'h':
-            printf("Usage: isola images [--root DIR] [--format table|json] [-q]\n");
+            printf("Usage: isola images [--root DIR] [--format table|json|TEMPLATE] [-q]\n"
+                   "  --format F   table (default), json (an array), or a Go template with\n"
+                   "               {{.ID}} {{.Repository}} {{.Tag}} {{.Digest}} {{.CreatedAt}}\n"
+                   "               {{.CreatedSince}} {{.Size}} ('table ' adds the header)\n");
             return 0;
         default:
             return 2;
         }
-    }
-    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
-        fprintf(stderr, "isola images: --format `%s`: expected table or json\n", format);
-        return 2;
     }
     if (store_open(cli_store_root(root), &s, &err) < 0 || store_index_load(s, &index, &err) < 0)
         goto fail;
@@ -98,6 +125,22 @@ int cmd_images(int argc, char **argv)
         _cleanup_free_ char *s2 = json_dumps(out, JSON_INDENT(2));
         printf("%s\n", s2);
         return 0;
+    }
+    static const struct cli_header headers[] = {
+        {"ID", "IMAGE ID"}, {"CreatedSince", "CREATED"}, {NULL, NULL}};
+    struct cli_format cf;
+    cli_format_init(&cf, format, headers);
+    if (cf.kind == CLI_FORMAT_TEMPLATE && !quiet) {
+        int rc = 0;
+        json_array_foreach (out, i, e) {
+            _cleanup_json_ json_t *row = image_row(e);
+            if (rc == 0 && cli_format_row(&cf, "isola images", row) < 0)
+                rc = 125;
+        }
+        if (rc == 0 && cli_format_end(&cf, "isola images") < 0)
+            rc = 125;
+        cli_format_free(&cf);
+        return rc;
     }
     if (!quiet)
         printf("%-40s %-12s %-14s %-22s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "cli/cli_template.h"
 #include "cli/commands.h"
 #include "cli/ctr_cli.h"
 #include "image/image.h"
@@ -13,22 +14,27 @@
 int cmd_inspect(int argc, char **argv)
 {
     static const struct option opts[] = {{"root", required_argument, NULL, 'r'},
+                                         {"format", required_argument, NULL, 'f'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     _cleanup_store_ struct store *s = NULL;
     _cleanup_err_ struct err *err = NULL;
     _cleanup_json_ json_t *out = json_array();
     _cleanup_free_ char *text = NULL;
-    const char *root = NULL;
+    const char *root = NULL, *format = NULL;
     int c, rc = 0;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
         if (c == 'r')
             root = optarg;
+        else if (c == 'f')
+            format = optarg;
         else if (c == 'h') {
-            printf("Usage: isola inspect [--root DIR] CONTAINER|IMAGE...\n"
-                   "A container (Docker's inspect document) or an image.\n");
+            printf("Usage: isola inspect [--root DIR] [-f FORMAT] CONTAINER|IMAGE...\n"
+                   "A container (Docker's inspect document) or an image.\n"
+                   "  -f, --format F   a Go template for each, such as '{{.State.Status}}',\n"
+                   "                   '{{json .Config}}', '{{index .Config.Labels \"k\"}}'\n");
             return 0;
         } else
             return 2;
@@ -57,6 +63,17 @@ int cmd_inspect(int argc, char **argv)
                                         img->m.config.digest, "Digest", img->manifest_digest,
                                         "RepoTag", img->ref, "Size", (json_int_t)image_size(img),
                                         "Manifest", img->manifest, "Config", img->config));
+    }
+    struct cli_format cf;
+    cli_format_init(&cf, format, NULL);
+    if (cf.kind == CLI_FORMAT_TEMPLATE) {
+        size_t i;
+        json_t *o;
+        cf.table = false; /* no header: a template for each object */
+        json_array_foreach (out, i, o)
+            if (cli_format_row(&cf, "isola inspect", o) < 0)
+                return 125;
+        return rc;
     }
     text = json_dumps(out, JSON_INDENT(2));
     printf("%s\n", text);

@@ -10,11 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cmd_network_conn.h"
 #include "cli/commands.h"
+#include "engine/ctr_fg.h"
 #include "engine/db.h"
 #include "engine/network.h"
 #include "engine/network_dns.h"
 #include "cli/cli_fmt.h"
+#include "cli/cli_template.h"
 #include "util/cleanup.h"
 #include "util/js.h"
 
@@ -360,9 +363,10 @@ static int network_ls_cmd(int argc, char **argv, const char *root)
         db_close(db);
         return fail("ls", e);
     }
-    bool table = format == NULL || strcmp(format, "table") == 0;
-    if (format && strncmp(format, "table ", 6) == 0)
-        format += 6; /* no header for a custom table */
+    static const struct cli_header headers[] = {{"ID", "NETWORK ID"}, {NULL, NULL}};
+    struct cli_format cf;
+    cli_format_init(&cf, format, headers);
+    bool table = cf.kind == CLI_FORMAT_DEFAULT;
     if (table && !quiet)
         printf("%-14s%-20s%-10s%s\n", "NETWORK ID", "NAME", "DRIVER", "SCOPE");
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -376,11 +380,12 @@ static int network_ls_cmd(int argc, char **argv, const char *root)
             printf("%s\n", id);
         else if (table)
             printf("%-14s%-20s%-10s%s\n", id, list[i]->name, "bridge", "local");
-        else if (strcmp(format, "json") == 0)
-            rc = cli_template_print("isola network", "{{json .}}", row) < 0 ? 1 : 0;
-        else
-            rc = cli_template_print("isola network", format, row) < 0 ? 1 : 0;
+        else if (cli_format_row(&cf, "isola network ls", row) < 0)
+            rc = 125;
     }
+    if (!quiet && rc == 0 && cli_format_end(&cf, "isola network ls") < 0)
+        rc = 125;
+    cli_format_free(&cf);
     db_network_list_free(list, n);
     db_close(db);
     return rc;
@@ -431,6 +436,16 @@ static int network_rm_cmd(int argc, char **argv, const char *root)
     return rc;
 }
 
+/* What killed commands left: foreground runs' rows and their networks. */
+static void network_prune_collect(struct db *db, const char *root)
+{
+    const char *rd = getenv("ISOLA_RUN_DIR");
+    struct ctr_env env = {.state_root = cli_store_root(root),
+                          .run_dir = rd && *rd ? rd : "/run/isola"};
+
+    ctr_fg_collect(db, &env);
+}
+
 static int network_prune_cmd(int argc, char **argv, const char *root)
 {
     static const struct option opts[] = {
@@ -474,6 +489,7 @@ static int network_prune_cmd(int argc, char **argv, const char *root)
     }
     if (open_db(root, "prune", &db) != 0)
         return 1;
+    network_prune_collect(db, root);
     r = network_prune(db, &removed, &e);
     dns_gc(db);
     db_close(db);
@@ -492,7 +508,9 @@ static const struct {
     int (*fn)(int argc, char **argv, const char *root);
     const char *summary;
 } verbs[] = {
+    {"connect", NULL, network_connect_cmd, "connect a container to a network"},
     {"create", NULL, network_create_cmd, "create a network"},
+    {"disconnect", NULL, network_disconnect_cmd, "disconnect a container from a network"},
     {"inspect", NULL, network_inspect_cmd, "show networks as JSON"},
     {"ls", "list", network_ls_cmd, "list networks"},
     {"prune", NULL, network_prune_cmd, "remove unused networks"},
@@ -505,7 +523,7 @@ static void usage(FILE *fp)
                 "(state in DIR, default $ISOLA_ROOT or /var/lib/isola; bridges and\n"
                 "nftables rules in the network namespace isola runs in).\n\nCommands:\n");
     for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
-        fprintf(fp, "  %-8s  %s\n", verbs[i].name, verbs[i].summary);
+        fprintf(fp, "  %-10s  %s\n", verbs[i].name, verbs[i].summary);
     fprintf(fp, "\nRun `isola network COMMAND --help` for a command's options.\n");
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_template.h"
 #include "cli/ctr_cli.h"
 #include "engine/ctr_net.h"
 #include "util/cleanup.h"
@@ -13,10 +14,25 @@
 
 struct ps_row {
     char id[DB_ID_LEN + 1], command[256], created[80], status[96], state[16], created_at[64];
-    char ports[512];
-    const char *image, *name;
+    char ports[512], image_buf[512];
+    const char *image, *name, *kind;
     json_t *labels; /* object */
 };
+
+/* A VM's row: its kind in the IMAGE column (vm:KERNEL), its kernel command
+ * line as COMMAND. */
+static bool ps_fill_vm(const struct db_container *c, struct ps_row *r, char *cmd, size_t len)
+{
+    _cleanup_json_ json_t *cfg = NULL;
+    const char *k = c->image_ref ? c->image_ref : "", *base = strrchr(k, '/');
+
+    snprintf(r->image_buf, sizeof(r->image_buf), "vm:%s", base ? base + 1 : k);
+    r->image = r->image_buf;
+    if (js_load_buf(c->config, strlen(c->config), "config", &cfg, NULL) == 0)
+        snprintf(cmd, len, "%s",
+                 json_string_value(json_object_get(json_object_get(cfg, "vm"), "cmdline")) ?: "");
+    return true;
+}
 
 static void ps_fill(const struct db_container *c, bool notrunc, struct ps_row *r)
 {
@@ -28,8 +44,11 @@ static void ps_fill(const struct db_container *c, bool notrunc, struct ps_row *r
     snprintf(r->id, sizeof(r->id), "%.*s", notrunc ? DB_ID_LEN : 12, c->id);
     r->image = c->image_ref;
     r->name = c->name;
+    r->kind = c->isolation == DB_ISOLATION_VM ? "vm" : "container";
     r->labels = json_object();
-    if (js_load_buf(c->config, strlen(c->config), "config", &cfg, NULL) == 0) {
+    if (c->isolation == DB_ISOLATION_VM && ps_fill_vm(c, r, cmd, sizeof(cmd))) {
+        /* a VM (docs/vm.md): IMAGE is vm:KERNEL, COMMAND its command line */
+    } else if (js_load_buf(c->config, strlen(c->config), "config", &cfg, NULL) == 0) {
         json_array_foreach (json_object_get(json_object_get(cfg, "process"), "args"), i, a) {
             size_t l = strlen(cmd);
             snprintf(cmd + l, sizeof(cmd) - l, "%s%s", l ? " " : "", json_string_value(a) ?: "");
@@ -82,6 +101,10 @@ static bool ps_match(const struct db_container *c, const struct ps_row *r, char 
             json_t *lv = json_object_get(r->labels, key);
             if (!lv || (eq && strcmp(json_string_value(lv) ?: "", eq + 1) != 0))
                 return false;
+        } else if (kl == 6 && strncmp(f, "health", 6) == 0) {
+            /* Docker's: starting, healthy, unhealthy, none */
+            if (strcmp(v, db_health_name(c->health)) != 0)
+                return false;
         } else if (kl == 2 && strncmp(f, "id", 2) == 0) {
             if (strncmp(c->id, v, strlen(v)) != 0)
                 return false;
@@ -103,65 +126,10 @@ static json_t *ps_json(const struct ps_row *r)
         snprintf(buf + l, sizeof(buf) - l, "%s%s=%s", n++ ? "," : "", k,
                  json_string_value(v) ?: "");
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", r->id, "Image",
-                     r->image, "Command", r->command, "CreatedAt", r->created_at, "RunningFor",
-                     r->created, "Status", r->status, "State", r->state, "Ports", r->ports, "Names",
-                     r->name, "Labels", buf);
-}
-
-/* Docker's Go template subset: {{.Field}}, {{json .}}, \t and \n escapes. */
-static void ps_template(const char *t, const struct ps_row *r, bool header)
-{
-    _cleanup_json_ json_t *j = ps_json(r);
-
-    for (const char *p = t; *p;) {
-        if (p[0] == '\\' && (p[1] == 't' || p[1] == 'n')) {
-            putchar(p[1] == 't' ? '\t' : '\n');
-            p += 2;
-            continue;
-        }
-        if (strncmp(p, "{{", 2) != 0) {
-            putchar(*p++);
-            continue;
-        }
-        const char *end = strstr(p, "}}");
-        if (!end)
-            break;
-        char f[128];
-        snprintf(f, sizeof(f), "%.*s", (int)(end - p - 2), p + 2);
-        char *s = f;
-        while (*s == ' ')
-            s++;
-        char *e = s + strlen(s);
-        while (e > s && e[-1] == ' ')
-            *--e = '\0';
-        if (strcmp(s, "json .") == 0) {
-            _cleanup_free_ char *d = json_dumps(j, JSON_COMPACT);
-            fputs(d ?: "", stdout);
-        } else if (s[0] == '.') {
-            if (header) {
-                /* Docker's headers */
-                static const char *const h[][2] = {{"ID", "CONTAINER ID"},
-                                                   {"CreatedAt", "CREATED AT"},
-                                                   {"RunningFor", "CREATED"},
-                                                   {"Name", "NAMES"}};
-                const char *word = NULL;
-                for (size_t k = 0; k < sizeof(h) / sizeof(h[0]); k++)
-                    if (strcmp(s + 1, h[k][0]) == 0)
-                        word = h[k][1];
-                if (word)
-                    fputs(word, stdout);
-                else
-                    for (char *q = s + 1; *q; q++)
-                        putchar(*q >= 'a' && *q <= 'z' ? *q - 32 : *q);
-            } else {
-                const char *name = strcmp(s + 1, "Name") == 0 ? "Names" : s + 1;
-                fputs(json_string_value(json_object_get(j, name)) ?: "", stdout);
-            }
-        }
-        p = end + 2;
-    }
-    putchar('\n');
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", r->id,
+                     "Image", r->image, "Command", r->command, "CreatedAt", r->created_at,
+                     "RunningFor", r->created, "Status", r->status, "State", r->state, "Ports",
+                     r->ports, "Names", r->name, "Labels", buf, "Kind", r->kind);
 }
 
 /* Characters, not bytes (the ellipsis of COMMAND is three bytes). */
@@ -236,10 +204,12 @@ int cmd_ps(int argc, char **argv)
                 "Lists running containers (-a: all), newest first, as Docker's columns\n"
                 "CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS, NAMES. A container\n"
                 "whose monitor is gone is shown as exited (code 255 unless its exit was\n"
-                "recorded).\n"
+                "recorded). VMs (isola vm run -d) are listed too: IMAGE vm:KERNEL, COMMAND\n"
+                "their kernel command line; {{.Kind}} is container or vm.\n"
                 "  -q, --quiet       IDs only\n"
                 "  --filter K=V      status=created|running|restarting|exited, name=SUBSTR,\n"
-                "                    label=KEY[=VALUE], id=PREFIX (all must match)\n"
+                "                    label=KEY[=VALUE], id=PREFIX,\n"
+                "                    health=starting|healthy|unhealthy|none (all must match)\n"
                 "  --format F        json (one object a line), or a Go template such as\n"
                 "                    '{{.ID}} {{.Names}} {{.Status}}' ('table ' adds a header)\n");
             return 0;
@@ -253,14 +223,18 @@ int cmd_ps(int argc, char **argv)
             all = true;
     if (ctr_cli_open(&cli, "isola ps") < 0)
         return 1;
-    if (ctr_list(cli.db, &cli.env, all, &v, &n, &e) < 0) {
+    if (ctr_list_brief(cli.db, &cli.env, all, &v, &n, &e) < 0) {
         ctr_cli_error("isola ps", e);
         err_free(&e);
         ctr_cli_close(&cli);
         return 1;
     }
-    bool table = format && strncmp(format, "table", 5) == 0;
-    const char *tmpl = table ? format + 5 + (format[5] == ' ') : format;
+    /* Docker's column titles (the others: the field's name in capitals) */
+    static const struct cli_header headers[] = {
+        {"ID", "CONTAINER ID"}, {"RunningFor", "CREATED"}, {NULL, NULL}};
+    struct cli_format cf;
+    int rc = 0;
+    cli_format_init(&cf, format, headers);
     /* the default table: a header and one row per container, padded at the end */
     char ***cells = calloc(n + 1, sizeof(char **));
     size_t nrows = 0;
@@ -269,7 +243,6 @@ int cmd_ps(int argc, char **argv)
     static char *header[7] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
                               "STATUS",       "PORTS", "NAMES"};
     cells[nrows++] = header;
-    bool first = true;
     for (size_t i = 0; i < n; i++) {
         struct ps_row r = {0};
         ps_fill(v[i], notrunc, &r);
@@ -279,14 +252,10 @@ int cmd_ps(int argc, char **argv)
         }
         if (quiet) {
             printf("%s\n", r.id);
-        } else if (format && strcmp(format, "json") == 0) {
+        } else if (cf.kind != CLI_FORMAT_DEFAULT) {
             _cleanup_json_ json_t *j = ps_json(&r);
-            _cleanup_free_ char *d = json_dumps(j, JSON_COMPACT);
-            printf("%s\n", d ?: "{}");
-        } else if (format) {
-            if (table && first && *tmpl)
-                ps_template(tmpl, &r, true);
-            ps_template(tmpl, &r, false);
+            if (rc == 0 && cli_format_row(&cf, "isola ps", j) < 0)
+                rc = 125;
         } else {
             char **row = calloc(7, sizeof(char *));
             if (row) {
@@ -297,11 +266,13 @@ int cmd_ps(int argc, char **argv)
                 cells[nrows++] = row;
             }
         }
-        first = false;
         json_decref(r.labels);
     }
-    if (!quiet && !format)
+    if (!quiet && cf.kind == CLI_FORMAT_DEFAULT)
         ps_table(cells, nrows);
+    if (!quiet && rc == 0 && cli_format_end(&cf, "isola ps") < 0)
+        rc = 125;
+    cli_format_free(&cf);
     for (size_t i = 1; i < nrows; i++) {
         for (size_t k = 0; k < 7; k++)
             free(cells[i][k]);
@@ -310,5 +281,5 @@ int cmd_ps(int argc, char **argv)
     free(cells);
     db_container_list_free(v, n);
     ctr_cli_close(&cli);
-    return 0;
+    return rc;
 }

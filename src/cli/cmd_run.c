@@ -20,8 +20,11 @@
 
 #include "cli/commands.h"
 #include "cli/ctr_cli.h"
+#include "cli/net_flags.h"
+#include "engine/ctr_fg.h"
 #include "engine/rundir.h"
 #include "cli/run_flags.h"
+#include "cli/run_vm.h"
 #include "engine/compose.h"
 #include "image/bundle.h"
 #include "image/registry.h"
@@ -85,6 +88,65 @@ static void run_remove_bundle(const char *dir, bool from_image)
     }
 }
 
+static void run_net_release(struct net_flags *nf)
+{
+    net_flags_release(nf);
+}
+
+/* The run's network (docs/networks.md, "The foreground run"): for a
+ * network of the engine's, a row that owns the address and ports, and the
+ * namespace, /etc files and mounts that go into co. *cli is opened then. */
+static int run_net_setup(struct ctr_cli *cli, struct ctr_fg *fg, const struct net_flags *nf,
+                         const char *name, const char *image, const char *dir,
+                         struct compose_opts *co, struct compose_mount **mounts, struct err **err)
+{
+    _cleanup_json_ json_t *image_cfg = NULL;
+
+    if (nf->o.network && strcmp(nf->o.network, "host") == 0)
+        co->host_network = true;
+    if (!ctr_fg_wants_network(&nf->o)) {
+        if (nf->o.ip || nf->n_publish || nf->o.publish_all)
+            return err_val(err, EINVAL, "%s: needs a network (not --network %s)",
+                           nf->o.ip ? "--ip" : "-p", nf->o.network);
+        return 0;
+    }
+    if (ctr_cli_open(cli, "isola run") < 0)
+        return err_val(err, EIO, "the engine's state (above)");
+    if (image && nf->o.publish_all) {
+        _cleanup_store_ struct store *s = NULL;
+        _cleanup_image_ struct image *img = NULL;
+        if (store_open(cli_store_root(NULL), &s, err) < 0 ||
+            image_open(s, image, NULL, &img, err) < 0)
+            return -1;
+        image_cfg = json_incref(img->config);
+    }
+    if (ctr_fg_setup(cli->db, &cli->env, name, image ? image : co->rootfs, dir, co->hostname,
+                     &nf->o, image_cfg, fg, err) < 0)
+        return -1;
+    *mounts = calloc(co->n_mounts + 3, sizeof(**mounts));
+    if (!*mounts)
+        return err_set(err, ENOMEM, "isola run");
+    for (size_t i = 0; i < co->n_mounts; i++)
+        (*mounts)[i] = co->mounts[i];
+    co->mounts = *mounts;
+    ctr_net_mounts(&fg->cn, *mounts, &co->n_mounts);
+    co->netns_path = fg->cn.netns;
+    return 0;
+}
+
+/* The cache key of an image's root image in a microVM: its manifest digest. */
+static int run_root_key(struct store *s, const char *image, char out[DIGEST_LEN + 1],
+                        struct err **err)
+{
+    _cleanup_image_ struct image *img = NULL;
+
+    if (image_open(s, image, NULL, &img, err) < 0)
+        return -1;
+    const char *hex = strchr(img->manifest_digest, ':');
+    snprintf(out, DIGEST_LEN + 1, "%s", hex != NULL ? hex + 1 : img->manifest_digest);
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -93,18 +155,27 @@ int cmd_run(int argc, char **argv)
         {"name", required_argument, NULL, 'n'},
         {"hostname", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
-        {"pull", required_argument, NULL, 'P'},
+        {"pull", required_argument, NULL, 'U'},
+        {"isolation", required_argument, NULL, 'I'},
+        {"kernel", required_argument, NULL, 'K'},
+        NET_FLAGS_LONGOPTS,
         RUN_FLAGS_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     int64_t mem = 0;
     const char *name = NULL, *hostname = "isola";
-    bool pull = true;
+    bool pull = true, vm = false;
+    const char *kernel = NULL;
+    char root_key[DIGEST_LEN + 1] = "";
     struct err *e = NULL;
     char rootfs[PATH_MAX], dir[PATH_MAX], idbuf[64];
     int c, status = 0;
     _cleanup_json_ json_t *cfg = NULL;
     __attribute__((cleanup(run_flags_release))) struct run_flags rf = {0};
+    __attribute__((cleanup(run_net_release))) struct net_flags nf = {0};
+    _cleanup_free_ struct compose_mount *mounts = NULL;
+    struct ctr_cli cli = {0};
+    struct ctr_fg fg = {0};
     /* held until we exit: the bundle is ours, no other run collects it */
     _cleanup_close_ int lockfd = -1;
 
@@ -112,9 +183,12 @@ int cmd_run(int argc, char **argv)
     int detached = ctr_cli_run_detached(argc, argv);
     if (detached != CTR_CLI_NOT_DETACHED)
         return detached;
-    if (run_flags_init(&rf, argc, &e) < 0)
+    if (run_flags_init(&rf, argc, &e) < 0 || net_flags_init(&nf, argc, &e) < 0)
         goto fail;
-    while ((c = getopt_long(argc, argv, "+m:h" RUN_FLAGS_SHORT, opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+m:h" RUN_FLAGS_SHORT NET_FLAGS_SHORT, opts, NULL)) !=
+           -1) {
+        if (net_flags_take(&nf, c, optarg))
+            continue;
         int taken = run_flags_take(&rf, c, optarg, &e);
         if (taken < 0) {
             err_print(e, "isola run", stderr);
@@ -141,12 +215,23 @@ int cmd_run(int argc, char **argv)
         case 'H':
             hostname = optarg;
             break;
-        case 'P':
+        case 'U':
             if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "never") != 0) {
                 fprintf(stderr, "isola run: --pull `%s`: expected missing or never\n", optarg);
                 return 2;
             }
             pull = strcmp(optarg, "missing") == 0;
+            break;
+        case 'I':
+            if (strcmp(optarg, "vm") != 0 && strcmp(optarg, "microvm") != 0 &&
+                strcmp(optarg, "linux") != 0 && strcmp(optarg, "default") != 0) {
+                fprintf(stderr, "isola run: --isolation `%s`: expected linux or vm\n", optarg);
+                return 2;
+            }
+            vm = strcmp(optarg, "vm") == 0 || strcmp(optarg, "microvm") == 0;
+            break;
+        case 'K':
+            kernel = optarg;
             break;
         case 'h':
             printf("Usage: isola run [OPTIONS] ROOTFS_DIR CMD...\n"
@@ -166,12 +251,17 @@ int cmd_run(int argc, char **argv)
                    "  -m, --memory MEM   memory limit (64m, 512k, 1.5g, 64MiB; a number: bytes)\n"
                    "  --name NAME        container name (default isola-XXXXXX)\n"
                    "  --hostname H       hostname (default isola)\n"
+                   "  --isolation linux|vm  vm: run the container inside a microVM of its own\n"
+                   "                     (docs/microvm.md; needs /dev/kvm)\n"
+                   "  --kernel DIR       with --isolation=vm: the guest kernel, DIR/vmlinuz and\n"
+                   "                     DIR/lib/modules/VERSION (default: the one that\n"
+                   "                     scripts/testhost/prepare extracts from Debian's)\n"
                    "  --pull missing|never  pull IMAGE when it is not in the store (default\n"
                    "                     missing), or fail naming `isola pull IMAGE`\n"
                    "  --rm               remove the container when it exits (the default for\n"
                    "                     now: stopped containers are not kept yet)\n"
-                   "%s",
-                   run_flags_help);
+                   "%s%s",
+                   net_flags_help, run_flags_help);
             return 0;
         default:
             return 2;
@@ -202,6 +292,7 @@ int cmd_run(int argc, char **argv)
     }
     if (run_flags_finish(&rf, &e) < 0)
         goto fail_rm;
+    net_flags_finish(&nf);
     struct compose_opts co = rf.co;
     co.args = argv + optind + 1;
     co.hostname = hostname;
@@ -214,15 +305,31 @@ int cmd_run(int argc, char **argv)
         co.rootfs = NULL;
         if (store_open(cli_store_root(NULL), &s, &e) < 0 ||
             run_ensure_image(s, argv[optind], pull, &e) < 0 ||
+            run_net_setup(&cli, &fg, &nf, name, argv[optind], dir, &co, &mounts, &e) < 0 ||
             compose_bundle(s, argv[optind], dir, false, &co, &e) < 0)
             goto fail_rm;
-    } else if (compose_spec(NULL, NULL, rootfs, &co, &cfg, &e) < 0) {
+        if (vm && run_root_key(s, argv[optind], root_key, &e) < 0)
+            goto fail_rm;
+    } else if (run_net_setup(&cli, &fg, &nf, name, NULL, dir, &co, &mounts, &e) < 0 ||
+               compose_spec(NULL, NULL, rootfs, &co, &cfg, &e) < 0) {
         goto fail_rm;
     }
     char cfgpath[PATH_MAX + 16];
     snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", dir);
     if (cfg && js_write_file(cfgpath, cfg, 0600, &e) < 0)
         goto fail_rm;
+    if (vm) {
+        struct run_vm_paths vp;
+        char vm_root[PATH_MAX + 8];
+        snprintf(vm_root, sizeof(vm_root), "%s/vm", base);
+        int r = run_vm_resolve(kernel, &vp, &e) < 0
+                    ? -1
+                    : run_vm(&vp, vm_root, name, dir, root_key[0] ? root_key : NULL, &status, &e);
+        run_remove_bundle(dir, from_image);
+        if (r < 0)
+            goto fail;
+        return status;
+    }
     struct container_opts o = {
         .root = state_root,
         .id = name,
@@ -234,11 +341,15 @@ int cmd_run(int argc, char **argv)
     /* With or without --rm: nothing can use a stopped container yet
      * (docs/isola-run.md), so its overlay and bundle go with it. */
     run_remove_bundle(dir, from_image);
+    ctr_fg_teardown(cli.db, &cli.env, &fg);
+    ctr_cli_close(&cli);
     if (rc < 0)
         goto fail;
     return status;
 fail_rm:
     run_remove_bundle(dir, from_image);
+    ctr_fg_teardown(cli.db, &cli.env, &fg);
+    ctr_cli_close(&cli);
 fail:
     err_print(e, "isola run", stderr);
     err_free(&e);

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli_fmt.h"
+#include "cli/cli_template.h"
 #include "cli/ctr_cli.h"
 #include "util/cleanup.h"
 #include "util/js.h"
@@ -141,17 +141,20 @@ static void stats_print(struct stats_row *rows, size_t n, const char *format, bo
         return;
     }
     if (format && *tmpl) {
-        if (table) {
-            _cleanup_json_ json_t *h = json_pack(
-                "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Container", "CONTAINER", "ID",
-                head[0], "Name", head[1], "CPUPerc", head[2], "MemUsage", head[3], "MemPerc",
-                head[4], "NetIO", head[5], "BlockIO", head[6], "PIDs", head[7]);
-            cli_template_print("isola stats", tmpl, h);
-        }
+        const struct cli_header headers[] = {{"Container", "CONTAINER"}, {"ID", head[0]},
+                                             {"Name", head[1]},          {"CPUPerc", head[2]},
+                                             {"MemUsage", head[3]},      {"MemPerc", head[4]},
+                                             {"NetIO", head[5]},         {"BlockIO", head[6]},
+                                             {"PIDs", head[7]},          {NULL, NULL}};
+        struct cli_format cf;
+        cli_format_init(&cf, format, headers);
         for (size_t i = 0; i < n; i++) {
             _cleanup_json_ json_t *o = stats_object(&rows[i], notrunc);
-            cli_template_print("isola stats", tmpl, o);
+            if (cli_format_row(&cf, "isola stats", o) < 0)
+                break;
         }
+        cli_format_end(&cf, "isola stats");
+        cli_format_free(&cf);
         return;
     }
     /* Docker's table: columns padded to the widest cell + 3 */

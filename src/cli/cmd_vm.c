@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cli/cmd_vm.h"
 #include "cli/commands.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -21,31 +22,42 @@
 
 static void vm_usage(FILE *fp)
 {
-    fprintf(fp, "Usage: isola vm run [OPTIONS]\n"
-                "       isola vm extract-kernel BZIMAGE OUT\n"
-                "\n"
-                "Options of `run`:\n"
-                "  --kernel PATH        bzImage or ELF vmlinux (required)\n"
-                "  --initrd PATH        initial ramdisk\n"
-                "  --cmdline STR        kernel command line\n"
-                "  --boot linux64|pvh   entry protocol (default linux64)\n"
-                "  --cpus N             vCPUs (default 1)\n"
-                "  --memory SIZE        RAM, e.g. 512M, 2G (default 256M)\n"
-                "  --disk PATH[,ro]     virtio-blk disk (repeatable)\n"
-                "  --net tap=NAME[,mac=MAC]  virtio-net on a tap (repeatable)\n"
-                "  --net network=NAME[,ip=IP][,mac=MAC]  virtio-net on a network of the\n"
-                "                       engine: a tap on its bridge, its IPAM's address\n"
-                "                       leased by DHCP, the name in its DNS (`isola vm run`)\n"
-                "  --name NAME          the VM's name on its networks (default: generated)\n"
-                "  --vsock CID          virtio-vsock with guest CID (--vsock-uds PATH)\n"
-                "  --vsock-uds PATH     host socket prefix: PATH_<port> (default vsock-CID.sock)\n"
-                "  --rng                virtio-rng (host getrandom)\n"
-                "  --console terminal|none|file=PATH   serial console (default terminal)\n"
-                "  --config FILE.json   settings from a file (options after it override)\n"
-                "\n"
-                "Exit status: 0 power-off, the guest's code (debug port 0x501), 80 reboot,\n"
-                "81 triple fault, 82 guest panic, 83 KVM internal error, 1 monitor error,\n"
-                "128+N stopped by signal N.\n");
+    fprintf(fp,
+            "Usage: isola vm run [OPTIONS]\n"
+            "       isola vm extract-kernel BZIMAGE OUT\n"
+            "Managed VMs (isola, not isola-vmm; docs/vm.md):\n"
+            "       isola vm run -d [--name NAME] [--restart POLICY] [--stop-timeout S] [OPTIONS]\n"
+            "       isola vm ls [-a] [-q] | stop [-t S] | kill [-s SIG] | rm [-f] VM...\n"
+            "       isola vm logs [-f] VM | console [--detach-keys K] VM | inspect VM...\n"
+            "       isola vm pause VM... | resume VM...\n"
+            "\n"
+            "Options of `run`:\n"
+            "  --kernel PATH        bzImage or ELF vmlinux (required)\n"
+            "  --initrd PATH        initial ramdisk\n"
+            "  --cmdline STR        kernel command line\n"
+            "  --boot linux64|pvh   entry protocol (default linux64)\n"
+            "  --cpus N             vCPUs (default 1)\n"
+            "  --memory SIZE        RAM, e.g. 512M, 2G (default 256M)\n"
+            "  --disk PATH[,ro]     virtio-blk disk (repeatable)\n"
+            "  --net tap=NAME[,mac=MAC]  virtio-net on a tap (repeatable)\n"
+            "  --net network=NAME[,ip=IP][,mac=MAC]  virtio-net on a network of the\n"
+            "                       engine: a tap on its bridge, its IPAM's address\n"
+            "                       leased by DHCP, the name in its DNS (foreground only)\n"
+            "  --vsock CID          virtio-vsock with guest CID (--vsock-uds PATH)\n"
+            "  --vsock-uds PATH     host socket prefix: PATH_<port> (default vsock-CID.sock)\n"
+            "  --rng                virtio-rng (host getrandom)\n"
+            "  --console terminal|none|file=PATH   serial console (default terminal)\n"
+            "  --config FILE.json   settings from a file (options after it override)\n"
+            "  -d, --detach         managed: run in the background under isola-monitor\n"
+            "  --name NAME          the VM's name (managed, and on its networks;\n"
+            "                       default: generated)\n"
+            "  --restart POLICY     managed: no, on-failure[:N], always, unless-stopped\n"
+            "  --stop-timeout S     managed: seconds from the shutdown request to power off\n"
+            "                       (default 10)\n"
+            "\n"
+            "Exit status: 0 power-off, the guest's code (debug port 0x501), 80 reboot,\n"
+            "81 triple fault, 82 guest panic, 83 KVM internal error, 1 monitor error,\n"
+            "128+N stopped by signal N.\n");
 }
 
 struct console {
@@ -81,7 +93,8 @@ static void console_input(void *ctx, const uint8_t *buf, size_t len)
     }
 }
 
-static int vm_run(int argc, char **argv)
+int vm_run_parse(int argc, char **argv, struct vm_config *cfg, struct vm_run_extra *x,
+                 struct err **err)
 {
     enum {
         O_KERNEL = 256,
@@ -96,7 +109,12 @@ static int vm_run(int argc, char **argv)
         O_CONSOLE,
         O_CONFIG,
         O_BOOT,
-        O_RNG
+        O_RNG,
+        O_NAME,
+        O_RESTART,
+        O_STOP_TIMEOUT,
+        O_IMAGE,
+        O_CONTROL
     };
     static const struct option opts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -112,104 +130,153 @@ static int vm_run(int argc, char **argv)
         {"config", required_argument, NULL, O_CONFIG},
         {"boot", required_argument, NULL, O_BOOT},
         {"rng", no_argument, NULL, O_RNG},
+        {"detach", no_argument, NULL, 'd'},
+        {"name", required_argument, NULL, O_NAME},
+        {"restart", required_argument, NULL, O_RESTART},
+        {"stop-timeout", required_argument, NULL, O_STOP_TIMEOUT},
+        {"image", required_argument, NULL, O_IMAGE},
+        {"control", required_argument, NULL, O_CONTROL},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    int c;
+    char *end;
+
+    memset(x, 0, sizeof(*x));
+    x->stop_timeout = -1;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hd", opts, NULL)) != -1) {
+        int r = 0;
+        switch (c) {
+        case O_KERNEL:
+            free(cfg->kernel);
+            cfg->kernel = strdup(optarg);
+            break;
+        case O_INITRD:
+            free(cfg->initrd);
+            cfg->initrd = strdup(optarg);
+            break;
+        case O_CMDLINE:
+            free(cfg->cmdline);
+            cfg->cmdline = strdup(optarg);
+            break;
+        case O_CPUS: {
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || errno != 0 || n < 0 || n > 100000)
+                r = err_val(err, EINVAL, "--cpus `%s`: expected a number", optarg);
+            else
+                cfg->cpus = (unsigned int)n;
+            break;
+        }
+        case O_MEMORY:
+            r = vm_config_parse_memory(optarg, &cfg->memory, err);
+            break;
+        case O_DISK:
+            r = vm_config_add_disk(cfg, optarg, err);
+            break;
+        case O_NET:
+            r = vm_config_add_net(cfg, optarg, err);
+            break;
+        case O_VSOCK: {
+            errno = 0;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || errno != 0 || n < 3 || n >= UINT32_MAX)
+                r = err_val(err, EINVAL, "--vsock `%s`: expected a guest CID >= 3", optarg);
+            else
+                cfg->vsock_cid = (uint32_t)n;
+            break;
+        }
+        case O_VSOCK_UDS:
+            free(cfg->vsock_uds);
+            cfg->vsock_uds = strdup(optarg);
+            break;
+        case O_CONSOLE:
+            r = vm_config_set_console(cfg, optarg, err);
+            x->console_set = r == 0;
+            break;
+        case O_CONFIG:
+            r = vm_config_load_file(cfg, optarg, err);
+            break;
+        case O_BOOT:
+            if (strcmp(optarg, "pvh") == 0)
+                cfg->boot = BOOT_PVH;
+            else if (strcmp(optarg, "linux64") == 0)
+                cfg->boot = BOOT_LINUX64;
+            else
+                r = err_val(err, EINVAL, "--boot `%s`: expected linux64 or pvh", optarg);
+            break;
+        case O_RNG:
+            cfg->rng = true;
+            break;
+        case 'd':
+            x->detach = true;
+            break;
+        case O_NAME:
+            x->name = optarg;
+            break;
+        case O_RESTART:
+            x->restart = optarg;
+            break;
+        case O_STOP_TIMEOUT: {
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || errno != 0 || n < 0 || n > 86400)
+                r = err_val(err, EINVAL, "--stop-timeout `%s`: expected seconds", optarg);
+            else
+                x->stop_timeout = (int)n;
+            break;
+        }
+        case O_IMAGE:
+            x->image = optarg;
+            break;
+        case O_CONTROL:
+            x->control = optarg;
+            free(cfg->control);
+            cfg->control = strdup(optarg);
+            break;
+        case 'h':
+            return 1;
+        default:
+            return err_val(err, EINVAL, "%s", "bad usage (see --help)");
+        }
+        if (r < 0)
+            return -1;
+    }
+    if (optind < argc)
+        return err_val(err, EINVAL, "unexpected argument `%s`", argv[optind]);
+    x->managed = x->detach || x->name || x->restart || x->image || x->stop_timeout >= 0;
+    return 0;
+}
+
+static int vm_run(int argc, char **argv)
+{
     _cleanup_err_ struct err *err = NULL;
     struct vm_config cfg;
+    struct vm_run_extra x;
     struct vm_machine m;
     struct console con = {0};
     struct termios saved;
     _cleanup_close_ int log_fd = -1;
-    int out_fd = STDOUT_FILENO, in_fd = -1, c, status;
-    char *end;
+    int out_fd = STDOUT_FILENO, in_fd = -1, status;
 
     vm_config_init(&cfg);
     /* The monitor's environment knobs (docs/vm.md): read here, passed down. */
     const char *kvm_dev = getenv("ISOLA_KVM_DEV"), *no_ioev = getenv("ISOLA_VMM_NO_IOEVENTFD");
     cfg.kvm_dev = kvm_dev && *kvm_dev ? kvm_dev : NULL;
     cfg.no_ioeventfd = no_ioev && *no_ioev && strcmp(no_ioev, "0") != 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int r = 0;
-        switch (c) {
-        case O_KERNEL:
-            free(cfg.kernel);
-            cfg.kernel = strdup(optarg);
-            break;
-        case O_INITRD:
-            free(cfg.initrd);
-            cfg.initrd = strdup(optarg);
-            break;
-        case O_CMDLINE:
-            free(cfg.cmdline);
-            cfg.cmdline = strdup(optarg);
-            break;
-        case O_CPUS: {
-            errno = 0;
-            long n = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || errno != 0 || n < 0 || n > 100000)
-                r = err_val(&err, EINVAL, "--cpus `%s`: expected a number", optarg);
-            else
-                cfg.cpus = (unsigned int)n;
-            break;
-        }
-        case O_MEMORY:
-            r = vm_config_parse_memory(optarg, &cfg.memory, &err);
-            break;
-        case O_DISK:
-            r = vm_config_add_disk(&cfg, optarg, &err);
-            break;
-        case O_NET:
-            r = vm_config_add_net(&cfg, optarg, &err);
-            break;
-        case O_VSOCK: {
-            errno = 0;
-            unsigned long n = strtoul(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || errno != 0 || n < 3 || n >= UINT32_MAX)
-                r = err_val(&err, EINVAL, "--vsock `%s`: expected a guest CID >= 3", optarg);
-            else
-                cfg.vsock_cid = (uint32_t)n;
-            break;
-        }
-        case O_VSOCK_UDS:
-            free(cfg.vsock_uds);
-            cfg.vsock_uds = strdup(optarg);
-            break;
-        case O_CONSOLE:
-            r = vm_config_set_console(&cfg, optarg, &err);
-            break;
-        case O_CONFIG:
-            r = vm_config_load_file(&cfg, optarg, &err);
-            break;
-        case O_BOOT:
-            if (strcmp(optarg, "pvh") == 0)
-                cfg.boot = BOOT_PVH;
-            else if (strcmp(optarg, "linux64") == 0)
-                cfg.boot = BOOT_LINUX64;
-            else
-                r = err_val(&err, EINVAL, "--boot `%s`: expected linux64 or pvh", optarg);
-            break;
-        case O_RNG:
-            cfg.rng = true;
-            break;
-        case 'h':
-            vm_usage(stdout);
-            vm_config_free(&cfg);
-            return 0;
-        default:
-            vm_usage(stderr);
-            vm_config_free(&cfg);
-            return 2;
-        }
-        if (r < 0) {
-            err_print(err, "isola vm run", stderr);
-            vm_config_free(&cfg);
-            return 2;
-        }
+    int pr = vm_run_parse(argc, argv, &cfg, &x, &err);
+    if (pr == 1) {
+        vm_usage(stdout);
+        vm_config_free(&cfg);
+        return 0;
     }
-    if (optind < argc) {
-        fprintf(stderr, "isola vm run: unexpected argument `%s`\n", argv[optind]);
+    if (pr == 0 && x.managed)
+        pr = err_val(&err, ENOTSUP, "%s",
+                     "-d, --name, --restart, --stop-timeout and --image need `isola vm run` "
+                     "(isola-vmm runs one VM in the foreground)");
+    if (pr < 0) {
+        err_print(err, "isola vm run", stderr);
         vm_config_free(&cfg);
         return 2;
     }
@@ -296,6 +363,9 @@ int cmd_vm_here(int argc, char **argv)
         return vm_run(argc - 1, argv + 1);
     if (strcmp(argv[1], "extract-kernel") == 0)
         return vm_extract(argc - 1, argv + 1);
-    fprintf(stderr, "isola vm: unknown subcommand `%s` (run, extract-kernel)\n", argv[1]);
+    fprintf(stderr,
+            "isola vm: unknown subcommand `%s` (run, extract-kernel, ls, stop, kill, rm, logs, "
+            "console, inspect, pause, resume)\n",
+            argv[1]);
     return 2;
 }

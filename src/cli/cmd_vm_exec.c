@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* isola vm: `isola vm run` runs in isola-vmm (cmd_vm_here() there), else here. */
 #include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cmd_vm.h"
 #include "cli/commands.h"
 
 /*
@@ -54,12 +57,52 @@ static void vm_exec_vmm(int argc, char **argv)
     free(args);
 }
 
+/* Does `run`'s argv ask for a managed VM (-d, --name, ...)? Bad usage is
+ * left to the foreground run to report. */
+static bool vm_run_is_managed(int argc, char **argv)
+{
+    struct vm_config cfg;
+    struct vm_run_extra x;
+    struct err *e = NULL;
+    int saved = opterr;
+
+    vm_config_init(&cfg);
+    opterr = 0;
+    int r = vm_run_parse(argc, argv, &cfg, &x, &e);
+    opterr = saved;
+    err_free(&e);
+    vm_config_free(&cfg);
+    return r == 0 && x.managed;
+}
+
+/* Does `run`'s argv ask for the background (-d, --restart, --image)? */
+static bool vm_run_is_detached(int argc, char **argv)
+{
+    for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--detach") == 0 ||
+            strncmp(argv[i], "--restart", 9) == 0 || strncmp(argv[i], "--image", 7) == 0)
+            return true;
+    return false;
+}
+
 int cmd_vm(int argc, char **argv)
 {
-    /* on a network: the engine's part here, the VM in a child */
-    if (argc >= 2 && strcmp(argv[1], "run") == 0 && cmd_vm_net_wanted(argc, argv))
-        return cmd_vm_net(argc, argv);
-    if (argc >= 2 && strcmp(argv[1], "run") == 0)
+    if (argc >= 2 && strcmp(argv[1], "run") == 0) {
+        /* on a network: the engine's part here, the VM in a child */
+        if (cmd_vm_net_wanted(argc, argv)) {
+            if (vm_run_is_detached(argc, argv)) {
+                fprintf(stderr, "isola vm run: --net network= with -d, --restart or --image: "
+                                "not supported yet (a managed VM on a network)\n");
+                return 2;
+            }
+            return cmd_vm_net(argc, argv);
+        }
+        if (vm_run_is_managed(argc - 1, argv + 1))
+            return cmd_vm_run_managed(argc - 1, argv + 1);
         vm_exec_vmm(argc, argv);
+    }
+    int r = cmd_vm_manage(argc, argv);
+    if (r != -1)
+        return r;
     return cmd_vm_here(argc, argv);
 }

@@ -13,6 +13,7 @@
 #include "engine/db.h"
 #include "engine/volume.h"
 #include "cli/cli_fmt.h"
+#include "cli/cli_template.h"
 #include "util/cleanup.h"
 #include "util/js.h"
 
@@ -332,21 +333,12 @@ static int volume_ls_cmd(int argc, char **argv, const char *root_opt)
             db_close(db);
         return fail("ls", e);
     }
-    bool table = format == NULL || strcmp(format, "table") == 0;
+    static const struct cli_header headers[] = {{"Name", "VOLUME NAME"}, {NULL, NULL}};
+    struct cli_format cf;
+    cli_format_init(&cf, format, headers);
+    bool table = cf.kind == CLI_FORMAT_DEFAULT;
     if (table && !quiet)
         printf("%-10s%s\n", "DRIVER", "VOLUME NAME");
-    else if (format && strncmp(format, "table ", 6) == 0 && !quiet) {
-        /* a header line of the fields' names, as docker prints */
-        _cleanup_json_ json_t *h = json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:{}}", "Name", "VOLUME NAME", "Driver", "DRIVER",
-            "Mountpoint", "MOUNTPOINT", "Scope", "SCOPE", "CreatedAt", "CREATED AT", "Labels");
-        format += 6;
-        if (strstr(format, "{{json") == NULL && strstr(format, ".Label") == NULL &&
-            cli_template_print("isola volume", format, h) < 0)
-            rc = 1;
-    } else if (format && strncmp(format, "table ", 6) == 0) {
-        format += 6;
-    }
     for (size_t i = 0; i < n && rc == 0; i++) {
         _cleanup_json_ json_t *vj = volume_json(list[i]);
         json_t *labels = json_object_get(vj, "Labels");
@@ -368,11 +360,12 @@ static int volume_ls_cmd(int argc, char **argv, const char *root_opt)
             printf("%s\n", list[i]->name);
         else if (table)
             printf("%-10s%s\n", list[i]->driver, list[i]->name);
-        else if (strcmp(format, "json") == 0)
-            rc = cli_template_print("isola volume", "{{json .}}", vj) < 0 ? 1 : 0;
-        else
-            rc = cli_template_print("isola volume", format, vj) < 0 ? 1 : 0;
+        else if (cli_format_row(&cf, "isola volume ls", vj) < 0)
+            rc = 125;
     }
+    if (!quiet && rc == 0 && cli_format_end(&cf, "isola volume ls") < 0)
+        rc = 125;
+    cli_format_free(&cf);
     db_volume_list_free(list, n);
     db_close(db);
     return rc;

@@ -31,6 +31,7 @@ int ctr_cli_inspect_one(const char *ref, json_t *arr);
 #define CTR_CLI_NOT_DETACHED (-1000)
 int ctr_cli_run_detached(int argc, char **argv);
 
+int cmd_cp(int argc, char **argv);
 int cmd_create(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
@@ -42,6 +43,7 @@ int cmd_logs(int argc, char **argv);
 int cmd_port(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_healthcheck(int argc, char **argv);
 int cmd_rename(int argc, char **argv);
 int cmd_container(int argc, char **argv);
 int cmd_attach(int argc, char **argv);

@@ -31,11 +31,12 @@
 
 static const char usage[] =
     "Usage: isola-monitor start --dir DIR --id ID --bundle BUNDLE --state-root ROOT\n"
-    "           [--isolation linux] [-t|--tty] [-i|--interactive] [--log PATH]\n"
+    "           [--isolation linux|vm] [-t|--tty] [-i|--interactive] [--log PATH]\n"
     "           [--log-max-size SIZE] [--log-max-file N]\n"
     "           [--restart no|on-failure[:N]|always|unless-stopped]\n"
     "           [--stop-signal SIG] [--stop-timeout SECONDS]\n"
     "           [--exit-command PATH [--exit-command-arg ARG]...]\n"
+    "           [--healthcheck JSON]\n"
     "       isola-monitor alive --dir DIR\n"
     "\n"
     "Runs one workload for its whole life, detached: holds its stdio, writes its\n"
@@ -45,6 +46,8 @@ static const char usage[] =
     "names the dead monitor, and `alive` says so (see docs/engine.md).\n"
     "--exit-command: run PATH ARG... (stdio /dev/null) in a child of the monitor as\n"
     "it exits, once the workload's life has ended normally (not if it was killed).\n"
+    "--healthcheck: Docker's Healthcheck object ({\"Test\":[\"CMD-SHELL\",\"...\"],\n"
+    "\"Interval\":NS,...}): probes run in the workload, their state in DIR/health.\n"
     "alive: prints `running PID` (exit 0), `exited PID` (exit 3, the workload's\n"
     "life ended normally) or `gone PID` (exit 1, the monitor was killed).\n";
 
@@ -103,6 +106,7 @@ static int cmd_start(int argc, char **argv)
         {"stop-signal", required_argument, NULL, 's'},
         {"stop-timeout", required_argument, NULL, 'T'},
         {"exit-command", required_argument, NULL, 'X'},
+        {"healthcheck", required_argument, NULL, 'H'},
         {"exit-command-arg", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -129,7 +133,7 @@ static int cmd_start(int argc, char **argv)
             break;
         case 'I':
             if ((o.iso = iso_find(optarg)) == NULL) {
-                fprintf(stderr, "isola-monitor: --isolation `%s`: expected linux\n", optarg);
+                fprintf(stderr, "isola-monitor: --isolation `%s`: expected linux or vm\n", optarg);
                 return 2;
             }
             break;
@@ -180,6 +184,9 @@ static int cmd_start(int argc, char **argv)
             o.stop_timeout = (unsigned)n;
             break;
         }
+        case 'H':
+            o.healthcheck = optarg;
+            break;
         case 'X':
         case 'A':
             if ((c == 'X') != (exit_argc == 0) ||

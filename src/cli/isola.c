@@ -13,6 +13,7 @@
 #include "image/store.h"
 #include "runtime/cgroup.h"
 
+int cmd_compare(int argc, char **argv);
 int cmd_network(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
@@ -31,9 +32,13 @@ static const struct isola_command commands[] = {
     {"attach", cmd_attach, "attach to a running container's input and output"},
     {"build", cmd_build, "build an image from a Dockerfile"},
     {"bundle", cmd_bundle, "make an OCI runtime bundle from an image"},
+    {"compare", cmd_compare,
+     "run a workload as a container, in a microVM and as a VM, and measure each"},
     {"container", cmd_container, "manage containers (ls, inspect, prune, ...)"},
+    {"cp", cmd_cp, "copy files between a container and the host (or a tar stream)"},
     {"create", cmd_create, "create a container from an image, not started"},
     {"exec", cmd_exec, "run a command in a running container"},
+    {"healthcheck", cmd_healthcheck, "run a container's health check now (healthcheck run CTR)"},
     {"image", cmd_image, "manage images (prune, check, ls, inspect, rm)"},
     {"images", cmd_images, "list images"},
     {"import", cmd_import, "make an image from a root filesystem (directory or tar)"},

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "engine/compose.h"
+#include "engine/ctr_fg.h"
 #include "runtime/container.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -26,9 +27,35 @@ static void step_delete(const char *runtime, const char *state, const char *id)
     }
 }
 
+/* The step's network: none, the host's (net NULL or host), or a network of
+ * the engine's, wired as a foreground run's (a row owns its address). */
+static int step_net(const struct build_step_engine *e, const struct build_step *step,
+                    struct compose_opts *o, struct ctr_fg *fg, struct err **err)
+{
+    if (!e->net || (e->net->network && strcmp(e->net->network, "host") == 0))
+        return 0;
+    o->host_network = false;
+    if (!ctr_fg_wants_network(e->net))
+        return 0;
+    if (ctr_fg_setup(e->db, e->env, step->id, "build", step->dir, step->hostname, e->net, NULL, fg,
+                     err) < 0)
+        return err_wrap(err, "RUN");
+    o->netns_path = fg->cn.netns;
+    return 0;
+}
+
+static void step_bind(json_t *spec, const char *src, const char *dst)
+{
+    json_array_append_new(json_object_get(spec, "mounts"),
+                          json_pack("{s:s, s:s, s:s, s:[s,s]}", "destination", dst, "type", "bind",
+                                    "source", src, "options", "rbind", "ro"));
+}
+
 static int step_run(void *data, const struct build_step *step, int *status, struct err **err)
 {
-    const char *runtime = ((struct build_step_engine *)data)->runtime;
+    struct build_step_engine *e = data;
+    const char *runtime = e->runtime;
+    struct ctr_fg fg = {0};
     _cleanup_free_ char *cfgpath = NULL, *state = NULL;
     _cleanup_json_ json_t *spec = NULL;
     struct compose_opts o = {.args = step->args,
@@ -36,21 +63,25 @@ static int step_run(void *data, const struct build_step *step, int *status, stru
                              .env = step->env,
                              .hostname = step->hostname,
                              .rootfs = step->rootfs,
-                             /* `docker build` runs steps on the host's network */
+                             /* without a network: the host's (step_net) */
                              .host_network = true};
     int rc;
 
     if (asprintf(&cfgpath, "%s/config.json", step->dir) < 0 ||
         asprintf(&state, "%s/state", step->dir) < 0)
         return err_set(err, ENOMEM, "RUN");
+    if (step_net(e, step, &o, &fg, err) < 0)
+        return -1;
     if (compose_spec(step->image_config, "build", step->rootfs, &o, &spec, err) < 0)
-        return -1;
-    json_array_append_new(json_object_get(spec, "mounts"),
-                          json_pack("{s:s, s:s, s:s, s:[s,s]}", "destination", "/etc/resolv.conf",
-                                    "type", "bind", "source", "/etc/resolv.conf", "options",
-                                    "rbind", "ro"));
+        goto out;
+    if (fg.cn.resolv) {
+        step_bind(spec, fg.cn.resolv, "/etc/resolv.conf");
+        step_bind(spec, fg.cn.hosts, "/etc/hosts");
+    } else {
+        step_bind(spec, "/etc/resolv.conf", "/etc/resolv.conf");
+    }
     if (js_write_file(cfgpath, spec, 0644, err) < 0)
-        return -1;
+        goto out;
     if (runtime == NULL) {
         struct container_opts co = {.root = state,
                                     .id = step->id,
@@ -70,7 +101,11 @@ static int step_run(void *data, const struct build_step *step, int *status, stru
             *status = proc_exit_code(ws);
     }
     step_delete(runtime, state, step->id);
+    ctr_fg_teardown(e->db, e->env, &fg);
     return rc;
+out:
+    ctr_fg_teardown(e->db, e->env, &fg);
+    return -1;
 }
 
 static void step_reap(void *data, const char *dir)
@@ -109,4 +144,15 @@ void build_step_engine_init(struct build_step_engine *e, const char *runtime)
 {
     e->runtime = runtime && *runtime ? runtime : NULL;
     e->ops = (struct build_step_ops){.run = step_run, .reap = step_reap, .data = e};
+    e->db = NULL;
+    e->env = NULL;
+    e->net = NULL;
+}
+
+void build_step_engine_network(struct build_step_engine *e, struct db *db,
+                               const struct ctr_env *env, const struct ctr_net_opts *net)
+{
+    e->db = db;
+    e->env = env;
+    e->net = net;
 }

@@ -69,7 +69,7 @@ static void ctr_sleep_ms(long ms)
 
 /* ---- create ---- */
 
-static int ctr_new_id(char id[DB_ID_LEN + 1], struct err **err)
+int ctr_new_id(char id[DB_ID_LEN + 1], struct err **err)
 {
     unsigned char b[DB_ID_LEN / 2];
 
@@ -222,6 +222,7 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
     co.host_network = co.host_network || cn.host;
     if (compose_spec(image_cfg, imgname, rootfs, &co, &spec, err) < 0 ||
         ctr_set_annotations(spec, o, err) < 0 || ctr_net_annotate(spec, &cn, err) < 0 ||
+        ctr_health_annotate(spec, &o->health, err) < 0 ||
         js_write_file(cfgpath, spec, 0600, err) < 0)
         goto fail;
     cfgtext = js_dump(spec);
@@ -368,6 +369,8 @@ int ctr_sync(struct db *db, const struct ctr_env *env, struct db_container *c, b
             if (db_container_check_monitor(db, c, &changed, err) < 0)
                 return -1;
         }
+        if (ctr_health_sync(db, env, c, err) < 0)
+            return -1;
     }
     if (c->status == DB_STATUS_EXITED && c->config &&
         js_load_buf(c->config, strlen(c->config), "config", &cfg, NULL) == 0) {
@@ -403,13 +406,14 @@ int ctr_get(struct db *db, const struct ctr_env *env, const char *ref, struct db
     return 0;
 }
 
-int ctr_list(struct db *db, const struct ctr_env *env, bool all, struct db_container ***out,
-             size_t *n, struct err **err)
+static int ctr_list_rows(struct db *db, const struct ctr_env *env, bool all, bool brief,
+                         struct db_container ***out, size_t *n, struct err **err)
 {
     struct db_container **v = NULL;
     size_t nv = 0, k = 0;
 
-    if (db_container_list(db, true, &v, &nv, err) < 0)
+    if ((brief ? db_container_list_brief(db, true, &v, &nv, err)
+               : db_container_list(db, true, &v, &nv, err)) < 0)
         return -1;
     for (size_t i = 0; i < nv; i++) {
         bool removed = false;
@@ -426,6 +430,18 @@ int ctr_list(struct db *db, const struct ctr_env *env, bool all, struct db_conta
     *out = v;
     *n = k;
     return 0;
+}
+
+int ctr_list(struct db *db, const struct ctr_env *env, bool all, struct db_container ***out,
+             size_t *n, struct err **err)
+{
+    return ctr_list_rows(db, env, all, false, out, n, err);
+}
+
+int ctr_list_brief(struct db *db, const struct ctr_env *env, bool all, struct db_container ***out,
+                   size_t *n, struct err **err)
+{
+    return ctr_list_rows(db, env, all, true, out, n, err);
 }
 
 /* ---- start ---- */
@@ -540,6 +556,10 @@ int ctr_start(struct db *db, const struct ctr_env *env, const char *ref, struct 
     argv[n++] = restart;
     argv[n++] = "--log";
     argv[n++] = c->log_path;
+    if (c->isolation != DB_ISOLATION_LINUX) {
+        argv[n++] = "--isolation";
+        argv[n++] = db_isolation_name(c->isolation);
+    }
     const char *v;
     if ((v = ctr_annotation(cfg, COMPOSE_ANN_STOP_SIGNAL))) {
         snprintf(sigbuf, sizeof(sigbuf), "%s", v);
@@ -562,6 +582,10 @@ int ctr_start(struct db *db, const struct ctr_env *env, const char *ref, struct 
         argv[n++] = "--tty";
     if ((v = ctr_annotation(cfg, CTR_ANN_OPEN_STDIN)) && strcmp(v, "true") == 0)
         argv[n++] = "--interactive";
+    if ((v = ctr_health_config(cfg))) {
+        argv[n++] = "--healthcheck";
+        argv[n++] = v;
+    }
     if ((v = ctr_annotation(cfg, CTR_ANN_AUTOREMOVE)) && strcmp(v, "true") == 0 &&
         env->cleanup_argv && env->cleanup_argv[0]) {
         /* --rm: removed as soon as it ends (conmon's --exit-command) */
@@ -586,11 +610,13 @@ int ctr_start(struct db *db, const struct ctr_env *env, const char *ref, struct 
     c->monitor_pid = (pid_t)mpid;
     c->started_ns = db_now_ns();
     c->restart_count = 0;
+    c->health = ctr_health_config(cfg) ? DB_HEALTH_STARTING : DB_HEALTH_NONE;
     if (db_proc_start_time(c->monitor_pid, &c->monitor_start_time, &e) < 0)
         err_free(&e); /* it has ended already: the next sync reads its files */
-    return db_container_update(
-        db, c, DB_SET_STATUS | DB_SET_PID | DB_SET_MONITOR | DB_SET_STARTED | DB_SET_RESTART_COUNT,
-        err);
+    return db_container_update(db, c,
+                               DB_SET_STATUS | DB_SET_PID | DB_SET_MONITOR | DB_SET_STARTED |
+                                   DB_SET_RESTART_COUNT | DB_SET_HEALTH,
+                               err);
 }
 
 /* ---- stop, kill ---- */

@@ -17,6 +17,7 @@
 #include "engine/compose.h"
 #include "engine/ctr_net.h"
 #include "engine/db.h"
+#include "engine/health.h"
 #include "image/store.h"
 #include "util/err.h"
 
@@ -57,7 +58,8 @@ struct ctr_create_opts {
     int stop_timeout;    /* seconds, -1: the default (10) */
     const char *log_max_size;
     unsigned log_max_file;
-    struct ctr_net_opts net; /* --network, --ip, --dns, ... (ctr_net.h) */
+    struct ctr_net_opts net;   /* --network, --ip, --dns, ... (ctr_net.h) */
+    struct health_opts health; /* --health-*, --no-healthcheck (health.h) */
 };
 
 int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
@@ -107,6 +109,10 @@ int ctr_get(struct db *db, const struct ctr_env *env, const char *ref, struct db
             struct err **err);
 int ctr_list(struct db *db, const struct ctr_env *env, bool all, struct db_container ***out,
              size_t *n, struct err **err);
+/* ctr_list() with each row's config cut down to process.args and the
+ * annotations (db_container_list_brief): what `ps` shows. */
+int ctr_list_brief(struct db *db, const struct ctr_env *env, bool all, struct db_container ***out,
+                   size_t *n, struct err **err);
 /* Block until it stops; its exit code. */
 int ctr_wait(struct db *db, const struct ctr_env *env, const char *ref, int *code,
              struct err **err);
@@ -144,6 +150,26 @@ int ctr_monitor_connect(const char *dir, const char *req, size_t len);
 int ctr_await_exit(int fd, int timeout_ms, json_t **exitj);
 /* Wait, at most timeout_ms, for c's monitor process to be gone. */
 void ctr_wait_monitor_gone(const struct db_container *c, int timeout_ms);
+
+/* Health checks (container_health.c; docs/engine.md, "Health checks"). */
+/* The image's Healthcheck annotation of spec with the --health-* flags over it. */
+int ctr_health_annotate(json_t *spec, const struct health_opts *o, struct err **err);
+/* The config's Healthcheck JSON when it asks for a check, else NULL (NONE,
+ * none at all); points into cfg. */
+const char *ctr_health_config(json_t *cfg);
+/* The monitor's last health status (DIR/health) into c's row. */
+int ctr_health_sync(struct db *db, const struct ctr_env *env, struct db_container *c,
+                    struct err **err);
+/* inspect's State.Health (Docker's shape), NULL when c has no check. */
+json_t *ctr_health_inspect(const struct ctr_env *env, const struct db_container *c);
+/* A probe now through the monitor (`isola healthcheck run`): *out gets
+ * {"Status","ExitCode","Output"}; EINVAL when c has no check or does not run. */
+int ctr_healthcheck_run(struct db *db, const struct ctr_env *env, const char *ref, json_t **out,
+                        struct err **err);
+
+/* A new workload id: 64 hex digits from getrandom(), never a short id of
+ * decimal digits only (Docker's). */
+int ctr_new_id(char id[DB_ID_LEN + 1], struct err **err);
 
 /* Paths of c's run dir and bundle (caller frees). */
 char *ctr_run_dir(const struct ctr_env *env, const char *id);

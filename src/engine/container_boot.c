@@ -15,6 +15,7 @@
 
 #include "engine/container.h"
 #include "engine/ctr_net.h"
+#include "engine/ctr_netconn.h"
 #include "image/image.h"
 #include "image/layer.h"
 #include "util/cleanup.h"
@@ -101,7 +102,7 @@ static int boot_renet(struct db *db, const struct ctr_env *env, const struct db_
                       &cn, err) < 0)
         return err_wrap(err, "container %s: connect it again", c->id);
     ctr_net_free(&cn);
-    return 0;
+    return ctr_netconn_restore(db, env->run_dir, c, err);
 }
 
 int ctr_system_boot(struct db *db, const struct ctr_env *env, struct store *s,

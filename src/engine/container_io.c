@@ -206,8 +206,8 @@ int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *co
     buf = malloc(MONITOR_MSG_MAX);
     if (!dir || !bundle || !req || !buf)
         return err_set(err, ENOMEM, "exec in container %s", c->id);
-    bool opts =
-        xo && ((xo->env && xo->env[0]) || xo->workdir || xo->user || xo->tty || xo->interactive);
+    bool opts = xo && ((xo->env && xo->env[0]) || xo->workdir || xo->user || xo->tty ||
+                       xo->interactive || detach);
     int bad = exec_put(req, &off, opts ? "execx" : "exec");
     if (opts) {
         if (xo->env && xo->env[0]) {
@@ -226,12 +226,15 @@ int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *co
                 return -1;
             bad |= exec_put(req, &off, "user") | exec_put(req, &off, user);
         }
-        if (xo->tty) {
+        if (detach) {
+            /* Docker's exec -d: the monitor keeps it; no stdio to relay */
+            bad |= exec_put(req, &off, "detach") | exec_put(req, &off, "1");
+        } else if (xo->tty) {
             char size[32];
             snprintf(size, sizeof(size), "%u %u", xo->rows, xo->cols);
             bad |= exec_put(req, &off, "tty") | exec_put(req, &off, size);
         }
-        if (xo->interactive)
+        if (xo->interactive && !detach)
             bad |= exec_put(req, &off, "stdin") | exec_put(req, &off, "1");
         bad |= exec_put(req, &off, "--");
     }
@@ -259,6 +262,10 @@ int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *co
                 fwrite(buf + 1, 1, (size_t)k - 1, f);
                 fflush(f);
             }
+        } else if (buf[0] == 's') {
+            /* exec -d: it started; the monitor records its exit */
+            *code = 0;
+            return 0;
         } else if (buf[0] == 'x') {
             _cleanup_json_ json_t *x = NULL;
             if (js_load_buf(buf + 1, (size_t)k - 1, "exec exit", &x, err) < 0)
@@ -318,6 +325,12 @@ void ctr_status_text(const struct db_container *c, char *buf, size_t len)
     case DB_STATUS_PAUSED:
         ctr_human_duration(now - c->started_ns, d, sizeof(d));
         snprintf(buf, len, "Up %s%s", d, c->status == DB_STATUS_PAUSED ? " (Paused)" : "");
+        if (c->status == DB_STATUS_RUNNING && c->health != DB_HEALTH_NONE) {
+            /* Docker's State.String(): "(health: starting)", "(healthy)" */
+            size_t l = strlen(buf);
+            snprintf(buf + l, len - l, c->health == DB_HEALTH_STARTING ? " (health: %s)" : " (%s)",
+                     db_health_name(c->health));
+        }
         break;
     case DB_STATUS_RESTARTING:
         ctr_human_duration(now - c->finished_ns, d, sizeof(d));
@@ -462,6 +475,13 @@ int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_contai
     json_object_set_new(json_object_get(doc, "Config"), "StopSignal",
                         io_copy(ann, COMPOSE_ANN_STOP_SIGNAL));
     json_object_set_new(doc, "NetworkSettings", ctr_net_inspect(ann));
+    json_t *health = ctr_health_inspect(env, c);
+    if (health)
+        json_object_set_new(json_object_get(doc, "State"), "Health", health);
+    const char *hc = json_string_value(json_object_get(ann, COMPOSE_ANN_HEALTHCHECK));
+    json_t *hcj = hc ? json_loads(hc, 0, NULL) : NULL;
+    if (hcj)
+        json_object_set_new(json_object_get(doc, "Config"), "Healthcheck", hcj);
     *out = doc;
     return 0;
 }

@@ -21,6 +21,7 @@
 #include "net/nftables.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/js.h"
 
 static char *ctr_net_ns_path(const char *run_root, const char *id)
 {
@@ -159,7 +160,7 @@ static int hosts_base_text(const char *addr, const char *id, const char *name, c
     else
         fputs("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n", f);
     for (size_t i = 0; o->add_host && o->add_host[i]; i++) {
-        const char *c = strrchr(o->add_host[i], ':');
+        const char *c = strchr(o->add_host[i], ':');
         if (!c || c == o->add_host[i] || !c[1]) {
             fclose(f);
             return err_val(err, EINVAL, "--add-host `%s`: expected NAME:IP", o->add_host[i]);
@@ -178,19 +179,69 @@ static int hosts_base_text(const char *addr, const char *id, const char *name, c
     return 0;
 }
 
-/* <rundir>/hosts (the run dir: ctr_run_dir(), <run_root>/c/<id>) = hosts.base + the other members
- * of the network (user networks only, as Docker's embedded DNS). */
-static int hosts_refresh(struct db *db, const struct db_network *n, const char *rundir,
-                         const char *id, struct err **err)
+/* <run_root>/c/<id>/aliases: "NETWORK ALIAS..." lines, the --network-alias
+ * and `network connect --alias` names of container id on each network (from
+ * its config's annotations, written where its other run files are). */
+static void aliases_print(FILE *f, const char *run_root, const char *id, const char *network)
 {
-    _cleanup_free_ char *basep = join_path(rundir, "hosts.base"),
-                        *hostsp = join_path(rundir, "hosts");
-    _cleanup_free_ char *base = NULL, *buf = NULL;
-    struct db_network_ip *ips = NULL;
-    size_t nips = 0, len = 0, blen = 0;
+    _cleanup_free_ char *p = NULL, *text = NULL;
+    size_t len = 0, nl = strlen(network);
+
+    if (asprintf(&p, "%s/c/%s/aliases", run_root, id) < 0 || fs_read_file(p, &text, &len, NULL) < 0)
+        return;
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        if (strncmp(line, network, nl) == 0 && line[nl] == ' ')
+            fprintf(f, " %s", line + nl + 1);
+    }
+}
+
+int ctr_net_aliases_set(const char *run_root, const char *id, const char *network,
+                        char *const *aliases, struct err **err)
+{
+    _cleanup_free_ char *p = NULL, *text = NULL, *buf = NULL;
+    size_t len = 0, blen = 0, nl = strlen(network);
     FILE *f;
 
-    if (!basep || !hostsp)
+    if (asprintf(&p, "%s/c/%s/aliases", run_root, id) < 0)
+        return err_set(err, ENOMEM, "aliases of %s", id);
+    if (fs_exists(p) && fs_read_file(p, &text, &len, err) < 0)
+        return -1;
+    if (!(f = open_memstream(&buf, &blen)))
+        return err_set(err, ENOMEM, "aliases of %s", id);
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        if (!(strncmp(line, network, nl) == 0 && line[nl] == ' '))
+            fprintf(f, "%s\n", line);
+    }
+    if (aliases && aliases[0]) {
+        fputs(network, f);
+        for (size_t i = 0; aliases[i]; i++)
+            fprintf(f, " %s", aliases[i]);
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0)
+        return err_set(err, ENOMEM, "aliases of %s", id);
+    return fs_write_atomic(p, buf, strlen(buf), 0644, err);
+}
+
+/* <run_root>/c/<id>/hosts = hosts.base + the other members of every user
+ * network id is on (not the default network, as Docker's embedded DNS), by
+ * name, aliases and short id. */
+static int hosts_refresh(struct db *db, const char *run_root, const char *id, struct err **err)
+{
+    _cleanup_free_ char *basep = NULL, *hostsp = NULL;
+    _cleanup_free_ char *base = NULL, *buf = NULL;
+    struct db_network **nets = NULL;
+    size_t nnets = 0, len = 0, blen = 0;
+    FILE *f;
+
+    if (asprintf(&basep, "%s/c/%s/hosts.base", run_root, id) < 0 ||
+        asprintf(&hostsp, "%s/c/%s/hosts", run_root, id) < 0)
         return err_set(err, ENOMEM, "/etc/hosts");
     if (fs_read_file(basep, &base, &blen, err) < 0)
         return -1;
@@ -198,14 +249,27 @@ static int hosts_refresh(struct db *db, const struct db_network *n, const char *
     if (!f)
         return err_set(err, ENOMEM, "/etc/hosts");
     fputs(base, f);
-    if (n && strcmp(n->name, NETWORK_DEFAULT) != 0 &&
-        db_network_ips(db, n, &ips, &nips, NULL) == 0) {
+    if (db_network_list(db, &nets, &nnets, NULL) < 0)
+        nnets = 0;
+    for (size_t k = 0; k < nnets; k++) {
+        struct db_network_ip *ips = NULL;
+        size_t nips = 0;
+        bool member = false;
+        if (strcmp(nets[k]->name, NETWORK_DEFAULT) == 0 ||
+            db_network_ips(db, nets[k], &ips, &nips, NULL) < 0)
+            continue;
         for (size_t i = 0; i < nips; i++)
-            if (strcmp(ips[i].container_id, id) != 0)
-                fprintf(f, "%s\t%s %.12s\n", ips[i].addr, ips[i].container_name ?: "",
-                        ips[i].container_id);
+            member = member || strcmp(ips[i].container_id, id) == 0;
+        for (size_t i = 0; member && i < nips; i++) {
+            if (strcmp(ips[i].container_id, id) == 0)
+                continue;
+            fprintf(f, "%s\t%s", ips[i].addr, ips[i].container_name ?: "");
+            aliases_print(f, run_root, ips[i].container_id, nets[k]->name);
+            fprintf(f, " %.12s\n", ips[i].container_id);
+        }
         db_network_ips_free(ips, nips);
     }
+    db_network_list_free(nets, nnets);
     if (fclose(f) != 0)
         return err_set(err, ENOMEM, "/etc/hosts");
     return write_in_place(hostsp, buf, err);
@@ -223,12 +287,10 @@ static void hosts_refresh_peers(struct db *db, const char *network, const char *
         db_network_get(db, network, &n, NULL) < 0 || db_network_ips(db, n, &ips, &nips, NULL) < 0)
         return;
     for (size_t i = 0; i < nips; i++) {
-        _cleanup_free_ char *dir = NULL;
         struct err *e = NULL;
-        if (strcmp(ips[i].container_id, id) == 0 ||
-            asprintf(&dir, "%s/c/%s", run_root, ips[i].container_id) < 0)
+        if (strcmp(ips[i].container_id, id) == 0)
             continue;
-        if (hosts_refresh(db, n, dir, ips[i].container_id, &e) < 0)
+        if (hosts_refresh(db, run_root, ips[i].container_id, &e) < 0)
             err_free(&e);
     }
     db_network_ips_free(ips, nips);
@@ -402,6 +464,7 @@ void ctr_net_free(struct ctr_net *n)
     free(n->hostname);
     free(n->resolv);
     json_decref(n->ports);
+    json_decref(n->aliases);
     *n = (struct ctr_net){0};
 }
 
@@ -426,6 +489,138 @@ static char **publish_list(const struct ctr_net_opts *o, json_t *image_config)
     return l;
 }
 
+/* Docker's checks of --dns, --dns-search, --add-host and --network-alias
+ * (opts/opts.go, runconfig/errors.go), and of what cannot go with
+ * --network container:NAME. */
+static bool ip_valid(const char *s)
+{
+    unsigned char buf[16];
+
+    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+static bool domain_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (strcmp(s, ".") == 0)
+        return true;
+    if (n && s[n - 1] == '.')
+        n--;
+    if (n == 0 || n > 255)
+        return false;
+    /* labels of letters, digits and inner '-' */
+    for (size_t i = 0, start = 0; i <= n; i++) {
+        char ch = i < n ? s[i] : '.';
+        if (ch == '.') {
+            if (i == start || s[start] == '-' || s[i - 1] == '-')
+                return false;
+            start = i + 1;
+        } else if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                     (ch >= '0' && ch <= '9') || ch == '-')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int ctr_net_opts_check(const char *net, const struct ctr_net_opts *o, struct err **err)
+{
+    bool joined = strncmp(net, "container:", 10) == 0;
+
+    for (size_t i = 0; o->dns && o->dns[i]; i++)
+        if (!ip_valid(o->dns[i]))
+            return err_val(err, EINVAL,
+                           "invalid argument \"%s\" for \"--dns\" flag: %s is not an ip address",
+                           o->dns[i], o->dns[i]);
+    for (size_t i = 0; o->dns_search && o->dns_search[i]; i++)
+        if (!domain_valid(o->dns_search[i]))
+            return err_val(
+                err, EINVAL,
+                "invalid argument \"%s\" for \"--dns-search\" flag: %s is not a valid domain",
+                o->dns_search[i], o->dns_search[i]);
+    for (size_t i = 0; o->add_host && o->add_host[i]; i++) {
+        const char *c = strchr(o->add_host[i], ':');
+        if (!c || c == o->add_host[i] || !ip_valid(c + 1))
+            return err_val(err, EINVAL,
+                           "invalid argument \"%s\" for \"--add-host\" flag: expected NAME:IP "
+                           "with an IP address",
+                           o->add_host[i]);
+    }
+    if (o->aliases && o->aliases[0] &&
+        (joined || strcmp(net, "none") == 0 || strcmp(net, "host") == 0 ||
+         strcmp(net, NETWORK_DEFAULT) == 0))
+        return err_val(err, EINVAL,
+                       "network-scoped alias is supported only for containers in user defined "
+                       "networks (not --network %s)",
+                       net);
+    if (joined) {
+        const char *what = o->ip                                             ? "--ip"
+                           : (o->publish && o->publish[0]) || o->publish_all ? "port publishing"
+                           : o->dns && o->dns[0]                             ? "dns"
+                           : o->dns_search && o->dns_search[0]               ? "dns-search"
+                           : o->add_host && o->add_host[0] ? "custom host-to-IP mapping"
+                                                           : NULL;
+        if (what)
+            return err_val(err, EINVAL, "conflicting options: %s and the network mode %s", what,
+                           net);
+    }
+    return 0;
+}
+
+/* --network container:REF: REF's network namespace (the path its spec
+ * gives, or the host's) and its /etc files. REF must run, as Docker's. */
+static int ctr_net_join(struct db *db, const char *run_root, const char *id, const char *ref,
+                        const struct ctr_net_opts *o, struct ctr_net *out, struct err **err)
+{
+    _cleanup_db_container_ struct db_container *c = NULL;
+    _cleanup_json_ json_t *cfg = NULL;
+    struct ctr_net r = {0};
+    const char *path = NULL;
+    bool netns = false;
+    json_t *ns;
+    size_t i;
+
+    (void)o;
+    if (db_container_get(db, ref, &c, err) < 0)
+        return err_wrap(err, "--network container:%s", ref);
+    if (strcmp(c->id, id) == 0)
+        return err_val(err, EINVAL, "cannot join own network");
+    if ((c->status != DB_STATUS_RUNNING && c->status != DB_STATUS_PAUSED &&
+         c->status != DB_STATUS_RESTARTING) ||
+        !db_container_monitor_alive(c))
+        return err_val(err, EINVAL, "cannot join network of a non running container: %s", ref);
+    if (!c->config || js_load_buf(c->config, strlen(c->config), "config", &cfg, NULL) < 0)
+        return err_val(err, EIO, "container %s: its config is unreadable", ref);
+    json_array_foreach (json_object_get(json_object_get(cfg, "linux"), "namespaces"), i, ns)
+        if (strcmp(json_string_value(json_object_get(ns, "type")) ?: "", "network") == 0) {
+            netns = true;
+            path = json_string_value(json_object_get(ns, "path"));
+        }
+    r.host = !netns; /* REF shares the host's */
+    if (asprintf(&r.network, "container:%s", c->id) < 0 ||
+        (netns && (path ? asprintf(&r.netns, "%s", path)
+                        : asprintf(&r.netns, "/proc/%d/ns/net", (int)c->pid)) < 0) ||
+        asprintf(&r.hosts, "%s/c/%s/hosts", run_root, c->id) < 0 ||
+        asprintf(&r.hostname, "%s/c/%s/hostname", run_root, c->id) < 0 ||
+        asprintf(&r.resolv, "%s/c/%s/resolv.conf", run_root, c->id) < 0) {
+        ctr_net_free(&r);
+        return err_set(err, ENOMEM, "--network container:%s", ref);
+    }
+    if (netns && !path && c->pid <= 0) {
+        ctr_net_free(&r);
+        return err_val(err, EINVAL, "cannot join network of container %s: no process", ref);
+    }
+    char **files[] = {&r.hosts, &r.hostname, &r.resolv};
+    for (size_t k = 0; k < ARRAY_SIZE(files); k++)
+        if (!fs_exists(*files[k])) {
+            free(*files[k]);
+            *files[k] = NULL;
+        }
+    *out = r;
+    return 0;
+}
+
 int ctr_net_setup(struct db *db, const char *run_root, const char *rundir, const char *id,
                   const char *name, const char *hostname, const struct ctr_net_opts *o,
                   json_t *image_config, struct ctr_net *out, struct err **err)
@@ -440,6 +635,10 @@ int ctr_net_setup(struct db *db, const char *run_root, const char *rundir, const
 
     if (!nsdir)
         return err_set(err, ENOMEM, "network of container %s", id);
+    if (ctr_net_opts_check(net, o, err) < 0)
+        return -1;
+    if (strncmp(net, "container:", 10) == 0)
+        return ctr_net_join(db, run_root, id, net + 10, o, out, err);
     if (strcmp(net, "host") == 0 || strcmp(net, "none") == 0) {
         if (o->ip)
             return err_val(err, EINVAL, "--ip: needs a user network or bridge, not --network %s",
@@ -486,13 +685,20 @@ int ctr_net_setup(struct db *db, const char *run_root, const char *rundir, const
         }
         if (ports_add(db, id, pub, addr, &r.ports, err) < 0)
             goto fail_conn;
+        if (o->aliases && o->aliases[0]) {
+            r.aliases = json_array();
+            for (size_t i = 0; o->aliases[i]; i++)
+                json_array_append_new(r.aliases, json_string(o->aliases[i]));
+            if (ctr_net_aliases_set(run_root, id, n->name, o->aliases, err) < 0)
+                goto fail_conn;
+        }
     } else if ((o->publish && o->publish[0]) || o->publish_all) {
         ctr_net_free(&r);
         return err_val(err, EINVAL, "-p: needs a network (not --network %s)", net);
     }
     if (hosts_base_text(r.addr, id, name, hostname, r.host, o, &base, err) < 0 ||
-        fs_write_atomic(basep, base, strlen(base), 0644, err) < 0 ||
-        hosts_refresh(db, n, rundir, id, err) < 0 || write_in_place(r.hostname, hn, err) < 0)
+        fs_write_replace(basep, base, strlen(base), 0644, err) < 0 ||
+        hosts_refresh(db, run_root, id, err) < 0 || write_in_place(r.hostname, hn, err) < 0)
         goto fail_conn;
     /* a user network's names are answered by its server on the gateway */
     const char *dns_gw = n && strcmp(n->name, NETWORK_DEFAULT) != 0 ? n->gateway : NULL;
@@ -525,6 +731,35 @@ fail_ns:
     return err_wrap(err, "connect container %s to network %s", id, net);
 }
 
+/* Disconnect id from every network where it holds an address. */
+static void ctr_net_release_all(struct db *db, const char *run_root, const char *id)
+{
+    struct db_network **nets = NULL;
+    size_t n = 0;
+    struct err *e = NULL;
+
+    if (db_network_list(db, &nets, &n, &e) < 0) {
+        err_free(&e);
+        return;
+    }
+    for (size_t k = 0; k < n; k++) {
+        struct db_network_ip *ips = NULL;
+        size_t nips = 0;
+        bool member = false;
+        if (db_network_ips(db, nets[k], &ips, &nips, NULL) < 0)
+            continue;
+        for (size_t i = 0; i < nips; i++)
+            member = member || strcmp(ips[i].container_id, id) == 0;
+        db_network_ips_free(ips, nips);
+        if (!member)
+            continue;
+        if (network_disconnect(db, nets[k]->name, id, &e) < 0)
+            err_free(&e);
+        hosts_refresh_peers(db, nets[k]->name, run_root, id);
+    }
+    db_network_list_free(nets, n);
+}
+
 void ctr_net_teardown(struct db *db, const char *run_root, const char *id, const char *network,
                       json_t *ports, const char *ip)
 {
@@ -535,10 +770,13 @@ void ctr_net_teardown(struct db *db, const char *run_root, const char *id, const
     if (ports && ip && cidr_addr_parse(ip, &addr, NULL) == 0)
         ports_remove(db, ports, addr);
 
-    if (network && (strcmp(network, "none") == 0 || strcmp(network, "host") == 0))
+    if (network && (strcmp(network, "none") == 0 || strcmp(network, "host") == 0 ||
+                    strncmp(network, "container:", 10) == 0))
         network = NULL;
     if (network && network_disconnect(db, network, id, &e) < 0)
         err_free(&e);
+    /* networks joined later (network connect), or not recorded yet */
+    ctr_net_release_all(db, run_root, id);
     if (ns && fs_exists(ns))
         ctr_net_ns_remove(ns);
     if (network) {
@@ -546,6 +784,23 @@ void ctr_net_teardown(struct db *db, const char *run_root, const char *id, const
         if (network_dns_sync(db, run_root, network, &e) < 0)
             err_free(&e);
     }
+}
+
+void ctr_net_hosts_update(struct db *db, const char *run_root, const char *id, const char *network)
+{
+    struct err *e = NULL;
+
+    if (hosts_refresh(db, run_root, id, &e) < 0)
+        err_free(&e);
+    hosts_refresh_peers(db, network, run_root, id);
+}
+
+void ctr_net_ports_release(struct db *db, json_t *ports, const char *ip)
+{
+    uint32_t addr = 0;
+
+    if (ports && ip && cidr_addr_parse(ip, &addr, NULL) == 0)
+        ports_remove(db, ports, addr);
 }
 
 json_t *ctr_net_ports_load(json_t *ann)
@@ -596,21 +851,48 @@ static json_t *ctr_net_ports_docker(json_t *ann)
     return out;
 }
 
+/* A JSON text annotation (NULL when absent or unreadable). */
+static json_t *ann_json(json_t *ann, const char *key)
+{
+    const char *text = json_string_value(json_object_get(ann, key));
+
+    return text ? json_loads(text, 0, NULL) : NULL;
+}
+
 json_t *ctr_net_inspect(json_t *ann)
 {
     const char *net = json_string_value(json_object_get(ann, CTR_ANN_NETWORK));
     const char *ip = json_string_value(json_object_get(ann, CTR_ANN_IP)) ?: "";
     const char *gw = json_string_value(json_object_get(ann, CTR_ANN_GATEWAY)) ?: "";
-    json_t *nets = json_object();
+    json_t *nets = json_object(), *aliases = ann_json(ann, CTR_ANN_ALIASES), *v;
+    json_t *extra = ann_json(ann, CTR_ANN_NETWORKS);
+    const char *key;
 
-    if (net && strcmp(net, "host") != 0 && strcmp(net, "none") != 0)
-        json_object_set_new(
-            nets, net,
-            json_pack("{s:s, s:s, s:s}", "IPAddress", ip, "Gateway", gw, "MacAddress", ""));
-    else if (net)
+    if (net && strncmp(net, "container:", 10) == 0) {
+        /* Docker's: no networks of its own */
+    } else if (net && strcmp(net, "host") != 0 && strcmp(net, "none") != 0) {
+        /* its first network, unless `network disconnect` took it away */
+        if (*ip)
+            json_object_set_new(nets, net,
+                                json_pack("{s:s, s:s, s:s, s:o}", "IPAddress", ip, "Gateway", gw,
+                                          "MacAddress", "", "Aliases",
+                                          aliases ? json_incref(aliases) : json_array()));
+    } else if (net) {
         json_object_set_new(
             nets, net,
             json_pack("{s:s, s:s, s:s}", "IPAddress", "", "Gateway", "", "MacAddress", ""));
+    }
+    json_object_foreach (extra, key, v) {
+        json_t *a = json_object_get(v, "aliases");
+        json_object_set_new(nets, key,
+                            json_pack("{s:s, s:s, s:s, s:o}", "IPAddress",
+                                      json_string_value(json_object_get(v, "ip")) ?: "", "Gateway",
+                                      json_string_value(json_object_get(v, "gateway")) ?: "",
+                                      "MacAddress", "", "Aliases",
+                                      a ? json_incref(a) : json_array()));
+    }
+    json_decref(aliases);
+    json_decref(extra);
     return json_pack("{s:s, s:s, s:o, s:o}", "IPAddress", ip, "Gateway", gw, "Networks", nets,
                      "Ports", ctr_net_ports_docker(ann));
 }
@@ -631,12 +913,20 @@ void ctr_net_mounts(const struct ctr_net *cn, struct compose_mount *m, size_t *n
 int ctr_net_annotate(json_t *spec, const struct ctr_net *cn, struct err **err)
 {
     json_t *ann = json_object_get(spec, "annotations");
-    const char *net = cn->host ? "host" : cn->none ? "none" : cn->network;
+    const char *net = cn->network && strncmp(cn->network, "container:", 10) == 0 ? cn->network
+                      : cn->host                                                 ? "host"
+                      : cn->none                                                 ? "none"
+                                                                                 : cn->network;
 
     if (!ann || !net || json_object_set_new(ann, CTR_ANN_NETWORK, json_string(net)) < 0 ||
         (cn->addr[0] && json_object_set_new(ann, CTR_ANN_IP, json_string(cn->addr)) < 0) ||
         (cn->gateway[0] && json_object_set_new(ann, CTR_ANN_GATEWAY, json_string(cn->gateway)) < 0))
         return err_set(err, ENOMEM, "config.json: annotations");
+    if (cn->aliases && json_array_size(cn->aliases)) {
+        _cleanup_free_ char *text = json_dumps(cn->aliases, JSON_COMPACT);
+        if (!text || json_object_set_new(ann, CTR_ANN_ALIASES, json_string(text)) < 0)
+            return err_set(err, ENOMEM, "config.json: annotations");
+    }
     if (cn->ports && json_array_size(cn->ports)) {
         _cleanup_free_ char *text = json_dumps(cn->ports, JSON_COMPACT);
         if (!text || json_object_set_new(ann, CTR_ANN_PORTS, json_string(text)) < 0)

@@ -22,6 +22,11 @@
 #define CTR_ANN_IP      "io.isola.ipAddress"
 #define CTR_ANN_GATEWAY "io.isola.gateway"
 #define CTR_ANN_PORTS   "io.isola.ports" /* [{proto, hostIp, hostPort, ctrPort}] */
+/* --network-alias on the first network: a JSON array of names */
+#define CTR_ANN_ALIASES "io.isola.aliases"
+/* networks joined by `network connect` (ctr_netconn.c):
+ * {NAME: {"ip", "gateway", "ifname", "aliases": [...]}} */
+#define CTR_ANN_NETWORKS "io.isola.networks"
 
 struct ctr_net_opts {
     const char *network;     /* none, host, bridge (NULL), or a network's name */
@@ -31,6 +36,7 @@ struct ctr_net_opts {
     char *const *add_host;   /* --add-host NAME:IP */
     char *const *publish;    /* -p [IP:][HOSTPORT:]CTRPORT[/tcp|udp] */
     bool publish_all;        /* -P: every ExposedPorts of the image, on a free port */
+    char *const *aliases;    /* --network-alias (user networks only) */
 };
 
 struct ctr_net {
@@ -40,7 +46,8 @@ struct ctr_net {
     char *netns;                     /* the nsfs file (NULL: none/host) */
     char *hosts, *hostname, *resolv; /* files in the run dir */
     char addr[16], gateway[16];
-    json_t *ports; /* published: [{proto, hostIp, hostPort, ctrPort}] */
+    json_t *ports;   /* published: [{proto, hostIp, hostPort, ctrPort}] */
+    json_t *aliases; /* --network-alias: [...] (NULL: none) */
 };
 
 /* Make c's namespace, connect it and write its files; on failure nothing
@@ -63,6 +70,14 @@ void ctr_net_mounts(const struct ctr_net *cn, struct compose_mount *m, size_t *n
 int ctr_net_annotate(json_t *spec, const struct ctr_net *cn, struct err **err);
 /* Whether the mount src -> dst is one of container id's /etc files. */
 bool ctr_net_own_mount(const char *id, const char *src, const char *dst);
+/* Record container id's aliases on network (none: forget them) in its run
+ * dir, where every member's /etc/hosts takes them from. */
+int ctr_net_aliases_set(const char *run_root, const char *id, const char *network,
+                        char *const *aliases, struct err **err);
+/* Rewrite id's /etc/hosts and that of every other member of network. */
+void ctr_net_hosts_update(struct db *db, const char *run_root, const char *id, const char *network);
+/* Unpublish ports (the annotation's list) that went to address ip. */
+void ctr_net_ports_release(struct db *db, json_t *ports, const char *ip);
 /* Docker's NetworkSettings from the config's annotations. */
 json_t *ctr_net_inspect(json_t *annotations);
 

@@ -154,6 +154,12 @@ int db_container_get(struct db *db, const char *ref, struct db_container **out, 
 /* All containers (or only running, paused and restarting ones), newest first. */
 int db_container_list(struct db *db, bool all, struct db_container ***out, size_t *n,
                       struct err **err);
+/* The same rows with `config` cut down to what a listing shows,
+ * {"process":{"args":[...]},"annotations":{...}} (null where the config has
+ * none): `ps` of many containers without reading and parsing every composed
+ * config. */
+int db_container_list_brief(struct db *db, bool all, struct db_container ***out, size_t *n,
+                            struct err **err);
 
 /* Write the fields named in `fields` (DB_SET_*) from c to the row with id c->id,
  * in one statement. ENOENT for an unknown id. */

@@ -98,11 +98,19 @@ struct iso_create_opts {
      * linux: the init's parent-death signal, kept past start; microvm: the
      * same on the VM monitor process, the caller's child. */
     bool die_with_caller;
+    /* microvm: the cache key of the bundle's root file system (the image's
+     * manifest digest, hex) so that its root image is built once; NULL: a
+     * root image of this workload's own. */
+    const char *root_key;
 };
 
 /* Implementation-wide parameters (a state root, a kernel...). */
 struct iso_ctx {
     const char *state_root; /* linux: the runtime's private --root */
+    /* microvm (docs/microvm.md): a prepared guest kernel directory (vmlinuz,
+     * lib/modules/KVER), the static guest agent, the VM monitor (isola-vmm)
+     * and the cache of initramfs and root images. */
+    const char *kernel_dir, *agent, *vmm, *cache_dir;
 };
 
 struct iso_ops {
@@ -138,6 +146,8 @@ struct iso_ops {
 
 /* The implementations. */
 extern const struct iso_ops iso_linux_ops;
+extern const struct iso_ops iso_vm_ops;      /* a whole VM under isola-vmm (iso_vm.c) */
+extern const struct iso_ops iso_microvm_ops; /* iso_microvm.c */
 
 /* By name ("linux"); NULL when unknown. */
 const struct iso_ops *iso_find(const char *name);

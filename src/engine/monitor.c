@@ -36,6 +36,8 @@
 #include <unistd.h>
 
 #include "engine/ctrlog.h"
+#include "engine/monitor_dexec.h"
+#include "engine/monitor_health.h"
 #include "runtime/oci_state.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -49,13 +51,16 @@ enum {
     TAG_OUT,
     TAG_ERR,
     TAG_PTY,
+    TAG_HTIMER, /* health checks (monitor_health.h) */
+    TAG_HOUT,
+    TAG_HEXIT,
     TAG_CLIENT = 0x100, /* + client index: its socket */
     TAG_XOUT = 0x200,   /* + client index: its exec's stdout */
     TAG_XERR = 0x300,   /* + client index: its exec's stderr */
     TAG_XEXIT = 0x400,  /* + client index: its exec's exit fd */
 };
 
-enum client_kind { C_NEW = 0, C_ATTACH, C_WAIT, C_EXEC };
+enum client_kind { C_NEW = 0, C_ATTACH, C_WAIT, C_EXEC, C_HEALTH };
 #define MAX_CLIENTS 32
 
 struct client {
@@ -64,8 +69,9 @@ struct client {
     /* C_EXEC: the process runs as long as the connection */
     struct iso_exec x;
     int xout, xerr;
-    int xin;   /* exec with "stdin": its stdin pipe's write end */
-    bool xtty; /* exec with "tty": xout is its pty master */
+    int xin;        /* exec with "stdin": its stdin pipe's write end */
+    bool xtty;      /* exec with "tty": xout is its pty master */
+    char what[128]; /* its command, for DIR/execs (monitor_dexec.h) */
 };
 
 enum timer_kind { T_NONE = 0, T_RESTART, T_KILL };
@@ -87,6 +93,8 @@ struct mon {
     char started_at[64];
     char exit_json[512];
     char sock[PATH_MAX];
+    struct mon_health health;
+    struct mon_dexecs dexec;
 };
 
 static void trim(void);
@@ -135,7 +143,7 @@ static int write_exit(struct mon *m, const struct iso_exit *x, struct err **err)
 
     dir_path(m, path, sizeof(path), "exit");
     m->exit_json[n] = '\n';
-    int r = fs_write_atomic(path, m->exit_json, (size_t)n + 1, 0644, err);
+    int r = fs_write_replace(path, m->exit_json, (size_t)n + 1, 0644, err);
     m->exit_json[n] = '\0';
     return r;
 }
@@ -271,6 +279,7 @@ static int start_workload(struct mon *m, struct err **err)
     char *now = state_now_rfc3339();
     snprintf(m->started_at, sizeof(m->started_at), "%s", now ? now : "");
     free(now);
+    mon_health_started(&m->health);
     return write_status(m, "running", err);
 fail : {
     struct err *e2 = NULL;
@@ -349,6 +358,8 @@ static int on_exit_fd(struct mon *m, struct err **err)
         drain(m, m->pty, CTRLOG_STDOUT, 'o');
     close_pty(m);
     ep_del(m, m->w.exit_fd);
+    mon_health_stopped(&m->health);
+    mon_dexec_end_all(&m->dexec);
     if (m->o->iso->reap(&m->w, &x, err) < 0)
         return -1;
     m->running = false;
@@ -454,7 +465,8 @@ static void on_timer(struct mon *m, struct err **err)
  * (uid[:gid]), "tty" (ROWS COLS: a pty), "stdin" (1: a stdin pipe fed by the
  * client's `i` packets). Fills p and io; *off is where the command starts. */
 static int exec_options(char *req, size_t len, size_t *off, struct iso_process *p, char **env,
-                        size_t max_env, struct iso_stdio *io, bool *in, struct err **err)
+                        size_t max_env, struct iso_stdio *io, bool *in, bool *detach,
+                        struct err **err)
 {
     size_t ne = 0;
 
@@ -477,6 +489,8 @@ static int exec_options(char *req, size_t len, size_t *off, struct iso_process *
             io->tty = sscanf(val, "%hu %hu", &io->rows, &io->cols) >= 0;
         else if (strcmp(opt, "stdin") == 0)
             *in = strcmp(val, "1") == 0;
+        else if (strcmp(opt, "detach") == 0)
+            *detach = strcmp(val, "1") == 0;
         else
             return err_val(err, EINVAL, "exec: unknown option `%s`", opt);
     }
@@ -484,6 +498,49 @@ static int exec_options(char *req, size_t len, size_t *off, struct iso_process *
     if (ne > 0)
         p->env = env;
     return 0;
+}
+
+/* "execx\0detach\01\0...": the process on /dev/null, kept by the monitor
+ * (monitor_dexec.h) once started; the reply is "s" + {"pid":N}, then the
+ * connection is closed (Docker's exec -d). */
+static int exec_start_detached(struct mon *m, struct client *c, const struct iso_process *p,
+                               struct err **err)
+{
+    struct iso_stdio io = {.in = -1, .out = -1, .err = -1, .pty_master = -1};
+    struct iso_exec x;
+    char pkt[64];
+
+    if (m->o->iso->exec(&m->w, p, &io, &x, err) < 0)
+        return -1;
+    if (!mon_dexec_adopt(&m->dexec, &x, -1, -1, -1, c->what)) {
+        struct iso_exit ex;
+        struct err *e = NULL;
+        kill(x.pid, SIGKILL);
+        if (m->o->iso->exec_reap(&m->w, &x, &ex, &e) < 0)
+            err_free(&e);
+        return err_val(err, EAGAIN, "exec: too many detached processes (%d)", MON_DEXEC_MAX);
+    }
+    trim(); /* as exec_exited */
+    snprintf(pkt, sizeof(pkt), "s{\"pid\":%d}", (int)x.pid);
+    send(c->fd, pkt, strlen(pkt), MSG_DONTWAIT | MSG_NOSIGNAL);
+    client_close(m, c);
+    return 0;
+}
+
+/* The client of an exec detached (its `d` packet): the process goes on,
+ * kept by the monitor (Docker's detach keys on exec -it). */
+static void exec_detach(struct mon *m, struct client *c)
+{
+    int fds[] = {c->xout, c->xerr, c->xin};
+
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+        ep_del(m, fds[i]);
+    ep_del(m, c->x.exit_fd);
+    if (c->x.exit_fd >= 0 && mon_dexec_adopt(&m->dexec, &c->x, c->xout, c->xerr, c->xin, c->what)) {
+        c->x = (struct iso_exec){.exit_fd = -1};
+        c->xout = c->xerr = c->xin = -1;
+    }
+    client_close(m, c); /* kills it when it could not be kept */
 }
 
 /* "exec\0ARG\0ARG..." : run ARGs in the workload, its output to this client
@@ -497,20 +554,27 @@ static int exec_start(struct mon *m, struct client *c, char *req, size_t len, st
     uint64_t i = (uint64_t)(c - m->clients);
     struct iso_process p = {.args = args};
     struct iso_stdio io = {.in = -1, .pty_master = -1};
-    bool want_in = false;
+    bool want_in = false, detach = false;
 
     if (len > 6 && memcmp(req, "execx", 6) == 0) {
         start = 6;
-        if (exec_options(req, len, &start, &p, env, ARRAY_SIZE(env), &io, &want_in, err) < 0)
+        if (exec_options(req, len, &start, &p, env, ARRAY_SIZE(env), &io, &want_in, &detach, err) <
+            0)
             return -1;
     }
-    for (size_t off = start; off < len && n < ARRAY_SIZE(args) - 1; off += strlen(req + off) + 1)
+    c->what[0] = '\0';
+    for (size_t off = start; off < len && n < ARRAY_SIZE(args) - 1; off += strlen(req + off) + 1) {
+        size_t l = strlen(c->what);
+        snprintf(c->what + l, sizeof(c->what) - l, "%s%s", n ? " " : "", req + off);
         args[n++] = req + off;
+    }
     args[n] = NULL;
     if (n == 0)
         return err_val(err, EINVAL, "exec: no command");
     if (!m->running)
         return err_val(err, ESRCH, "exec: `%s` is not running", m->o->id);
+    if (detach)
+        return exec_start_detached(m, c, &p, err);
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
         (want_in && !io.tty && pipe2(in, O_CLOEXEC) < 0)) {
         err_sys(err, "exec: pipe2");
@@ -664,12 +728,57 @@ static void exec_input(struct mon *m, struct client *c, const char *buf, size_t 
             c->xin = -1;
         }
         break;
+    case 'd':
+        exec_detach(m, c);
+        break;
     case 'r':
         if (c->xtty && c->xout >= 0 && sscanf(buf + 1, "%u %u", &rows, &cols) == 2 &&
             m->o->iso->resize(&m->w, c->xout, (unsigned short)rows, (unsigned short)cols, &e) < 0)
             err_free(&e);
         break;
     }
+}
+
+/* The last probe's result to every `health` client: "h" + {"Status",
+ * "ExitCode","Output"}; then they are closed. */
+static void health_replies(struct mon *m)
+{
+    const struct mon_health *h = &m->health;
+    const struct health_result *r = h->st.n_log ? &h->st.log[h->st.n_log - 1] : NULL;
+    _cleanup_json_ json_t *j =
+        r ? json_pack("{s:s,s:i,s:s}", "Status", health_status_name(h->st.status), "ExitCode",
+                      r->exit_code, "Output", r->output ? r->output : "")
+          : NULL;
+    _cleanup_free_ char *text = j ? js_dump(j) : NULL;
+    char pkt[HEALTH_OUTPUT_MAX + 512];
+
+    snprintf(pkt, sizeof(pkt), "h%s", text ? text : "{}");
+    trim(); /* an exec ran the runtime's code here (exec_exited) */
+    for (size_t i = 0; i < MAX_CLIENTS; i++) {
+        struct client *c = &m->clients[i];
+        if (c->fd >= 0 && c->kind == C_HEALTH) {
+            send(c->fd, pkt, strlen(pkt), MSG_DONTWAIT | MSG_NOSIGNAL);
+            client_close(m, c);
+        }
+    }
+}
+
+/* "health": run a probe now (or wait for the one that runs), reply with its
+ * result (`isola healthcheck run`, podman's command). */
+static void health_request(struct mon *m, struct client *c)
+{
+    int r = mon_health_run_now(&m->health, m->running);
+
+    if (r < 0) {
+        const char *msg =
+            m->health.on ? "Econtainer is not running" : "Econtainer has no defined healthcheck";
+        send(c->fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+        client_close(m, c);
+        return;
+    }
+    c->kind = C_HEALTH;
+    if (r == 1)
+        health_replies(m);
 }
 
 static void on_client_msg(struct mon *m, struct client *c)
@@ -699,6 +808,8 @@ static void on_client_msg(struct mon *m, struct client *c)
                 send(c->fd, pkt, strlen(pkt), MSG_DONTWAIT | MSG_NOSIGNAL);
                 client_close(m, c);
             }
+        } else if (strcmp(buf, "health") == 0) {
+            health_request(m, c);
         } else if (strcmp(buf, "stats") == 0) {
             send_stats(m, c->fd);
             client_close(m, c);
@@ -823,6 +934,8 @@ static void reap_orphans(struct mon *m)
         for (size_t i = 0; i < MAX_CLIENTS; i++)
             if (m->clients[i].fd >= 0 && m->clients[i].kind == C_EXEC && m->clients[i].x.pid == pid)
                 ours = true;
+        ours = ours || mon_health_owns(&m->health, (pid_t)pid) ||
+               mon_dexec_owns(&m->dexec, (pid_t)pid);
         if (pid > 0 && !ours)
             waitpid((pid_t)pid, NULL, WNOHANG);
     }
@@ -903,6 +1016,7 @@ static int setup(struct mon *m, struct err **err)
     m->self_start = oci_state_pid_start_time(getpid());
     if ((m->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
         return err_sys(err, "monitor: epoll_create1");
+    mon_dexec_init(&m->dexec, m->ep, o->iso, &m->w, o->dir);
     if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0)
         return err_sys(err, "monitor: pipe2");
     m->sfd = sp[0];
@@ -932,6 +1046,9 @@ static int setup(struct mon *m, struct err **err)
         return -1;
     if (listen_ctl(m, err) < 0)
         return -1;
+    if (mon_health_init(&m->health, o->healthcheck, o->dir, m->ep, TAG_HTIMER, TAG_HOUT, TAG_HEXIT,
+                        o->iso, &m->w, err) < 0)
+        return -1;
     if (ep_add(m, m->sfd, TAG_SIG, err) < 0 || ep_add(m, m->tfd, TAG_TIMER, err) < 0 ||
         ep_add(m, m->lsock, TAG_LISTEN, err) < 0 || ep_add(m, m->out[0], TAG_OUT, err) < 0 ||
         ep_add(m, m->errp[0], TAG_ERR, err) < 0)
@@ -953,6 +1070,9 @@ static void teardown(struct mon *m)
     if (m->lsock >= 0)
         unlink(m->sock);
     ctrlog_close(&m->log);
+    mon_health_release(&m->health);
+    if (m->dexec.ep >= 0)
+        mon_dexec_end_all(&m->dexec);
     signal(SIGCHLD, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
@@ -1036,6 +1156,8 @@ int monitor_run(const struct monitor_opts *o, int ready_fd, struct err **err)
     int rc = -1;
 
     m.log.fd = -1;
+    m.health.tfd = m.health.out = -1;
+    m.dexec.ep = -1;
     for (size_t i = 0; i < MAX_CLIENTS; i++)
         m.clients[i] =
             (struct client){.fd = -1, .x = {.exit_fd = -1}, .xout = -1, .xerr = -1, .xin = -1};
@@ -1083,12 +1205,21 @@ int monitor_run(const struct monitor_opts *o, int ready_fd, struct err **err)
             case TAG_ERR:
                 drain(&m, m.errp[0], CTRLOG_STDERR, 'e');
                 break;
+            case TAG_HTIMER:
+            case TAG_HOUT:
+            case TAG_HEXIT:
+                if (mon_health_event(&m.health, tag))
+                    health_replies(&m);
+                break;
             case TAG_PTY:
                 if (!drain(&m, m.pty, CTRLOG_STDOUT, 'o'))
                     close_pty(&m); /* slave closed: the exit follows */
                 break;
             default:
-                on_client_event(&m, tag);
+                if (tag >= MON_DEXEC_TAG && tag < MON_DEXEC_TAG_END)
+                    mon_dexec_event(&m.dexec, tag);
+                else
+                    on_client_event(&m, tag);
             }
         }
     }

@@ -36,9 +36,10 @@ struct monitor_opts {
     unsigned log_max_file;
     struct restart_policy restart;
     bool tty;
-    bool stdin_open;       /* -i: stdin is a pipe that attach clients write to */
-    int stop_signal;       /* 0: SIGTERM */
-    unsigned stop_timeout; /* seconds before SIGKILL on a stop request */
+    bool stdin_open;         /* -i: stdin is a pipe that attach clients write to */
+    int stop_signal;         /* 0: SIGTERM */
+    unsigned stop_timeout;   /* seconds before SIGKILL on a stop request */
+    const char *healthcheck; /* Docker's Healthcheck JSON (health.h); NULL: none */
 };
 
 /* Control socket packets (one message per packet, at most MONITOR_MSG_MAX). */

@@ -213,6 +213,13 @@ void network_veth_name(const struct db_network *n, const char *ctr_id, char name
 int network_connect_ns(struct db *db, const char *ref, const char *ctr_id, int nsfd,
                        const char *ifname, const char *ip, uint32_t *addr, struct err **err)
 {
+    return network_attach_ns(db, ref, ctr_id, nsfd, ifname, ip, true, addr, err);
+}
+
+int network_attach_ns(struct db *db, const char *ref, const char *ctr_id, int nsfd,
+                      const char *ifname, const char *ip, bool default_route, uint32_t *addr,
+                      struct err **err)
+{
     _cleanup_db_network_ struct db_network *n = NULL;
     struct netlink_veth v = {.netns_fd = nsfd, .ns_name = ifname};
     char host[16];
@@ -235,7 +242,7 @@ int network_connect_ns(struct db *db, const char *ref, const char *ctr_id, int n
     v.bridge = n->bridge;
     v.host_name = host;
     v.addr = (struct cidr){*addr, sub.prefix};
-    v.gateway = n->internal ? 0 : gw;
+    v.gateway = n->internal || !default_route ? 0 : gw;
     if (netlink_veth_create(&v, err) < 0) {
         db_network_ip_release(db, n, ctr_id, NULL, NULL);
         return err_wrap(err, "connect container %s to network %s", ctr_id, n->name);

@@ -52,6 +52,12 @@ int network_prune(struct db *db, char ***removed, struct err **err);
  */
 int network_connect_ns(struct db *db, const char *ref, const char *ctr_id, int nsfd,
                        const char *ifname, const char *ip, uint32_t *addr, struct err **err);
+/* The same, with a default route through the gateway only when
+ * default_route (`network connect` of a second network: the first one's
+ * gateway stays the default, as Docker's). */
+int network_attach_ns(struct db *db, const char *ref, const char *ctr_id, int nsfd,
+                      const char *ifname, const char *ip, bool default_route, uint32_t *addr,
+                      struct err **err);
 /* Undo network_connect_ns(): delete the veth, release the address. */
 int network_disconnect(struct db *db, const char *ref, const char *ctr_id, struct err **err);
 /* The host end's name of ctr_id's veth on n: "iv" + 6 + 6 hex digits. */

@@ -506,6 +506,20 @@ static uint64_t dir_size(int dirfd, dev_t dev, struct seen *seen, int depth)
     return sum;
 }
 
+uint64_t volume_path_size(const char *path)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct seen seen = {0};
+    struct stat st;
+    uint64_t size;
+
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return 0;
+    size = dir_size(fd, st.st_dev, &seen, 0);
+    free(seen.ino);
+    return size;
+}
+
 static uint64_t volume_size(const char *state_root, const char *name)
 {
     _cleanup_free_ char *dir = join(state_root, VOLUMES_DIR, name);

@@ -60,6 +60,11 @@ struct volume_prune_filter {
 int volume_prune(struct db *db, const char *state_root, const struct volume_prune_filter *f,
                  char ***removed, uint64_t *reclaimed, struct err **err);
 
+/* Bytes of the regular files below path, not crossing mounts, a hard-linked
+ * inode once (Docker's directory.Size; what volume_prune reclaims); 0 when
+ * it cannot be read. `system df` sizes containers' upper dirs with it too. */
+uint64_t volume_path_size(const char *path);
+
 /* ", "-joined ids of the containers using the volume ("" when none). */
 int volume_users(struct db *db, const char *name, char **users, struct err **err);
 

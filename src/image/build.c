@@ -579,13 +579,22 @@ int build_run(struct store *s, const struct build_opts *o, char digest[DIGEST_LE
 
     if (o->dockerfile)
         dfpath = strdup(o->dockerfile);
+    else if (o->dockerfile_text)
+        dfpath = strdup("Dockerfile");
     else if (asprintf(&dfpath, "%s/Dockerfile", o->context) < 0)
         dfpath = NULL;
     if (dfpath == NULL)
         return err_set(err, ENOMEM, "build");
     if (o->tag && ref_check_tag(o->tag, err) < 0)
         return err_wrap(err, "-t");
-    if (fs_read_file(dfpath, &text, &len, err) < 0 || dockerfile_parse(dfpath, text, &df, err) < 0)
+    if (o->dockerfile_text) {
+        len = strlen(o->dockerfile_text);
+        if ((text = strdup(o->dockerfile_text)) == NULL)
+            return err_set(err, ENOMEM, "build");
+    } else if (fs_read_file(dfpath, &text, &len, err) < 0) {
+        return -1;
+    }
+    if (dockerfile_parse(dfpath, text, &df, err) < 0)
         return -1;
     ctx.global_args = json_object();
     ctx.build_args = json_object();
@@ -625,7 +634,9 @@ int build_run(struct store *s, const struct build_opts *o, char digest[DIGEST_LE
             r = do_run(&ctx, st, in, err);
         } else if (strcmp(in->cmd, "COPY") == 0 || strcmp(in->cmd, "ADD") == 0) {
             r = build_copy_run(&ctx, st, in, strcmp(in->cmd, "ADD") == 0, err);
-        } else if (strcmp(in->cmd, "HEALTHCHECK") == 0 || strcmp(in->cmd, "ONBUILD") == 0) {
+        } else if (strcmp(in->cmd, "HEALTHCHECK") == 0) {
+            r = build_healthcheck(&ctx, st, in, err);
+        } else if (strcmp(in->cmd, "ONBUILD") == 0) {
             fprintf(stderr, "%s:%d:%d: warning: %s is ignored\n", dfpath, in->line, in->col,
                     in->cmd);
             r = 0;

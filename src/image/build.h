@@ -39,7 +39,10 @@ struct build_step_ops {
 
 struct build_opts {
     const char *context;
-    const char *dockerfile;             /* NULL: CONTEXT/Dockerfile */
+    const char *dockerfile; /* NULL: CONTEXT/Dockerfile */
+    /* the Dockerfile itself (build -f -, build - < Dockerfile); dockerfile
+     * then only names it in messages */
+    const char *dockerfile_text;
     const char *tag;                    /* may be NULL */
     char *const *build_args;            /* KEY=VALUE, NULL-terminated, may be NULL (the front end
                                            turns `--build-arg NAME` into NAME=$NAME) */
@@ -49,6 +52,17 @@ struct build_opts {
     bool no_cache;
     const struct registry_progress *progress; /* for pulls of FROM images; NULL: silent */
 };
+
+/*
+ * `isola build -` (Docker's): stdin (fd) is spooled; a tar (plain, gzip,
+ * bzip2, xz, zstd) is unpacked as the context into *dir, a private directory
+ * under the store's tmp, and its Dockerfile (dockerfile, NULL: `Dockerfile`,
+ * resolved inside it) read into *text; anything else is the Dockerfile
+ * itself (*text) with an empty context. *dir, when set, is the caller's to
+ * remove, also after a failure.
+ */
+int build_stdin_context(struct store *s, int fd, const char *dockerfile, char **dir, char **text,
+                        struct err **err);
 
 /* *digest gets the built image's manifest digest. */
 int build_run(struct store *s, const struct build_opts *o, char digest[DIGEST_LEN + 1],

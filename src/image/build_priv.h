@@ -50,6 +50,10 @@ bool build_cache_get(struct ctx *ctx, struct stage *st);
 int build_commit_layer(struct ctx *ctx, struct stage *st, const char *dir, bool overlay,
                        struct err **err);
 
+/* build_health.c: HEALTHCHECK into the config's Healthcheck. */
+int build_healthcheck(struct ctx *ctx, struct stage *st, const struct df_insn *in,
+                      struct err **err);
+
 /* build_copy.c: COPY and ADD, and .dockerignore. */
 int build_copy_load_ignore(struct ctx *ctx, struct err **err);
 int build_copy_run(struct ctx *ctx, struct stage *st, const struct df_insn *in, bool add,

@@ -73,7 +73,8 @@ int fs_write_all(int fd, const void *buf, size_t len, const char *what, struct e
     return 0;
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err **err)
+static int fs_write_renamed(const char *path, const void *data, size_t len, mode_t mode, bool sync,
+                            struct err **err)
 {
     _cleanup_free_ char *tmp = NULL, *dircopy = strdup(path);
     _cleanup_close_ int fd = -1, dfd = -1;
@@ -89,7 +90,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     }
     if (fs_write_all(fd, data, len, tmp, err) < 0)
         goto fail;
-    if (fsync(fd) < 0) {
+    if (sync && fsync(fd) < 0) {
         err_sys(err, "fsync `%s`", tmp);
         goto fail;
     }
@@ -97,6 +98,8 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
         err_sys(err, "rename `%s` to `%s`", tmp, path);
         goto fail;
     }
+    if (!sync)
+        return 0;
     /* Make the rename itself durable. */
     dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0)
@@ -105,6 +108,16 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 fail:
     unlink(tmp);
     return -1;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err **err)
+{
+    return fs_write_renamed(path, data, len, mode, true, err);
+}
+
+int fs_write_replace(const char *path, const void *data, size_t len, mode_t mode, struct err **err)
+{
+    return fs_write_renamed(path, data, len, mode, false, err);
 }
 
 int fs_write_str(const char *path, const char *s, struct err **err)

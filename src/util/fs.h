@@ -23,6 +23,14 @@ int fs_write_all(int fd, const void *buf, size_t len, const char *what, struct e
  */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err **err);
 
+/*
+ * fs_write_atomic() without the fsyncs: a crashed process leaves the old or
+ * the new file, a power loss may leave neither. For the files of a run
+ * directory (/run/isola: a tmpfs, emptied by a reboot anyway), where the two
+ * fsyncs cost a `run -d` milliseconds on a disk-backed /run and buy nothing.
+ */
+int fs_write_replace(const char *path, const void *data, size_t len, mode_t mode, struct err **err);
+
 /* Write a short string to an existing file (sysfs, cgroupfs, /proc). */
 int fs_write_str(const char *path, const char *s, struct err **err);
 

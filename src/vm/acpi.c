@@ -163,6 +163,45 @@ static void aml_device(struct buf *b, const char *seg, const char *hid, uint32_t
     free(body.p);
 }
 
+/*
+ * The power button of a hardware-reduced machine (ACPI 6.4, 5.6.9 "Interrupt-
+ * signaled ACPI events"; QEMU's microvm does the same):
+ *   Device(PWRB) { Name(_HID, "PNP0C0C") Name(_UID, 0) }
+ *   Device(GED0) { Name(_HID, "ACPI0013") Name(_UID, 0)
+ *                  Name(_CRS, ResourceTemplate() { Interrupt(Edge) { GSI } })
+ *                  Method(_EVT, 1) { Notify(PWRB, 0x80) } }
+ * Linux's evged runs _EVT on each edge of the GSI; 0x80 on a PNP0C0C device
+ * is "button pressed" (ACPI 6.4, 5.6.6): the button driver reports KEY_POWER.
+ */
+static void aml_power_button(struct buf *b, uint32_t gsi)
+{
+    static const uint8_t dev_op[] = {0x5b, 0x82}, method_op = 0x14;
+    struct buf body = {0}, res = {0}, method = {0};
+
+    buf_put(&body, "PWRB", 4);
+    aml_name_str(&body, "_HID", "PNP0C0C");
+    aml_name_int(&body, "_UID", 0);
+    aml_pkg(b, &body, dev_op, sizeof(dev_op));
+    body.len = 0;
+    buf_put(&body, "GED0", 4);
+    aml_name_str(&body, "_HID", "ACPI0013");
+    aml_name_int(&body, "_UID", 0);
+    res_irq(&res, gsi, true);
+    aml_crs(&body, &res);
+    buf_put(&method, "_EVT", 4);
+    buf_u8(&method, 0x01); /* MethodFlags: 1 argument, not serialized */
+    buf_u8(&method, 0x86); /* NotifyOp */
+    buf_put(&method, "PWRB", 4);
+    aml_int(&method, 0x80);
+    aml_pkg(&body, &method, &method_op, 1);
+    aml_pkg(b, &body, dev_op, sizeof(dev_op));
+    if (res.oom || method.oom)
+        b->oom = true;
+    free(body.p);
+    free(res.p);
+    free(method.p);
+}
+
 int acpi_dsdt(const struct vm_machine *m, uint8_t **aml, size_t *len, struct err **err)
 {
     struct buf sb = {0}, scope = {0}, out = {0}, pkg = {0}, res = {0};
@@ -189,6 +228,8 @@ int acpi_dsdt(const struct vm_machine *m, uint8_t **aml, size_t *len, struct err
         aml_device(&sb, seg, "LNRO0005", nvirtio, &res);
         nvirtio++;
     }
+    if (m->ged_gsi != 0)
+        aml_power_button(&sb, m->ged_gsi);
     /* Scope(\_SB) { ... } */
     buf_put(&scope, "\\_SB_", 5);
     buf_put(&scope, sb.p, sb.len);

@@ -6,6 +6,7 @@
 
 #include "vm/acpi.h"
 #include "vm/boot.h"
+#include "vm/control.h"
 #include "vm/platform.h"
 #include "vm/virtio/blk.h"
 #include "vm/virtio/mmio.h"
@@ -122,11 +123,16 @@ int builder_build(const struct vm_config *c, int console_fd, struct vm_machine *
         return -1;
     if (builder_devices(c, m, err) < 0)
         return -1;
+    /* the power button's event line, after the devices' (their GSIs stay) */
+    if (machine_alloc_gsi(m, &m->ged_gsi, err) < 0)
+        return err_wrap(err, "ACPI power button");
     if (acpi_build(m, &rsdp, err) < 0 || boot_load(m, &bc, rsdp, &entry, err) < 0)
         return -1;
     for (unsigned int i = 0; i < m->ncpus; i++)
         if (boot_setup_vcpu(m, i, &entry, err) < 0)
             return -1;
+    if (c->control != NULL && control_listen(m, c->control, err) < 0)
+        return -1;
     /* Every file exists now and no vCPU runs yet: fork the watcher that
      * removes them if the monitor is killed (nothing when there are none). */
     return reaper_start(&m->reaper, "isola-vmm-reap", err);

@@ -71,6 +71,11 @@ struct vm_dev_ops {
     /* Optional: snapshot state as JSON / restore it. */
     json_t *(*save)(void *dev);
     int (*restore)(void *dev, json_t *state, struct err **err);
+    /* Optional: quiesce (pause true) or let run again. Once pause(dev, true)
+     * returns, the device's threads do no queue work and raise no interrupt
+     * until pause(dev, false): a paused VM's memory and device state stand
+     * still (machine_pause, and the snapshot that follows it). */
+    void (*pause)(void *dev, bool pause);
     /* Optional: stop worker threads, flush, release resources. */
     void (*destroy)(void *dev);
 };

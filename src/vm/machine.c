@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "vm/control.h"
 #include "vm/vcpu.h"
 
 /* GSIs for devices: IOAPIC pins not taken by the PC platform (0 timer, 1 kbd,
@@ -62,6 +63,9 @@ void machine_init(struct vm_machine *m)
     m->end_efd = -1;
     reaper_init(&m->reaper);
     pthread_mutex_init(&m->end_lock, NULL);
+    pthread_mutex_init(&m->pause_lock, NULL);
+    pthread_cond_init(&m->pause_cond, NULL);
+    m->ctl_fd = -1;
     m->next_virtio_mmio = VM_MMIO_VIRTIO;
     for (unsigned int i = 0; i < VM_MAX_CPUS; i++)
         m->vcpus[i].fd = -1;
@@ -97,10 +101,12 @@ int machine_create(struct vm_machine *m, unsigned int ncpus, uint64_t ram_size, 
 
 void machine_destroy(struct vm_machine *m)
 {
+    machine_unpark(m);
     for (unsigned int i = 0; i < m->ncpus; i++) {
         vcpu_kick(&m->vcpus[i]);
         vcpu_join(&m->vcpus[i]);
     }
+    control_close(m);
     bus_destroy(&m->bus);
     for (unsigned int i = 0; i < VM_MAX_CPUS; i++)
         if (m->vcpus[i].m != NULL)
@@ -210,6 +216,15 @@ const char *machine_end_name(enum vm_end end)
     return "?";
 }
 
+int machine_power_button(struct vm_machine *m, struct err **err)
+{
+    if (m->ged_gsi == 0)
+        return err_val(err, ENODEV, "%s", "power button: the machine has no ACPI GED");
+    if (kvm_irq_line(&m->kvm, m->ged_gsi, 1) < 0 || kvm_irq_line(&m->kvm, m->ged_gsi, 0) < 0)
+        return err_sys(err, "power button: KVM_IRQ_LINE %u", m->ged_gsi);
+    return 0;
+}
+
 int machine_run(struct vm_machine *m, int in_fd,
                 void (*on_input)(void *ctx, const uint8_t *buf, size_t len), void *input_ctx,
                 struct err **err)
@@ -222,6 +237,8 @@ int machine_run(struct vm_machine *m, int in_fd,
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGPWR);
+    sigaddset(&block, SIGPIPE); /* a control client that went away */
     sigaddset(&block, VCPU_KICK_SIGNAL);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     sfd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -236,12 +253,14 @@ int machine_run(struct vm_machine *m, int in_fd,
             break;
         }
     while (!atomic_load(&m->stopping)) {
-        struct pollfd p[3] = {
+        /* a paused machine takes no console input: the UART stands still */
+        struct pollfd p[4] = {
             {.fd = m->end_efd, .events = POLLIN},
             {.fd = sfd, .events = POLLIN},
-            {.fd = in_fd, .events = POLLIN},
+            {.fd = m->ctl_fd, .events = POLLIN},
+            {.fd = m->paused ? -1 : in_fd, .events = POLLIN},
         };
-        int n = poll(p, in_fd >= 0 ? 3 : 2, -1);
+        int n = poll(p, in_fd >= 0 ? 4 : 3, -1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -250,11 +269,22 @@ int machine_run(struct vm_machine *m, int in_fd,
         }
         if (p[1].revents & POLLIN) {
             struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != VCPU_KICK_SIGNAL)
+            if (read(sfd, &si, sizeof(si)) != sizeof(si) || si.ssi_signo == VCPU_KICK_SIGNAL ||
+                si.ssi_signo == SIGPIPE) {
+                /* nothing */
+            } else if (si.ssi_signo == SIGPWR) {
+                /* a shutdown request (isola vm stop): the guest decides */
+                struct err *e = NULL;
+                if (machine_power_button(m, &e) < 0)
+                    err_free(&e);
+            } else {
                 machine_end(m, VM_END_SIGNAL, (int)si.ssi_signo, "stopped by signal %s",
                             strsignal((int)si.ssi_signo));
+            }
         }
-        if (in_fd >= 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+        if (p[2].revents & POLLIN)
+            control_serve(m);
+        if (in_fd >= 0 && (p[3].revents & (POLLIN | POLLHUP | POLLERR))) {
             uint8_t buf[256];
             ssize_t r = read(in_fd, buf, sizeof(buf));
             if (r > 0 && on_input != NULL)
@@ -263,6 +293,7 @@ int machine_run(struct vm_machine *m, int in_fd,
                 in_fd = -1; /* end of input: the guest keeps running */
         }
     }
+    machine_unpark(m);
     for (unsigned int i = 0; i < m->ncpus; i++)
         vcpu_kick(&m->vcpus[i]);
     for (unsigned int i = 0; i < m->ncpus; i++)

@@ -66,6 +66,17 @@ struct vm_machine {
     unsigned int ncpus;
     uint64_t ram_size;
     uint32_t next_gsi_index;
+    /* The ACPI Generic Event Device's GSI (power button), 0: none. */
+    uint32_t ged_gsi;
+    /* Pause (machine_pause.c): vCPU threads park while pause_req is set. */
+    pthread_mutex_t pause_lock;
+    pthread_cond_t pause_cond;
+    atomic_bool pause_req;
+    unsigned int parked; /* vCPU threads parked (under pause_lock) */
+    bool paused;         /* every vCPU parked, devices quiesced (main thread) */
+    /* The control socket (control.c): listening fd, -1 when none, and path. */
+    int ctl_fd;
+    char *ctl_path;
     uint64_t next_virtio_mmio;
     /* Queue notifications complete in the kernel (KVM_IOEVENTFD); off when KVM
      * lacks it or no_ioeventfd is set (docs/virtio.md). */
@@ -122,5 +133,25 @@ int machine_run(struct vm_machine *m, int in_fd,
                 struct err **err);
 
 const char *machine_end_name(enum vm_end end);
+
+/* Pause (machine_pause.c): kick every vCPU out of KVM_RUN and park it (an
+ * exit in progress is completed by the kernel first, so the registers are
+ * consistent), then quiesce the devices (vm_dev_ops.pause); guest memory
+ * stays. EALREADY when paused, ESRCH when the run is ending. From the main
+ * thread only. */
+int machine_pause(struct vm_machine *m, struct err **err);
+/* Let the devices and vCPUs run again; EALREADY when not paused. */
+int machine_resume(struct vm_machine *m, struct err **err);
+/* Release parked vCPUs and quiesced devices whatever the state (the end of
+ * a run: the threads must be joined, the devices destroyed). */
+void machine_unpark(struct vm_machine *m);
+/* In a vCPU thread whose KVM_RUN returned EINTR: wait while a pause is asked. */
+void machine_vcpu_park(struct vm_machine *m);
+
+/* Press the ACPI power button: an edge on the Generic Event Device's GSI, whose
+ * _EVT method notifies the PNP0C0C button (acpi.c). A guest with an ACPI
+ * button driver and someone listening (systemd-logind, acpid) shuts down.
+ * -1 (ENODEV) when the machine has no GED. */
+int machine_power_button(struct vm_machine *m, struct err **err);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -140,9 +141,25 @@ static void *vcpu_thread(void *arg)
     pthread_setname_np(pthread_self(), name);
     while (!atomic_load(&m->stopping)) {
         if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-            if (errno == EINTR || errno == EAGAIN)
+            /* kicked: an I/O exit before was completed by this KVM_RUN
+             * (api.rst 5, "kvm_run"), so a pause parks a consistent vCPU */
+            int e = errno;
+            if (e == EINTR) {
+                /* The kick is still pending once KVM_RUN restored the
+                 * thread's mask (it stays blocked outside KVM_RUN): take it,
+                 * or every later KVM_RUN would return EINTR at once. */
+                sigset_t kick;
+                struct timespec zero = {0};
+                sigemptyset(&kick);
+                sigaddset(&kick, VCPU_KICK_SIGNAL);
+                while (sigtimedwait(&kick, NULL, &zero) == VCPU_KICK_SIGNAL)
+                    ;
+                if (atomic_load(&m->pause_req))
+                    machine_vcpu_park(m);
+            }
+            if (e == EINTR || e == EAGAIN)
                 continue;
-            machine_end(m, VM_END_ERROR, 0, "vCPU %u: KVM_RUN: %s", v->id, strerror(errno));
+            machine_end(m, VM_END_ERROR, 0, "vCPU %u: KVM_RUN: %s", v->id, strerror(e));
             break;
         }
         v->exits++;

@@ -2,9 +2,12 @@
 #include "vm/vm_config.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
+#include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/js.h"
@@ -30,6 +33,7 @@ void vm_config_free(struct vm_config *c)
     }
     free(c->vsock_uds);
     free(c->console_file);
+    free(c->control);
     memset(c, 0, sizeof(*c));
 }
 
@@ -266,5 +270,82 @@ int vm_config_validate(const struct vm_config *c, struct err **err)
     if (c->vsock_cid != 0 && c->vsock_cid < 3)
         return err_val(err, EINVAL, "vsock: guest CID %u is reserved (use 3 or more)",
                        c->vsock_cid);
+    return 0;
+}
+
+/* The file form that vm_config_load_file() reads back (memory in whole MiB). */
+int vm_config_to_json(const struct vm_config *c, json_t **out, struct err **err)
+{
+    _cleanup_json_ json_t *j = json_object(), *disks = json_array(), *nets = json_array();
+
+    if (!j || !disks || !nets)
+        return err_set(err, ENOMEM, "config to JSON");
+    if (c->kernel)
+        json_object_set_new(j, "kernel", json_string(c->kernel));
+    if (c->initrd)
+        json_object_set_new(j, "initrd", json_string(c->initrd));
+    if (c->cmdline)
+        json_object_set_new(j, "cmdline", json_string(c->cmdline));
+    json_object_set_new(j, "cpus", json_integer(c->cpus));
+    json_object_set_new(j, "memory_mib", json_integer((json_int_t)(c->memory >> 20)));
+    json_object_set_new(j, "boot", json_string(c->boot == BOOT_PVH ? "pvh" : "linux64"));
+    for (unsigned int i = 0; i < c->ndisks; i++)
+        json_array_append_new(disks, json_pack("{s:s, s:b}", "path", c->disks[i].path, "readonly",
+                                               c->disks[i].readonly));
+    json_object_set(j, "disks", disks);
+    for (unsigned int i = 0; i < c->nnets; i++) {
+        json_t *n = json_pack("{s:s}", "tap", c->nets[i].tap);
+        if (n && c->nets[i].mac)
+            json_object_set_new(n, "mac", json_string(c->nets[i].mac));
+        json_array_append_new(nets, n);
+    }
+    json_object_set(j, "nets", nets);
+    if (c->vsock_cid) {
+        json_t *v = json_pack("{s:I}", "cid", (json_int_t)c->vsock_cid);
+        if (v && c->vsock_uds)
+            json_object_set_new(v, "uds", json_string(c->vsock_uds));
+        json_object_set_new(j, "vsock", v);
+    }
+    json_object_set_new(j, "rng", json_boolean(c->rng));
+    if (c->console_none)
+        json_object_set_new(j, "console", json_string("none"));
+    else if (c->console_file)
+        json_object_set_new(j, "console", json_pack("{s:s}", "file", c->console_file));
+    else
+        json_object_set_new(j, "console", json_string("terminal"));
+    *out = j;
+    j = NULL;
+    return 0;
+}
+
+static int vm_config_abs1(char **p, const char *what, bool must_exist, struct err **err)
+{
+    char buf[PATH_MAX];
+
+    if (*p == NULL || (**p == '/' && !must_exist))
+        return 0;
+    if (must_exist) {
+        if (realpath(*p, buf) == NULL)
+            return err_sys(err, "%s `%s`", what, *p);
+    } else {
+        if (getcwd(buf, sizeof(buf)) == NULL)
+            return err_sys(err, "%s `%s`: getcwd", what, *p);
+        size_t l = strlen(buf);
+        if (snprintf(buf + l, sizeof(buf) - l, "/%s", *p) >= (int)(sizeof(buf) - l))
+            return err_val(err, ENAMETOOLONG, "%s `%s`: path too long", what, *p);
+    }
+    return vm_config_dup(p, buf, err);
+}
+
+int vm_config_absolute(struct vm_config *c, struct err **err)
+{
+    if (vm_config_abs1(&c->kernel, "kernel", true, err) < 0 ||
+        vm_config_abs1(&c->initrd, "initrd", true, err) < 0 ||
+        vm_config_abs1(&c->vsock_uds, "vsock socket", false, err) < 0 ||
+        vm_config_abs1(&c->console_file, "console file", false, err) < 0)
+        return -1;
+    for (unsigned int i = 0; i < c->ndisks; i++)
+        if (vm_config_abs1(&c->disks[i].path, "disk", true, err) < 0)
+            return -1;
     return 0;
 }

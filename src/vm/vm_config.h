@@ -9,6 +9,7 @@
 #ifndef ISOLA_VM_CONFIG_H
 #define ISOLA_VM_CONFIG_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -40,6 +41,8 @@ struct vm_config {
     char *console_file;  /* NULL: the terminal (stdin/stdout) */
     const char *kvm_dev; /* NULL: /dev/kvm (not owned) */
     bool no_ioeventfd;   /* queue notifications as MMIO exits (docs/virtio.md) */
+    char *control;       /* the control socket's path (control.h), NULL: none;
+                            command line only, not in the JSON form */
 };
 
 void vm_config_init(struct vm_config *c);
@@ -54,6 +57,14 @@ int vm_config_add_disk(struct vm_config *c, const char *spec, struct err **err);
 int vm_config_add_net(struct vm_config *c, const char *spec, struct err **err);
 int vm_config_set_console(struct vm_config *c, const char *spec, struct err **err);
 int vm_config_parse_memory(const char *s, uint64_t *bytes, struct err **err);
+
+/* The JSON file form of c (vm_config_load_file() reads it back). */
+int vm_config_to_json(const struct vm_config *c, json_t **out, struct err **err);
+/* Make every relative path absolute (against the working directory; files
+ * that must exist, the kernel, initrd and disks, are resolved with realpath
+ * and so must exist, absolute or not), for a VM whose monitor runs
+ * elsewhere (isola vm run -d). */
+int vm_config_absolute(struct vm_config *c, struct err **err);
 
 /* Check values the builder cannot (0 CPUs, memory beyond the host's). */
 int vm_config_validate(const struct vm_config *c, struct err **err);

@@ -11,6 +11,9 @@
  *   echo         read a line from COM1 (polling), print it back, power off
  *   mmio         read an MMIO address no device owns (expects all ones)
  *   spin         loop forever (the test stops the monitor)
+ *   count        print "count N" with N = 1, 2, ... every ticks= TSC ticks
+ *                (default 500000000), forever: pause, resume and snapshot
+ *                tests see it go on from where it was
  * It has two entries: 64-bit Linux boot protocol (_start) and PVH (pvh_start).
  */
 #include <stddef.h>
@@ -167,6 +170,30 @@ static void echo(void)
     putc_('\n');
 }
 
+static inline uint64_t rdtsc_(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static void count(const char *cmdline)
+{
+    const char *t = arg(cmdline, "ticks=");
+    uint64_t ticks = t ? num(t) : 500000000ULL;
+    volatile uint64_t n = 0; /* in guest memory (the stack) */
+
+    for (;;) {
+        uint64_t start = rdtsc_();
+        while (rdtsc_() - start < ticks)
+            __asm__ volatile("pause");
+        n = n + 1;
+        puts_("isola-guest: count ");
+        putu(n, 10);
+        putc_('\n');
+    }
+}
+
 void guest_main(const uint8_t *bp, const uint8_t *pvh)
 {
     /* boot_params.hdr.cmd_line_ptr, or hvm_start_info.cmdline_paddr. */
@@ -201,6 +228,8 @@ void guest_main(const uint8_t *bp, const uint8_t *pvh)
         putu(*p, 16);
         putc_('\n');
         poweroff();
+    } else if (starts(mode, "count")) {
+        count(cmdline);
     } else if (starts(mode, "spin")) {
         for (;;)
             __asm__ volatile("pause");

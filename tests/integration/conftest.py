@@ -11,6 +11,14 @@ import tempfile
 
 import pytest
 
+# Containers (`isola run`, `run -d`, `create`) and `isola build` attach to the
+# default network `bridge` unless told otherwise: a bridge and nftables rules
+# in the network namespace isola runs in. Tests run on this machine's real
+# network namespace, so the suite's default is none (docs/networks.md,
+# ISOLA_DEFAULT_NETWORK); the network tests run isola in namespaces of their
+# own and drop it (test_network_run.py's NetEngine, test_engine_cli.py's Engine).
+os.environ.setdefault("ISOLA_DEFAULT_NETWORK", "none")
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("ISOLA_BUILD", os.path.join(ROOT, "build"))
 

@@ -27,6 +27,7 @@ class Engine:
         self.tmp = tmp_root
         self.env = dict(os.environ, ISOLA_ROOT=os.path.join(tmp_root, "store"),
                         ISOLA_RUN_DIR=os.path.join(tmp_root, "run"))
+        self.env.pop("ISOLA_DEFAULT_NETWORK", None)  # the default: bridge
         # run -d attaches to the default network (a bridge, nftables rules):
         # isola runs in a network namespace of the test's, never on the host's
         self.netns = f"isola-eng-{os.getpid()}-{time.monotonic_ns() % 10**9}"

@@ -34,6 +34,7 @@ class NetEngine:
         self.sh("ip link set lo up")
         self.env = dict(os.environ, ISOLA_ROOT=os.path.join(tmp_root, "store"),
                         ISOLA_RUN_DIR=os.path.join(tmp_root, "run"))
+        self.env.pop("ISOLA_DEFAULT_NETWORK", None)  # the default: bridge
         self.ok("import", rootfs_template, IMAGE, "/bin/sh", "-c", "echo default")
 
     def sh(self, cmd, check=True):

@@ -85,7 +85,9 @@ def test_create_ls_inspect(vol):
     lines = ok(vol("ls", "--format", "{{.Name}}\\t{{.Driver}}\\t{{.Label \"tier\"}}")).splitlines()
     assert "cache\tlocal\tcache" in lines and "data\tlocal\t" in lines
     lines = ok(vol("ls", "--format", "table {{.Name}}\t{{.Driver}}")).splitlines()
-    assert lines[0] == "VOLUME NAME\tDRIVER" and "data\tlocal" in lines[1:]
+    # Docker's tabwriter: each column its widest cell (the anonymous one) + 3
+    assert lines[0] == "VOLUME NAME" + " " * (64 + 3 - 11) + "DRIVER"
+    assert "data" + " " * (64 + 3 - 4) + "local" in lines[1:]
     js = [json.loads(line) for line in ok(vol("ls", "--format", "json")).splitlines()]
     assert {j["Name"] for j in js} == {anon, "cache", "data"}
 

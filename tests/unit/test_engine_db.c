@@ -231,6 +231,28 @@ static void test_containers(struct db *db)
     ok(db_container_list(db, false, &list, &n, &e) == 0 && n == 0, "list running: 0");
     db_container_list_free(list, n);
 
+    /* the brief listing: the same rows, config cut to args and annotations */
+    ok(db_container_set_config(db, a1->id,
+                               "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\",\"-c\","
+                               "\"x\"],\"env\":[\"A=1\"]},\"annotations\":{\"k\":\"v\"}}",
+                               &e) == 0,
+       "set a config");
+    ok(db_container_list_brief(db, true, &list, &n, &e) == 0 && n == 4 &&
+           strcmp(list[0]->id, a2->id) == 0 && strcmp(list[3]->id, web->id) == 0,
+       "brief list all: 4, newest first");
+    is_str(n == 4 ? list[1]->config : NULL,
+           "{\"process\":{\"args\":[\"sh\",\"-c\",\"x\"]},\"annotations\":{\"k\":\"v\"}}",
+           "brief config: args and annotations only");
+    is_str(n == 4 ? list[0]->config : NULL, "{\"process\":{\"args\":null},\"annotations\":null}",
+           "brief config of an empty config: nulls");
+    ok(n == 4 && strcmp(list[1]->name, "a-one") == 0 && list[1]->status == DB_STATUS_CREATED &&
+           list[1]->created_ns == a1->created_ns &&
+           strcmp(list[1]->image_ref, "busybox:latest") == 0,
+       "brief rows keep the other columns");
+    db_container_list_free(list, n);
+    ok(db_container_list_brief(db, false, &list, &n, &e) == 0 && n == 0, "brief list running: 0");
+    db_container_list_free(list, n);
+
     struct db_container upd = *web;
     upd.status = DB_STATUS_RUNNING;
     upd.pid = 4242;

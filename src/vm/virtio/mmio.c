@@ -61,6 +61,8 @@ enum {
 
 struct virtio_mmio {
     pthread_mutex_t lock;
+    pthread_cond_t unpaused; /* signalled when paused goes false */
+    bool paused;             /* quiesced (mmio_pause): virtio_mmio_lock() waits */
     const struct virtio_dev_ops *ops;
     void *dev;
     const struct vm_mem *mem;
@@ -87,6 +89,24 @@ struct virtio_mmio {
 void virtio_mmio_lock(struct virtio_mmio *t)
 {
     pthread_mutex_lock(&t->lock);
+    /* a paused device's threads wait here: no queue work, no interrupt */
+    while (t->paused)
+        pthread_cond_wait(&t->unpaused, &t->lock);
+}
+
+/* Quiesce: taking the lock waits for the work in progress to end; the flag
+ * then holds every later taker (the notify thread, net rx, vsock) until the
+ * device runs again. The machine parks the vCPUs first, so no MMIO access
+ * comes meanwhile, and lets the device run again before destroying it. */
+static void mmio_pause(void *state, bool pause)
+{
+    struct virtio_mmio *t = state;
+
+    pthread_mutex_lock(&t->lock);
+    t->paused = pause;
+    if (!pause)
+        pthread_cond_broadcast(&t->unpaused);
+    pthread_mutex_unlock(&t->lock);
 }
 
 void virtio_mmio_unlock(struct virtio_mmio *t)
@@ -545,6 +565,7 @@ static void mmio_destroy(void *state)
     if (t->ops->destroy != NULL)
         t->ops->destroy(t->dev);
     pthread_mutex_destroy(&t->lock);
+    pthread_cond_destroy(&t->unpaused);
     free(t);
 }
 
@@ -554,6 +575,7 @@ const struct vm_dev_ops virtio_mmio_dev_ops = {
     .write = mmio_write,
     .save = mmio_save,
     .restore = mmio_restore,
+    .pause = mmio_pause,
     .destroy = mmio_destroy,
 };
 
@@ -575,6 +597,7 @@ int virtio_mmio_create(const struct virtio_dev_ops *ops, void *dev, const struct
         return err_set(err, ENOMEM, "%s: allocate transport", ops->name);
     }
     pthread_mutex_init(&t->lock, NULL);
+    pthread_cond_init(&t->unpaused, NULL);
     t->ops = ops;
     t->dev = dev;
     t->mem = mem;

@@ -1,0 +1,102 @@
+"""`isola run --isolation=vm` (docs/microvm.md): a container inside a microVM of
+its own, with Debian's stock kernel, isola's initramfs (isola-agent as /init)
+and a read-only ext4 root image, run by isola-vmm inside the test host (L1: this
+machine's /dev/kvm cannot boot a stock kernel). Each run boots a guest (about
+15-25 s in the emulated L1), so the checks are grouped per boot.
+"""
+import os
+import shlex
+import shutil
+
+import pytest
+
+from conftest import BUILD, ROOT
+
+ISOLA = os.path.join(BUILD, "src", "cli", "isola")
+# An ASan build has no static agent: it takes the normal build's.
+AGENT = os.environ.get("ISOLA_AGENT") or os.path.join(BUILD, "src", "cli", "isola-agent")
+if not os.path.exists(AGENT):
+    AGENT = os.path.join(ROOT, "build", "src", "cli", "isola-agent")
+GUEST_TOOL = os.path.join(BUILD, "tests", "guest-tool")
+
+
+@pytest.fixture(scope="module")
+def vm(testhost, rootfs_template, tmp_path_factory):
+    """(testhost, kernel dir, environment prefix for every isola command, a
+    private directory): a private cache, run dir and store per module."""
+    kdir = os.path.dirname(testhost.kernel)
+    if not os.path.exists(os.path.join(kdir, "lib", "modules")):
+        pytest.skip(f"LOUD SKIP: no prepared Debian kernel in {kdir} (scripts/testhost/prepare)")
+    if not os.path.exists(AGENT):
+        pytest.fail(f"{AGENT} is not built (scripts/build.sh)")
+    d = str(tmp_path_factory.mktemp("microvm"))
+    # tmp_path_factory's directories are on the host; L1 sees them (9p) and
+    # keeps its own writes in memory: cache, run dir and store live in L1.
+    env = (f"ISOLA_CACHE={d}/cache ISOLA_RUN_DIR={d}/run ISOLA_ROOT={d}/store "
+           f"ISOLA_AGENT={shlex.quote(AGENT)}")
+    rootfs = os.path.join(d, "rootfs")
+    shutil.copytree(rootfs_template, rootfs, symlinks=True)
+    shutil.copy(GUEST_TOOL, os.path.join(rootfs, "bin", "guest-tool"))
+    yield testhost, kdir, env, d, rootfs
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def vm_run(vm, args, timeout=240):
+    th, kdir, env, d, _ = vm
+    return th.run(f"mkdir -p {d}/cache {d}/run; {env} timeout {timeout} {ISOLA} run "
+                  f"--isolation=vm --kernel {kdir} {args}; echo status=$?",
+                  timeout=timeout + 30)
+
+
+def test_output_and_exit_codes(vm):
+    """stdout and stderr of the workload reach the caller's, on the right
+    stream; the exit code is the workload's; nothing is left in the run dir."""
+    _, _, _, d, rootfs = vm
+    r = vm_run(vm, f"{rootfs} echo hi")
+    assert r.stdout.splitlines()[0] == "hi", r
+    assert "status=0" in r.stdout, r
+    r = vm_run(vm, f"{rootfs} sh -c 'echo out; echo err >&2; exit 3'")
+    assert r.stdout.splitlines()[0] == "out", r
+    assert "err" in r.stderr and "err" not in r.stdout, r
+    assert "status=3" in r.stdout, r
+
+
+def test_image_root_cached_read_only(vm):
+    """An image of the store: its root image is built once per manifest digest,
+    read-only (0444), and used again by the next run."""
+    th, _, env, d, rootfs = vm
+    r = th.run(f"{env} {ISOLA} import {rootfs} mvbox:1 >/dev/null && echo imported",
+               timeout=120)
+    assert "imported" in r.stdout, r
+    r = vm_run(vm, "mvbox:1 cat /etc/no-such-file /etc/passwd")
+    assert "status=1" in r.stdout, r  # cat's status: the first file is missing
+    assert "/etc/no-such-file" in r.stderr, r
+    r = th.run(f"ls -l --time-style=+%s.%N {d}/cache/microvm/", timeout=30)
+    imgs = [ln for ln in r.stdout.splitlines() if "rootfs-" in ln]
+    assert len(imgs) == 1 and imgs[0].startswith("-r--r--r--"), r
+    r = vm_run(vm, "mvbox:1 echo again")
+    assert r.stdout.splitlines()[0] == "again" and "status=0" in r.stdout, r
+    r = th.run(f"ls -l --time-style=+%s.%N {d}/cache/microvm/", timeout=30)
+    assert [ln for ln in r.stdout.splitlines() if "rootfs-" in ln] == imgs, r
+
+
+def test_workload_cannot_reach_disks_or_agent(vm):
+    """The guest's block devices are not in the container's /dev, and a node
+    made for the root disk (CAP_MKNOD is a default capability, as with Docker)
+    cannot be opened (device cgroup); the agent's vsock port (1024, the guest's own CID 3) is not reachable
+    from the workload."""
+    _, _, _, _, rootfs = vm
+    script = ("ls /dev; ls /dev/vd* 2>/dev/null && echo vd-visible; "
+              "set -- $(grep -w vda /proc/partitions); echo disk-major=$1; "
+              "mknod /tmp/vda b $1 $2 && head -c 512 /tmp/vda >/dev/null && echo read-disk; "
+              "guest-tool vsock-send 3 1024 x 2>&1 | head -1; "
+              "guest-tool vsock-send 1 1024 x 2>&1 | head -1; echo done")
+    r = vm_run(vm, f"{rootfs} sh -c {shlex.quote(script)}")
+    assert "done" in r.stdout and "status=0" in r.stdout, r
+    assert "null" in r.stdout, r  # the container's own /dev is listed
+    assert "vd-visible" not in r.stdout, r
+    assert "disk-major=" in r.stdout and "disk-major=\n" not in r.stdout, r
+    assert "read-disk" not in r.stdout, r
+    assert "Operation not permitted" in r.stderr, r
+    assert "vsock reply" not in r.stdout, r
+    assert r.stdout.count("vsock connect") == 2, r
