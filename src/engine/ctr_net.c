@@ -756,6 +756,8 @@ static void ctr_net_release_all(struct db *db, const char *run_root, const char 
         if (network_disconnect(db, nets[k]->name, id, &e) < 0)
             err_free(&e);
         hosts_refresh_peers(db, nets[k]->name, run_root, id);
+        if (network_dns_sync(db, run_root, nets[k]->id, &e) < 0)
+            err_free(&e);
     }
     db_network_list_free(nets, n);
 }
@@ -793,6 +795,14 @@ void ctr_net_hosts_update(struct db *db, const char *run_root, const char *id, c
     if (hosts_refresh(db, run_root, id, &e) < 0)
         err_free(&e);
     hosts_refresh_peers(db, network, run_root, id);
+    /* its names (and aliases) on that network's DNS server, or none */
+    if (network_dns_sync(db, run_root, network, &e) < 0)
+        err_free(&e);
+}
+
+void ctr_net_aliases_print(FILE *f, const char *run_root, const char *id, const char *network)
+{
+    aliases_print(f, run_root, id, network);
 }
 
 void ctr_net_ports_release(struct db *db, json_t *ports, const char *ip)

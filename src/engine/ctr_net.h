@@ -11,6 +11,7 @@
 #define ISOLA_ENGINE_CTR_NET_H
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdbool.h>
 
 #include "engine/compose.h"
@@ -74,6 +75,8 @@ bool ctr_net_own_mount(const char *id, const char *src, const char *dst);
  * dir, where every member's /etc/hosts takes them from. */
 int ctr_net_aliases_set(const char *run_root, const char *id, const char *network,
                         char *const *aliases, struct err **err);
+/* Print container id's aliases on network to f, each after a space. */
+void ctr_net_aliases_print(FILE *f, const char *run_root, const char *id, const char *network);
 /* Rewrite id's /etc/hosts and that of every other member of network. */
 void ctr_net_hosts_update(struct db *db, const char *run_root, const char *id, const char *network);
 /* Unpublish ports (the annotation's list) that went to address ip. */

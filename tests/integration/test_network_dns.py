@@ -331,3 +331,28 @@ def test_vm_on_a_network_undone_when_the_monitor_fails(ne):
     p = ne("vm", "run", "--kernel", "/nonexistent", "--net", "network=nosuchnet")
     assert p.returncode != 0 and "nosuchnet" in p.stderr, p.stderr
     assert ne.links() == links and ne.ok("ps", "-a", "-q") == ""
+
+
+def test_aliases_and_connected_containers_resolve(ne):
+    """--network-alias names and a container joined later with `network connect
+    --alias` are answered by the server; `network disconnect` and rm take
+    them away."""
+    ne.ok("network", "create", "--subnet", "10.85.0.0/24", "alnet")
+    ne.ok("network", "create", "--subnet", "10.86.0.0/24", "alother")
+    ne.ok("run", "-d", "--name", "al1", "--network", "alnet", "--network-alias", "db",
+          IMAGE, "sleep", "300")
+    ne.ok("run", "-d", "--name", "al2", "--network", "alnet", IMAGE, "sleep", "300")
+    p, addrs = nslookup(ne, "al2", "db")
+    assert addrs == ["10.85.0.2"], (p.stdout, p.stderr)
+    ne.ok("run", "-d", "--name", "al3", "--network", "alother", IMAGE, "sleep", "300")
+    ne.ok("network", "connect", "--alias", "cache", "alnet", "al3")
+    for name in ("al3", "cache"):
+        p, addrs = nslookup(ne, "al2", name)
+        assert addrs == ["10.85.0.4"], (name, p.stdout, p.stderr)
+    ne.ok("network", "disconnect", "alnet", "al3")
+    for name in ("al3", "cache"):
+        p, addrs = nslookup(ne, "al2", name)
+        assert addrs == [], (name, p.stdout)
+    ne.ok("rm", "-f", "al1")
+    p, addrs = nslookup(ne, "al2", "db")
+    assert addrs == [], p.stdout
