@@ -17,6 +17,7 @@
 #include "engine/db.h"
 #include "engine/network.h"
 #include "engine/network_dns.h"
+#include "engine/vm_net.h"
 #include "cli/cli_fmt.h"
 #include "cli/cli_template.h"
 #include "util/cleanup.h"
@@ -48,6 +49,15 @@ static const char *run_dir(void)
     const char *rd = getenv("ISOLA_RUN_DIR");
 
     return rd && *rd ? rd : "/run/isola";
+}
+
+/* What a killed `isola vm run` left (its row holds addresses: first). */
+static void vm_gc(struct db *db)
+{
+    _cleanup_err_ struct err *e = NULL;
+
+    if (vm_net_gc(db, run_dir(), &e) < 0)
+        fprintf(stderr, "isola network: %s\n", e->msg);
 }
 
 /* Stop the DNS servers of removed networks and what a crash left running. */
@@ -421,6 +431,7 @@ static int network_rm_cmd(int argc, char **argv, const char *root)
     }
     if (open_db(root, "rm", &db) != 0)
         return 1;
+    vm_gc(db);
     for (int i = optind; i < argc; i++) {
         _cleanup_err_ struct err *e = NULL;
         if (network_remove(db, argv[i], &e) < 0) {
@@ -492,6 +503,7 @@ static int network_prune_cmd(int argc, char **argv, const char *root)
     }
     if (open_db(root, "prune", &db) != 0)
         return 1;
+    vm_gc(db);
     network_prune_collect(db, root);
     r = network_prune(db, &removed, &e);
     dns_gc(db);

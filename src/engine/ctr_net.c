@@ -802,6 +802,9 @@ void ctr_net_hosts_update(struct db *db, const char *run_root, const char *id, c
     if (hosts_refresh(db, run_root, id, &e) < 0)
         err_free(&e);
     hosts_refresh_peers(db, network, run_root, id);
+    /* its names (and aliases) on that network's DNS server, or none */
+    if (network_dns_sync(db, run_root, network, &e) < 0)
+        err_free(&e);
 }
 
 void ctr_net_ports_release(struct db *db, json_t *ports, const char *ip)

@@ -76,7 +76,7 @@ bool ctr_net_own_mount(const char *id, const char *src, const char *dst);
  * dir, where every member's /etc/hosts takes them from. */
 int ctr_net_aliases_set(const char *run_root, const char *id, const char *network,
                         char *const *aliases, struct err **err);
-/* " ALIAS..." of container id on network (none: nothing), to f. */
+/* Print container id's aliases on network to f, each after a space. */
 void ctr_net_aliases_print(FILE *f, const char *run_root, const char *id, const char *network);
 /* Rewrite id's /etc/hosts and that of every other member of network. */
 void ctr_net_hosts_update(struct db *db, const char *run_root, const char *id, const char *network);

@@ -253,10 +253,10 @@ static int dns_server_start(const struct db_network *n, const char *dir, bool dn
     return 0;
 }
 
-/* The names file: each member's address with its name, aliases
- * (ctr_net_aliases_set()) and short id. */
-static int dns_hosts_write(struct db *db, const struct db_network *n, const char *dir,
-                           const char *run_root, size_t *members, struct err **err)
+/* The names file: each member's address with its name, short id and its
+ * aliases on this network (--network-alias, network connect --alias). */
+static int dns_hosts_write(struct db *db, const char *run_root, const struct db_network *n,
+                           const char *dir, size_t *members, struct err **err)
 {
     _cleanup_free_ char *buf = NULL, *path = NULL;
     struct db_network_ip *ips = NULL;
@@ -275,12 +275,11 @@ static int dns_hosts_write(struct db *db, const struct db_network *n, const char
     }
     for (size_t i = 0; i < nips; i++) {
         fprintf(f, "%s\t", ips[i].addr);
-        if (ips[i].container_name && ips[i].container_name[0]) {
-            fprintf(f, "%s", ips[i].container_name);
-            ctr_net_aliases_print(f, run_root, ips[i].container_id, n->name);
-            fputc(' ', f);
-        }
-        fprintf(f, "%.12s\n", ips[i].container_id);
+        if (ips[i].container_name && ips[i].container_name[0])
+            fprintf(f, "%s ", ips[i].container_name);
+        fprintf(f, "%.12s", ips[i].container_id);
+        ctr_net_aliases_print(f, run_root, ips[i].container_id, n->name);
+        fputc('\n', f);
     }
     db_network_ips_free(ips, nips);
     if (fclose(f) != 0)
@@ -323,7 +322,7 @@ static int dns_sync_locked(struct db *db, const char *run_root, const struct db_
             dns_dir_remove(run_root, n->id);
         return 0;
     }
-    if (dns_hosts_write(db, n, dir, run_root, &members, err) < 0)
+    if (dns_hosts_write(db, run_root, n, dir, &members, err) < 0)
         return err_wrap(err, "DNS server of network %s", n->name);
     if (members == 0) {
         dns_dir_remove(run_root, n->id);

@@ -21,7 +21,8 @@ int vm_net_begin(struct db *db, const char *name, struct vm_net *vn, struct err 
 {
     struct db_container want = {
         .name = (char *)name,
-        .config = "{\"annotations\":{\"" CTR_ANN_NETWORK "\":\"vm\"}}",
+        .config = "{}", /* not a container's: no annotations to undo */
+        .labels = "{\"" VM_NET_LABEL "\":\"true\"}",
         .status = DB_STATUS_RUNNING,
         .isolation = DB_ISOLATION_VM,
         .monitor_pid = getpid(),
@@ -178,4 +179,43 @@ void vm_net_end(struct db *db, const char *run_root, struct vm_net *vn)
         err_free(&e);
     free(vn->name);
     memset(vn, 0, sizeof(*vn));
+}
+
+int vm_net_gc(struct db *db, const char *run_root, struct err **err)
+{
+    struct db_container **v = NULL;
+    struct db_network **nets = NULL;
+    size_t n = 0, nn = 0;
+
+    if (db_container_list(db, true, &v, &n, err) < 0)
+        return -1;
+    if (db_network_list(db, &nets, &nn, err) < 0) {
+        db_container_list_free(v, n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct db_container *c = v[i];
+        if (c->isolation != DB_ISOLATION_VM || !c->labels ||
+            !strstr(c->labels, "\"" VM_NET_LABEL "\"") || db_container_monitor_alive(c))
+            continue;
+        /* its `isola vm run` is gone without undoing: the same undo */
+        for (size_t k = 0; k < nn; k++) {
+            char tap[16];
+            struct err *e = NULL;
+            snprintf(tap, sizeof(tap), "it%.6s%.6s", c->id, nets[k]->id);
+            if (netlink_link_delete(tap, true, &e) < 0)
+                err_free(&e);
+            if (network_dns_dhcp_host(run_root, nets[k]->id, c->id, NULL, NULL, NULL, &e) < 0)
+                err_free(&e);
+        }
+        struct err *e = NULL;
+        if (db_container_delete(db, c->id, &e) < 0)
+            err_free(&e);
+        for (size_t k = 0; k < nn; k++)
+            if (network_dns_sync(db, run_root, nets[k]->id, &e) < 0)
+                err_free(&e);
+    }
+    db_network_list_free(nets, nn);
+    db_container_list_free(v, n);
+    return 0;
 }

@@ -14,6 +14,8 @@
 #include "util/err.h"
 
 #define VM_NET_MAX 4
+/* The label of the rows vm_net_begin() makes. */
+#define VM_NET_LABEL "io.isola.vm-run"
 
 struct vm_net {
     char row_id[DB_ID_LEN + 1]; /* the VM's workload row ("" before vm_net_begin) */
@@ -37,5 +39,8 @@ int vm_net_attach(struct db *db, const char *run_root, struct vm_net *vn, const 
                   char **tap_spec, struct err **err);
 /* Remove taps, leases, addresses, DNS names and the row (what is gone is fine). */
 void vm_net_end(struct db *db, const char *run_root, struct vm_net *vn);
+/* vm_net_end() for the rows whose `isola vm run` died without it (kill -9):
+ * their taps on every network, leases, addresses and the rows. */
+int vm_net_gc(struct db *db, const char *run_root, struct err **err);
 
 #endif

@@ -331,3 +331,78 @@ def test_vm_on_a_network_undone_when_the_monitor_fails(ne):
     p = ne("vm", "run", "--kernel", "/nonexistent", "--net", "network=nosuchnet")
     assert p.returncode != 0 and "nosuchnet" in p.stderr, p.stderr
     assert ne.links() == links and ne.ok("ps", "-a", "-q") == ""
+
+
+def test_aliases_and_connected_containers_resolve(ne):
+    """--network-alias names and a container joined later with `network connect
+    --alias` are answered by the server; `network disconnect` and rm take
+    them away."""
+    ne.ok("network", "create", "--subnet", "10.85.0.0/24", "alnet")
+    ne.ok("network", "create", "--subnet", "10.86.0.0/24", "alother")
+    ne.ok("run", "-d", "--name", "al1", "--network", "alnet", "--network-alias", "db",
+          IMAGE, "sleep", "300")
+    ne.ok("run", "-d", "--name", "al2", "--network", "alnet", IMAGE, "sleep", "300")
+    p, addrs = nslookup(ne, "al2", "db")
+    assert addrs == ["10.85.0.2"], (p.stdout, p.stderr)
+    ne.ok("run", "-d", "--name", "al3", "--network", "alother", IMAGE, "sleep", "300")
+    ne.ok("network", "connect", "--alias", "cache", "alnet", "al3")
+    for name in ("al3", "cache"):
+        p, addrs = nslookup(ne, "al2", name)
+        assert addrs == ["10.85.0.4"], (name, p.stdout, p.stderr)
+    ne.ok("network", "disconnect", "alnet", "al3")
+    for name in ("al3", "cache"):
+        p, addrs = nslookup(ne, "al2", name)
+        assert addrs == [], (name, p.stdout)
+    ne.ok("rm", "-f", "al1")
+    p, addrs = nslookup(ne, "al2", "db")
+    assert addrs == [], p.stdout
+
+
+SLEEPY_VMM = """#!/bin/sh
+echo $$ > {out}/vmm.pid
+exec sleep 300
+"""
+
+
+def test_vm_run_killed_is_collected_by_network_prune(ne, tmp_root):
+    """`kill -9` of `isola vm run` leaves its row, address and persistent tap;
+    `network prune` undoes them (and can then remove the network)."""
+    out = os.path.join(tmp_root, "sleepy")
+    os.makedirs(out)
+    vmm = os.path.join(tmp_root, "isola-vmm-sleepy")
+    with open(vmm, "w") as f:
+        f.write(SLEEPY_VMM.format(out=out))
+    os.chmod(vmm, 0o755)
+    ne.ok("network", "create", "--subnet", "10.87.0.0/24", "gcnet")
+    links = ne.links()
+    p = subprocess.Popen(["nsenter", f"--net=/run/netns/{ne.ns}", ne.isola, "vm", "run",
+                          "--kernel", "/nonexistent", "--console", "none", "--name", "gcvm",
+                          "--net", "network=gcnet"], env=dict(ne.env, ISOLA_VMM=vmm),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    vpid = None
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not os.path.exists(os.path.join(out, "vmm.pid")):
+            time.sleep(0.1)
+        with open(os.path.join(out, "vmm.pid")) as f:
+            vpid = int(f.read())
+        taps = ne.links() - links
+        assert len(taps) == 1 and next(iter(taps)).startswith("it"), taps
+        p.kill()
+        p.wait(timeout=10)
+        assert ne.links() - links == taps  # left behind
+        assert "gcvm" in ne.ok("ps", "-a", "--format", "{{.Names}}")
+        r = ne("network", "prune", "-f")
+        assert r.returncode == 0 and "gcnet" in r.stdout, (r.stdout, r.stderr)
+        assert ne.links() == links - {b for b in links if b.startswith("isola-")}
+        assert "gcvm" not in ne.ok("ps", "-a", "--format", "{{.Names}}")
+        assert dns_pids(ne) == []
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=10)
+        if vpid:
+            try:
+                os.kill(vpid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
