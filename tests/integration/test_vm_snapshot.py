@@ -11,9 +11,11 @@ host, and QEMU's savevm needs a QEMU VM, not this monitor's guest.
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -270,3 +272,42 @@ def test_kill_during_snapshot_leaves_no_accepted_snapshot(tmp_path):
     assert p.returncode == 1, p
     assert "no header.json" in p.stderr, p.stderr
     assert not ctl.exists() and not con.exists()
+
+
+def test_managed_snapshot_and_restore(tmp_path):
+    # a short state root: socket paths under it must fit in sun_path
+    short = tempfile.mkdtemp(prefix="ivs-", dir="/tmp")
+    env = dict(os.environ, ISOLA_ROOT=f"{short}/root", ISOLA_RUN_DIR=f"{short}/run")
+
+    def isola(*args, timeout=60):
+        return subprocess.run([ISOLA, *args], env=env, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=timeout)
+
+    def logged(name):
+        return [int(n) for n in COUNT.findall(isola("vm", "logs", name).stdout)]
+
+    name, again = f"snap{os.getpid()}", f"rest{os.getpid()}"
+    snap = tmp_path / "msnap"
+    try:
+        r = isola("vm", "run", "-d", "--name", name, "--kernel", GUEST, "--cmdline",
+                  "mode=count ticks=20000000", "--memory", "64M")
+        assert r.returncode == 0, r
+        wait_for(lambda: len(logged(name)) >= 3, what="the managed guest counting")
+        r = isola("vm", "snapshot", "--leave-paused", name, str(snap))
+        assert r.returncode == 0, r
+        assert "Paused" in isola("vm", "ls").stdout
+        last = logged(name)[-1]
+        assert isola("vm", "rm", "-f", name).returncode == 0
+        r = isola("vm", "restore", "--name", again, str(snap))
+        assert r.returncode == 0, r
+        wait_for(lambda: len(logged(again)) >= 3, what="the restored managed guest counting")
+        got = logged(again)
+        assert 1 not in got and min(got) > last - 1, (last, got)
+        # the same snapshot with a bad name of VM: refused, nothing made
+        r = isola("vm", "snapshot", "no-such-vm", str(tmp_path / "x"))
+        assert r.returncode == 1 and "no-such-vm" in r.stderr, r
+        assert not (tmp_path / "x").exists()
+    finally:
+        for v in isola("vm", "ls", "-aq").stdout.split():
+            isola("vm", "rm", "-f", v)
+        shutil.rmtree(short, ignore_errors=True)
