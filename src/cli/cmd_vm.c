@@ -31,6 +31,7 @@ static void vm_usage(FILE *fp)
             "       isola vm ls [-a] [-q] | stop [-t S] | kill [-s SIG] | rm [-f] VM...\n"
             "       isola vm logs [-f] VM | console [--detach-keys K] VM | inspect VM...\n"
             "       isola vm pause VM... | resume VM...\n"
+            "       isola vm snapshot [--leave-paused] VM DIR | restore [--name NAME] DIR\n"
             "\n"
             "Options of `run`:\n"
             "  --kernel PATH        bzImage or ELF vmlinux (required)\n"
@@ -412,7 +413,7 @@ int cmd_vm_here(int argc, char **argv)
     fprintf(
         stderr,
         "isola vm: unknown subcommand `%s` (run, extract-kernel, ls, start, stop, kill, rm, logs, "
-        "console, inspect, pause, resume)\n",
+        "console, inspect, pause, resume, snapshot, restore)\n",
         argv[1]);
     return 2;
 }
