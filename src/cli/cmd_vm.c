@@ -19,6 +19,7 @@
 #include "util/err.h"
 #include "vm/builder.h"
 #include "vm/extract.h"
+#include "vm/snapshot.h"
 
 static void vm_usage(FILE *fp)
 {
@@ -30,6 +31,7 @@ static void vm_usage(FILE *fp)
             "       isola vm ls [-a] [-q] | stop [-t S] | kill [-s SIG] | rm [-f] VM...\n"
             "       isola vm logs [-f] VM | console [--detach-keys K] VM | inspect VM...\n"
             "       isola vm pause VM... | resume VM...\n"
+            "       isola vm snapshot [--leave-paused] VM DIR | restore [--name NAME] DIR\n"
             "\n"
             "Options of `run`:\n"
             "  --kernel PATH        bzImage or ELF vmlinux (required)\n"
@@ -48,6 +50,9 @@ static void vm_usage(FILE *fp)
             "  --rng                virtio-rng (host getrandom)\n"
             "  --console terminal|none|file=PATH   serial console (default terminal)\n"
             "  --config FILE.json   settings from a file (options after it override)\n"
+            "  --restore DIR        continue the guest of a snapshot (docs/vm.md, \"Snapshot\n"
+            "                       and restore\"); console and --control from this command\n"
+            "                       line, the rest from the snapshot\n"
             "  -d, --detach         managed: run in the background under isola-monitor\n"
             "  --name NAME          the VM's name (managed, and on its networks;\n"
             "                       default: generated)\n"
@@ -114,7 +119,8 @@ int vm_run_parse(int argc, char **argv, struct vm_config *cfg, struct vm_run_ext
         O_RESTART,
         O_STOP_TIMEOUT,
         O_IMAGE,
-        O_CONTROL
+        O_CONTROL,
+        O_RESTORE
     };
     static const struct option opts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -136,6 +142,7 @@ int vm_run_parse(int argc, char **argv, struct vm_config *cfg, struct vm_run_ext
         {"stop-timeout", required_argument, NULL, O_STOP_TIMEOUT},
         {"image", required_argument, NULL, O_IMAGE},
         {"control", required_argument, NULL, O_CONTROL},
+        {"restore", required_argument, NULL, O_RESTORE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -171,6 +178,7 @@ int vm_run_parse(int argc, char **argv, struct vm_config *cfg, struct vm_run_ext
         }
         case O_MEMORY:
             r = vm_config_parse_memory(optarg, &cfg->memory, err);
+            x->memory_set = true;
             break;
         case O_DISK:
             r = vm_config_add_disk(cfg, optarg, err);
@@ -235,6 +243,9 @@ int vm_run_parse(int argc, char **argv, struct vm_config *cfg, struct vm_run_ext
             free(cfg->control);
             cfg->control = strdup(optarg);
             break;
+        case O_RESTORE:
+            x->restore = optarg;
+            break;
         case 'h':
             return 1;
         default:
@@ -246,6 +257,31 @@ int vm_run_parse(int argc, char **argv, struct vm_config *cfg, struct vm_run_ext
     if (optind < argc)
         return err_val(err, EINVAL, "unexpected argument `%s`", argv[optind]);
     x->managed = x->detach || x->name || x->restart || x->image || x->stop_timeout >= 0;
+    return 0;
+}
+
+/* --restore: the snapshot's config replaces cfg, but for what belongs to
+ * this run (console, control socket, KVM device knobs). */
+static int vm_restore_config(const struct vm_run_extra *x, struct vm_config *cfg, struct err **err)
+{
+    struct vm_config snap;
+
+    vm_config_init(&snap);
+    if (snapshot_check(x->restore, x->memory_set ? cfg->memory : 0, &snap, err) < 0) {
+        vm_config_free(&snap);
+        return -1;
+    }
+    free(snap.console_file);
+    snap.console_file = cfg->console_file;
+    cfg->console_file = NULL;
+    snap.console_none = cfg->console_none;
+    free(snap.control);
+    snap.control = cfg->control;
+    cfg->control = NULL;
+    snap.kvm_dev = cfg->kvm_dev;
+    snap.no_ioeventfd = cfg->no_ioeventfd;
+    vm_config_free(cfg);
+    *cfg = snap;
     return 0;
 }
 
@@ -281,6 +317,11 @@ static int vm_run(int argc, char **argv)
         return 2;
     }
 
+    if (x.restore != NULL && vm_restore_config(&x, &cfg, &err) < 0) {
+        err_print(err, "isola vm run --restore", stderr);
+        vm_config_free(&cfg);
+        return VM_STATUS_ERROR;
+    }
     if (cfg.console_none) {
         out_fd = -1;
     } else if (cfg.console_file != NULL) {
@@ -298,6 +339,12 @@ static int vm_run(int argc, char **argv)
 
     if (builder_build(&cfg, out_fd, &m, &con.serial, &err) < 0) {
         err_print(err, "isola vm run", stderr);
+        machine_destroy(&m);
+        vm_config_free(&cfg);
+        return VM_STATUS_ERROR;
+    }
+    if (x.restore != NULL && snapshot_restore(&m, x.restore, &err) < 0) {
+        err_print(err, "isola vm run --restore", stderr);
         machine_destroy(&m);
         vm_config_free(&cfg);
         return VM_STATUS_ERROR;
@@ -366,7 +413,7 @@ int cmd_vm_here(int argc, char **argv)
     fprintf(
         stderr,
         "isola vm: unknown subcommand `%s` (run, extract-kernel, ls, start, stop, kill, rm, logs, "
-        "console, inspect, pause, resume)\n",
+        "console, inspect, pause, resume, snapshot, restore)\n",
         argv[1]);
     return 2;
 }

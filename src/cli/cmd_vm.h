@@ -18,6 +18,8 @@ struct vm_run_extra {
     const char *image;   /* --image */
     const char *control; /* --control PATH: the monitor's control socket */
     bool console_set;    /* --console was given */
+    const char *restore; /* --restore DIR: continue a snapshot's guest */
+    bool memory_set;     /* --memory was given */
     bool managed;        /* one of -d, --name, --restart, --stop-timeout, --image */
 };
 

@@ -22,6 +22,7 @@
 #include "runtime/container.h"
 #include "util/cleanup.h"
 #include "util/js.h"
+#include "vm/snapshot.h"
 
 static int vmm_fail(const char *prog, struct err *e, int code)
 {
@@ -482,6 +483,134 @@ static int vm_console(int argc, char **argv)
     return rc;
 }
 
+/* isola vm snapshot [--leave-paused] VM DIR */
+static int vm_snapshot_cmd(int argc, char **argv)
+{
+    static const char usage[] =
+        "Usage: isola vm snapshot [--leave-paused] VM DIR\n"
+        "Pauses the VM, writes its memory, vCPU, irqchip, clock and device state to DIR\n"
+        "(docs/vm.md, \"Snapshot and restore\"), and lets it run again unless\n"
+        "--leave-paused. `isola vm restore DIR` continues the guest.\n";
+    static const struct option opts[] = {{"leave-paused", no_argument, NULL, 'p'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *prog = "isola vm snapshot";
+    bool leave_paused = false;
+    struct ctr_cli cli;
+    struct err *e = NULL;
+    char abs[PATH_MAX];
+    int c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        if (c == 'p') {
+            leave_paused = true;
+        } else {
+            fputs(usage, c == 'h' ? stdout : stderr);
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    if (argc - optind != 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    /* the monitor runs elsewhere: an absolute path (DIR need not exist) */
+    const char *dir = argv[optind + 1];
+    if (dir[0] == '/') {
+        snprintf(abs, sizeof(abs), "%s", dir);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof(cwd)) ||
+            snprintf(abs, sizeof(abs), "%s/%s", cwd, dir) >= (int)sizeof(abs)) {
+            fprintf(stderr, "%s: `%s`: path too long\n", prog, dir);
+            return 1;
+        }
+    }
+    if (ctr_cli_open(&cli, prog) < 0)
+        return 1;
+    int r = vmw_snapshot(cli.db, &cli.env, argv[optind], abs, leave_paused, &e);
+    ctr_cli_close(&cli);
+    if (r < 0)
+        return vmm_fail(prog, e, 1);
+    printf("%s\n", abs);
+    return 0;
+}
+
+/* isola vm restore [--name NAME] DIR: a managed VM whose monitor restores
+ * the snapshot, in the background. */
+static int vm_restore_cmd(int argc, char **argv)
+{
+    static const char usage[] =
+        "Usage: isola vm restore [--name NAME] DIR\n"
+        "Starts a managed VM that continues the guest of the snapshot in DIR (docs/vm.md,\n"
+        "\"Snapshot and restore\"); its disks must be the same, unchanged files.\n"
+        "Prints the VM's ID.\n";
+    static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *prog = "isola vm restore", *name = NULL;
+    _cleanup_json_ json_t *j = NULL;
+    _cleanup_db_container_ struct db_container *row = NULL;
+    struct vm_config cfg;
+    struct ctr_cli cli;
+    struct err *e = NULL;
+    char abs[PATH_MAX], vmm[PATH_MAX];
+    int c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        if (c == 'n') {
+            name = optarg;
+        } else {
+            fputs(usage, c == 'h' ? stdout : stderr);
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    if (argc - optind != 1) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (!realpath(argv[optind], abs)) {
+        err_sys(&e, "snapshot `%s`", argv[optind]);
+        return vmm_fail(prog, e, 125);
+    }
+    vm_config_init(&cfg);
+    if (snapshot_check(abs, 0, &cfg, &e) < 0 || vmm_exe(vmm, sizeof(vmm), &e) < 0) {
+        vm_config_free(&cfg);
+        return vmm_fail(prog, e, 125);
+    }
+    /* a managed VM's console is its log */
+    free(cfg.console_file);
+    cfg.console_file = NULL;
+    cfg.console_none = false;
+    int r = vm_config_to_json(&cfg, &j, &e);
+    vm_config_free(&cfg);
+    if (r < 0)
+        return vmm_fail(prog, e, 125);
+    if (ctr_cli_open(&cli, prog) < 0)
+        return 125;
+    struct vmw_create_opts o = {.name = name,
+                                .vm = j,
+                                .image_ref = abs,
+                                .stop_timeout = -1,
+                                .vmm_exe = vmm,
+                                .restore = abs};
+    if (vmw_create(cli.db, &cli.env, &o, &row, &e) < 0) {
+        ctr_cli_close(&cli);
+        return vmm_fail(prog, e, 125);
+    }
+    if (ctr_start(cli.db, &cli.env, row->id, &e) < 0) {
+        struct err *e2 = NULL;
+        if (vmw_remove(cli.db, &cli.env, row->id, true, &e2) < 0)
+            err_free(&e2);
+        ctr_cli_close(&cli);
+        return vmm_fail(prog, e, 125);
+    }
+    printf("%s\n", row->id);
+    ctr_cli_close(&cli);
+    return 0;
+}
+
 /* `isola vm SUBCOMMAND` for the managed ones; -1: not one of them. */
 int cmd_vm_manage(int argc, char **argv)
 {
@@ -500,6 +629,10 @@ int cmd_vm_manage(int argc, char **argv)
         return vm_logs(argc - 1, argv + 1);
     if (strcmp(argv[1], "console") == 0)
         return vm_console(argc - 1, argv + 1);
+    if (strcmp(argv[1], "snapshot") == 0)
+        return vm_snapshot_cmd(argc - 1, argv + 1);
+    if (strcmp(argv[1], "restore") == 0)
+        return vm_restore_cmd(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
         if (strcmp(argv[1], verbs[i].name) == 0)
             return vm_verb((enum vm_verb)verbs[i].verb, argc - 1, argv + 1);

@@ -96,8 +96,12 @@ static int vmw_write_bundle(const struct ctr_env *env, const char *id,
     if (!bundle || !ctl || asprintf(&cfgp, "%s/vm.json", bundle) < 0 ||
         asprintf(&launchp, "%s/launch.json", bundle) < 0)
         return err_set(err, ENOMEM, "VM bundle");
-    launch = json_pack("{s:[s, s, s, s, s, s]}", "argv", o->vmm_exe, "run", "--config", cfgp,
-                       "--control", ctl);
+    if (o->restore)
+        launch = json_pack("{s:[s, s, s, s, s, s]}", "argv", o->vmm_exe, "run", "--restore",
+                           o->restore, "--control", ctl);
+    else
+        launch = json_pack("{s:[s, s, s, s, s, s]}", "argv", o->vmm_exe, "run", "--config", cfgp,
+                           "--control", ctl);
     if (!launch)
         return err_set(err, ENOMEM, "VM bundle");
     if (fs_mkdir_p(bundle, 0700, err) < 0 || js_write_file(cfgp, o->vm, 0600, err) < 0 ||

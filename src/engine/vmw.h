@@ -41,6 +41,9 @@ struct vmw_create_opts {
     const char *image;
     struct store *store;
     const char *mkfs_exe; /* NULL: mke2fs */
+    /* a snapshot directory (absolute, checked): the monitor restores it
+     * (isola-vmm run --restore) instead of booting vm's kernel */
+    const char *restore;
 };
 
 /* The row, the bundle (vm.json, launch.json); not started (ctr_start() does). */
@@ -73,6 +76,10 @@ int vmw_pause(struct db *db, const struct ctr_env *env, const char *ref, bool pa
 /* One request on a VMM's control socket (src/vm/control.h): 0 and the
  * reply ("ok ...") in reply, or the VMM's error message. */
 int vmw_vmm_request(const char *path, const char *req, char *reply, size_t len, struct err **err);
+/* Snapshot a running or paused VM into dir (absolute; vmw_snapshot.c): the
+ * monitor pauses it, writes the snapshot, and resumes it unless leave_paused. */
+int vmw_snapshot(struct db *db, const struct ctr_env *env, const char *ref, const char *dir,
+                 bool leave_paused, struct err **err);
 /* The VMM's control socket of VM id (caller frees). */
 char *vmw_control_path(const struct ctr_env *env, const char *id);
 

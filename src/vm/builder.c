@@ -115,6 +115,7 @@ int builder_build(const struct vm_config *c, int console_fd, struct vm_machine *
     uint64_t rsdp;
 
     machine_init(m);
+    m->config = c;
     m->kvm_dev = c->kvm_dev;
     m->no_ioeventfd = c->no_ioeventfd;
     if (vm_config_validate(c, err) < 0 || boot_probe(&bc, err) < 0 ||

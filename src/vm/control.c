@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "vm/snapshot.h"
 
 int control_listen(struct vm_machine *m, const char *path, struct err **err)
 {
@@ -68,6 +69,31 @@ static void control_reply(int fd, const char *fmt, ...)
     send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+/* `snapshot [--leave-paused] DIR`: pause if running, save, and run again
+ * unless asked to stay paused (or it was paused before). */
+static int control_snapshot(struct vm_machine *m, const char *args, struct err **err)
+{
+    bool leave_paused = false, was_paused = m->paused;
+    const char *opt = "--leave-paused ";
+
+    if (strncmp(args, opt, strlen(opt)) == 0) {
+        leave_paused = true;
+        args += strlen(opt);
+    }
+    if (*args == '\0')
+        return err_val(err, EINVAL, "%s", "snapshot: a directory is needed");
+    if (!was_paused && machine_pause(m, err) < 0)
+        return err_wrap(err, "snapshot `%s`", args);
+    int r = snapshot_save(m, m->config, args, err);
+    if (!was_paused && !leave_paused) {
+        struct err *e = NULL;
+        if (machine_resume(m, r < 0 ? &e : err) < 0 && r == 0)
+            r = -1;
+        err_free(&e);
+    }
+    return r;
+}
+
 static void control_one(struct vm_machine *m, int fd)
 {
     char req[CONTROL_MSG_MAX];
@@ -86,6 +112,8 @@ static void control_one(struct vm_machine *m, int fd)
         r = machine_pause(m, &e);
     } else if (strcmp(req, "resume") == 0) {
         r = machine_resume(m, &e);
+    } else if (strncmp(req, "snapshot ", 9) == 0) {
+        r = control_snapshot(m, req + 9, &e);
     } else if (strcmp(req, "state") == 0) {
         r = 0;
     } else if (strcmp(req, "powerbutton") == 0) {

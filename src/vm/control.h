@@ -8,6 +8,8 @@
  *   resume                                             ok running
  *   state                                              ok running|paused
  *   powerbutton  the ACPI power button (a shutdown request)   ok
+ *   snapshot [--leave-paused] DIR   pause, write a snapshot (snapshot.h),
+ *                run again unless asked or paused before  ok running|paused
  *
  * An error is `error MESSAGE`. Requests that a snapshot will add take
  * arguments after a space (`snapshot DIR`), and run on the paused machine.

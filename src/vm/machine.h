@@ -58,6 +58,8 @@ struct vm_vcpu {
     uint64_t exits, mmio_exits, pio_exits;
 };
 
+struct vm_config;
+
 struct vm_machine {
     struct vm_kvm kvm;
     struct vm_mem mem;
@@ -77,6 +79,8 @@ struct vm_machine {
     /* The control socket (control.c): listening fd, -1 when none, and path. */
     int ctl_fd;
     char *ctl_path;
+    /* The config the machine was built from (not owned), for snapshots. */
+    const struct vm_config *config;
     uint64_t next_virtio_mmio;
     /* Queue notifications complete in the kernel (KVM_IOEVENTFD); off when KVM
      * lacks it or no_ioeventfd is set (docs/virtio.md). */

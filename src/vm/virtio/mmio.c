@@ -440,7 +440,9 @@ static json_t *mmio_save(void *state)
     struct virtio_mmio *t = state;
     json_t *queues = json_array();
 
-    virtio_mmio_lock(t);
+    /* not virtio_mmio_lock(), which waits while paused: a snapshot saves a
+     * paused device (its workers wait for the flag, not holding the lock) */
+    pthread_mutex_lock(&t->lock);
     for (unsigned int i = 0; i < t->ops->nqueues; i++) {
         const struct virtqueue *q = &t->queues[i];
         json_array_append_new(
