@@ -46,7 +46,8 @@ static const struct isola_command commands[] = {
     {"kill", cmd_kill, "send a signal to containers"},
     {"logs", cmd_logs, "print a container's output"},
     {"load", cmd_load, "load images from an OCI layout or docker-archive"},
-    {"network", cmd_network, "manage networks (create, ls, inspect, rm, prune)"},
+    {"network", cmd_network,
+     "manage networks (create, ls, inspect, connect, disconnect, rm, prune)"},
     {"pause", cmd_pause, "freeze every process of containers"},
     {"ps", cmd_ps, "list containers"},
     {"pull", cmd_pull, "pull an image from a registry"},
@@ -68,7 +69,8 @@ static const struct isola_command commands[] = {
     {"version", cmd_version, "print the version"},
     {"volume", cmd_volume, "manage volumes (create, ls, inspect, rm, prune)"},
     {"wait", cmd_wait, "wait for containers to stop, print their exit codes"},
-    {"vm", cmd_vm, "run a KVM microVM (isola vm run --help)"},
+    {"vm", cmd_vm,
+     "run and manage KVM microVMs (run, ls, stop, pause, snapshot, restore, ...; isola vm --help)"},
 };
 
 /* The libraries take parameters; the environment is read here (docs/design.md). */
