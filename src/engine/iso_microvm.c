@@ -185,6 +185,12 @@ static void log_tail(struct mv_wl *m, const char *name, char *buf, size_t len)
 static int vmm_failed(struct iso_workload *w, const char *what, struct err **err)
 {
     char con[1024], vmm[512];
+    _cleanup_free_ char *old = *err != NULL ? steal_ptr_((void **)&(*err)->msg) : NULL;
+
+    if (old != NULL) {
+        what = old;
+        err_free(err);
+    }
 
     log_tail(M(w), "console.log", con, sizeof(con));
     log_tail(M(w), "vmm.log", vmm, sizeof(vmm));
@@ -266,6 +272,9 @@ static int spawn_vmm(const struct iso_ctx *c, const struct iso_create_opts *o, s
     if (pid == 0) {
         if (o->die_with_caller && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
             _exit(127);
+        /* not in the caller's process group: a terminal's ^C or a group kill
+         * is for the workload, which the caller forwards it to */
+        setsid();
         dup2(null, 0);
         dup2(logfd, 1);
         dup2(logfd, 2);
@@ -275,6 +284,23 @@ static int spawn_vmm(const struct iso_ctx *c, const struct iso_create_opts *o, s
     }
     m->vmm = pid;
     return 0;
+}
+
+static void vmm_kill(struct mv_wl *m)
+{
+    if (m->vmm > 0)
+        proc_kill_reap(m->vmm);
+    m->vmm = 0;
+}
+
+static int mv_delete(struct iso_workload *w, bool force, struct err **err);
+
+static void mv_delete_quiet(struct iso_workload *w)
+{
+    struct err *e = NULL;
+
+    if (mv_delete(w, true, &e) < 0)
+        err_free(&e);
 }
 
 static int mv_create(const struct iso_ctx *c, const struct iso_create_opts *o,
@@ -383,14 +409,12 @@ static int mv_create(const struct iso_ctx *c, const struct iso_create_opts *o,
     m = NULL;
     return 0;
 fail_proto:
-    err_wrap(err, "microvm %s: agent handshake", w->id);
-fail : {
-    /* delete frees m and w->id */
-    struct err *e = NULL;
+    err_wrap(err, "microvm %s: the VM was killed: agent handshake", w->id);
+fail:
+    /* a VM that failed to start is of no use; delete frees m and w->id */
+    vmm_kill(m);
     w->impl = steal_ptr_((void **)&m);
-    if (iso_microvm_ops.delete(w, true, &e) < 0)
-        err_free(&e);
-}
+    mv_delete_quiet(w);
     return -1;
 }
 
@@ -427,13 +451,6 @@ static int mv_kill(struct iso_workload *w, int sig, bool all, struct err **err)
     return 0;
 }
 
-static void vmm_kill(struct mv_wl *m)
-{
-    if (m->vmm > 0)
-        proc_kill_reap(m->vmm);
-    m->vmm = 0;
-}
-
 static int mv_reap(struct iso_workload *w, struct iso_exit *out, struct err **err)
 {
     struct mv_wl *m = M(w);
@@ -445,7 +462,8 @@ static int mv_reap(struct iso_workload *w, struct iso_exit *out, struct err **er
         /* a guest that breaks the protocol or dies loses its VM */
         vmm_kill(m);
         relay_join_all(m, 0);
-        return err_wrap(err, "microvm %s: the VM was killed: control connection", w->id);
+        err_wrap(err, "control connection");
+        return vmm_failed(w, (*err)->msg, err);
     }
     if (f.type != MVP_EXIT || mvp_u32(&f, 0, &code, err) < 0 || mvp_u32(&f, 1, &sig, err) < 0) {
         if (*err == NULL)
