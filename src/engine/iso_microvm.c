@@ -51,6 +51,8 @@ struct relay {
 
 struct mv_wl {
     char dir[PATH_MAX]; /* state_root/ID: sockets, logs, the root image link */
+    int dirfd;          /* O_PATH of dir: its socket is reached through /proc/self/fd,
+                           as sun_path (108 bytes) is shorter than dir can be */
     pid_t vmm;
     int ctl;
     struct relay relay[3];
@@ -206,7 +208,7 @@ static int agent_connect(struct iso_workload *w, int timeout_ms, struct err **er
     char uds[PATH_MAX + 16];
     struct timespec t0, t;
 
-    snprintf(uds, sizeof(uds), "%s/vsock.sock", m->dir);
+    snprintf(uds, sizeof(uds), "/proc/self/fd/%d/vsock.sock", m->dirfd);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         struct err *e = NULL;
@@ -254,7 +256,8 @@ static int spawn_vmm(const struct iso_ctx *c, const struct iso_create_opts *o, s
         return -1;
     snprintf(mem, sizeof(mem), "%" PRId64 "M", mem_mib);
     snprintf(disk, sizeof(disk), "%s,ro", rootlink);
-    snprintf(uds, sizeof(uds), "%s/vsock.sock", m->dir);
+    /* relative to the monitor's working directory, dir: sun_path is short */
+    snprintf(uds, sizeof(uds), "vsock.sock");
     snprintf(con, sizeof(con), "file=%s/console.log", m->dir);
     snprintf(log, sizeof(log), "%s/vmm.log", m->dir);
     char *const argv[] = {
@@ -275,6 +278,8 @@ static int spawn_vmm(const struct iso_ctx *c, const struct iso_create_opts *o, s
         /* not in the caller's process group: a terminal's ^C or a group kill
          * is for the workload, which the caller forwards it to */
         setsid();
+        if (chdir(m->dir) < 0)
+            _exit(127);
         dup2(null, 0);
         dup2(logfd, 1);
         dup2(logfd, 2);
@@ -320,6 +325,7 @@ static int mv_create(const struct iso_ctx *c, const struct iso_create_opts *o,
         return err_val(err, EINVAL, "microvm %s: no guest kernel, agent or VM monitor given",
                        o->id);
     m->ctl = -1;
+    m->dirfd = -1;
     for (int i = 0; i < 3; i++)
         m->relay[i].from = m->relay[i].to = -1;
     memset(w, 0, sizeof(*w));
@@ -335,6 +341,10 @@ static int mv_create(const struct iso_ctx *c, const struct iso_create_opts *o,
     }
     if (fs_mkdir_p(m->dir, 0700, err) < 0)
         goto fail;
+    if ((m->dirfd = open(m->dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        err_sys(err, "open `%s`", m->dir);
+        goto fail;
+    }
     snprintf(cfg, sizeof(cfg), "%s/config.json", o->bundle);
     if (js_load_file(cfg, &spec, err) < 0 ||
         js_get_str(json_object_get(spec, "root"), "root", "path", true, &rp, err) < 0)
@@ -511,6 +521,8 @@ static int mv_delete(struct iso_workload *w, bool force, struct err **err)
         m->vmm = 0;
     }
     relay_join_all(m, 0);
+    if (m->dirfd >= 0)
+        close(m->dirfd);
     int rc = 0;
     if (m->dir[0] != 0 && fs_rm_rf(m->dir, err) < 0)
         rc = err_wrap(err, "microvm %s: delete", w->id);

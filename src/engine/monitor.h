@@ -39,6 +39,7 @@ struct monitor_opts {
     bool stdin_open;       /* -i: stdin is a pipe that attach clients write to */
     int stop_signal;       /* 0: SIGTERM */
     unsigned stop_timeout; /* seconds before SIGKILL on a stop request */
+    const char *root_key;  /* microvm: the root image's cache key (iso_create_opts) */
 };
 
 /* Control socket packets (one message per packet, at most MONITOR_MSG_MAX). */

@@ -146,3 +146,4 @@ pgrep -f {d}/badrun/vm/ >/dev/null && echo vmm-left; echo checked""", timeout=30
     assert "the VM was killed" in r.stderr and "over the cap" in r.stderr, r
     assert r.stdout.split("status=125\n")[1].startswith("listed"), r
     assert "vmm-left" not in r.stdout and "checked" in r.stdout, r
+
