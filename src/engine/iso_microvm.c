@@ -246,6 +246,53 @@ static int64_t guest_mem_mib(json_t *spec)
     return MV_MEM_DEFAULT_MIB;
 }
 
+/* Bind mounts of the host's files cannot reach the guest: the engine's
+ * /etc/hosts, /etc/hostname, /etc/resolv.conf are sent in the spec frame
+ * ("isolaGuestFiles": [{"mount": index, "content": text}]) and the agent
+ * writes them in the guest. Directory binds (-v) need a file-sharing device
+ * that does not exist yet: refused. */
+static int guest_files(json_t *spec, const char *id, struct err **err)
+{
+    json_t *mounts = json_object_get(spec, "mounts"), *files = json_array(), *mnt;
+    size_t i;
+
+    if (files == NULL)
+        return err_set(err, ENOMEM, "microvm %s", id);
+    json_array_foreach (mounts, i, mnt) {
+        const char *type = json_string_value(json_object_get(mnt, "type"));
+        const char *src = json_string_value(json_object_get(mnt, "source"));
+        json_t *opts = json_object_get(mnt, "options"), *o;
+        size_t k;
+        bool bind = type != NULL && strcmp(type, "bind") == 0;
+        json_array_foreach (opts, k, o)
+            if (json_is_string(o) && (strcmp(json_string_value(o), "bind") == 0 ||
+                                      strcmp(json_string_value(o), "rbind") == 0))
+                bind = true;
+        if (!bind || src == NULL)
+            continue;
+        struct stat st;
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        if (lstat(src, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 65536) {
+            json_decref(files);
+            return err_val(err, ENOTSUP,
+                           "microvm %s: bind mount of `%s`: only small regular files reach a "
+                           "microVM yet (docs/microvm.md)",
+                           id, src);
+        }
+        if (fs_read_file(src, &buf, &len, err) < 0 || memchr(buf, 0, len) != NULL) {
+            json_decref(files);
+            if (*err == NULL)
+                err_val(err, ENOTSUP, "microvm %s: bind mount of `%s`: not a text file", id, src);
+            return -1;
+        }
+        json_array_append_new(
+            files, json_pack("{s:I, s:s%}", "mount", (json_int_t)i, "content", buf, len));
+    }
+    json_object_set_new(spec, "isolaGuestFiles", files);
+    return 0;
+}
+
 static int spawn_vmm(const struct iso_ctx *c, const struct iso_create_opts *o, struct mv_wl *m,
                      const char *initrd, const char *rootlink, int64_t mem_mib, struct err **err)
 {
@@ -381,6 +428,8 @@ static int mv_create(const struct iso_ctx *c, const struct iso_create_opts *o,
         goto fail_proto;
     }
     mvp_frame_free(&f);
+    if (guest_files(spec, w->id, err) < 0)
+        goto fail;
     text = js_dump(spec);
     if (text == NULL || mvp_send(m->ctl, MVP_SPEC, text, strlen(text), err) < 0)
         goto fail;

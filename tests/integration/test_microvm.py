@@ -147,3 +147,49 @@ pgrep -f {d}/badrun/vm/ >/dev/null && echo vmm-left; echo checked""", timeout=30
     assert r.stdout.split("status=125\n")[1].startswith("listed"), r
     assert "vmm-left" not in r.stdout and "checked" in r.stdout, r
 
+
+PY = "/usr/bin/python3"
+PICK = """import json, sys
+d = json.load(sys.stdin)[0]
+if sys.argv[1] == "iso":
+    print("iso=" + d["HostConfig"]["Isolation"])
+else:
+    print(f"exit={d['State']['ExitCode']} status={d['State']['Status']}")
+"""
+
+
+def test_detached_logs_inspect_stop(vm):
+    """`isola run -d --isolation=vm`: a container of the engine's whose monitor
+    runs the microVM: logs, inspect (HostConfig.Isolation), stop (its trap sees
+    SIGTERM, the exit code is kept), rm."""
+    th, kdir, env, d, rootfs = vm
+    name = f"mvd{os.getpid()}"
+    script = 'trap "echo got-term; exit 7" TERM; echo started; while :; do sleep 1; done'
+    i = ISOLA
+    # store and run dir on L1's own tmpfs: the engine's overlay cannot sit on 9p
+    local = f"/run/isola-mvd-{os.getpid()}"
+    r = th.run(f"""set -u; mkdir -p {d}/cache {local}/run {local}/store
+ln -sfn {os.path.dirname(kdir)} {d}/cache/testhost
+export {env} ISOLA_ROOT={local}/store ISOLA_RUN_DIR={local}/run
+trap 'umount -R -l {local} 2>/dev/null; rm -rf {local}' EXIT
+pick={shlex.quote(PICK)}
+{i} import {rootfs} mvd:1 >/dev/null
+timeout 60 {i} run -d --isolation=vm --name {name} mvd:1 sh -c {shlex.quote(script)} >/dev/null
+rc=$?; echo run=$rc; [ $rc = 0 ] || exit 1
+n=0; while [ $n -lt 120 ] && ! grep -q started {local}/run/c/*/ctr.log 2>/dev/null; do
+    sleep 1; n=$((n+1)); done
+timeout 30 {i} logs {name}
+timeout 10 {i} inspect {name} | {PY} -c "$pick" iso
+timeout 60 {i} stop {name}; echo stop=$?
+timeout 10 {i} inspect {name} | {PY} -c "$pick" exit
+timeout 10 {i} logs {name} | grep got-term
+timeout 60 {i} rm {name}; echo rm=$?
+pgrep -f "{local}/run/.*vsock" >/dev/null && echo vmm-left; echo done""", timeout=400)
+    assert "run=0" in r.stdout, r
+    assert "started" in r.stdout, r
+    assert "iso=microvm" in r.stdout, r
+    assert "stop=0" in r.stdout, r
+    assert "exit=7 status=exited" in r.stdout, r
+    assert "got-term" in r.stdout, r
+    assert "rm=0" in r.stdout and "done" in r.stdout, r
+    assert "vmm-left" not in r.stdout, r
