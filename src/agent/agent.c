@@ -76,6 +76,34 @@ static int expect(int fd, uint32_t type, struct mvp_frame *f, struct err **err)
     return 0;
 }
 
+/* The host's files that the spec bind-mounts (iso_microvm.c, guest_files()):
+ * written under /run/files, the mounts' sources pointed there. */
+static int write_guest_files(json_t *spec, struct err **err)
+{
+    json_t *files = json_object_get(spec, "isolaGuestFiles"), *f;
+    json_t *mounts = json_object_get(spec, "mounts");
+    size_t i;
+
+    if (files == NULL)
+        return 0;
+    if (fs_mkdir_p("/run/files", 0755, err) < 0)
+        return -1;
+    json_array_foreach (files, i, f) {
+        json_t *idx = json_object_get(f, "mount"), *content = json_object_get(f, "content");
+        json_t *m = json_array_get(mounts, (size_t)json_integer_value(idx));
+        char path[64];
+        if (!json_is_integer(idx) || !json_is_string(content) || !json_is_object(m))
+            return err_val(err, EINVAL, "spec frame: isolaGuestFiles[%zu] is malformed", i);
+        snprintf(path, sizeof(path), "/run/files/%zu", i);
+        if (fs_write_atomic(path, json_string_value(content), json_string_length(content), 0644,
+                            err) < 0)
+            return -1;
+        json_object_set_new(m, "source", json_string(path));
+    }
+    json_object_del(spec, "isolaGuestFiles");
+    return 0;
+}
+
 /* config.json for the runtime: the host's spec with the guest's root. */
 static int write_bundle(const struct mvp_frame *f, struct err **err)
 {
@@ -88,6 +116,8 @@ static int write_bundle(const struct mvp_frame *f, struct err **err)
     if (!json_is_object(root))
         return err_val(err, EINVAL, "spec frame: no root object");
     json_object_set_new(root, "path", json_string(AGENT_ROOT));
+    if (write_guest_files(spec, err) < 0)
+        return -1;
     if (fs_mkdir_p(AGENT_BUNDLE, 0700, err) < 0)
         return -1;
     return js_write_file(AGENT_BUNDLE "/config.json", spec, 0600, err);

@@ -44,6 +44,7 @@ enum {
     CF_HEALTH_TIMEOUT,
     CF_HEALTH_START_PERIOD,
     CF_NO_HEALTHCHECK,
+    CF_ISOLATION,
 };
 
 /* --health-* and --no-healthcheck by their CF_ value (health.h parses them). */
@@ -54,6 +55,8 @@ static const char *const health_flags[] = {"health-cmd",          "health-interv
 static const char create_help[] =
     "  -d, --detach       (run) run in the background and print the container's ID\n"
     "  --name NAME        container name (default: a generated adjective_surname)\n"
+    "  --isolation linux|vm  vm: inside a microVM of its own (docs/microvm.md; the\n"
+    "                     guest kernel of `isola run --isolation=vm`'s default)\n"
     "  --hostname H       hostname (default the container's short id, as Docker's)\n"
     "  -t, --tty          a pty for the process (the monitor holds its master)\n"
     "  -i, --interactive  keep stdin open (a pipe the monitor holds)\n"
@@ -189,6 +192,7 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
         {"health-timeout", required_argument, NULL, CF_HEALTH_TIMEOUT},
         {"health-start-period", required_argument, NULL, CF_HEALTH_START_PERIOD},
         {"no-healthcheck", no_argument, NULL, CF_NO_HEALTHCHECK},
+        {"isolation", required_argument, NULL, CF_ISOLATION},
         {"help", no_argument, NULL, 'h'},
         RUN_FLAGS_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -246,6 +250,14 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
             break;
         case CF_RM:
             a->o.autoremove = true;
+            break;
+        case CF_ISOLATION:
+            if (strcmp(optarg, "vm") != 0 && strcmp(optarg, "microvm") != 0 &&
+                strcmp(optarg, "linux") != 0 && strcmp(optarg, "default") != 0) {
+                err_val(&e, EINVAL, "--isolation `%s`: expected linux or vm", optarg);
+                goto bad;
+            }
+            a->o.microvm = strcmp(optarg, "vm") == 0 || strcmp(optarg, "microvm") == 0;
             break;
         case CF_RESTART:
             a->o.restart = optarg;
@@ -333,6 +345,18 @@ static int create_parse(int argc, char **argv, bool run, struct create_args *a,
     }
     if (quiet && !a->detach && !a->tty && !a->o.open_stdin)
         return -1;
+    if (a->o.microvm) {
+        /* the guest has no NIC yet: its container has a loopback of its own */
+        if (a->o.net.network == NULL)
+            a->o.net.network = "none";
+        if (strcmp(a->o.net.network, "none") != 0 || a->o.net.publish_all ||
+            a->publish[0] != NULL) {
+            err_val(&e, ENOTSUP,
+                    "--isolation=vm: --network other than none and -p are not "
+                    "supported yet (docs/microvm.md)");
+            goto bad;
+        }
+    }
     if (optind >= argc) {
         if (!quiet)
             fprintf(stderr, "isola %s: expected IMAGE (see --help)\n", run ? "run" : "create");

@@ -40,6 +40,15 @@ int ctr_cli_open(struct ctr_cli *c, const char *prog)
     c->env.state_root = cli_store_root(NULL);
     c->env.run_dir = c->run_dir;
     c->env.monitor_exe = c->monitor;
+    /* microVM containers: found now, checked when one starts (docs/microvm.md) */
+    struct err *ve = NULL;
+    if (run_vm_resolve(NULL, &c->vm, &ve) == 0) {
+        c->env.microvm_kernel_dir = c->vm.kernel_dir;
+        c->env.microvm_agent = c->vm.agent;
+        c->env.microvm_vmm = c->vm.vmm;
+        c->env.microvm_cache_dir = c->vm.cache_dir;
+    }
+    err_free(&ve);
     if (db_open(c->env.state_root, &c->db, &e) < 0) {
         ctr_cli_error(prog, e);
         err_free(&e);

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "cli/run_vm.h"
 #include "engine/container.h"
 #include "engine/db.h"
 
@@ -17,6 +18,7 @@ struct ctr_cli {
     char run_dir[4096];
     char self[4096];
     const char *cleanup[4]; /* isola container cleanup */
+    struct run_vm_paths vm; /* microVM containers (run_vm.h) */
 };
 
 /* Open the state (ISOLA_ROOT, ISOLA_RUN_DIR, ISOLA_MONITOR); prints the error. */

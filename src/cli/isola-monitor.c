@@ -31,12 +31,14 @@
 
 static const char usage[] =
     "Usage: isola-monitor start --dir DIR --id ID --bundle BUNDLE --state-root ROOT\n"
-    "           [--isolation linux|vm] [-t|--tty] [-i|--interactive] [--log PATH]\n"
+    "           [--isolation linux|microvm|vm] [-t|--tty] [-i|--interactive] [--log PATH]\n"
     "           [--log-max-size SIZE] [--log-max-file N]\n"
     "           [--restart no|on-failure[:N]|always|unless-stopped]\n"
     "           [--stop-signal SIG] [--stop-timeout SECONDS]\n"
     "           [--exit-command PATH [--exit-command-arg ARG]...]\n"
     "           [--healthcheck JSON]\n"
+    "           microvm: --kernel-dir DIR --agent PATH --vmm PATH --cache-dir DIR\n"
+    "           [--root-key HEX] (docs/microvm.md)\n"
     "       isola-monitor alive --dir DIR\n"
     "\n"
     "Runs one workload for its whole life, detached: holds its stdio, writes its\n"
@@ -97,6 +99,11 @@ static int cmd_start(int argc, char **argv)
         {"bundle", required_argument, NULL, 'b'},
         {"state-root", required_argument, NULL, 'R'},
         {"isolation", required_argument, NULL, 'I'},
+        {"kernel-dir", required_argument, NULL, 1001},
+        {"agent", required_argument, NULL, 1002},
+        {"vmm", required_argument, NULL, 1003},
+        {"cache-dir", required_argument, NULL, 1004},
+        {"root-key", required_argument, NULL, 1005},
         {"tty", no_argument, NULL, 't'},
         {"interactive", no_argument, NULL, 'i'},
         {"log", required_argument, NULL, 'l'},
@@ -133,9 +140,25 @@ static int cmd_start(int argc, char **argv)
             break;
         case 'I':
             if ((o.iso = iso_find(optarg)) == NULL) {
-                fprintf(stderr, "isola-monitor: --isolation `%s`: expected linux or vm\n", optarg);
+                fprintf(stderr, "isola-monitor: --isolation `%s`: expected linux, microvm or vm\n",
+                        optarg);
                 return 2;
             }
+            break;
+        case 1001:
+            o.iso_ctx.kernel_dir = optarg;
+            break;
+        case 1002:
+            o.iso_ctx.agent = optarg;
+            break;
+        case 1003:
+            o.iso_ctx.vmm = optarg;
+            break;
+        case 1004:
+            o.iso_ctx.cache_dir = optarg;
+            break;
+        case 1005:
+            o.root_key = optarg;
             break;
         case 't':
             o.tty = true;

@@ -176,7 +176,7 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
     c.status = DB_STATUS_CREATED;
     c.restart_policy = rp.mode;
     c.restart_max_retries = (int)rp.max_retries;
-    c.isolation = DB_ISOLATION_LINUX;
+    c.isolation = o->microvm ? DB_ISOLATION_MICROVM : DB_ISOLATION_LINUX;
     c.log_path = logp;
     c.health = DB_HEALTH_NONE;
     if (db_container_insert(db, &c, &row, err) < 0)
@@ -503,6 +503,32 @@ static int ctr_spawn(char *const argv[], char **outp, struct err **err)
     return 0;
 }
 
+/* The monitor's options of a microVM workload (docs/microvm.md); its root
+ * image is cached under the image's config digest. */
+static int ctr_microvm_argv(const struct ctr_env *env, const struct db_container *c,
+                            const char **argv, int *n, struct err **err)
+{
+    if (env->microvm_kernel_dir == NULL || env->microvm_agent == NULL || env->microvm_vmm == NULL ||
+        env->microvm_cache_dir == NULL)
+        return err_val(err, ENOENT, "no guest kernel, agent or VM monitor for a microVM");
+    argv[(*n)++] = "--isolation";
+    argv[(*n)++] = "microvm";
+    argv[(*n)++] = "--kernel-dir";
+    argv[(*n)++] = env->microvm_kernel_dir;
+    argv[(*n)++] = "--agent";
+    argv[(*n)++] = env->microvm_agent;
+    argv[(*n)++] = "--vmm";
+    argv[(*n)++] = env->microvm_vmm;
+    argv[(*n)++] = "--cache-dir";
+    argv[(*n)++] = env->microvm_cache_dir;
+    const char *hex = c->image_id ? strchr(c->image_id, ':') : NULL;
+    if (hex != NULL) {
+        argv[(*n)++] = "--root-key";
+        argv[(*n)++] = hex + 1;
+    }
+    return 0;
+}
+
 int ctr_start(struct db *db, const struct ctr_env *env, const char *ref, struct err **err)
 {
     _cleanup_db_container_ struct db_container *c = NULL;
@@ -560,7 +586,10 @@ int ctr_start(struct db *db, const struct ctr_env *env, const char *ref, struct 
     argv[n++] = restart;
     argv[n++] = "--log";
     argv[n++] = c->log_path;
-    if (c->isolation != DB_ISOLATION_LINUX) {
+    if (c->isolation == DB_ISOLATION_MICROVM) {
+        if (ctr_microvm_argv(env, c, argv, &n, err) < 0)
+            return err_wrap(err, "start container %s", c->id);
+    } else if (c->isolation != DB_ISOLATION_LINUX) {
         argv[n++] = "--isolation";
         argv[n++] = db_isolation_name(c->isolation);
     }

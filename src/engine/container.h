@@ -30,6 +30,9 @@ struct ctr_env {
      * life, the id appended (`isola container cleanup`); NULL: none, the next
      * command that syncs it removes it */
     const char *const *cleanup_argv;
+    /* microVM workloads (docs/microvm.md): what the monitor is given;
+     * NULL: such containers cannot start */
+    const char *microvm_kernel_dir, *microvm_agent, *microvm_vmm, *microvm_cache_dir;
 };
 
 /* Annotations of the composed config that the engine reads back. */
@@ -60,6 +63,7 @@ struct ctr_create_opts {
     unsigned log_max_file;
     struct ctr_net_opts net;   /* --network, --ip, --dns, ... (ctr_net.h) */
     struct health_opts health; /* --health-*, --no-healthcheck (health.h) */
+    bool microvm;              /* --isolation=vm (docs/microvm.md) */
 };
 
 int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,

@@ -465,6 +465,9 @@ int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_contai
     snprintf(nm, sizeof(nm), "/%s", c->name);
     json_object_set_new(doc, "Name", json_string(nm));
     json_object_del(doc, "Volumes_placeholder");
+    /* Docker's HostConfig.Isolation: which isolation runs it (docs/microvm.md) */
+    json_object_set_new(json_object_get(doc, "HostConfig"), "Isolation",
+                        json_string(db_isolation_name(c->isolation)));
     json_t *args = json_object_get(json_object_get(doc, "Config"), "Cmd");
     json_t *a2 = json_object_get(doc, "Args");
     for (size_t k = 1; k < json_array_size(args); k++)

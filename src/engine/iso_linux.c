@@ -517,7 +517,7 @@ const struct iso_ops iso_linux_ops = {
 
 const struct iso_ops *iso_find(const char *name)
 {
-    static const struct iso_ops *const all[] = {&iso_linux_ops, &iso_vm_ops};
+    static const struct iso_ops *const all[] = {&iso_linux_ops, &iso_vm_ops, &iso_microvm_ops};
 
     for (size_t i = 0; i < ARRAY_SIZE(all); i++)
         if (strcmp(all[i]->name, name) == 0)

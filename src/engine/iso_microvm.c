@@ -51,6 +51,8 @@ struct relay {
 
 struct mv_wl {
     char dir[PATH_MAX]; /* state_root/ID: sockets, logs, the root image link */
+    int dirfd;          /* O_PATH of dir: its socket is reached through /proc/self/fd,
+                           as sun_path (108 bytes) is shorter than dir can be */
     pid_t vmm;
     int ctl;
     struct relay relay[3];
@@ -185,6 +187,12 @@ static void log_tail(struct mv_wl *m, const char *name, char *buf, size_t len)
 static int vmm_failed(struct iso_workload *w, const char *what, struct err **err)
 {
     char con[1024], vmm[512];
+    _cleanup_free_ char *old = *err != NULL ? steal_ptr_((void **)&(*err)->msg) : NULL;
+
+    if (old != NULL) {
+        what = old;
+        err_free(err);
+    }
 
     log_tail(M(w), "console.log", con, sizeof(con));
     log_tail(M(w), "vmm.log", vmm, sizeof(vmm));
@@ -200,7 +208,7 @@ static int agent_connect(struct iso_workload *w, int timeout_ms, struct err **er
     char uds[PATH_MAX + 16];
     struct timespec t0, t;
 
-    snprintf(uds, sizeof(uds), "%s/vsock.sock", m->dir);
+    snprintf(uds, sizeof(uds), "/proc/self/fd/%d/vsock.sock", m->dirfd);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         struct err *e = NULL;
@@ -238,6 +246,53 @@ static int64_t guest_mem_mib(json_t *spec)
     return MV_MEM_DEFAULT_MIB;
 }
 
+/* Bind mounts of the host's files cannot reach the guest: the engine's
+ * /etc/hosts, /etc/hostname, /etc/resolv.conf are sent in the spec frame
+ * ("isolaGuestFiles": [{"mount": index, "content": text}]) and the agent
+ * writes them in the guest. Directory binds (-v) need a file-sharing device
+ * that does not exist yet: refused. */
+static int guest_files(json_t *spec, const char *id, struct err **err)
+{
+    json_t *mounts = json_object_get(spec, "mounts"), *files = json_array(), *mnt;
+    size_t i;
+
+    if (files == NULL)
+        return err_set(err, ENOMEM, "microvm %s", id);
+    json_array_foreach (mounts, i, mnt) {
+        const char *type = json_string_value(json_object_get(mnt, "type"));
+        const char *src = json_string_value(json_object_get(mnt, "source"));
+        json_t *opts = json_object_get(mnt, "options"), *o;
+        size_t k;
+        bool bind = type != NULL && strcmp(type, "bind") == 0;
+        json_array_foreach (opts, k, o)
+            if (json_is_string(o) && (strcmp(json_string_value(o), "bind") == 0 ||
+                                      strcmp(json_string_value(o), "rbind") == 0))
+                bind = true;
+        if (!bind || src == NULL)
+            continue;
+        struct stat st;
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        if (lstat(src, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 65536) {
+            json_decref(files);
+            return err_val(err, ENOTSUP,
+                           "microvm %s: bind mount of `%s`: only small regular files reach a "
+                           "microVM yet (docs/microvm.md)",
+                           id, src);
+        }
+        if (fs_read_file(src, &buf, &len, err) < 0 || memchr(buf, 0, len) != NULL) {
+            json_decref(files);
+            if (*err == NULL)
+                err_val(err, ENOTSUP, "microvm %s: bind mount of `%s`: not a text file", id, src);
+            return -1;
+        }
+        json_array_append_new(
+            files, json_pack("{s:I, s:s%}", "mount", (json_int_t)i, "content", buf, len));
+    }
+    json_object_set_new(spec, "isolaGuestFiles", files);
+    return 0;
+}
+
 static int spawn_vmm(const struct iso_ctx *c, const struct iso_create_opts *o, struct mv_wl *m,
                      const char *initrd, const char *rootlink, int64_t mem_mib, struct err **err)
 {
@@ -248,7 +303,8 @@ static int spawn_vmm(const struct iso_ctx *c, const struct iso_create_opts *o, s
         return -1;
     snprintf(mem, sizeof(mem), "%" PRId64 "M", mem_mib);
     snprintf(disk, sizeof(disk), "%s,ro", rootlink);
-    snprintf(uds, sizeof(uds), "%s/vsock.sock", m->dir);
+    /* relative to the monitor's working directory, dir: sun_path is short */
+    snprintf(uds, sizeof(uds), "vsock.sock");
     snprintf(con, sizeof(con), "file=%s/console.log", m->dir);
     snprintf(log, sizeof(log), "%s/vmm.log", m->dir);
     char *const argv[] = {
@@ -266,6 +322,11 @@ static int spawn_vmm(const struct iso_ctx *c, const struct iso_create_opts *o, s
     if (pid == 0) {
         if (o->die_with_caller && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
             _exit(127);
+        /* not in the caller's process group: a terminal's ^C or a group kill
+         * is for the workload, which the caller forwards it to */
+        setsid();
+        if (chdir(m->dir) < 0)
+            _exit(127);
         dup2(null, 0);
         dup2(logfd, 1);
         dup2(logfd, 2);
@@ -275,6 +336,23 @@ static int spawn_vmm(const struct iso_ctx *c, const struct iso_create_opts *o, s
     }
     m->vmm = pid;
     return 0;
+}
+
+static void vmm_kill(struct mv_wl *m)
+{
+    if (m->vmm > 0)
+        proc_kill_reap(m->vmm);
+    m->vmm = 0;
+}
+
+static int mv_delete(struct iso_workload *w, bool force, struct err **err);
+
+static void mv_delete_quiet(struct iso_workload *w)
+{
+    struct err *e = NULL;
+
+    if (mv_delete(w, true, &e) < 0)
+        err_free(&e);
 }
 
 static int mv_create(const struct iso_ctx *c, const struct iso_create_opts *o,
@@ -294,6 +372,7 @@ static int mv_create(const struct iso_ctx *c, const struct iso_create_opts *o,
         return err_val(err, EINVAL, "microvm %s: no guest kernel, agent or VM monitor given",
                        o->id);
     m->ctl = -1;
+    m->dirfd = -1;
     for (int i = 0; i < 3; i++)
         m->relay[i].from = m->relay[i].to = -1;
     memset(w, 0, sizeof(*w));
@@ -309,6 +388,10 @@ static int mv_create(const struct iso_ctx *c, const struct iso_create_opts *o,
     }
     if (fs_mkdir_p(m->dir, 0700, err) < 0)
         goto fail;
+    if ((m->dirfd = open(m->dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        err_sys(err, "open `%s`", m->dir);
+        goto fail;
+    }
     snprintf(cfg, sizeof(cfg), "%s/config.json", o->bundle);
     if (js_load_file(cfg, &spec, err) < 0 ||
         js_get_str(json_object_get(spec, "root"), "root", "path", true, &rp, err) < 0)
@@ -345,6 +428,8 @@ static int mv_create(const struct iso_ctx *c, const struct iso_create_opts *o,
         goto fail_proto;
     }
     mvp_frame_free(&f);
+    if (guest_files(spec, w->id, err) < 0)
+        goto fail;
     text = js_dump(spec);
     if (text == NULL || mvp_send(m->ctl, MVP_SPEC, text, strlen(text), err) < 0)
         goto fail;
@@ -383,14 +468,12 @@ static int mv_create(const struct iso_ctx *c, const struct iso_create_opts *o,
     m = NULL;
     return 0;
 fail_proto:
-    err_wrap(err, "microvm %s: agent handshake", w->id);
-fail : {
-    /* delete frees m and w->id */
-    struct err *e = NULL;
+    err_wrap(err, "microvm %s: the VM was killed: agent handshake", w->id);
+fail:
+    /* a VM that failed to start is of no use; delete frees m and w->id */
+    vmm_kill(m);
     w->impl = steal_ptr_((void **)&m);
-    if (iso_microvm_ops.delete(w, true, &e) < 0)
-        err_free(&e);
-}
+    mv_delete_quiet(w);
     return -1;
 }
 
@@ -427,13 +510,6 @@ static int mv_kill(struct iso_workload *w, int sig, bool all, struct err **err)
     return 0;
 }
 
-static void vmm_kill(struct mv_wl *m)
-{
-    if (m->vmm > 0)
-        proc_kill_reap(m->vmm);
-    m->vmm = 0;
-}
-
 static int mv_reap(struct iso_workload *w, struct iso_exit *out, struct err **err)
 {
     struct mv_wl *m = M(w);
@@ -445,7 +521,8 @@ static int mv_reap(struct iso_workload *w, struct iso_exit *out, struct err **er
         /* a guest that breaks the protocol or dies loses its VM */
         vmm_kill(m);
         relay_join_all(m, 0);
-        return err_wrap(err, "microvm %s: the VM was killed: control connection", w->id);
+        err_wrap(err, "control connection");
+        return vmm_failed(w, (*err)->msg, err);
     }
     if (f.type != MVP_EXIT || mvp_u32(&f, 0, &code, err) < 0 || mvp_u32(&f, 1, &sig, err) < 0) {
         if (*err == NULL)
@@ -493,6 +570,8 @@ static int mv_delete(struct iso_workload *w, bool force, struct err **err)
         m->vmm = 0;
     }
     relay_join_all(m, 0);
+    if (m->dirfd >= 0)
+        close(m->dirfd);
     int rc = 0;
     if (m->dir[0] != 0 && fs_rm_rf(m->dir, err) < 0)
         rc = err_wrap(err, "microvm %s: delete", w->id);

@@ -258,8 +258,11 @@ static int start_workload(struct mon *m, struct err **err)
                            .tty = o->tty,
                            .pty_master = -1};
     /* a workload never runs on without its monitor (docs/engine.md) */
-    struct iso_create_opts co = {
-        .id = o->id, .bundle = o->bundle, .stdio = &io, .die_with_caller = true};
+    struct iso_create_opts co = {.id = o->id,
+                                 .bundle = o->bundle,
+                                 .stdio = &io,
+                                 .die_with_caller = true,
+                                 .root_key = o->root_key};
 
     if (o->iso->create(&o->iso_ctx, &co, &m->w, err) < 0)
         return -1;

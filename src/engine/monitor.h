@@ -40,6 +40,7 @@ struct monitor_opts {
     int stop_signal;         /* 0: SIGTERM */
     unsigned stop_timeout;   /* seconds before SIGKILL on a stop request */
     const char *healthcheck; /* Docker's Healthcheck JSON (health.h); NULL: none */
+    const char *root_key;    /* microvm: the root image's cache key (iso_create_opts) */
 };
 
 /* Control socket packets (one message per packet, at most MONITOR_MSG_MAX). */

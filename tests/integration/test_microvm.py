@@ -100,3 +100,96 @@ def test_workload_cannot_reach_disks_or_agent(vm):
     assert "Operation not permitted" in r.stderr, r
     assert "vsock reply" not in r.stdout, r
     assert r.stdout.count("vsock connect") == 2, r
+
+
+def test_signal_forwarded(vm):
+    """SIGTERM to the foreground `isola run` reaches the container's init (its
+    trap runs) and the exit code is the workload's."""
+    th, kdir, env, d, rootfs = vm
+    script = 'trap "echo got-term; exit 42" TERM; echo ready; while :; do sleep 1; done'
+    r = th.run(f"""mkdir -p {d}/cache {d}/run; out={d}/sig.out
+{env} timeout 240 {ISOLA} run --isolation=vm --kernel {kdir} {rootfs} \
+    sh -c {shlex.quote(script)} >$out 2>&1 & p=$!
+i=0; while [ $i -lt 2000 ] && ! grep -q ready $out; do sleep 0.1; i=$((i+1)); done
+kill -TERM $p; wait $p; echo status=$?; cat $out""", timeout=300)
+    assert "ready" in r.stdout and "got-term" in r.stdout, r
+    assert "status=42" in r.stdout, r
+
+
+def test_memory_limit_in_guest(vm):
+    """-m: the container's cgroup in the guest has the limit, and the guest's
+    RAM is the limit plus the documented margin (192 MiB)."""
+    _, _, _, _, rootfs = vm
+    r = vm_run(vm, f"-m 64m {rootfs} sh -c 'cat /sys/fs/cgroup/memory.max; "
+               "grep MemTotal /proc/meminfo'")
+    assert "status=0" in r.stdout, r
+    assert "67108864" in r.stdout.splitlines(), r
+    total_kib = int([ln for ln in r.stdout.splitlines() if ln.startswith("MemTotal")][0].split()[1])
+    assert 128 * 1024 < total_kib <= 256 * 1024, r
+
+
+def test_oversized_frame_kills_vm(vm):
+    """A hostile guest (tests/fixtures/bad-agent.c as /init) answers the hello
+    with a frame over the cap: the run fails with a clear error, the VM monitor
+    is gone and the workload's directory is removed."""
+    th, kdir, env, d, rootfs = vm
+    bad = os.path.join(BUILD, "tests", "bad-agent")
+    if not os.path.exists(bad):
+        bad = os.path.join(ROOT, "build", "tests", "bad-agent")
+    r = th.run(f"""mkdir -p {d}/cache {d}/badrun
+{env} ISOLA_AGENT={bad} ISOLA_RUN_DIR={d}/badrun timeout 240 {ISOLA} run --isolation=vm \
+    --kernel {kdir} --name mv-bad-{os.getpid()} {rootfs} echo never; echo status=$?
+ls -A {d}/badrun/vm; echo listed
+pgrep -f {d}/badrun/vm/ >/dev/null && echo vmm-left; echo checked""", timeout=300)
+    assert "status=125" in r.stdout, r
+    assert "never" not in r.stdout, r
+    assert "the VM was killed" in r.stderr and "over the cap" in r.stderr, r
+    assert r.stdout.split("status=125\n")[1].startswith("listed"), r
+    assert "vmm-left" not in r.stdout and "checked" in r.stdout, r
+
+
+PY = "/usr/bin/python3"
+PICK = """import json, sys
+d = json.load(sys.stdin)[0]
+if sys.argv[1] == "iso":
+    print("iso=" + d["HostConfig"]["Isolation"])
+else:
+    print(f"exit={d['State']['ExitCode']} status={d['State']['Status']}")
+"""
+
+
+def test_detached_logs_inspect_stop(vm):
+    """`isola run -d --isolation=vm`: a container of the engine's whose monitor
+    runs the microVM: logs, inspect (HostConfig.Isolation), stop (its trap sees
+    SIGTERM, the exit code is kept), rm."""
+    th, kdir, env, d, rootfs = vm
+    name = f"mvd{os.getpid()}"
+    script = 'trap "echo got-term; exit 7" TERM; echo started; while :; do sleep 1; done'
+    i = ISOLA
+    # store and run dir on L1's own tmpfs: the engine's overlay cannot sit on 9p
+    local = f"/run/isola-mvd-{os.getpid()}"
+    r = th.run(f"""set -u; mkdir -p {d}/cache {local}/run {local}/store
+ln -sfn {os.path.dirname(kdir)} {d}/cache/testhost
+export {env} ISOLA_ROOT={local}/store ISOLA_RUN_DIR={local}/run
+trap 'umount -R -l {local} 2>/dev/null; rm -rf {local}' EXIT
+pick={shlex.quote(PICK)}
+{i} import {rootfs} mvd:1 >/dev/null
+timeout 60 {i} run -d --isolation=vm --name {name} mvd:1 sh -c {shlex.quote(script)} >/dev/null
+rc=$?; echo run=$rc; [ $rc = 0 ] || exit 1
+n=0; while [ $n -lt 120 ] && ! grep -q started {local}/run/c/*/ctr.log 2>/dev/null; do
+    sleep 1; n=$((n+1)); done
+timeout 30 {i} logs {name}
+timeout 10 {i} inspect {name} | {PY} -c "$pick" iso
+timeout 60 {i} stop {name}; echo stop=$?
+timeout 10 {i} inspect {name} | {PY} -c "$pick" exit
+timeout 10 {i} logs {name} | grep got-term
+timeout 60 {i} rm {name}; echo rm=$?
+pgrep -f "{local}/run/.*vsock" >/dev/null && echo vmm-left; echo done""", timeout=400)
+    assert "run=0" in r.stdout, r
+    assert "started" in r.stdout, r
+    assert "iso=microvm" in r.stdout, r
+    assert "stop=0" in r.stdout, r
+    assert "exit=7 status=exited" in r.stdout, r
+    assert "got-term" in r.stdout, r
+    assert "rm=0" in r.stdout and "done" in r.stdout, r
+    assert "vmm-left" not in r.stdout, r
