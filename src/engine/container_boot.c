@@ -45,8 +45,8 @@ static int boot_remount(const struct ctr_env *env, struct store *s, const struct
 /*
  * A reboot emptied the run dir: c's network namespace, its veth and isola's
  * nft rules are gone, and so are its /etc files. Wire it again as recorded
- * in its config (network, address, published ports; --dns, --dns-search and
- * --add-host are not recorded, the defaults apply), at the same paths, so
+ * in its config (network, address, published ports, --dns, --dns-search and
+ * --add-host), at the same paths, so
  * the composed config stays valid. Nothing to do while its files exist.
  */
 static int boot_renet(struct db *db, const struct ctr_env *env, const struct db_container *c,
@@ -90,10 +90,16 @@ static int boot_renet(struct db *db, const struct ctr_env *env, const struct db_
             return err_set(err, ENOMEM, "container %s: network", c->id);
         }
     }
+    _cleanup_strv_ char **dns = ctr_net_opts_load(ann, CTR_ANN_DNS);
+    _cleanup_strv_ char **dns_search = ctr_net_opts_load(ann, CTR_ANN_DNS_SEARCH);
+    _cleanup_strv_ char **add_host = ctr_net_opts_load(ann, CTR_ANN_ADD_HOSTS);
     struct ctr_net_opts o = {.network = net     ? net
                                         : netns ? "none"
                                                 : "host",
                              .ip = ip,
+                             .dns = dns,
+                             .dns_search = dns_search,
+                             .add_host = add_host,
                              .publish = pub};
     struct ctr_net cn = {0};
     const char *name = c->name;

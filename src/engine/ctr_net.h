@@ -28,6 +28,10 @@
 /* networks joined by `network connect` (ctr_netconn.c):
  * {NAME: {"ip", "gateway", "ifname", "aliases": [...]}} */
 #define CTR_ANN_NETWORKS "io.isola.networks"
+/* --dns, --dns-search, --add-host: JSON arrays (ctr_net_opts.c) */
+#define CTR_ANN_DNS        "io.isola.dns"
+#define CTR_ANN_DNS_SEARCH "io.isola.dnsSearch"
+#define CTR_ANN_ADD_HOSTS  "io.isola.extraHosts"
 
 struct ctr_net_opts {
     const char *network;     /* none, host, bridge (NULL), or a network's name */
@@ -82,6 +86,10 @@ void ctr_net_aliases_print(FILE *f, const char *run_root, const char *id, const 
 void ctr_net_hosts_update(struct db *db, const char *run_root, const char *id, const char *network);
 /* Unpublish ports (the annotation's list) that went to address ip. */
 void ctr_net_ports_release(struct db *db, json_t *ports, const char *ip);
+/* Record o's --dns, --dns-search and --add-host in spec's annotations. */
+int ctr_net_annotate_opts(json_t *spec, const struct ctr_net_opts *o, struct err **err);
+/* One of those lists back from the annotations (NULL: none; strv_free). */
+char **ctr_net_opts_load(json_t *annotations, const char *key);
 /* Docker's NetworkSettings from the config's annotations. */
 json_t *ctr_net_inspect(json_t *annotations);
 
