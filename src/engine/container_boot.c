@@ -46,7 +46,8 @@ static int boot_remount(const struct ctr_env *env, struct store *s, const struct
  * A reboot emptied the run dir: c's network namespace, its veth and isola's
  * nft rules are gone, and so are its /etc files. Wire it again as recorded
  * in its config (network, address, published ports, --dns, --dns-search and
- * --add-host), at the same paths, so
+ * --add-host; not the first network it was disconnected from), at the same
+ * paths, so
  * the composed config stays valid. Nothing to do while its files exist.
  */
 static int boot_renet(struct db *db, const struct ctr_env *env, const struct db_container *c,
@@ -93,6 +94,13 @@ static int boot_renet(struct db *db, const struct ctr_env *env, const struct db_
     _cleanup_strv_ char **dns = ctr_net_opts_load(ann, CTR_ANN_DNS);
     _cleanup_strv_ char **dns_search = ctr_net_opts_load(ann, CTR_ANN_DNS_SEARCH);
     _cleanup_strv_ char **add_host = ctr_net_opts_load(ann, CTR_ANN_ADD_HOSTS);
+    /* `network disconnect` from its first network: the name stays, the
+     * address goes; its namespace comes back, not connected to it */
+    bool left = net && !ip && strcmp(net, "none") != 0 && strcmp(net, "host") != 0 &&
+                strncmp(net, "container:", 10) != 0;
+    const char *recorded = net;
+    if (left)
+        net = "none";
     struct ctr_net_opts o = {.network = net     ? net
                                         : netns ? "none"
                                                 : "host",
@@ -103,11 +111,13 @@ static int boot_renet(struct db *db, const struct ctr_env *env, const struct db_
                              .publish = pub};
     struct ctr_net cn = {0};
     const char *name = c->name;
-    ctr_net_teardown(db, env->run_dir, c->id, net, ports, ip);
+    ctr_net_teardown(db, env->run_dir, c->id, recorded, ports, ip);
     if (ctr_net_setup(db, env->run_dir, rundir, c->id, name, hostname ? hostname : name, &o, NULL,
                       &cn, err) < 0)
         return err_wrap(err, "container %s: connect it again", c->id);
     ctr_net_free(&cn);
+    if (left && ctr_net_ns_pin(env->run_dir, c->id, err) < 0)
+        return err_wrap(err, "container %s: its network namespace", c->id);
     return ctr_netconn_restore(db, env->run_dir, c, err);
 }
 

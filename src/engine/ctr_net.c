@@ -962,3 +962,15 @@ bool ctr_net_own_mount(const char *id, const char *src, const char *dst)
     }
     return false;
 }
+
+int ctr_net_ns_pin(const char *run_root, const char *id, struct err **err)
+{
+    _cleanup_free_ char *nsdir = join_path(run_root, "netns"),
+                        *path = ctr_net_ns_path(run_root, id);
+
+    if (!nsdir || !path)
+        return err_set(err, ENOMEM, "network namespace of container %s", id);
+    if (fs_mkdir_p(nsdir, 0700, err) < 0)
+        return -1;
+    return ctr_net_ns_make(path, err);
+}

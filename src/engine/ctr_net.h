@@ -90,6 +90,8 @@ void ctr_net_ports_release(struct db *db, json_t *ports, const char *ip);
 int ctr_net_annotate_opts(json_t *spec, const struct ctr_net_opts *o, struct err **err);
 /* One of those lists back from the annotations (NULL: none; strv_free). */
 char **ctr_net_opts_load(json_t *annotations, const char *key);
+/* A new, unconnected network namespace at c's nsfs file (lo only). */
+int ctr_net_ns_pin(const char *run_root, const char *id, struct err **err);
 /* Docker's NetworkSettings from the config's annotations. */
 json_t *ctr_net_inspect(json_t *annotations);
 

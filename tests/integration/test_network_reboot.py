@@ -11,7 +11,7 @@ import os
 import time
 
 from conftest import run
-from test_network_connect import veths
+from test_network_connect import addrs, veths
 from test_network_run import IMAGE, ne  # noqa: F401 (fixture)
 
 
@@ -48,3 +48,21 @@ def test_dns_and_add_host_survive_system_boot(ne):
     ne.ok("rm", "-f", "rb1")
     ne.ok("network", "rm", "rbn")
 
+
+def test_disconnect_from_first_network_survives_system_boot(ne):
+    ne.ok("network", "create", "--subnet", "10.92.0.0/24", "rd1")
+    ne.ok("network", "create", "--subnet", "10.93.0.0/24", "rd2")
+    ne.ok("create", "--name", "rd", "--network", "rd1", IMAGE, "sleep", "300")
+    ne.ok("network", "connect", "rd2", "rd")
+    ne.ok("network", "disconnect", "rd1", "rd")
+    ne.ok("start", "rd")
+    before = addrs(ne, "rd")
+    assert list(before.values()) == ["10.93.0.2"], before
+    simulate_reboot(ne, "rd")
+    ne.ok("start", "rd")
+    assert addrs(ne, "rd") == before
+    assert sorted(ne.inspect("rd")["NetworkSettings"]["Networks"]) == ["rd2"]
+    assert "default via 10.93.0.1" in ne.ok("exec", "rd", "ip", "route")
+    ne.ok("rm", "-f", "rd")
+    assert veths(ne) == set()
+    ne.ok("network", "rm", "rd1", "rd2")
