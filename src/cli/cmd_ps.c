@@ -8,6 +8,7 @@
 
 #include "cli/cli_template.h"
 #include "cli/ctr_cli.h"
+#include "engine/ctr_fg.h"
 #include "engine/ctr_net.h"
 #include "util/cleanup.h"
 #include "util/js.h"
@@ -49,7 +50,10 @@ static void ps_fill(const struct db_container *c, bool notrunc, struct ps_row *r
     if (c->isolation == DB_ISOLATION_VM && ps_fill_vm(c, r, cmd, sizeof(cmd))) {
         /* a VM (docs/vm.md): IMAGE is vm:KERNEL, COMMAND its command line */
     } else if (js_load_buf(c->config, strlen(c->config), "config", &cfg, NULL) == 0) {
-        json_array_foreach (json_object_get(json_object_get(cfg, "process"), "args"), i, a) {
+        /* a foreground run's row: the command is in its bundle's config */
+        _cleanup_json_ json_t *fg_args = ctr_fg_args(c);
+        json_array_foreach (fg_args ?: json_object_get(json_object_get(cfg, "process"), "args"), i,
+                            a) {
             size_t l = strlen(cmd);
             snprintf(cmd + l, sizeof(cmd) - l, "%s%s", l ? " " : "", json_string_value(a) ?: "");
         }

@@ -158,3 +158,21 @@ void ctr_fg_teardown(struct db *db, const struct ctr_env *env, struct ctr_fg *f)
     ctr_net_free(&f->cn);
     f->id[0] = 0;
 }
+
+json_t *ctr_fg_args(const struct db_container *c)
+{
+    _cleanup_json_ json_t *cfg = NULL, *spec = NULL;
+    _cleanup_free_ char *path = NULL;
+    const char *bundle;
+
+    if (!c->config || js_load_buf(c->config, strlen(c->config), "config", &cfg, NULL) < 0 ||
+        !(bundle = json_string_value(
+              json_object_get(json_object_get(cfg, "annotations"), CTR_ANN_FOREGROUND))) ||
+        asprintf(&path, "%s/config.json", bundle) < 0) {
+        path = NULL;
+        return NULL;
+    }
+    if (js_load_file(path, &spec, NULL) < 0)
+        return NULL;
+    return json_incref(json_object_get(json_object_get(spec, "process"), "args"));
+}

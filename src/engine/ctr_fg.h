@@ -46,6 +46,9 @@ int ctr_fg_setup(struct db *db, const struct ctr_env *env, const char *name, con
  * root recorded): 1 sent, 0 not such a row, -1 failed. `rm -f`, `stop` and
  * `kill` reach it so, as the container of a monitor. */
 int ctr_fg_kill(const struct db_container *c, int sig, bool all, struct err **err);
+/* The process.args of c's bundle when c is a foreground run's row (its
+ * row records no process; json_decref), NULL otherwise. */
+json_t *ctr_fg_args(const struct db_container *c);
 /* Whether c is a foreground run's row whose workload ctr_fg_kill() reaches. */
 bool ctr_fg_is(const struct db_container *c);
 /* Rows of foreground runs whose `isola run` is gone, however it ended:
