@@ -226,6 +226,7 @@ int ctr_create(struct db *db, const struct ctr_env *env, struct store *s,
     if (compose_spec(image_cfg, imgname, rootfs, &co, &spec, err) < 0 ||
         ctr_set_annotations(spec, o, err) < 0 || ctr_net_annotate(spec, &cn, err) < 0 ||
         ctr_net_annotate_opts(spec, &o->net, err) < 0 ||
+        ctr_inspect_annotate(spec, &o->co, image_cfg, err) < 0 ||
         ctr_health_annotate(spec, &o->health, err) < 0 ||
         js_write_file(cfgpath, spec, 0600, err) < 0)
         goto fail;

@@ -42,6 +42,9 @@ struct ctr_env {
 #define CTR_ANN_LOG_MAX_FILE "io.isola.logMaxFile"
 #define CTR_ANN_VOLUMES      "io.isola.volumes"
 #define CTR_ANN_OPEN_STDIN   "io.isola.openStdin"
+/* what create was asked, for inspect: {User, Entrypoint, Privileged, CapAdd,
+ * CapDrop} (container_inspect.c) */
+#define CTR_ANN_INSPECT "io.isola.inspect"
 
 struct ctr_volume {
     const char *name;        /* a named volume */
@@ -146,6 +149,13 @@ int ctr_exec(struct db *db, const struct ctr_env *env, const char *ref, char *co
 /* Docker's inspect document. */
 int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_container *c,
                 json_t **out, struct err **err);
+/* Record in spec's annotations what inspect shows of co (CTR_ANN_INSPECT). */
+int ctr_inspect_annotate(json_t *spec, const struct compose_opts *co, json_t *image_config,
+                         struct err **err);
+/* Add Docker's Config.User, .Entrypoint, .ExposedPorts, .OpenStdin,
+ * HostConfig.Privileged, ... to doc, built from c's config cfg. */
+void ctr_inspect_compat(json_t *doc, json_t *cfg, const struct ctr_env *env,
+                        const struct db_container *c);
 /* Docker's STATUS column: "Up 3 seconds", "Exited (3) 2 minutes ago", "Created". */
 void ctr_status_text(const struct db_container *c, char *buf, size_t len);
 /* "3 seconds", "2 minutes", "About an hour" (Go's units.HumanDuration). */

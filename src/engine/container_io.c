@@ -482,6 +482,7 @@ int ctr_inspect(struct db *db, const struct ctr_env *env, const struct db_contai
     json_t *hcj = hc ? json_loads(hc, 0, NULL) : NULL;
     if (hcj)
         json_object_set_new(json_object_get(doc, "Config"), "Healthcheck", hcj);
+    ctr_inspect_compat(doc, cfg, env, c);
     *out = doc;
     return 0;
 }
