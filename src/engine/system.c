@@ -278,3 +278,15 @@ out:
     db_container_list_free(cl, nc);
     return rc < 0 ? err_wrap(err, "prune images") : 0;
 }
+
+int64_t sys_image_size(struct store *s, const char *image_id)
+{
+    _cleanup_image_ struct image *img = NULL;
+    struct err *e = NULL;
+
+    if (!s || !image_id || !*image_id || image_open(s, image_id, NULL, &img, &e) < 0) {
+        err_free(&e);
+        return 0;
+    }
+    return image_size(img);
+}

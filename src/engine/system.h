@@ -66,5 +66,8 @@ int sys_prune_images(struct db *db, struct store *s, bool all,
 
 /* Bytes of the regular files of container id's writable layer. */
 int64_t sys_container_size(const struct ctr_env *env, const char *id);
+/* Bytes of image image_id's config and layers, as `isola images` (0: not in
+ * the store): what `ps -s` adds to a container's size for its virtual size. */
+int64_t sys_image_size(struct store *s, const char *image_id);
 
 #endif
