@@ -1,16 +1,20 @@
-"""`isola inspect`'s Docker fields that users script against (Config.User,
-.Entrypoint, .ExposedPorts, .OpenStdin, HostConfig.Privileged,
-.ReadonlyRootfs, .CapAdd, .CapDrop, .NetworkMode, .PortBindings, .Binds,
-ResolvConfPath, HostsPath, HostnamePath, Platform, Driver): the same
-`create` given to isola and to a private dockerd (test_engine_docker.py's
-fixtures) gives the same JSON types and values. Each engine's containers
-are removed in every outcome (the engines fixture).
+"""Docker-compatibility gaps closed, against a private dockerd
+(test_engine_docker.py's fixtures; all in this one module, so that a pytest
+session starts one dockerd): `ps -l/-n/-s`, and `isola inspect`'s Docker
+fields that users script against (Config.User, .Entrypoint, .ExposedPorts,
+.OpenStdin, HostConfig.Privileged, .ReadonlyRootfs, .CapAdd, .CapDrop,
+.NetworkMode, .PortBindings, .Binds, ResolvConfPath, HostsPath,
+HostnamePath, Platform, Driver): the same commands given to isola and to
+dockerd give the same JSON types and values. Each engine's containers are
+removed in every outcome (the engines fixture).
 """
 import json
 import os
+import re
+import time
 
 from test_engine_docker import (IMAGE as DIMAGE, disagree, docker, engines, get, json_type,  # noqa: F401
-                                podman, uname)
+                                net, podman, uname)
 from test_network_run import IMAGE, ne  # noqa: F401 (fixture)
 
 FIELDS = ["Config.User", "Config.Entrypoint", "Config.ExposedPorts", "Config.OpenStdin",
@@ -76,3 +80,40 @@ def test_inspect_published_ports(ne):
         assert os.path.basename(o[k]) == f and os.path.exists(o[k]), (k, o[k])
     ne.ok("rm", "-f", "ip1")
     ne.ok("network", "rm", "ipn")
+
+
+def test_ps_latest_last_and_size(engines):
+    """-l, -n N and -s against a private dockerd (test_engine_docker.py)."""
+    size_re = re.compile(r"^\d+(\.\d+)?[kMG]?B \(virtual \d+(\.\d+)?[kMG]?B\)$")
+    res = {}
+    for who, e in engines.items():
+        if who == "podman":
+            continue  # Docker is the reference here
+        names = [uname() for _ in range(3)]
+        for i, n in enumerate(names):
+            if i == 1:
+                p = e("run", "-d", "--name", n, *net(who), DIMAGE, "sleep", "100")
+            else:
+                p = e("create", "--name", n, *net(who), DIMAGE, "sleep", "100")
+            assert p.returncode == 0, p.stderr
+            time.sleep(1.1)  # distinct creation seconds, for Docker's order
+
+        def idx(out):
+            return [names.index(x) if x in names else x for x in out.split()]
+
+        r = {"latest": idx(e("ps", "-l", "--format", "{{.Names}}").stdout),
+             "latest-long": idx(e("ps", "--latest", "--format", "{{.Names}}").stdout),
+             "last2": idx(e("ps", "-n", "2", "--format", "{{.Names}}").stdout),
+             "last5": idx(e("ps", "--last", "5", "--format", "{{.Names}}").stdout),
+             "last-filtered": idx(e("ps", "-n", "1", "--filter", "status=running",
+                                    "--format", "{{.Names}}").stdout)}
+        table = e("ps", "-s", "-a", "--filter", f"name={names[1]}").stdout.splitlines()
+        r["size-header"] = re.split(r"\s{2,}", table[0].strip())
+        cells = re.split(r"\s{2,}", table[1].strip())
+        r["size-cell"] = bool(size_re.match(cells[-1])) or cells[-1]
+        e("rm", "-f", *names)
+        res[who] = r
+    for k in res["isola"]:
+        disagree({who: r[k] for who, r in res.items()}, f"ps {k}")
+    assert res["isola"]["latest"] == [2] and res["isola"]["last2"] == [2, 1]
+    assert res["isola"]["size-header"][-1] == "SIZE"
