@@ -147,3 +147,27 @@ def oci(tmp_root, rootfs, request):
         o.cleanup()
         for cid in o.ids:
             assert not o.leftovers(cid), f"left behind: {o.leftovers(cid)}"
+
+
+# The private dockerd of the Docker comparisons (peers.Docker), one per pytest
+# session for every module that compares with it (a fixture imported into two
+# modules would start two, clashing on the netns name). Its image: DOCKER_IMAGE.
+DOCKER_IMAGE = "dockercmp"
+
+
+@pytest.fixture(scope="session")
+def docker(rootfs_template):
+    from peers import Docker, DockerUnavailable
+
+    # short: containerd's socket path below it must fit sun_path
+    root = tempfile.mkdtemp(prefix="idk-", dir="/tmp")
+    try:
+        d = Docker(root, tag=os.getpid() % 10000)
+    except DockerUnavailable as e:
+        cleanup_tree(root)
+        pytest.skip(f"a private dockerd cannot run here: {e}")
+    try:
+        d.import_rootfs(rootfs_template, DOCKER_IMAGE)
+        yield d
+    finally:
+        d.close()

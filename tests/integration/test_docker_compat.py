@@ -13,7 +13,7 @@ import os
 import re
 import time
 
-from test_engine_docker import (IMAGE as DIMAGE, disagree, docker, engines, get, json_type,  # noqa: F401
+from test_engine_docker import (IMAGE as DIMAGE, disagree, engines, get, json_type,  # noqa: F401
                                 net, podman, uname)
 from test_network_run import IMAGE, ne  # noqa: F401 (fixture)
 

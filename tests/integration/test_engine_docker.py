@@ -13,14 +13,13 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from conftest import cleanup_tree, run
+from conftest import DOCKER_IMAGE, cleanup_tree, run
 
-IMAGE = "dockercmp"
+IMAGE = DOCKER_IMAGE
 
 
 class Isola:
@@ -52,24 +51,6 @@ def merged(engine, *args, timeout=60):
     argv, env = engine.argv(*args)
     return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           timeout=timeout, env=env).stdout
-
-
-@pytest.fixture(scope="session")
-def docker(rootfs_template):
-    from peers import Docker, DockerUnavailable
-
-    # short: containerd's socket path below it must fit sun_path
-    root = tempfile.mkdtemp(prefix="idk-", dir="/tmp")
-    try:
-        d = Docker(root, tag=os.getpid() % 10000)
-    except DockerUnavailable as e:
-        cleanup_tree(root)
-        pytest.skip(f"a private dockerd cannot run here: {e}")
-    try:
-        d.import_rootfs(rootfs_template, IMAGE)
-        yield d
-    finally:
-        d.close()
 
 
 @pytest.fixture(scope="module")
