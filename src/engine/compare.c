@@ -420,8 +420,10 @@ static void inst_disk(struct compare_ctx *x, struct compare_inst *in, struct run
         rr->shared = (double)shared;
     }
     /* a VM: its kernel, initramfs and root image, cached for every instance */
-    if (x->m->own_kernel)
+    if (x->m->own_kernel) {
         rr->shared = (isnan(rr->shared) ? 0 : rr->shared) + (double)compare_vm_shared(in->monitor);
+        rr->disk_unique += (double)compare_vm_unique(x->env, in->id);
+    }
 }
 
 /* The seccomp profile's allowed syscall names in the composed config. */

@@ -107,6 +107,8 @@ int compare_vm_available(const struct ctr_env *env, char *reason, size_t len);
 uint64_t compare_pss_tree(pid_t pid);
 /* Bytes of the kernel, initramfs and disks of the isola-vmm below monitor. */
 uint64_t compare_vm_shared(pid_t monitor);
+/* Bytes of instance id's microVM state directory (console and VMM logs). */
+uint64_t compare_vm_unique(const struct ctr_env *env, const char *id);
 /* The claims of the articles, judged from the report's models. */
 json_t *compare_claims(json_t *models);
 /* {"median", "min", "max", "n"} of v[0..n) (sorted in place); null when n = 0. */

@@ -180,3 +180,14 @@ uint64_t compare_vm_shared(pid_t monitor)
     }
     return sum;
 }
+
+uint64_t compare_vm_unique(const struct ctr_env *env, const char *id)
+{
+    char dir[PATH_MAX];
+
+    /* the microvm isolation's state directory: state_root/ID below the
+     * runtime root (iso_microvm.c) */
+    if ((size_t)snprintf(dir, sizeof(dir), "%s/containers-oci/%s", env->run_dir, id) >= sizeof(dir))
+        return 0;
+    return compare_du(dir);
+}
