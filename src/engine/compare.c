@@ -133,10 +133,10 @@ static int avail_vm_model(const struct compare_ctx *x, const char *iso, const ch
 
 static int avail_vm_container(const struct compare_ctx *x, char *reason, size_t len)
 {
-    /* `isola run --isolation=vm` runs in the foreground only (src/cli/run_vm.c):
-     * a managed one is the engine's `microvm` isolation */
-    return avail_vm_model(x, "microvm", "isola run -d --isolation=vm",
-                          "ctr_create() has no isolation option", reason, len);
+    /* `isola run -d --isolation=vm`: the engine's `microvm` isolation */
+    if (avail_vm_model(x, "microvm", "isola run -d --isolation=vm", "", reason, len) < 0)
+        return -1;
+    return compare_vm_available(x->env, reason, len);
 }
 
 static int avail_vm(const struct compare_ctx *x, char *reason, size_t len)
@@ -178,8 +178,8 @@ static void live_remove(struct compare_ctx *x, const char *id)
         }
 }
 
-/* container: `isola run -d --network none`. vm-container will be the same
- * with the engine's microvm isolation once ctr_create_opts can ask for it. */
+/* container: `isola run -d --network none`; vm-container: the same with
+ * --isolation=vm (the engine's microvm isolation). */
 static int launch_engine(struct compare_ctx *x, const char *name, struct compare_inst *in,
                          struct err **err)
 {
@@ -191,6 +191,7 @@ static int launch_engine(struct compare_ctx *x, const char *name, struct compare
         .stop_timeout = 1,
         /* its own network namespace with lo only: the host's network stays as it was */
         .net = {.network = "none"},
+        .microvm = strcmp(x->m->isolation, "microvm") == 0,
     };
 
     in->t0_ns = now_ns();
@@ -214,7 +215,7 @@ static int launch_engine(struct compare_ctx *x, const char *name, struct compare
  * engine and fills compare_inst (id, t0_ns, monitor, log_path). */
 static const struct compare_model models[] = {
     {"container", "linux", false, avail_container, launch_engine},
-    {"vm-container", "microvm", true, avail_vm_container, NULL},
+    {"vm-container", "microvm", true, avail_vm_container, launch_engine},
     {"vm", "vm", true, avail_vm, NULL},
 };
 
@@ -379,6 +380,12 @@ static int inst_pss(struct compare_ctx *x, struct compare_inst *in, uint64_t *ou
     size_t n = 0;
     uint64_t sum = in->monitor ? compare_pss(in->monitor) : 0;
 
+    /* a VM: the monitor, its isola-vmm and the guest RAM that touched */
+    if (x->m->own_kernel) {
+        *out = compare_pss_tree(in->monitor);
+        return 0;
+    }
+
     if (ctr_top_pids(x->db, x->env, in->id, &pids, &n, err) < 0)
         return -1;
     for (size_t i = 0; i < n; i++)
@@ -411,6 +418,11 @@ static void inst_disk(struct compare_ctx *x, struct compare_inst *in, struct run
         for (char **l = lowers; *l; l++)
             shared += compare_du(*l);
         rr->shared = (double)shared;
+    }
+    /* a VM: its kernel, initramfs and root image, cached for every instance */
+    if (x->m->own_kernel) {
+        rr->shared = (isnan(rr->shared) ? 0 : rr->shared) + (double)compare_vm_shared(in->monitor);
+        rr->disk_unique += (double)compare_vm_unique(x->env, in->id);
     }
 }
 

@@ -99,6 +99,16 @@ int compare_probe_tcp(pid_t pid, uint16_t port, const char *http_host, const cha
 /* Round trips of one byte over TCP on 127.0.0.1 in the network namespace of
  * pid: the median round trip in ns over n. */
 int compare_tcp_rtt(pid_t pid, unsigned n, uint64_t *median_ns, struct err **err);
+/* compare_vm.c (the vm-container model): 0 when env names a guest kernel,
+ * agent and VM monitor that exist, else -1 and why in reason. */
+int compare_vm_available(const struct ctr_env *env, char *reason, size_t len);
+/* PSS of pid and all its descendants, bytes (a VM monitor's covers the guest
+ * RAM it touched). */
+uint64_t compare_pss_tree(pid_t pid);
+/* Bytes of the kernel, initramfs and disks of the isola-vmm below monitor. */
+uint64_t compare_vm_shared(pid_t monitor);
+/* Bytes of instance id's microVM state directory (console and VMM logs). */
+uint64_t compare_vm_unique(const struct ctr_env *env, const char *id);
 /* The claims of the articles, judged from the report's models. */
 json_t *compare_claims(json_t *models);
 /* {"median", "min", "max", "n"} of v[0..n) (sorted in place); null when n = 0. */
