@@ -10,6 +10,7 @@ TEST-NET-2), and namespaces standing in for containers. Traffic goes only to
 addresses inside those namespaces. Every command is bounded in time; the
 namespaces (and with them every link and rule) are deleted in every outcome.
 """
+import glob
 import json
 import os
 import random
@@ -61,6 +62,9 @@ class World:
 
     def __init__(self, isola, tmp_root):
         self.isola, self.state = isola, os.path.join(tmp_root, "state")
+        # the run dir (DNS servers' pid files, ...) is the test's, not /run/isola
+        self.run_dir = os.path.join(tmp_root, "run")
+        self.env = dict(os.environ, ISOLA_RUN_DIR=self.run_dir)
         self.tag = uuid.uuid4().hex[:8]
         self.namespaces, self.procs = [], []
         self.host = self.netns("h")
@@ -83,7 +87,7 @@ class World:
     def isola_net(self, *args, timeout=60, input=None):
         """`isola network --root STATE ARGS` in the host namespace."""
         return run(["ip", "netns", "exec", self.host, self.isola, "network", "--root",
-                    self.state, *args], timeout=timeout, input=input)
+                    self.state, *args], timeout=timeout, input=input, env=self.env)
 
     def helper(self, *args, ns=None):
         if not os.access(HELPER, os.X_OK):
@@ -128,6 +132,16 @@ class World:
         for p in self.procs:
             p.kill()
             p.wait(timeout=10)
+        # the networks' DNS servers that this test's commands started
+        for pidfile in glob.glob(os.path.join(self.run_dir, "dns", "*", "dnsmasq.pid")):
+            try:
+                with open(pidfile) as f:
+                    pid = int(f.read().strip())
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if f"--pid-file={pidfile}".encode() in f.read():
+                        os.kill(pid, signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
         for ns in self.namespaces:
             run(["ip", "netns", "del", ns], timeout=10)
 
@@ -345,7 +359,7 @@ def test_kill9_create_rm(world):
         verb = ["create", f"k{i % 7}"] if i % 2 == 0 else ["rm", f"k{(i - 1) % 7}"]
         p = subprocess.Popen(["ip", "netns", "exec", world.host, world.isola, "network",
                               "--root", world.state, *verb],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=world.env)
         time.sleep(rng.uniform(0, span / 2))
         # ip netns exec execs isola in place: p.pid is isola's pid
         p.send_signal(signal.SIGKILL)
@@ -368,7 +382,8 @@ def test_concurrent_allocations(world):
     """Concurrent CLIs never get one subnet or one address twice."""
     procs = [subprocess.Popen(["ip", "netns", "exec", world.host, world.isola, "network",
                                "--root", world.state, "create", f"par{i}"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=world.env)
              for i in range(8)]
     for p in procs:
         out, err = p.communicate(timeout=60)
@@ -422,7 +437,7 @@ def test_libraries_opened_on_first_use(world):
     """libnl and libnftables (with libnftnl, libmnl, libxtables, libgmp) are
     loaded by the network commands only (docs/development.md, start-up cost)."""
     def loaded(*args):
-        env = dict(os.environ, LD_DEBUG="files")
+        env = dict(world.env, LD_DEBUG="files")
         p = run(["ip", "netns", "exec", world.host, world.isola, *args], timeout=60, env=env)
         return p, set(re.findall(r"file=(\S+) \[\d+\];\s+(?:needed|dynamically loaded) by",
                                  p.stderr))
@@ -446,7 +461,8 @@ def test_default_network_concurrent_first_use(world):
     the others wait for it; all succeed."""
     procs = [subprocess.Popen(["ip", "netns", "exec", world.host, world.isola, "network",
                                "--root", world.state, "ls", "-q", "--filter", "type=builtin"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=world.env)
              for _ in range(6)]
     outs = []
     for p in procs:
