@@ -435,7 +435,7 @@ static int create_do(struct create_args *a, bool start, const char *prog)
     if (ctr_cli_open(&cli, prog) < 0)
         return rc;
     if (store_open(cli_store_root(NULL), &s, &e) < 0 ||
-        pull_policy_ensure(s, a->o.image, a->pull, prog, &e) < 0 ||
+        pull_policy_ensure(s, a->o.image, a->pull, &e) < 0 ||
         ctr_create(cli.db, &cli.env, s, &a->o, &row, &e) < 0)
         goto out;
     if (start && ctr_start(cli.db, &cli.env, row->id, &e) < 0) {

@@ -295,7 +295,7 @@ int cmd_run(int argc, char **argv)
         _cleanup_store_ struct store *s = NULL;
         co.rootfs = NULL;
         if (store_open(cli_store_root(NULL), &s, &e) < 0 ||
-            pull_policy_ensure(s, argv[optind], pull, "isola run", &e) < 0 ||
+            pull_policy_ensure(s, argv[optind], pull, &e) < 0 ||
             run_net_setup(&cli, &fg, &nf, name, argv[optind], dir, state_root, &co, &mounts, &e) <
                 0 ||
             compose_bundle_transient(s, argv[optind], dir, &co, &e) < 0)

@@ -22,8 +22,7 @@ int pull_policy_parse(const char *s)
     return -1;
 }
 
-int pull_policy_ensure(struct store *s, const char *image, enum pull_policy p, const char *prog,
-                       struct err **err)
+int pull_policy_ensure(struct store *s, const char *image, enum pull_policy p, struct err **err)
 {
     _cleanup_image_ struct image *img = NULL;
     _cleanup_free_ char *pulled = NULL;
@@ -47,7 +46,6 @@ int pull_policy_ensure(struct store *s, const char *image, enum pull_policy p, c
         fprintf(stderr, "Unable to find image '%s' locally\n", image);
     }
     if (registry_pull(s, image, &ro, &pulled, err) < 0)
-        return err_wrap(err, "%s: pull `%s` (`isola pull %s` has the registry options)", prog,
-                        image, image);
+        return err_wrap(err, "pull `%s` (`isola pull %s` has the registry options)", image, image);
     return 0;
 }

@@ -19,9 +19,8 @@ enum pull_policy {
 /* The policy of a flag value; -1 for an unknown one. */
 int pull_policy_parse(const char *s);
 
-/* Make sure `image` is in s under policy p; prog names the command in the
- * progress line ("isola run"). */
-int pull_policy_ensure(struct store *s, const char *image, enum pull_policy p, const char *prog,
-                       struct err **err);
+/* Make sure `image` is in s under policy p (the caller prefixes errors with
+ * its name). */
+int pull_policy_ensure(struct store *s, const char *image, enum pull_policy p, struct err **err);
 
 #endif

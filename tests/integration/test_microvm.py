@@ -31,8 +31,11 @@ def vm(testhost, rootfs_template, tmp_path_factory):
         pytest.fail(f"{AGENT} is not built (scripts/build.sh)")
     d = str(tmp_path_factory.mktemp("microvm"))
     # tmp_path_factory's directories are on the host; L1 sees them (9p) and
-    # keeps its own writes in memory: cache, run dir and store live in L1.
-    env = (f"ISOLA_CACHE={d}/cache ISOLA_RUN_DIR={d}/run ISOLA_ROOT={d}/store "
+    # keeps its own writes in memory: cache and run dir live in L1. The store
+    # is on L1's own /run: an overlay over a 9p directory that the host made
+    # after L1 booted once lost the image index just written (CI).
+    env = (f"ISOLA_CACHE={d}/cache ISOLA_RUN_DIR={d}/run "
+           f"ISOLA_ROOT=/run/isola-mvstore-{os.getpid()} "
            f"ISOLA_AGENT={shlex.quote(AGENT)}")
     rootfs = os.path.join(d, "rootfs")
     shutil.copytree(rootfs_template, rootfs, symlinks=True)
