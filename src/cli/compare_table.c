@@ -171,6 +171,18 @@ static void heading(FILE *out, enum compare_format f, const char *text)
     }
 }
 
+/* One line of the models' notes: a paragraph, a list item or indented text. */
+static void note_line(FILE *out, enum compare_format f, const char *line)
+{
+    if (f == CMP_FMT_HTML) {
+        fputs("<p>", out);
+        html_esc(out, line);
+        fputs("</p>\n", out);
+    } else {
+        fprintf(out, "%s%s\n", f == CMP_FMT_MARKDOWN ? "- " : "  ", line);
+    }
+}
+
 static void table_begin(FILE *out, enum compare_format f)
 {
     if (f == CMP_FMT_HTML)
@@ -284,46 +296,22 @@ void compare_print(json_t *report, enum compare_format f, FILE *out)
         }
         snprintf(line, sizeof(line), "%s: %s%s%s", name, st, reason ? ": " : "",
                  reason ? reason : "");
-        if (f == CMP_FMT_HTML) {
-            fputs("<p>", out);
-            html_esc(out, line);
-            fputs("</p>\n", out);
-        } else {
-            fprintf(out, "%s%s\n", f == CMP_FMT_MARKDOWN ? "- " : "  ", line);
-        }
+        note_line(out, f, line);
         json_array_foreach (json_object_get(m, "notes"), j, n) {
             snprintf(line, sizeof(line), "%s: %s", name, json_string_value(n));
-            if (f == CMP_FMT_HTML) {
-                fputs("<p>", out);
-                html_esc(out, line);
-                fputs("</p>\n", out);
-            } else {
-                fprintf(out, "%s%s\n", f == CMP_FMT_MARKDOWN ? "- " : "  ", line);
-            }
+            note_line(out, f, line);
         }
         json_t *iso = json_object_get(m, "isolation");
         if (json_is_object(iso)) {
             snprintf(line, sizeof(line), "%s: reaches %s", name,
                      json_string_value(json_object_get(iso, "surface")));
-            if (f == CMP_FMT_HTML) {
-                fputs("<p>", out);
-                html_esc(out, line);
-                fputs("</p>\n", out);
-            } else {
-                fprintf(out, "%s%s\n", f == CMP_FMT_MARKDOWN ? "- " : "  ", line);
-            }
+            note_line(out, f, line);
         }
         json_t *st0 = json_object_get(m, "start");
         const char *cn = json_string_value(json_object_get(st0, "coldNote"));
         if (cn && i == 0) {
             snprintf(line, sizeof(line), "start, cold: %s", cn);
-            if (f == CMP_FMT_HTML) {
-                fputs("<p>", out);
-                html_esc(out, line);
-                fputs("</p>\n", out);
-            } else {
-                fprintf(out, "%s%s\n", f == CMP_FMT_MARKDOWN ? "- " : "  ", line);
-            }
+            note_line(out, f, line);
         }
     }
 
