@@ -4,12 +4,9 @@ Docker's columns, units and semantics; the counts are compared with Podman's
 run dir and network namespace (test_engine_cli.Engine)."""
 import json
 import os
-import shutil
 
-import pytest
 
-from conftest import cleanup_tree
-from test_engine_cli import IMAGE, eng, wait_until  # noqa: F401 (fixture)
+from test_engine_cli import IMAGE, eng, podman, wait_until  # noqa: F401 (fixtures)
 
 
 def df_rows(eng):
@@ -127,24 +124,6 @@ def test_system_prune_removes_what_docker_does(eng, tmp_root, rootfs_template):
 
     # nothing left to remove: Docker's empty report
     assert eng.ok("system", "prune", "-f") == "Total reclaimed space: 0B\n"
-
-
-@pytest.fixture
-def podman(rootfs_template, tmp_path_factory):
-    if shutil.which("podman") is None:
-        pytest.skip("podman is not installed (scripts/install-deps.sh)")
-    if shutil.which("runc") is None:
-        pytest.skip("runc is not installed (scripts/install-deps.sh)")
-    from peers import Podman
-
-    root = str(tmp_path_factory.mktemp("podman-system"))
-    p = Podman(root, "runc", tag=(os.getpid() + 41) % 10000)
-    try:
-        p.import_rootfs(rootfs_template, IMAGE)
-        yield p
-    finally:
-        p.close()
-        cleanup_tree(root)
 
 
 def test_system_df_counts_like_podman(eng, podman):
