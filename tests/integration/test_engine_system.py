@@ -5,7 +5,6 @@ run dir and network namespace (test_engine_cli.Engine)."""
 import json
 import os
 
-
 from test_engine_cli import IMAGE, eng, podman, wait_until  # noqa: F401 (fixtures)
 
 
